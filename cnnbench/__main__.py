@@ -1,0 +1,3 @@
+from cnnbench.cli.app import main
+
+main()

@@ -1,0 +1,312 @@
+"""Model registry: ``ModelSpec`` + ``@register_model``, and ``resolve(name)``.
+
+Importing this module does not import torch, torchvision or timm: builders are either callables
+defined in torch-free catalogue modules (they import lazily inside) or ``"module:function"``
+strings resolved on first build. That keeps ``cnnbench --help`` and ``cnnbench list`` fast.
+
+Names a user may type:
+  * a registered name or alias, case-insensitive, ``-``/``_``/``.`` ignored (``resnet-50``,
+    ``MobileNetV2``);
+  * ``timm:<model>`` and ``torchvision:<model>`` for anything those libraries ship;
+  * ``block:<name>`` for entries of kind ``block``;
+  * ``path/to/file.py:ClassOrFactory`` and ``package.module:factory``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from cnnbench.errors import CnnbenchError
+
+Builder = Callable[..., Any]
+
+_CATALOGUES = (
+    "cnnbench.zoo.torchvision_zoo",
+    "cnnbench.zoo.timm_zoo",
+    "cnnbench_models.catalog",
+    "cnnbench_models.blocks.catalog",
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything cnnbench knows about a model before building it.
+
+    Attributes:
+        name: canonical registry name (lower case).
+        family: architecture family, e.g. ``resnet`` or ``shufflenet``.
+        source: ``torchvision`` | ``timm`` | ``cnnbench`` (our ``models/``) | ``file`` | ``module``.
+        builder: zero-argument-capable callable returning an ``nn.Module``, or ``"module:function"``.
+        paper: paper title; ``year`` its year.
+        input_size: default (C, H, W) input.
+        kind: ``network`` or ``block``; ``block_kind`` is attention|conv|pool|activation for blocks.
+        aliases: extra names users type.
+        paper_params / paper_macs: published counts (MACs = multiply-accumulates), with
+            ``paper_table`` saying where they come from and ``paper_tolerance`` the relative
+            tolerance our count must meet; ``note`` explains any known difference.
+        tv_weights: torchvision weights enum entry (``"ResNet50_Weights.IMAGENET1K_V1"``) whose
+            metadata (``num_params``, ``_ops``, ``_file_size``) is an oracle for this model.
+        builder_kwargs: keyword arguments passed to the builder.
+    """
+
+    name: str
+    family: str
+    source: str
+    builder: Builder | str
+    paper: str = ""
+    year: int | None = None
+    input_size: tuple[int, int, int] = (3, 224, 224)
+    kind: str = "network"
+    block_kind: str | None = None
+    aliases: tuple[str, ...] = ()
+    paper_params: int | None = None
+    paper_macs: int | None = None
+    paper_table: str = ""
+    paper_tolerance: float = 0.05
+    note: str = ""
+    tv_weights: str | None = None
+    builder_kwargs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def build(self, **overrides: Any):
+        """Build the module with random init (never downloads weights)."""
+        fn = _load_callable(self.builder) if isinstance(self.builder, str) else self.builder
+        kwargs = {**self.builder_kwargs, **{k: v for k, v in overrides.items() if v is not None}}
+        model = fn(**kwargs)
+        _check_module(model, self.name)
+        return model
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+_ALIASES: dict[str, str] = {}
+_loaded = False
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[-_.\s]", "", name.lower())
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    """Add ``spec`` to the registry; raises ``ValueError`` on a duplicate name or alias."""
+    keys = [spec.name, *spec.aliases]
+    for k in keys:
+        nk = _key(k)
+        if nk in _ALIASES:
+            raise ValueError(f"duplicate model name {k!r} (already registered as {_ALIASES[nk]!r})")
+    _REGISTRY[spec.name] = spec
+    for k in keys:
+        _ALIASES[_key(k)] = spec.name
+    return spec
+
+
+def register_model(name: str | None = None, **spec_fields: Any) -> Callable[[Builder], Builder]:
+    """Decorator registering a builder function (timm/torchvision style).
+
+    Example::
+
+        @register_model(family="lenet", paper="Gradient-based learning...", year=1998,
+                        input_size=(1, 32, 32))
+        def lenet5(**kwargs):
+            return LeNet5(**kwargs)
+    """
+
+    def deco(fn: Builder) -> Builder:
+        register(ModelSpec(name=name or fn.__name__, builder=fn, **{"source": "cnnbench", **spec_fields}))
+        return fn
+
+    return deco
+
+
+def _ensure_loaded() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for mod in _CATALOGUES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:  # a catalogue not written yet must not break the others
+            if e.name not in (mod, mod.rsplit(".", 1)[0]):
+                raise
+
+
+def list_specs(
+    family: str | None = None, source: str | None = None, kind: str | None = "network", pattern: str | None = None
+) -> list[ModelSpec]:
+    """Registered specs filtered by family/source/kind (``None`` = any) and an fnmatch pattern."""
+    import fnmatch
+
+    _ensure_loaded()
+    out = []
+    for spec in _REGISTRY.values():
+        if family and spec.family != family.lower():
+            continue
+        if source and spec.source != source.lower():
+            continue
+        if kind and spec.kind != kind:
+            continue
+        if pattern and not fnmatch.fnmatch(spec.name, pattern):
+            continue
+        out.append(spec)
+    return sorted(out, key=lambda s: _natural_key(s.name))
+
+
+def families(kind: str | None = "network") -> list[str]:
+    return sorted({s.family for s in list_specs(kind=kind)})
+
+
+def _natural_key(s: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def suggest(name: str, n: int = 3) -> list[str]:
+    """Up to ``n`` registered names close to ``name``."""
+    _ensure_loaded()
+    nk = _key(name.split(":", 1)[-1])
+    matches = difflib.get_close_matches(nk, list(_ALIASES), n=n * 3, cutoff=0.6)
+    out: list[str] = []
+    for m in matches:
+        canon = _ALIASES[m]
+        if canon not in out:
+            out.append(canon)
+    return out[:n]
+
+
+def resolve(name: str) -> ModelSpec:
+    """Turn what a user typed into a ``ModelSpec``; raises ``CnnbenchError`` with suggestions."""
+    _ensure_loaded()
+    name = name.strip()
+    if not name:
+        raise CnnbenchError("empty model name")
+    prefix, sep, rest = name.partition(":")
+    if sep:
+        p = prefix.lower()
+        if p == "timm":
+            return _timm_spec(rest)
+        if p == "torchvision":
+            return _torchvision_spec(rest)
+        if p == "block":
+            spec = _REGISTRY.get(_ALIASES.get(_key(rest), ""))
+            if spec is None or spec.kind != "block":
+                blocks = [s.name for s in list_specs(kind="block")]
+                close = difflib.get_close_matches(rest.lower(), blocks, n=3, cutoff=0.5)
+                hint = f"; did you mean: {', '.join('block:' + c for c in close)}?" if close else ""
+                raise CnnbenchError(f"unknown block {rest!r}{hint} (see `cnnbench blocks`)")
+            return spec
+        if prefix.endswith(".py") or "/" in prefix or "\\" in prefix:
+            return _file_spec(prefix, rest)
+        if re.fullmatch(r"[A-Za-z_][\w.]*", prefix) and re.fullmatch(r"[A-Za-z_]\w*", rest):
+            return _module_spec(prefix, rest)
+    canon = _ALIASES.get(_key(name))
+    if canon is not None:
+        return _REGISTRY[canon]
+    close = suggest(name)
+    hint = f"; did you mean: {', '.join(close)}?" if close else ""
+    raise CnnbenchError(f"unknown model {name!r}{hint} (see `cnnbench list`, or use timm:NAME / torchvision:NAME)")
+
+
+def _timm_spec(model: str) -> ModelSpec:
+    import timm
+
+    if not timm.is_model(model):
+        close = difflib.get_close_matches(model, timm.list_models(), n=3, cutoff=0.6)
+        hint = f"; did you mean: {', '.join('timm:' + c for c in close)}?" if close else ""
+        raise CnnbenchError(f"unknown timm model {model!r}{hint}")
+    # a registered spec for the same timm model keeps its paper metadata
+    for spec in _REGISTRY.values():
+        if spec.source == "timm" and spec.builder_kwargs.get("model_name") == model:
+            return spec
+    from cnnbench.zoo.timm_zoo import timm_builder
+
+    cfg = timm.get_pretrained_cfg(model)
+    size = tuple(cfg.input_size) if cfg is not None and cfg.input_size else (3, 224, 224)
+    return ModelSpec(
+        name=f"timm:{model}", family=_family_guess(model), source="timm", builder=timm_builder,
+        input_size=size, builder_kwargs={"model_name": model},
+    )
+
+
+def _torchvision_spec(model: str) -> ModelSpec:
+    import torchvision
+
+    available = torchvision.models.list_models()
+    if model not in available:
+        close = difflib.get_close_matches(model, available, n=3, cutoff=0.6)
+        hint = f"; did you mean: {', '.join('torchvision:' + c for c in close)}?" if close else ""
+        raise CnnbenchError(f"unknown torchvision model {model!r}{hint}")
+    for spec in _REGISTRY.values():
+        if spec.source == "torchvision" and spec.builder_kwargs.get("model_name") == model:
+            return spec
+    from cnnbench.zoo.torchvision_zoo import torchvision_builder, weights_input_size
+
+    return ModelSpec(
+        name=f"torchvision:{model}", family=_family_guess(model), source="torchvision",
+        builder=torchvision_builder, input_size=weights_input_size(model),
+        builder_kwargs={"model_name": model},
+    )
+
+
+def _family_guess(model: str) -> str:
+    m = re.match(r"[a-z]+", model.lower())
+    return m.group(0) if m else model
+
+
+def _file_spec(path: str, attr: str) -> ModelSpec:
+    p = Path(path)
+    if not p.is_file():
+        raise CnnbenchError(f"model file not found: {path}")
+    mod_name = f"_cnnbench_user_{abs(hash(str(p.resolve())))}"
+    try:
+        spec = importlib.util.spec_from_file_location(mod_name, p)
+        if spec is None or spec.loader is None:
+            raise CnnbenchError(f"cannot import {path}: not a Python file")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[mod_name] = module
+        spec.loader.exec_module(module)
+    except CnnbenchError:
+        raise
+    except SyntaxError as e:
+        raise CnnbenchError(f"cannot import {path}: syntax error at line {e.lineno}: {e.msg}") from e
+    except Exception as e:
+        raise CnnbenchError(f"cannot import {path}: {type(e).__name__}: {e}") from e
+    if not hasattr(module, attr):
+        raise CnnbenchError(f"{path} has no attribute {attr!r}")
+    return ModelSpec(name=f"{path}:{attr}", family="custom", source="file", builder=getattr(module, attr))
+
+
+def _module_spec(module_name: str, attr: str) -> ModelSpec:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        close = suggest(f"{module_name}:{attr}")
+        hint = f"; did you mean: {', '.join(close)}?" if close else ""
+        raise CnnbenchError(f"unknown model {module_name}:{attr!r} (no module {e.name!r}){hint}") from e
+    except SyntaxError as e:
+        raise CnnbenchError(f"cannot import {module_name}: syntax error at line {e.lineno}: {e.msg}") from e
+    except Exception as e:
+        raise CnnbenchError(f"cannot import {module_name}: {type(e).__name__}: {e}") from e
+    if not hasattr(module, attr):
+        raise CnnbenchError(f"module {module_name} has no attribute {attr!r}")
+    return ModelSpec(name=f"{module_name}:{attr}", family="custom", source="module", builder=getattr(module, attr))
+
+
+def _load_callable(target: str) -> Builder:
+    mod, _, attr = target.partition(":")
+    return getattr(importlib.import_module(mod), attr)
+
+
+def _check_module(model: Any, name: str) -> None:
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise CnnbenchError(f"{name} did not return an nn.Module (got {type(model).__name__})")
+
+
+def with_input_size(spec: ModelSpec, input_size: tuple[int, int, int]) -> ModelSpec:
+    return replace(spec, input_size=input_size)

@@ -1,0 +1,1 @@
+"""Building blocks (attention, convolutions, pooling, activations) profiled on a feature map."""
