@@ -30,7 +30,9 @@ Builder = Callable[..., Any]
 _CATALOGUES = (
     "cnnbench.zoo.torchvision_zoo",
     "cnnbench.zoo.timm_zoo",
-    "cnnbench_models.catalog",
+    "cnnbench_models.catalog_classic",
+    "cnnbench_models.catalog_modern",
+    "cnnbench_models.catalog_attention",
     "cnnbench_models.blocks.catalog",
 )
 
