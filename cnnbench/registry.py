@@ -86,11 +86,21 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
-_ALIASES: dict[str, str] = {}
+_ALIASES: dict[str, str] = {}  # exact key → canonical name
+_LOOSE: dict[str, set[str]] = {}  # key without separators → canonical names (used when unambiguous)
 _loaded = False
 
 
 def _key(name: str) -> str:
+    """Exact key: case-insensitive, ``-`` and ``.`` read as ``_``."""
+    return re.sub(r"[-.\s]", "_", name.strip().lower())
+
+
+def _loose(name: str) -> str:
+    """Loose key: separators dropped, so ``MobileNetV2`` finds ``mobilenet_v2``.
+
+    Only used when it names one model: ``regnet_x_1_6gf`` and ``regnet_x_16gf`` share a loose key.
+    """
     return re.sub(r"[-_.\s]", "", name.lower())
 
 
@@ -104,7 +114,17 @@ def register(spec: ModelSpec) -> ModelSpec:
     _REGISTRY[spec.name] = spec
     for k in keys:
         _ALIASES[_key(k)] = spec.name
+        _LOOSE.setdefault(_loose(k), set()).add(spec.name)
     return spec
+
+
+def _lookup(name: str) -> str | None:
+    canon = _ALIASES.get(_key(name))
+    if canon is None:
+        loose = _LOOSE.get(_loose(name), set())
+        if len(loose) == 1:
+            canon = next(iter(loose))
+    return canon
 
 
 def register_model(name: str | None = None, **spec_fields: Any) -> Callable[[Builder], Builder]:
@@ -194,7 +214,7 @@ def resolve(name: str) -> ModelSpec:
         if p == "torchvision":
             return _torchvision_spec(rest)
         if p == "block":
-            spec = _REGISTRY.get(_ALIASES.get(_key(rest), ""))
+            spec = _REGISTRY.get(_lookup(rest) or "")
             if spec is None or spec.kind != "block":
                 blocks = [s.name for s in list_specs(kind="block")]
                 close = difflib.get_close_matches(rest.lower(), blocks, n=3, cutoff=0.5)
@@ -205,7 +225,7 @@ def resolve(name: str) -> ModelSpec:
             return _file_spec(prefix, rest)
         if re.fullmatch(r"[A-Za-z_][\w.]*", prefix) and re.fullmatch(r"[A-Za-z_]\w*", rest):
             return _module_spec(prefix, rest)
-    canon = _ALIASES.get(_key(name))
+    canon = _lookup(name)
     if canon is not None:
         return _REGISTRY[canon]
     close = suggest(name)

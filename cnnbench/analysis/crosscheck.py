@@ -1,0 +1,97 @@
+"""Cross-check our MACs against fvcore's ``FlopCountAnalysis`` and thop's ``profile``.
+
+Both need a real CPU model (fvcore traces with ``torch.jit``), built here with ``nn.init``
+disabled (values do not change counts). They count differently from us, by design:
+
+* fvcore counts one fused multiply-add as one "flop" (= our MACs) for conv/matmul/linear/einsum,
+  and *also* adds normalisation layers (batch/group/layer/instance norm), upsampling and adaptive
+  pooling; it skips ops it has no handle for (listed as unsupported) — element-wise ops are ignored.
+* thop counts MACs per module with hooks: conv/linear like us, plus BatchNorm (2 per element in
+  eval), pooling, upsampling and some activations; functional calls inside ``forward``
+  (``torch.flatten``, ``F.relu``, ``x + y``, attention matmuls) are invisible to it.
+* ours: ``torch.utils.flop_counter`` formulas for every aten op with one (conv, mm/addmm/bmm,
+  scaled-dot-product attention), at the dispatcher, so functional calls are seen; ops without a
+  formula count 0 MACs and are listed with their share of memory traffic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections import Counter
+from typing import Any
+
+import torch
+
+from cnnbench.registry import ModelSpec
+
+
+def _cpu_model(mspec: ModelSpec):
+    from cnnbench.build import _no_init
+
+    with _no_init():
+        return mspec.build().eval()
+
+
+def fvcore_count(model: torch.nn.Module, x: torch.Tensor) -> dict[str, Any]:
+    from fvcore.nn import FlopCountAnalysis
+
+    logging.getLogger("fvcore").setLevel(logging.ERROR)
+    with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        fca = FlopCountAnalysis(model, x)
+        fca.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
+        total = int(fca.total())
+        by_op = {k: int(v) for k, v in fca.by_operator().items()}
+        unsupported = dict(Counter(fca.unsupported_ops()))
+    return {"macs": total, "by_operator": by_op, "unsupported": unsupported}
+
+
+def thop_count(model: torch.nn.Module, x: torch.Tensor) -> dict[str, Any]:
+    from thop import profile as thop_profile
+
+    with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
+        macs, params = thop_profile(model, inputs=(x,), verbose=False)
+    return {"macs": int(macs), "params": int(params)}
+
+
+def crosscheck(mspec: ModelSpec, shape: tuple[int, ...], which: str = "all") -> dict[str, Any]:
+    """Totals from the requested counters (``fvcore``, ``thop`` or ``all``); a failure is reported, not raised."""
+    out: dict[str, Any] = {}
+    names = ("fvcore", "thop") if which == "all" else (which,)
+    for name in names:
+        try:
+            model = _cpu_model(mspec)
+            x = torch.zeros(shape)
+            out[name] = fvcore_count(model, x) if name == "fvcore" else thop_count(model, x)
+        except Exception as e:  # noqa: BLE001 — the other counter's failure must not hide ours
+            out[name] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
+    return out
+
+
+def render_crosscheck(model: str, static, cc: dict[str, Any]):
+    from rich.table import Table
+
+    t = Table(title=f"{model}: MACs by counter (multiply-accumulates)", header_style="bold",
+              caption="fvcore adds norm layers/upsampling, skips unsupported ops; thop adds BN/pooling via module "
+              "hooks and misses functional ops; ours counts conv/matmul/attention at the dispatcher.",
+              caption_justify="left")
+    for col in ("counter", "GMACs", "vs ours", "notes"):
+        t.add_column(col, justify="right" if col in ("GMACs", "vs ours") else "left", overflow="fold")
+    t.add_row("ours", f"{static.macs / 1e9:.4f}", "1.000", "")
+    for name, res in cc.items():
+        if "error" in res:
+            t.add_row(name, "—", "—", res["error"])
+            continue
+        ratio = res["macs"] / static.macs if static.macs else float("nan")
+        if name == "fvcore":
+            extra = {k: v for k, v in res["by_operator"].items() if k not in ("conv", "linear", "matmul", "addmm",
+                                                                              "bmm", "einsum")}
+            notes = ", ".join(f"{k} {v / 1e6:.1f}M" for k, v in extra.items())
+            if res["unsupported"]:
+                notes += ("; " if notes else "") + "unsupported: " + ", ".join(
+                    f"{k}×{v}" for k, v in list(res["unsupported"].items())[:5])
+        else:
+            notes = f"params {res['params']:,}"
+        t.add_row(name, f"{res['macs'] / 1e9:.4f}", f"{ratio:.3f}", notes)
+    return t

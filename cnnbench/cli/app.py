@@ -1,0 +1,104 @@
+"""The ``cnnbench`` command: one Typer app, one module per command group.
+
+Errors are handled once, here: a ``CnnbenchError`` or a usage error prints one line on stderr
+and exits with code 2; ``--debug`` (or ``CNNBENCH_DEBUG=1``) shows the traceback instead.
+Exit codes: 0 ok, 1 some rows failed (or a regression, for ``check``), 2 usage/input error,
+3 inconclusive check, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from cnnbench.errors import CnnbenchError
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("CNNBENCH_DEBUG", "") not in ("", "0")
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    click.echo(f"error: {msg}", err=True)
+    sys.exit(code)
+
+
+class _Group(TyperGroup):
+    """Turns every error into one line and an exit code (also under ``typer.testing.CliRunner``)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: D102
+        argv = list(sys.argv[1:] if args is None else args)
+        if "--debug" in argv:
+            argv.remove("--debug")
+            os.environ["CNNBENCH_DEBUG"] = "1"
+        try:
+            rv = super().main(args=argv, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+        except CnnbenchError as e:
+            if debug_enabled():
+                traceback.print_exc()
+            _fail(str(e))
+        except click.exceptions.NoArgsIsHelpError as e:  # `cnnbench` alone: show help, exit 0
+            click.echo(e.ctx.get_help() if e.ctx else "")
+            sys.exit(0)
+        except click.UsageError as e:
+            hint = f" (see `{e.ctx.command_path} --help`)" if e.ctx else ""
+            _fail(f"{e.format_message()}{hint}")
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.exceptions.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as e:
+            _fail(e.format_message(), e.exit_code or 2)
+        except Exception as e:  # noqa: BLE001 — the last line of defence: never a traceback
+            if debug_enabled():
+                traceback.print_exc()
+            _fail(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)", 1)
+        if isinstance(rv, int):
+            sys.exit(rv)
+        sys.exit(0)
+
+
+app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="What a CNN costs: params, checkpoint size, MACs/FLOPs, memory access, activations, latency.\n\n"
+    "MACs = multiply-accumulates (papers' \"FLOPs\"); FLOPs = 2 × MACs. Add --debug to any command for tracebacks.",
+)
+
+
+def _register() -> None:
+    from cnnbench.cli import list_cmd, profile_cmd
+
+    app.command("list", help=list_cmd.__doc__)(list_cmd.list_models)
+    app.command("profile", help=profile_cmd.__doc__)(profile_cmd.profile)
+    for mod_name in ("env_cmd", "compare_cmd", "blocks_cmd", "reproduce_cmd", "history_cmd", "check_cmd"):
+        try:
+            mod = __import__(f"cnnbench.cli.{mod_name}", fromlist=["register"])
+        except ModuleNotFoundError as e:
+            if e.name != f"cnnbench.cli.{mod_name}":
+                raise
+            continue
+        mod.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

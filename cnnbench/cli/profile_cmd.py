@@ -1,0 +1,93 @@
+"""Profile models: static cost (params, checkpoint, MACs, memory access, activations) and latency."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from cnnbench.cli.options import (BatchOpt, DtypeOpt, FormatOpt, InputSizeOpt, OutputOpt, check_format, emit,
+                                  stderr, stdout)
+
+_LAT = "Latency"
+
+
+def profile(
+    models: Annotated[list[str], typer.Argument(help="Registry names, timm:NAME, torchvision:NAME, block:NAME, "
+                                                "file.py:Class or package.module:factory.")],
+    input_size: InputSizeOpt = None,
+    batch_size: BatchOpt = None,
+    dtype: DtypeOpt = "fp32",
+    no_latency: Annotated[bool, typer.Option("--no-latency", help="Static metrics only.")] = False,
+    device: Annotated[str, typer.Option(help="cpu | cuda | cuda:N", rich_help_panel=_LAT)] = "cpu",
+    runtime: Annotated[Optional[list[str]], typer.Option(help="eager | compile | onnx (repeat or comma-separate).",
+                                                         rich_help_panel=_LAT)] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Intra-op threads for torch and ONNX Runtime.",
+                                                   rich_help_panel=_LAT)] = None,
+    channels_last: Annotated[bool, typer.Option("--channels-last", rich_help_panel=_LAT)] = False,
+    budget: Annotated[float, typer.Option(help="Seconds of timed samples per row (after warm-up).",
+                                          rich_help_panel=_LAT)] = 2.0,
+    min_samples: Annotated[int, typer.Option(help="Minimum timed samples per row.", rich_help_panel=_LAT)] = 30,
+    warmup: Annotated[float, typer.Option(help="Minimum warm-up seconds.", rich_help_panel=_LAT)] = 0.5,
+    onnx_dir: Annotated[Optional[str], typer.Option(help="ONNX export cache directory.",
+                                                    rich_help_panel=_LAT)] = None,
+    by: Annotated[Optional[str], typer.Option("--by", help="Breakdown: module | op.")] = None,
+    depth: Annotated[int, typer.Option(help="Module depth for --by module.")] = 1,
+    counter: Annotated[str, typer.Option(help="ours | fvcore | thop | all: add other counters' totals.")] = "ours",
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+) -> None:
+    from cnnbench.errors import CnnbenchError
+    from cnnbench.sweep import LatencyOptions, SweepSpec, run_sweep
+
+    fmt = check_format(fmt)
+    if by not in (None, "module", "op"):
+        raise CnnbenchError(f"unknown --by {by!r}: choose module or op")
+    if depth < 1:
+        raise CnnbenchError("--depth must be ≥ 1")
+    counter = counter.lower()
+    if counter not in ("ours", "fvcore", "thop", "all"):
+        raise CnnbenchError(f"unknown --counter {counter!r}: choose ours, fvcore, thop or all")
+    lat = None if no_latency else LatencyOptions.parse(
+        device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
+        min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
+    spec = SweepSpec.parse(models, input_size=input_size, batch_sizes=batch_size, dtype=dtype, latency=lat,
+                           counters=counter)
+    result = run_sweep(spec, progress=stderr if fmt == "table" else None)
+    records = [p.to_dict() for p in result.profiles]
+
+    def show(recs):
+        from cnnbench.report.tables import profile_table
+
+        stdout.print(profile_table(recs, title="cnnbench profile"))
+        for p in result.profiles:
+            _show_extras(p, by, depth, counter)
+
+    emit(records, fmt, output, show)
+    if result.interrupted:
+        stderr.print(f"interrupted: kept {len(records)} finished row(s)")
+        raise typer.Exit(130)
+    if any(r.get("error") for r in records):
+        raise typer.Exit(1)
+
+
+def _show_extras(p, by, depth, counter) -> None:
+    from cnnbench.report.tables import groups_table
+
+    s = p.static
+    if s is None:
+        return
+    if by == "module":
+        stdout.print(groups_table(f"{p.model}: by module (depth {depth})", s.by_module(depth), s.macs,
+                                  s.memory_access_bytes, "module"))
+    elif by == "op":
+        stdout.print(groups_table(f"{p.model}: by op", s.by_op(), s.macs, s.memory_access_bytes, "op"))
+    if s.uncounted_ops and by is not None:
+        ops = ", ".join(f"{k}×{v['count']} ({100 * v['memory_access_share']:.1f}% mem)"
+                        for k, v in list(s.uncounted_ops.items())[:8])
+        stdout.print(f"[dim]ops without a FLOP formula (0 MACs counted): {ops}[/dim]")
+    cc = p.extra.get("crosscheck")
+    if cc:
+        from cnnbench.analysis.crosscheck import render_crosscheck
+
+        stdout.print(render_crosscheck(p.model, s, cc))

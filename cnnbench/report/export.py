@@ -1,0 +1,90 @@
+"""Records → JSON / CSV / Markdown text, and atomic file writes (temp file + rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FORMATS = ("table", "json", "csv", "md")
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """One level deep: ``latency_ms.median`` → ``latency_ms_median``; nested dicts as JSON text."""
+    out: dict[str, Any] = {}
+    for k, v in record.items():
+        if k == "latency_ms" and isinstance(v, dict):
+            for sk, sv in v.items():
+                out[f"latency_ms_{sk}"] = sv
+        elif k in ("env",):
+            continue
+        elif isinstance(v, (dict, list, tuple)):
+            out[k] = json.dumps(v, separators=(",", ":")) if k != "input_shape" else "x".join(map(str, v))
+        else:
+            out[k] = v
+    return out
+
+
+def to_json(records: list[dict[str, Any]]) -> str:
+    return json.dumps(records, indent=2, default=str)
+
+
+def to_csv(records: list[dict[str, Any]]) -> str:
+    import pandas as pd
+
+    return pd.DataFrame([_flat(r) for r in records]).to_csv(index=False)
+
+
+def to_markdown(records: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    import pandas as pd
+
+    df = pd.DataFrame([_flat(r) for r in records])
+    if columns:
+        df = df[[c for c in columns if c in df.columns]]
+    return _md_table(df)
+
+
+def _md_table(df) -> str:
+    """Markdown without the optional ``tabulate`` dependency."""
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render(records: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return to_json(records) + "\n"
+    if fmt == "csv":
+        return to_csv(records)
+    if fmt == "md":
+        return to_markdown(records)
+    raise ValueError(fmt)
+
+
+def format_for_path(path: Path, default: str) -> str:
+    return {".json": "json", ".csv": "csv", ".md": "md", ".markdown": "md"}.get(path.suffix.lower(), default)
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` so that ``path`` is either the old file or the complete new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_records(path: str | os.PathLike, records: list[dict[str, Any]], default_fmt: str = "json") -> None:
+    fmt = format_for_path(Path(path), "json" if default_fmt == "table" else default_fmt)
+    write_atomic(path, render(records, fmt))

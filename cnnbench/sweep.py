@@ -1,0 +1,156 @@
+"""Run a sweep: models × batch sizes (× runtimes when measuring latency) → Profile rows.
+
+Every name is resolved before anything is measured (a typo fails fast, exit 2). After that,
+failures are rows: a model that fails to build, trace, export or run gets its ``error`` and the
+sweep goes on. Ctrl-C stops the sweep and keeps the rows already finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from cnnbench.errors import CnnbenchError
+from cnnbench.inputs import parse_dtype, parse_input_size, parse_int_list
+from cnnbench.profile import Profile, static_profile
+from cnnbench.registry import ModelSpec, resolve
+
+RUNTIMES = ("eager", "compile", "onnx")
+
+
+@dataclass(frozen=True)
+class LatencyOptions:
+    device: str = "cpu"
+    runtimes: tuple[str, ...] = ("eager",)
+    threads: int | None = None
+    channels_last: bool = False
+    budget: float = 2.0
+    min_samples: int = 30
+    warmup: float = 0.5
+    onnx_dir: str | None = None
+
+    @classmethod
+    def parse(cls, *, device: str = "cpu", runtimes: list[str] | None = None, threads: int | None = None,
+              channels_last: bool = False, budget: float = 2.0, min_samples: int = 30, warmup: float = 0.5,
+              onnx_dir: str | None = None) -> "LatencyOptions":
+        rts: list[str] = []
+        for item in runtimes or ["eager"]:
+            for r in str(item).split(","):
+                r = r.strip().lower()
+                if not r:
+                    continue
+                if r not in RUNTIMES:
+                    raise CnnbenchError(f"unknown runtime {r!r}: choose eager, compile or onnx")
+                if r not in rts:
+                    rts.append(r)
+        if not rts:
+            raise CnnbenchError("no runtime given: choose eager, compile or onnx")
+        if not budget > 0:
+            raise CnnbenchError(f"--budget must be > 0 seconds (got {budget})")
+        if min_samples < 1:
+            raise CnnbenchError(f"--min-samples must be ≥ 1 (got {min_samples})")
+        if warmup < 0:
+            raise CnnbenchError(f"--warmup must be ≥ 0 seconds (got {warmup})")
+        if threads is not None and threads < 1:
+            raise CnnbenchError(f"--threads must be ≥ 1 (got {threads})")
+        from cnnbench.latency.devices import validate_device
+
+        device = validate_device(device)
+        if "onnx" in rts:
+            from cnnbench.latency.devices import validate_onnx_device
+
+            validate_onnx_device(device)
+        return cls(device, tuple(rts), threads, channels_last, float(budget), int(min_samples), float(warmup),
+                   onnx_dir)
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    specs: tuple[ModelSpec, ...]
+    input_size: str | None
+    batch_sizes: tuple[int, ...]
+    dtype: str
+    latency: LatencyOptions | None
+    counters: str = "ours"
+
+    @classmethod
+    def parse(cls, models: list[str], *, input_size: str | None = None, batch_sizes: list[str] | None = None,
+              dtype: str = "fp32", latency: LatencyOptions | None = None, counters: str = "ours") -> "SweepSpec":
+        if not models:
+            raise CnnbenchError("no model given (see `cnnbench list`)")
+        specs = tuple(resolve(m) for m in models)
+        for s in specs:  # validate the size once per model, before measuring anything
+            parse_input_size(input_size, s.input_size)
+        return cls(specs, input_size, tuple(parse_int_list(batch_sizes, "--batch-size", [1])), parse_dtype(dtype),
+                   latency, counters)
+
+
+@dataclass
+class SweepResult:
+    profiles: list[Profile] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def run_sweep(spec: SweepSpec, progress: Any = None, on_row: Callable[[Profile], None] | None = None) -> SweepResult:
+    """Measure every (model, batch size[, runtime]) row; rows are appended (and ``on_row`` called) as they finish."""
+    result = SweepResult()
+
+    def add(p: Profile) -> None:
+        result.profiles.append(p)
+        if on_row is not None:
+            on_row(p)
+
+    env = None
+    if spec.latency is not None:
+        from cnnbench.env import collect_env
+
+        env = collect_env(device=spec.latency.device, threads=spec.latency.threads)
+    try:
+        for mspec in spec.specs:
+            chw = parse_input_size(spec.input_size, mspec.input_size)
+            skip_larger: str | None = None
+            for bs in spec.batch_sizes:
+                if progress is not None:
+                    progress.print(f"[dim]profiling {mspec.name} batch {bs}…[/dim]")
+                base = static_profile(mspec, chw, bs, spec.dtype)
+                extra: dict[str, Any] = {}
+                if spec.counters != "ours" and base.static is not None:
+                    from cnnbench.analysis.crosscheck import crosscheck
+
+                    extra["crosscheck"] = crosscheck(mspec, (bs, *chw), spec.counters)
+                if spec.latency is None:
+                    add(_with(base, extra=extra))
+                    continue
+                for rt in spec.latency.runtimes:
+                    if skip_larger:
+                        add(_with(base, error=skip_larger, extra=extra, env=env))
+                        continue
+                    lat = measure_row(mspec, (bs, *chw), spec.dtype, rt, spec.latency)
+                    if lat.get("oom"):
+                        skip_larger = f"skipped: batch {bs} ran out of memory on {spec.latency.device}"
+                    lat.pop("oom", None)
+                    add(_with(base, latency=lat, extra=extra, env=env))
+    except KeyboardInterrupt:
+        result.interrupted = True
+    return result
+
+
+def _with(p: Profile, **changes: Any) -> Profile:
+    from dataclasses import replace
+
+    return replace(p, **{k: v for k, v in changes.items() if v is not None})
+
+
+def measure_row(mspec: ModelSpec, shape: tuple[int, ...], dtype: str, runtime: str,
+                opts: LatencyOptions) -> dict[str, Any]:
+    """Latency of one row as the ``LatencyResult`` dict (``error`` set on failure, never raises for the row)."""
+    from cnnbench.latency.runtimes import run_latency
+
+    res = run_latency(
+        mspec.build, shape, device=opts.device, runtime=runtime, dtype=dtype, channels_last=opts.channels_last,
+        threads=opts.threads, budget_s=opts.budget, min_samples=opts.min_samples, warmup_min_s=opts.warmup,
+        onnx_dir=opts.onnx_dir, model_key=mspec.name,
+    )
+    d = res.to_dict()
+    d["oom"] = bool(getattr(res, "oom", False))
+    return d
