@@ -119,15 +119,13 @@ class DRN(nn.Module):
         super().__init__()
         if arch not in ("C", "D"):
             raise ValueError(f"arch must be 'C' or 'D', got {arch!r}")
-        sb = _StageBuilder(3)
+        # both variants use a stride-1 7x7 stem instead of ResNet's strided conv + max-pool
+        self.layer0 = nn.Sequential(*_conv_bn_relu(3, channels[0], k=7))
+        sb = _StageBuilder(channels[0])
         if arch == "C":
-            self.layer0 = nn.Sequential(*_conv_bn_relu(3, channels[0], k=7))
-            sb.in_ch = channels[0]
             self.layer1 = sb.residual(BasicBlock, channels[0], layers[0])
             self.layer2 = sb.residual(BasicBlock, channels[1], layers[1], stride=2)
         else:
-            self.layer0 = nn.Sequential(*_conv_bn_relu(3, channels[0], k=7))
-            sb.in_ch = channels[0]
             self.layer1 = sb.plain(channels[0], layers[0])
             self.layer2 = sb.plain(channels[1], layers[1], stride=2)
         self.layer3 = sb.residual(block, channels[2], layers[2], stride=2)

@@ -8,8 +8,9 @@ copy of the input and add a reinforcement path from the (pooled) image. Widths f
 the paper's ImageNet comparison plots the same FLOPs): s=0.5 1.24M/28.37M, s=1.0 1.67M/85.72M,
 s=1.5 2.31M/168.6M, s=2.0 3.49M/284.8M (params/FLOPs as mult-adds, 224x224).
 
-The authors' model builds an input-reinforcement module for the last down-sampler but never calls it
-(its forward passes no image there); it is left out here, which removes 3·3·3·3+… ≈ 2.7K (s=1) unused params.
+The authors' model builds an input-reinforcement module for the last down-sampler but never calls it (its
+forward passes no image there); it is left out here: CBR(3, 3, 3) + CB(3, c, 1) = 90 + 5·c unused params,
+2,650 at s=1 (0.16%).
 """
 
 from __future__ import annotations

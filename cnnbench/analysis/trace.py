@@ -29,7 +29,7 @@ VIEW_OPS = frozenset(
         "flatten", "unflatten", "split", "split_with_sizes", "chunk", "unbind", "narrow", "diagonal",
         "view_as", "view_as_real", "view_as_complex", "lift_fresh", "numpy_T", "mT", "movedim",
         "unfold", "_nested_view_from_buffer", "real", "imag", "conj", "_conj", "_neg_view",
-        "resolve_conj", "resolve_neg", "contiguous", "_to_copy_noop",
+        "resolve_conj", "resolve_neg",
     }
 )
 # Ops that do not compute: shape/metadata queries skipped entirely (like FlopCounterMode does).
@@ -49,6 +49,10 @@ ACTIVATION_OPS = frozenset(
         "mkldnn_convolution", "mm", "addmm", "bmm", "baddbmm", "_scaled_mm",
     }
 )
+
+# Ops whose extra outputs are bookkeeping the real inference kernels leave empty (eval-mode batch
+# norm's save_mean/save_invstd): only the first N outputs move data.
+_DATA_OUTPUTS = {"_native_batch_norm_legit_no_training": 1, "native_batch_norm": 1, "_native_batch_norm_legit": 1}
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,8 @@ class _RecordingMode(TorchDispatchMode):
         name = packet.__name__
         ins = _tensors((args, kwargs))
         outs = _tensors(out)
+        if name in _DATA_OUTPUTS:
+            outs = outs[: _DATA_OUTPUTS[name]]
         in_shapes, in_elems, in_bytes = _sizes(ins)
         out_shapes, out_elems, out_bytes = _sizes(outs)
         flops = int(formula(*args, **kwargs, out_val=out)) if formula is not None else 0

@@ -1,0 +1,160 @@
+"""Registry entries of kind ``block``: attention, convolution, pooling and activation modules.
+
+Torch-free (builders are ``"module:function"`` strings). Every block is built with ``channels=256`` by
+default and profiled on its ``input_size`` (256×56×56: ResNet-50's conv2_x map); ``spec.build(channels=64)``
+rebuilds it for another width. ``family`` equals ``block_kind``.
+
+Overhead relative to a reference: ``REFERENCE[block_kind]`` names the block to subtract — ``identity``
+(an ``nn.Identity``, zero cost) for attention, pooling and activations; ``conv3x3`` for convolutions,
+so a conv block's overhead reads "versus the plain 3×3 conv it replaces".
+"""
+
+from __future__ import annotations
+
+from cnnbench.registry import ModelSpec, register
+
+REFERENCE = {"attention": "identity", "conv": "conv3x3", "pool": "identity", "activation": "identity"}
+
+_INPUT = (256, 56, 56)
+_MOD = "cnnbench_models.blocks"
+
+# (name, builder function, paper title, year, note, aliases)
+_ATTENTION = [
+    ("se", "se", "Squeeze-and-Excitation Networks", 2018, "reduction 16; FCs as 1x1 convs with bias", ()),
+    ("cbam", "cbam", "CBAM: Convolutional Block Attention Module", 2018,
+     "reduction 16, 7x7 spatial conv + BN (official code)", ()),
+    ("bam", "bam", "BAM: Bottleneck Attention Module", 2018, "reduction 16, two 3x3 convs with dilation 4", ()),
+    ("eca", "eca", "ECA-Net: Efficient Channel Attention for Deep Convolutional Neural Networks", 2020,
+     "adaptive 1-D kernel: k=5 at C=256", ()),
+    ("coord_attention", "coord_attention", "Coordinate Attention for Efficient Mobile Network Design", 2021,
+     "reduction 32, mip=max(8, C/32), h-swish", ("coordatt", "ca_block")),
+    ("gc", "gc", "GCNet: Non-local Networks Meet Squeeze-Excitation Networks and Beyond", 2019,
+     "ratio 1/16, LayerNorm in the transform", ("global_context",)),
+    ("sk", "sk", "Selective Kernel Networks", 2019,
+     "SK unit M=2 (3x3, dilated 3x3), G=32, r=16, L=32; same operator as block:skconv", ("selective_kernel",)),
+    ("non_local", "non_local", "Non-local Neural Networks", 2018,
+     "embedded Gaussian, inter channels C/2, no sub-sampling: the HWxHW attention dominates", ()),
+    ("criss_cross", "criss_cross", "CCNet: Criss-Cross Attention for Semantic Segmentation", 2019,
+     "one criss-cross step (the paper's RCCA applies it R=2 times)", ("ccnet_attention",)),
+    ("danet_pam", "danet_pam", "Dual Attention Network for Scene Segmentation", 2019,
+     "position attention module: HWxHW attention, query/key at C/8", ()),
+    ("danet_cam", "danet_cam", "Dual Attention Network for Scene Segmentation", 2019,
+     "channel attention module: CxC attention, one parameter (gamma)", ()),
+    ("sge", "sge", "Spatial Group-wise Enhance: Improving Semantic Feature Learning in Convolutional Networks",
+     2019, "64 groups; all work is elementwise/reductions, so 0 MACs", ()),
+    ("aff", "aff", "Attentional Feature Fusion", 2021,
+     "two-input fusion wrapped to one input: fuses x with branch(x), branch=identity by default (cost = "
+     "fusion only; output equals x numerically); build(branch='conv3x3') for a real residual branch", ()),
+    ("iaff", "iaff", "Attentional Feature Fusion", 2021,
+     "iterative AFF (two MS-CAMs), wrapped like block:aff", ()),
+    ("csra", "csra", "Residual Attention: A Simple but Effective Method for Multi-Label Recognition", 2021,
+     "a classification head: output is class logits (N, 1000), not a feature map; T=1, lambda=0.1", ()),
+]
+
+_CONV = [
+    ("conv3x3", "conv3x3", "Very Deep Convolutional Networks for Large-Scale Image Recognition", 2015,
+     "plain 3x3 conv, no bias: the conv reference", ()),
+    ("group_conv", "group_conv", "Aggregated Residual Transformations for Deep Neural Networks", 2017,
+     "3x3, 32 groups", ("groupconv",)),
+    ("depthwise_separable", "depthwise_separable",
+     "Xception: Deep Learning with Depthwise Separable Convolutions", 2017,
+     "depthwise 3x3 + pointwise 1x1, no norm/activation", ("dsconv", "separable_conv")),
+    ("dilated_conv", "dilated_conv", "Multi-Scale Context Aggregation by Dilated Convolutions", 2016,
+     "3x3, dilation 2", ("atrous_conv",)),
+    ("deform_conv_v1", "deform_conv_v1", "Deformable Convolutional Networks", 2017,
+     "torchvision.ops.deform_conv2d (traces on meta) with offsets from a 3x3 conv (18 ch). torch's flop "
+     "counter has no formula for torchvision::deform_conv2d: its Cout*Cin*9*HW MACs (1.85G here) must be "
+     "added by the counter", ("dcn_v1",)),
+    ("deform_conv_v2", "deform_conv_v2", "Deformable ConvNets v2: More Deformable, Better Results", 2019,
+     "modulated: offsets + sigmoid masks from a 3x3 conv (27 ch); same flop-counter caveat as deform_conv_v1",
+     ("dcn_v2",)),
+    ("octconv", "octconv",
+     "Drop an Octave: Reducing Spatial Redundancy in Convolutional Neural Networks with Octave Convolution", 2019,
+     "3x3, alpha_in=alpha_out=0.5; the input is split/pooled into (high, low) and the output re-merged "
+     "(avg pool + nearest upsample, no MACs)", ("octave_conv",)),
+    ("mixconv", "mixconv", "MixConv: Mixed Depthwise Convolutional Kernels", 2019,
+     "depthwise, kernels 3/5/7/9 on 4 equal channel groups", ()),
+    ("slimconv", "slimconv",
+     "SlimConv: Reducing Channel Redundancy in Convolutional Neural Networks by Features Recombining", 2021,
+     "official slim_conv_3x3: output has 3C/4 channels (192 at C=256)", ()),
+    ("skconv", "skconv", "Selective Kernel Networks", 2019,
+     "M=2, G=32, r=16, L=32, with BN/ReLU; same operator as block:sk (listed in both catalogues)", ()),
+    ("ghost_module", "ghost_module", "GhostNet: More Features from Cheap Operations", 2020,
+     "replaces a 1x1 conv: primary 1x1 to C/2 + depthwise 3x3 ghosts, BN+ReLU each", ("ghost",)),
+]
+
+_POOL = [
+    ("max_pool", "max_pool", "What is the Best Multi-Stage Architecture for Object Recognition?", 2009,
+     "2x2, stride 2", ("maxpool",)),
+    ("avg_pool", "avg_pool", "Gradient-Based Learning Applied to Document Recognition", 1998,
+     "2x2, stride 2", ("avgpool",)),
+    ("lp_pool", "lp_pool", "Convolutional Neural Networks Applied to House Numbers Digit Classification", 2012,
+     "p=2, 2x2, stride 2", ("l2_pool",)),
+    ("stochastic_pool", "stochastic_pool", "Stochastic Pooling for Regularization of Deep Convolutional Neural "
+     "Networks", 2013, "2x2/2; train mode samples one activation per window (p ~ activation), eval mode "
+     "returns the probability-weighted mean sum(a^2)/sum(a) - profiles run in eval mode", ()),
+    ("mixed_pool", "mixed_pool", "Generalizing Pooling Functions in Convolutional Neural Networks: Mixed, Gated, "
+     "and Tree", 2016, "a*max + (1-a)*avg, one learned a", ()),
+    ("gated_pool", "gated_pool", "Generalizing Pooling Functions in Convolutional Neural Networks: Mixed, Gated, "
+     "and Tree", 2016, "sigmoid(w . window) gates max vs avg; w has k^2=4 weights shared by all channels", ()),
+    ("fractional_max_pool", "fractional_max_pool", "Fractional Max-Pooling", 2014,
+     "nn.FractionalMaxPool2d, kernel 2, ratio 1/sqrt(2) (56->39); regions re-drawn every call, also in eval",
+     ("fmp",)),
+    ("spp", "spp", "Spatial Pyramid Pooling in Deep Convolutional Networks for Visual Recognition", 2014,
+     "levels 6/3/2/1 (50 bins): output is a vector (N, 50*C)", ("spatial_pyramid_pool",)),
+    ("dpp", "dpp", "Detail-Preserving Pooling in Deep Networks", 2018,
+     "2x2/2, symmetric reward; per-channel alpha, lambda and one shared 3x3 downscaling filter", ()),
+    ("bilinear_pool", "bilinear_pool", "Bilinear CNN Models for Fine-grained Visual Recognition", 2015,
+     "full X X^T / HW + signed sqrt + L2: output is a vector (N, C^2)", ()),
+    ("compact_bilinear_pool", "compact_bilinear_pool", "Compact Bilinear Pooling", 2016,
+     "Tensor Sketch, d=8192: output (N, 8192). Count sketch (scatter-add) and FFTs carry no MACs in torch's "
+     "flop counter (~2*HW*d*log2 d per FFT is uncounted)", ("tensor_sketch_pool",)),
+    ("low_rank_bilinear_pool", "low_rank_bilinear_pool", "Low-rank Bilinear Pooling for Fine-Grained "
+     "Classification", 2017, "a classifier: output is class scores (N, 200); 1x1 reduce to m=100, rank 8", ()),
+]
+
+_ACTIVATION = [
+    ("relu", "relu", "Rectified Linear Units Improve Restricted Boltzmann Machines", 2010, "", ()),
+    ("leaky_relu", "leaky_relu", "Rectifier Nonlinearities Improve Neural Network Acoustic Models", 2013,
+     "negative slope 0.01", ()),
+    ("prelu", "prelu", "Delving Deep into Rectifiers: Surpassing Human-Level Performance on ImageNet "
+     "Classification", 2015, "channel-wise: C parameters", ()),
+    ("elu", "elu", "Fast and Accurate Deep Network Learning by Exponential Linear Units (ELUs)", 2016,
+     "alpha 1", ()),
+    ("selu", "selu", "Self-Normalizing Neural Networks", 2017, "", ()),
+    ("thresholded_relu", "thresholded_relu", "Zero-bias Autoencoders and the Benefits of Co-adapting Features",
+     2015, "theta 1 (nn.Threshold)", ()),
+    ("swish", "swish", "Searching for Activation Functions", 2017, "beta=1, i.e. SiLU (nn.SiLU)", ("silu",)),
+    ("hard_swish", "hard_swish", "Searching for MobileNetV3", 2019, "", ("h_swish", "hswish")),
+    ("mish", "mish", "Mish: A Self Regularized Non-Monotonic Activation Function", 2019, "", ()),
+    ("gelu", "gelu", "Gaussian Error Linear Units (GELUs)", 2016, "exact erf form", ()),
+    ("softplus", "softplus", "Incorporating Second-Order Functional Knowledge for Better Option Pricing", 2000,
+     "", ()),
+    ("squareplus", "squareplus", "Squareplus: A Softplus-Like Algebraic Rectifier", 2021,
+     "(x + sqrt(x^2 + b)) / 2, b=4; our implementation", ()),
+    ("polu", "polu", "Training Neural Networks by Using Power Linear Units (PoLUs)", 2018,
+     "x for x>=0, (1-x)^-n - 1 for x<0, n=1; our implementation", ()),
+]
+
+
+def _register_all() -> None:
+    for block_kind, module, rows in (
+        ("attention", "attention", _ATTENTION),
+        ("conv", "conv", _CONV),
+        ("pool", "pool", _POOL),
+        ("activation", "activation", _ACTIVATION),
+    ):
+        for name, fn, paper, year, note, aliases in rows:
+            register(ModelSpec(
+                name=name, family=block_kind, source="cnnbench", builder=f"{_MOD}.{module}:{fn}",
+                paper=paper, year=year, input_size=_INPUT, kind="block", block_kind=block_kind,
+                aliases=aliases, note=note,
+            ))
+    register(ModelSpec(
+        name="identity", family="reference", source="cnnbench", builder=f"{_MOD}.activation:identity",
+        input_size=_INPUT, kind="block", block_kind="reference",
+        note="nn.Identity: the zero-cost reference for attention, pooling and activations",
+    ))
+
+
+_register_all()

@@ -1,0 +1,94 @@
+"""ShuffleNet V1 (Zhang, Zhou, Lin & Sun, "ShuffleNet: An Extremely Efficient Convolutional Neural Network
+for Mobile Devices", CVPR 2018).
+
+Architecture of the paper's Table 1: conv 3x3/2 (24) → max-pool 3x3/2 → three stages of ShuffleNet units
+(1+3, 1+7, 1+3; the first unit of each stage has stride 2) → global pool → FC. A unit is
+1x1 group conv (bottleneck = out/4) → BN-ReLU → channel shuffle → 3x3 depthwise (BN, no ReLU) →
+1x1 group conv → BN, added to the input (stride 1) or concatenated with a 3x3/2 average-pooled input
+(stride 2, so the residual branch produces ``out - in`` channels). The first 1x1 of Stage 2 is not grouped.
+
+Widths: Table 1 gives the 1x stage widths per group count g (g=1: 144, g=2: 200, g=3: 240, g=4: 272,
+g=8: 384, doubling per stage). "ShuffleNet s×" scales them by s; we round to a multiple of 4g so the
+bottleneck splits into g groups, which reproduces the authors' released widths (e.g. g=3: 0.5x 120,
+1.5x 360, 2x 480). The stem has 24 channels except 12 at 0.5x and 48 at 2x (as in the authors' released
+ShuffleNet-Series code), rounded up to a multiple of g. That code has no 0.25x; we use 12 there too, which
+gives Table 2's 13M (a scaled 6-channel stem would give 11.0M, a 24-channel one 17.9M).
+
+Complexity (MFLOPs in the paper = MACs): Table 1 (1x: g=1 143M, g=2 140M, g=3 137M, g=4 133M, g=8 137M),
+Table 2 (0.5x 38M, 0.25x 13M), Table 5 (g=3: 1.5x 292M, 2x 524M). The paper gives no parameter counts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from cnnbench_models.layers import ConvBNAct, channel_shuffle
+
+# Table 1: Stage-2 output channels of ShuffleNet 1x for each group count
+_STAGE2_CHANNELS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}
+_STEM_CHANNELS = {0.25: 12, 0.5: 12, 2.0: 48}  # otherwise 24
+_REPEATS = (4, 8, 4)
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNet unit (paper Fig. 2b for stride 1, Fig. 2c for stride 2)."""
+
+    def __init__(self, in_ch: int, out_ch: int, groups: int, stride: int, group_first: bool = True) -> None:
+        super().__init__()
+        self.stride = stride
+        branch_out = out_ch - in_ch if stride == 2 else out_ch
+        mid = out_ch // 4
+        first_groups = groups if group_first else 1
+        if mid % groups or branch_out % groups or in_ch % first_groups:
+            raise ValueError(f"ShuffleNet unit {in_ch}->{out_ch} channels do not split into {groups} groups")
+        self.shuffle_groups = first_groups
+        self.conv1 = ConvBNAct(in_ch, mid, 1, groups=first_groups)
+        self.dwconv = ConvBNAct(mid, mid, 3, stride, groups=mid, act=None)
+        self.conv2 = ConvBNAct(mid, branch_out, 1, groups=groups, act=None)
+        self.shortcut = nn.AvgPool2d(3, 2, 1) if stride == 2 else None
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv1(x)
+        if self.shuffle_groups > 1:
+            out = channel_shuffle(out, self.shuffle_groups)
+        out = self.conv2(self.dwconv(out))
+        if self.shortcut is not None:
+            return torch.cat([self.shortcut(x), self.relu(out)], 1)
+        return self.relu(x + out)
+
+
+class ShuffleNetV1(nn.Module):
+    """ShuffleNet V1 with ``groups`` pointwise groups and width multiplier ``width``."""
+
+    def __init__(self, groups: int = 3, width: float = 1.0, num_classes: int = 1000) -> None:
+        super().__init__()
+        if groups not in _STAGE2_CHANNELS:
+            raise ValueError(f"groups must be one of {sorted(_STAGE2_CHANNELS)}, got {groups}")
+        self.num_classes = num_classes
+        quantum = 4 * groups  # bottleneck (out/4) must split into `groups`
+        stage2 = max(quantum, round(_STAGE2_CHANNELS[groups] * width / quantum) * quantum)
+        stem = math.ceil(_STEM_CHANNELS.get(width, 24) / groups) * groups
+        self.stem = nn.Sequential(ConvBNAct(3, stem, 3, 2), nn.MaxPool2d(3, 2, 1))
+        units: list[nn.Module] = []
+        in_ch = stem
+        for stage, repeats in enumerate(_REPEATS):
+            out_ch = stage2 * 2 ** stage
+            for i in range(repeats):
+                # Stage 2's first pointwise layer is ungrouped: its 24 input channels are too few
+                units.append(ShuffleUnit(in_ch, out_ch, groups, 2 if i == 0 else 1,
+                                         group_first=not (stage == 0 and i == 0)))
+                in_ch = out_ch
+        self.stages = nn.Sequential(*units)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Linear(in_ch, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.stages(self.stem(x)))
+
+
+def shufflenet_v1(*, groups: int = 3, width: float = 1.0, num_classes: int = 1000) -> ShuffleNetV1:
+    """ShuffleNet V1 ``width``x with ``groups`` groups (Table 1), 3x224x224 input."""
+    return ShuffleNetV1(groups=groups, width=width, num_classes=num_classes)

@@ -1,0 +1,239 @@
+"""The measurement protocol: real busy-waits, a fake clock for exact protocol checks, and the statistics."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from cnnbench.errors import CnnbenchError
+from cnnbench.latency.timer import (
+    LatencyStats,
+    calibrate_block_size,
+    measure,
+    measure_interleaved,
+    timer_overhead,
+)
+
+TINY = {"warmup_min_iters": 3, "warmup_min_s": 0.02, "min_samples": 5, "budget_s": 0.05}
+MS = 2.0**-10  # "a millisecond" that is exact in binary (0.977 ms): fake-clock sums stay exact
+EXACT = {"block_target_s": MS}  # calls of >= MS are then timed one per sample
+
+
+def busy_wait(seconds: float):
+    def fn() -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    return fn
+
+
+class FakeClock:
+    """A clock that only moves when a fake call advances it: durations are exact binary fractions."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.calls: list[str] = []
+
+    def __call__(self) -> float:
+        return self.t
+
+    def fn(self, seconds: float, name: str = "f"):
+        def call() -> None:
+            self.calls.append(name)
+            self.t += seconds
+
+        return call
+
+
+# ---- real time ---------------------------------------------------------------------------------------------------
+
+def test_busy_wait_2ms_median():
+    stats = measure(busy_wait(2e-3), **TINY)
+    # a 2 ms busy-wait cannot return early; above 2.6 ms would mean the protocol adds > 30% (or a very busy CPU)
+    assert 2.0 <= stats.median <= 2.6
+    assert stats.block_size == 1  # slower than the 1 ms block target: timed one call at a time
+    assert stats.samples >= 5
+
+
+def test_busy_wait_50us_is_timed_in_blocks():
+    stats = measure(busy_wait(50e-6), **TINY)
+    # 1 ms / 50 us = 20 calls per block; the warm-up estimate includes a little loop overhead, so >= ~15
+    assert 15 <= stats.block_size <= 21
+    assert 0.050 <= stats.median <= 0.075
+    assert stats.samples >= 5
+
+
+def test_real_stats_are_ordered():
+    stats = measure(busy_wait(200e-6), **TINY)
+    assert 0 < stats.min <= stats.median <= stats.p90 <= stats.p99
+    assert stats.iqr >= 0 and stats.std >= 0
+    assert len(stats.samples_ms) == stats.samples
+
+
+def test_timer_overhead_is_small():
+    # perf_counter reads cost tens of ns; 10 us would make 1 ms blocks exceed the 1% overhead goal
+    assert 0 <= timer_overhead() < 10e-6
+
+
+# ---- the protocol, exactly (fake clock) ----------------------------------------------------------------------
+
+def test_block_size_and_samples_exact():
+    clock = FakeClock()
+    call_s = 2.0**-16  # 15.26 us, exact in binary
+    stats = measure(clock.fn(call_s), clock=clock, warmup_min_iters=10, warmup_min_s=0.0, min_samples=7,
+                    budget_s=0.0, block_target_s=MS)
+    # 2**-10 / 2**-16 = 64 calls per block; each sample = 64 * 2**-16 / 64 s
+    assert stats.block_size == 64
+    assert stats.samples == 7
+    assert stats.samples_ms == (call_s * 1e3,) * 7
+    assert len(clock.calls) == 10 + 7 * 64
+
+
+@pytest.mark.parametrize(
+    ("min_iters", "min_s", "expected_warmup"),
+    [
+        (10, 50 * MS, 50),  # time-bound: 50 calls of MS fill 50 MS
+        (10, 5 * MS, 10),  # count-bound: 10 calls, although 5 would fill 5 MS
+    ],
+)
+def test_warmup_needs_both_count_and_time(min_iters, min_s, expected_warmup):
+    clock = FakeClock()
+    measure(clock.fn(MS), clock=clock, warmup_min_iters=min_iters, warmup_min_s=min_s, min_samples=1,
+            budget_s=0.0, **EXACT)
+    assert len(clock.calls) == expected_warmup + 1
+
+
+@pytest.mark.parametrize(
+    ("min_samples", "budget_s", "expected"),
+    [
+        (5, 20 * MS, 20),  # budget-bound: 20 samples of MS fill the budget
+        (30, 20 * MS, 30),  # count-bound
+    ],
+)
+def test_sampling_needs_both_count_and_budget(min_samples, budget_s, expected):
+    clock = FakeClock()
+    stats = measure(clock.fn(MS), clock=clock, warmup_min_iters=1, warmup_min_s=0.0,
+                    min_samples=min_samples, budget_s=budget_s, **EXACT)
+    assert stats.block_size == 1
+    assert stats.samples == expected
+
+
+def test_never_times_unsynchronised_work():
+    """A fake asynchronous device: calls only queue work; reading the clock with work queued is a failure."""
+    state = {"queued": 0, "reads_with_queue": 0, "syncs": 0}
+
+    def fn() -> None:
+        state["queued"] += 1
+
+    def sync() -> None:
+        state["queued"] = 0
+        state["syncs"] += 1
+
+    t = [0.0]
+
+    def clock() -> float:
+        if state["queued"]:
+            state["reads_with_queue"] += 1
+        t[0] += MS
+        return t[0]
+
+    stats = measure(fn, sync=sync, clock=clock, warmup_min_iters=3, warmup_min_s=0.0, min_samples=4,
+                    budget_s=0.0)
+    assert state["reads_with_queue"] == 0
+    # 1 before warm-up + 3 after warm-up calls + 2 per sample (before start, before end)
+    assert state["syncs"] == 1 + 3 + 2 * stats.samples
+
+
+def test_interleaved_alternates_and_rotates():
+    clock = FakeClock()
+    fns = {"a": clock.fn(MS, "a"), "b": clock.fn(3 * MS, "b")}
+    res = measure_interleaved(fns, rounds=4, clock=clock, warmup_min_iters=2, warmup_min_s=0.0, **EXACT)
+    assert list(res) == ["a", "b"]
+    assert res["a"].samples == res["b"].samples == 4
+    assert res["a"].median == MS * 1e3
+    assert res["b"].median == 3 * MS * 1e3
+    # warm-up a, a, b, b; then one sample each per round, the starting callable rotating
+    assert "".join(clock.calls) == "aabb" + "ab" + "ba" + "ab" + "ba"
+
+
+def test_interleaved_budget_is_per_callable():
+    clock = FakeClock()
+    fns = {"a": clock.fn(MS, "a"), "b": clock.fn(MS, "b")}
+    res = measure_interleaved(fns, clock=clock, warmup_min_iters=1, warmup_min_s=0.0, min_samples=3,
+                              budget_s=10 * MS, **EXACT)
+    # each round costs 2 MS; 2 callables x 10 MS of budget -> 10 rounds
+    assert res["a"].samples == res["b"].samples == 10
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"min_samples": 0}, {"budget_s": -1.0}, {"warmup_min_iters": -1}, {"warmup_min_s": -0.1}],
+)
+def test_bad_protocol_values_are_usage_errors(kwargs):
+    with pytest.raises(CnnbenchError):
+        measure(lambda: None, **kwargs)
+
+
+def test_interleaved_rejects_empty():
+    with pytest.raises(CnnbenchError):
+        measure_interleaved({})
+
+
+# ---- block size --------------------------------------------------------------------------------------------------
+
+def test_calibrate_block_size():
+    assert calibrate_block_size(2e-3, block_target_s=1e-3) == 1  # slow calls: one per sample
+    assert calibrate_block_size(2.0**-16, block_target_s=MS) == 64
+    # the overhead rule dominates when the block target is tiny: 1 us reads need >= 100 us blocks
+    assert calibrate_block_size(1e-6, block_target_s=0.0, overhead_s=1e-6) == 100
+    assert calibrate_block_size(0.0, max_block_size=1000) == 1000
+
+
+# ---- statistics --------------------------------------------------------------------------------------------------
+
+def test_stats_hand_checked():
+    s = LatencyStats.from_samples([5.0, 1.0, 4.0, 2.0, 3.0])
+    assert s.median == 3.0 and s.mean == 3.0 and s.min == 1.0
+    assert s.std == pytest.approx(math.sqrt(2.5))  # squared deviations 4+1+0+1+4 = 10, / (5-1)
+    assert s.iqr == 2.0  # linear percentiles: p25 at rank 1 -> 2.0, p75 at rank 3 -> 4.0
+    assert s.p90 == pytest.approx(4.6)  # rank 0.9 * 4 = 3.6 -> 4 + 0.6 * (5 - 4)
+    assert s.p99 == pytest.approx(4.96)  # rank 3.96 -> 4 + 0.96
+    assert s.samples == 5
+    assert s.samples_ms == (5.0, 1.0, 4.0, 2.0, 3.0)  # measurement order kept
+
+
+@pytest.mark.parametrize(
+    ("samples", "noisy"),
+    [
+        ([10.0] * 5, False),  # IQR 0
+        ([9.8, 9.9, 10.0, 10.1, 10.2], False),  # IQR 0.2 / 10 = 2%
+        ([9.0, 9.5, 10.0, 10.5, 11.0], False),  # IQR 1.0 / 10 = exactly 10%: not above the threshold
+        ([8.0, 9.0, 10.0, 11.0, 12.0], True),  # IQR 2.0 / 10 = 20%
+        ([1.0, 1.0, 1.0, 1.0, 50.0], False),  # one outlier moves the mean, not the IQR
+    ],
+)
+def test_noisy_rule(samples, noisy):
+    assert LatencyStats.from_samples(samples).noisy is noisy
+
+
+def test_stats_match_torch_utils_benchmark():
+    from torch.utils.benchmark.utils.common import Measurement, TaskSpec
+
+    samples_ms = [1.0, 1.3, 0.9, 1.1, 2.5, 1.05, 0.95, 1.2]
+    ours = LatencyStats.from_samples(samples_ms)
+    theirs = Measurement(1, [v / 1e3 for v in samples_ms], TaskSpec("pass", "pass"))
+    assert ours.median == pytest.approx(theirs.median * 1e3)
+    assert ours.iqr == pytest.approx(theirs.iqr * 1e3)
+    assert ours.mean == pytest.approx(theirs.mean * 1e3)
+    assert ours.noisy is (not theirs.meets_confidence(0.10))
+
+
+def test_to_dict_keys_and_single_sample():
+    s = LatencyStats.from_samples([2.0])
+    assert s.to_dict() == {"median": 2.0, "mean": 2.0, "std": 0.0, "iqr": 0.0, "p90": 2.0, "p99": 2.0,
+                           "min": 2.0, "samples": 1, "noisy": False}
+    with pytest.raises(ValueError):
+        LatencyStats.from_samples([])
