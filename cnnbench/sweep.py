@@ -53,13 +53,12 @@ class LatencyOptions:
             raise CnnbenchError(f"--warmup must be ≥ 0 seconds (got {warmup})")
         if threads is not None and threads < 1:
             raise CnnbenchError(f"--threads must be ≥ 1 (got {threads})")
-        from cnnbench.latency.devices import validate_device
+        from cnnbench.latency.devices import onnx_providers, resolve_device
 
-        device = validate_device(device)
+        dev = resolve_device(device)  # CUDA missing / index beyond the count → CnnbenchError (exit 2)
         if "onnx" in rts:
-            from cnnbench.latency.devices import validate_onnx_device
-
-            validate_onnx_device(device)
+            onnx_providers(dev)  # provider missing → CnnbenchError
+        device = str(dev)
         return cls(device, tuple(rts), threads, channels_last, float(budget), int(min_samples), float(warmup),
                    onnx_dir)
 

@@ -20,18 +20,26 @@ Variants (paper, year; where the paper counts come from — see ``catalog_attent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
-from torch import nn
-
 from cnnbench_models.blocks.attention import BAM, CBAM, SGE
 from cnnbench_models.blocks.conv import DeformConv2d, OctConv2d
+from torch import nn
 
 __all__ = [
-    "BottleneckMods", "Bottleneck", "ResNet50Skeleton", "IBN", "OctBottleneck",
-    "cbam_resnet50", "bam_resnet50", "sge_resnet50", "resnet50_ibn_a", "oct_resnet50", "resnet50_dcn",
+    "IBN",
+    "Bottleneck",
+    "BottleneckMods",
+    "OctBottleneck",
+    "ResNet50Skeleton",
+    "bam_resnet50",
+    "cbam_resnet50",
+    "oct_resnet50",
+    "resnet50_dcn",
+    "resnet50_ibn_a",
+    "sge_resnet50",
 ]
 
 EXPANSION = 4

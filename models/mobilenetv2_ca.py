@@ -9,10 +9,9 @@ t = 1 first block has none — as in the official ``mbv2_ca.py``. Paper: 3.95M p
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from cnnbench_models.blocks.attention import CoordAttention
 from cnnbench_models.layers import ConvBNAct, make_divisible
+from torch import nn
 
 __all__ = ["InvertedResidualCA", "MobileNetV2CA", "mobilenetv2_ca"]
 

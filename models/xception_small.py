@@ -7,7 +7,8 @@ ShuffleNet V2 Sec. 4, object detection). ShuffleNet V1 (Sec. 4.2) likewise build
 baseline by putting depthwise-separable units into its own Table 1 skeleton. Neither paper lists the
 unit, so this is a reconstruction under those constraints:
 
-* skeleton of ShuffleNet V1 Table 1 (the Light-Head small backbone has the same one): conv 3x3/2 (24) →
+* skeleton of ShuffleNet V1 Table 1 (a public re-implementation of the Light-Head backbone uses the same
+  layout, with 144/288/576 channels): conv 3x3/2 (24) →
   max-pool 3x3/2 → stages of 1+3, 1+7, 1+3 units (first unit stride 2) at 28/14/7 px → global pool → FC;
 * Xception unit: three separable convs ``dw3x3 → BN → 1x1 → BN(-ReLU)`` with bottleneck width out/4,
   the stride on the first depthwise conv, the last 1x1 linear, and an identity shortcut (stride 1) or a

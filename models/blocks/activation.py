@@ -13,9 +13,22 @@ import torch
 from torch import nn
 
 __all__ = [
-    "Squareplus", "PoLU",
-    "relu", "leaky_relu", "prelu", "elu", "selu", "thresholded_relu", "swish", "hard_swish", "mish", "gelu",
-    "softplus", "squareplus", "polu", "identity",
+    "PoLU",
+    "Squareplus",
+    "elu",
+    "gelu",
+    "hard_swish",
+    "identity",
+    "leaky_relu",
+    "mish",
+    "polu",
+    "prelu",
+    "relu",
+    "selu",
+    "softplus",
+    "squareplus",
+    "swish",
+    "thresholded_relu",
 ]
 
 

@@ -27,15 +27,41 @@ import math
 
 import torch
 import torch.nn.functional as F
+from cnnbench_models.blocks.conv import SKConv
 from torch import nn
 
-from cnnbench_models.blocks.conv import SKConv
-
 __all__ = [
-    "SE", "CBAM", "BAM", "ECA", "CoordAttention", "GlobalContext", "NonLocal", "CrissCrossAttention",
-    "PositionAttention", "ChannelAttention", "SGE", "MSCAM", "AFF", "IAFF", "FuseWithBranch", "CSRA",
-    "se", "cbam", "bam", "eca", "coord_attention", "gc", "sk", "non_local", "criss_cross", "danet_pam",
-    "danet_cam", "sge", "aff", "iaff", "csra",
+    "AFF",
+    "BAM",
+    "CBAM",
+    "CSRA",
+    "ECA",
+    "IAFF",
+    "MSCAM",
+    "SE",
+    "SGE",
+    "ChannelAttention",
+    "CoordAttention",
+    "CrissCrossAttention",
+    "FuseWithBranch",
+    "GlobalContext",
+    "NonLocal",
+    "PositionAttention",
+    "aff",
+    "bam",
+    "cbam",
+    "coord_attention",
+    "criss_cross",
+    "csra",
+    "danet_cam",
+    "danet_pam",
+    "eca",
+    "gc",
+    "iaff",
+    "non_local",
+    "se",
+    "sge",
+    "sk",
 ]
 
 

@@ -43,8 +43,8 @@ _ATTENTION = [
     ("sge", "sge", "Spatial Group-wise Enhance: Improving Semantic Feature Learning in Convolutional Networks",
      2019, "64 groups; all work is elementwise/reductions, so 0 MACs", ()),
     ("aff", "aff", "Attentional Feature Fusion", 2021,
-     "two-input fusion wrapped to one input: fuses x with branch(x), branch=identity by default (cost = "
-     "fusion only; output equals x numerically); build(branch='conv3x3') for a real residual branch", ()),
+     ("two-input fusion wrapped to one input: fuses x with branch(x), branch=identity by default (cost = "
+     "fusion only; output equals x numerically); build(branch='conv3x3') for a real residual branch"), ()),
     ("iaff", "iaff", "Attentional Feature Fusion", 2021,
      "iterative AFF (two MS-CAMs), wrapped like block:aff", ()),
     ("csra", "csra", "Residual Attention: A Simple but Effective Method for Multi-Label Recognition", 2021,
@@ -62,16 +62,16 @@ _CONV = [
     ("dilated_conv", "dilated_conv", "Multi-Scale Context Aggregation by Dilated Convolutions", 2016,
      "3x3, dilation 2", ("atrous_conv",)),
     ("deform_conv_v1", "deform_conv_v1", "Deformable Convolutional Networks", 2017,
-     "torchvision.ops.deform_conv2d (traces on meta) with offsets from a 3x3 conv (18 ch). torch's flop "
+     ("torchvision.ops.deform_conv2d (traces on meta) with offsets from a 3x3 conv (18 ch). torch's flop "
      "counter has no formula for torchvision::deform_conv2d: its Cout*Cin*9*HW MACs (1.85G here) must be "
-     "added by the counter", ("dcn_v1",)),
+     "added by the counter"), ("dcn_v1",)),
     ("deform_conv_v2", "deform_conv_v2", "Deformable ConvNets v2: More Deformable, Better Results", 2019,
      "modulated: offsets + sigmoid masks from a 3x3 conv (27 ch); same flop-counter caveat as deform_conv_v1",
      ("dcn_v2",)),
     ("octconv", "octconv",
      "Drop an Octave: Reducing Spatial Redundancy in Convolutional Neural Networks with Octave Convolution", 2019,
-     "3x3, alpha_in=alpha_out=0.5; the input is split/pooled into (high, low) and the output re-merged "
-     "(avg pool + nearest upsample, no MACs)", ("octave_conv",)),
+     ("3x3, alpha_in=alpha_out=0.5; the input is split/pooled into (high, low) and the output re-merged "
+     "(avg pool + nearest upsample, no MACs)"), ("octave_conv",)),
     ("mixconv", "mixconv", "MixConv: Mixed Depthwise Convolutional Kernels", 2019,
      "depthwise, kernels 3/5/7/9 on 4 equal channel groups", ()),
     ("slimconv", "slimconv",
@@ -90,13 +90,13 @@ _POOL = [
      "2x2, stride 2", ("avgpool",)),
     ("lp_pool", "lp_pool", "Convolutional Neural Networks Applied to House Numbers Digit Classification", 2012,
      "p=2, 2x2, stride 2", ("l2_pool",)),
-    ("stochastic_pool", "stochastic_pool", "Stochastic Pooling for Regularization of Deep Convolutional Neural "
-     "Networks", 2013, "2x2/2; train mode samples one activation per window (p ~ activation), eval mode "
-     "returns the probability-weighted mean sum(a^2)/sum(a) - profiles run in eval mode", ()),
-    ("mixed_pool", "mixed_pool", "Generalizing Pooling Functions in Convolutional Neural Networks: Mixed, Gated, "
-     "and Tree", 2016, "a*max + (1-a)*avg, one learned a", ()),
-    ("gated_pool", "gated_pool", "Generalizing Pooling Functions in Convolutional Neural Networks: Mixed, Gated, "
-     "and Tree", 2016, "sigmoid(w . window) gates max vs avg; w has k^2=4 weights shared by all channels", ()),
+    ("stochastic_pool", "stochastic_pool", ("Stochastic Pooling for Regularization of Deep Convolutional Neural "
+     "Networks"), 2013, ("2x2/2; train mode samples one activation per window (p ~ activation), eval mode "
+     "returns the probability-weighted mean sum(a^2)/sum(a) - profiles run in eval mode"), ()),
+    ("mixed_pool", "mixed_pool", ("Generalizing Pooling Functions in Convolutional Neural Networks: Mixed, Gated, "
+     "and Tree"), 2016, "a*max + (1-a)*avg, one learned a", ()),
+    ("gated_pool", "gated_pool", ("Generalizing Pooling Functions in Convolutional Neural Networks: Mixed, Gated, "
+     "and Tree"), 2016, "sigmoid(w . window) gates max vs avg; w has k^2=4 weights shared by all channels", ()),
     ("fractional_max_pool", "fractional_max_pool", "Fractional Max-Pooling", 2014,
      "nn.FractionalMaxPool2d, kernel 2, ratio 1/sqrt(2) (56->39); regions re-drawn every call, also in eval",
      ("fmp",)),
@@ -107,18 +107,18 @@ _POOL = [
     ("bilinear_pool", "bilinear_pool", "Bilinear CNN Models for Fine-grained Visual Recognition", 2015,
      "full X X^T / HW + signed sqrt + L2: output is a vector (N, C^2)", ()),
     ("compact_bilinear_pool", "compact_bilinear_pool", "Compact Bilinear Pooling", 2016,
-     "Tensor Sketch, d=8192: output (N, 8192). Count sketch (scatter-add) and FFTs carry no MACs in torch's "
-     "flop counter (~2*HW*d*log2 d per FFT is uncounted)", ("tensor_sketch_pool",)),
-    ("low_rank_bilinear_pool", "low_rank_bilinear_pool", "Low-rank Bilinear Pooling for Fine-Grained "
-     "Classification", 2017, "a classifier: output is class scores (N, 200); 1x1 reduce to m=100, rank 8", ()),
+     ("Tensor Sketch, d=8192: output (N, 8192). Count sketch (scatter-add) and FFTs carry no MACs in torch's "
+     "flop counter (~2*HW*d*log2 d per FFT is uncounted)"), ("tensor_sketch_pool",)),
+    ("low_rank_bilinear_pool", "low_rank_bilinear_pool", ("Low-rank Bilinear Pooling for Fine-Grained "
+     "Classification"), 2017, "a classifier: output is class scores (N, 200); 1x1 reduce to m=100, rank 8", ()),
 ]
 
 _ACTIVATION = [
     ("relu", "relu", "Rectified Linear Units Improve Restricted Boltzmann Machines", 2010, "", ()),
     ("leaky_relu", "leaky_relu", "Rectifier Nonlinearities Improve Neural Network Acoustic Models", 2013,
      "negative slope 0.01", ()),
-    ("prelu", "prelu", "Delving Deep into Rectifiers: Surpassing Human-Level Performance on ImageNet "
-     "Classification", 2015, "channel-wise: C parameters", ()),
+    ("prelu", "prelu", ("Delving Deep into Rectifiers: Surpassing Human-Level Performance on ImageNet "
+     "Classification"), 2015, "channel-wise: C parameters", ()),
     ("elu", "elu", "Fast and Accurate Deep Network Learning by Exponential Linear Units (ELUs)", 2016,
      "alpha 1", ()),
     ("selu", "selu", "Self-Normalizing Neural Networks", 2017, "", ()),

@@ -27,9 +27,24 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
-    "DeformConv2d", "OctConv2d", "OctConvBlock", "MixConv2d", "SlimConv", "SKConv", "GhostModule",
-    "conv3x3", "group_conv", "depthwise_separable", "dilated_conv", "deform_conv_v1", "deform_conv_v2",
-    "octconv", "mixconv", "slimconv", "skconv", "ghost_module",
+    "DeformConv2d",
+    "GhostModule",
+    "MixConv2d",
+    "OctConv2d",
+    "OctConvBlock",
+    "SKConv",
+    "SlimConv",
+    "conv3x3",
+    "deform_conv_v1",
+    "deform_conv_v2",
+    "depthwise_separable",
+    "dilated_conv",
+    "ghost_module",
+    "group_conv",
+    "mixconv",
+    "octconv",
+    "skconv",
+    "slimconv",
 ]
 
 

@@ -29,10 +29,26 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
-    "StochasticPool2d", "MixedPool2d", "GatedPool2d", "SpatialPyramidPool", "DetailPreservingPool2d",
-    "BilinearPool", "CompactBilinearPool", "LowRankBilinearPool",
-    "max_pool", "avg_pool", "lp_pool", "stochastic_pool", "mixed_pool", "gated_pool", "fractional_max_pool",
-    "spp", "dpp", "bilinear_pool", "compact_bilinear_pool", "low_rank_bilinear_pool",
+    "BilinearPool",
+    "CompactBilinearPool",
+    "DetailPreservingPool2d",
+    "GatedPool2d",
+    "LowRankBilinearPool",
+    "MixedPool2d",
+    "SpatialPyramidPool",
+    "StochasticPool2d",
+    "avg_pool",
+    "bilinear_pool",
+    "compact_bilinear_pool",
+    "dpp",
+    "fractional_max_pool",
+    "gated_pool",
+    "low_rank_bilinear_pool",
+    "lp_pool",
+    "max_pool",
+    "mixed_pool",
+    "spp",
+    "stochastic_pool",
 ]
 
 
@@ -153,7 +169,7 @@ class BilinearPool(nn.Module):
     """Full bilinear pooling: ``B = X Xᵀ / HW`` (C×C), flattened, signed sqrt, L2 → (N, C²)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape
+        h, w = x.shape[-2:]
         flat = x.flatten(2)
         gram = torch.bmm(flat, flat.transpose(1, 2)) / (h * w)
         return _signed_sqrt_l2(gram.flatten(1))
