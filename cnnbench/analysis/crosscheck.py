@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -35,10 +36,14 @@ def _cpu_model(mspec: ModelSpec):
 
 
 def fvcore_count(model: torch.nn.Module, x: torch.Tensor) -> dict[str, Any]:
-    from fvcore.nn import FlopCountAnalysis
+    with warnings.catch_warnings():  # fvcore's import jit-scripts a loss function: a FutureWarning on torch ≥ 2.9
+        warnings.simplefilter("ignore")
+        from fvcore.nn import FlopCountAnalysis
 
     logging.getLogger("fvcore").setLevel(logging.ERROR)
-    with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         fca = FlopCountAnalysis(model, x)
         fca.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
         total = int(fca.total())
@@ -50,7 +55,8 @@ def fvcore_count(model: torch.nn.Module, x: torch.Tensor) -> dict[str, Any]:
 def thop_count(model: torch.nn.Module, x: torch.Tensor) -> dict[str, Any]:
     from thop import profile as thop_profile
 
-    with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
+    with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         macs, params = thop_profile(model, inputs=(x,), verbose=False)
     return {"macs": int(macs), "params": int(params)}
 

@@ -12,9 +12,16 @@ import os
 import sys
 import traceback
 
-import click
 import typer
 from typer.core import TyperGroup
+
+try:  # typer ≥ 0.20 vendors click as typer._click; older releases use click itself
+    from typer import exceptions as _typer_exc
+    from typer._click import exceptions as _click_exc
+except ImportError:  # pragma: no cover
+    import click.exceptions as _click_exc  # type: ignore[no-redef]
+
+    _typer_exc = _click_exc  # type: ignore[assignment]
 
 from cnnbench.errors import CnnbenchError
 
@@ -24,7 +31,7 @@ def debug_enabled() -> bool:
 
 
 def _fail(msg: str, code: int = 2) -> None:
-    click.echo(f"error: {msg}", err=True)
+    print(f"error: {msg}", file=sys.stderr, flush=True)
     sys.exit(code)
 
 
@@ -43,21 +50,18 @@ class _Group(TyperGroup):
             if debug_enabled():
                 traceback.print_exc()
             _fail(str(e))
-        except click.exceptions.NoArgsIsHelpError as e:  # `cnnbench` alone: show help, exit 0
-            click.echo(e.ctx.get_help() if e.ctx else "")
+        except _click_exc.NoArgsIsHelpError as e:  # `cnnbench` alone: show help, exit 0
+            print(e.ctx.get_help() if e.ctx else "")
             sys.exit(0)
-        except click.UsageError as e:
+        except _click_exc.UsageError as e:
             hint = f" (see `{e.ctx.command_path} --help`)" if e.ctx else ""
             _fail(f"{e.format_message()}{hint}")
-        except click.exceptions.Exit as e:
+        except _typer_exc.Exit as e:
             sys.exit(e.exit_code)
-        except click.exceptions.Abort:
-            click.echo("interrupted", err=True)
+        except (_typer_exc.Abort, KeyboardInterrupt):
+            print("interrupted", file=sys.stderr)
             sys.exit(130)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-        except click.ClickException as e:
+        except _click_exc.ClickException as e:
             _fail(e.format_message(), e.exit_code or 2)
         except Exception as e:  # noqa: BLE001 — the last line of defence: never a traceback
             if debug_enabled():

@@ -53,7 +53,7 @@ def profile(
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
     spec = SweepSpec.parse(models, input_size=input_size, batch_sizes=batch_size, dtype=dtype, latency=lat,
                            counters=counter)
-    result = run_sweep(spec, progress=stderr if fmt == "table" else None)
+    result = run_sweep(spec, progress=stderr if stderr.is_terminal else None)
     records = [p.to_dict() for p in result.profiles]
 
     def show(recs):

@@ -246,7 +246,7 @@ def prepare_onnx(model: nn.Module, x: torch.Tensor, *, device: torch.device, dty
 
     details = {"onnx_path": str(export.path) if tmp_dir is None else None, "onnx_opset": export.opset,
                "onnx_exporter": export.exporter, "onnx_cached": export.cached, "export_s": export.export_s,
-               "onnx_providers": session.get_providers(),
-               # ORT's CUDA arena is invisible to torch.cuda.max_memory_allocated (see memory.py)
-               "memory_visible": device.type == "cpu"}
-    return Runner("onnx", device, call, None, details=details, to_numpy=to_numpy, cleanup=cleanup)
+               "onnx_providers": session.get_providers()}
+    # ORT's CUDA arena is invisible to torch.cuda.max_memory_allocated (see memory.py)
+    return Runner("onnx", device, call, None, details=details, to_numpy=to_numpy, cleanup=cleanup,
+                  memory_visible=device.type == "cpu")

@@ -102,6 +102,7 @@ class Runner:
         details: Runtime facts for the record (ONNX opset, exporter, cache path...).
         to_numpy: Converts ``call()``'s return value to a float32 numpy array of the first output.
         cleanup: Releases resources (sessions, temporary files).
+        memory_visible: Whether :class:`~cnnbench.latency.memory.PeakMemory` sees this runtime's allocations.
     """
 
     runtime: str
@@ -112,6 +113,7 @@ class Runner:
     details: dict[str, Any] = field(default_factory=dict)
     to_numpy: Callable[[Any], np.ndarray] | None = None
     cleanup: Callable[[], None] | None = None
+    memory_visible: bool = True
 
     def output(self) -> np.ndarray:
         """One inference's first output as a float32 numpy array (for numerical comparisons)."""
@@ -395,7 +397,7 @@ def run_latency(build_model: Callable[[], nn.Module], input_shape: Sequence[int]
                           exporter=exporter)
         del model, x
         phase = "run"
-        memory = PeakMemory(dev) if track_memory and runner.details.get("memory_visible", True) else None
+        memory = PeakMemory(dev) if track_memory and runner.memory_visible else None
         with memory if memory is not None else contextlib.nullcontext():
             stats = measure(runner.call, sync=runner.sync, warmup_min_iters=warmup_min_iters,
                             warmup_min_s=warmup_min_s, min_samples=min_samples, budget_s=budget_s,

@@ -23,6 +23,9 @@ from cnnbench.registry import ModelSpec, register
 
 BUILDER = "cnnbench.zoo.timm_zoo:timm_builder"
 
+# every spec this module registers, in registration order (tests parametrize over it)
+SPECS: list[ModelSpec] = []
+
 
 def timm_builder(*, model_name: str, reparameterize: bool = False, **kwargs: Any):
     """Build ``timm.create_model(model_name)`` with random weights.
@@ -67,7 +70,7 @@ def _add(
     **builder_kwargs: Any,
 ) -> None:
     """Register one timm model; ``params``/``macs`` as published (absolute counts)."""
-    register(
+    spec = register(
         ModelSpec(
             name=name,
             family=family,
@@ -85,6 +88,7 @@ def _add(
             builder_kwargs={"model_name": timm_name, **builder_kwargs},
         )
     )
+    SPECS.append(spec)
 
 
 M = 1e6
@@ -323,7 +327,8 @@ _RV = {"a0": (8.30, 1.4), "a1": (12.78, 2.4), "a2": (25.49, 5.1), "b0": (14.33, 
        "b1g4": (36.12, None), "b2": (80.31, 18.4), "b2g4": (55.77, None), "b3": (110.96, 26.2), "b3g4": (75.62, None)}
 for _n, (_p, _g) in _RV.items():
     _add(f"repvgg_{_n}", f"repvgg_{_n}", "repvgg", REPVGG, 224, params=_p * M,
-         macs=None if _g is None else _g * G, table="RepVGG paper, ImageNet results table (inference-time params, Theo FLOPs = MACs)",
+         macs=None if _g is None else _g * G,
+         table="RepVGG paper, ImageNet results table (inference-time params, Theo FLOPs = MACs)",
          note="built re-parameterized (single 3x3 branch), as deployed; pass reparameterize=False for the "
               "training-time multi-branch form", reparameterize=True)
 for _n, _p in (("xxs", 1.3), ("xs", 2.3), ("s", 5.6)):

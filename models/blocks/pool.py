@@ -198,12 +198,15 @@ class CompactBilinearPool(nn.Module):
         n, hw, _ = flat.shape
         return flat.new_zeros(n, hw, self.dim).index_add_(2, h, flat * s)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def tensor_sketch(self, x: torch.Tensor) -> torch.Tensor:
+        """Σ over positions of the Tensor Sketch of x_p ⊗ x_p, before normalisation: (N, d)."""
         flat = x.flatten(2).transpose(1, 2)  # (N, HW, C)
         f1 = torch.fft.rfft(self._sketch(flat, self.h1, self.s1), dim=-1)
         f2 = torch.fft.rfft(self._sketch(flat, self.h2, self.s2), dim=-1)
-        y = torch.fft.irfft((f1 * f2).sum(dim=1), n=self.dim, dim=-1)
-        return _signed_sqrt_l2(y)
+        return torch.fft.irfft((f1 * f2).sum(dim=1), n=self.dim, dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _signed_sqrt_l2(self.tensor_sketch(x))
 
 
 class LowRankBilinearPool(nn.Module):

@@ -1,0 +1,43 @@
+"""Print the environment recorded with every latency result (CPU, cores, library versions, GPU, git)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from cnnbench.cli.options import FormatOpt, check_format, stdout
+
+
+def env(
+    device: Annotated[Optional[str], typer.Option(help="Also describe this device (cuda: GPU, CUDA, cuDNN).")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Threads to record (default: torch's).")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    from cnnbench.env import collect_env, fingerprint
+
+    fmt = check_format(fmt)
+    info = collect_env(device=device, threads=threads)
+    info["fingerprint"] = fingerprint(info)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+        return
+    if fmt in ("csv", "md"):
+        from cnnbench.report.export import render
+
+        sys.stdout.write(render([info], fmt))
+        return
+    from rich.table import Table
+
+    t = Table(title="cnnbench env", show_header=False)
+    t.add_column("key", style="bold")
+    t.add_column("value")
+    for k, v in info.items():
+        t.add_row(k, "—" if v is None else str(v))
+    stdout.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("env", help=__doc__)(env)
