@@ -59,6 +59,14 @@ class Profile:
         return d
 
 
+def builder_for(spec: ModelSpec, chw: tuple[int, ...]):
+    """Zero-argument builder for ``spec`` at input ``chw``: a block fed C channels is built with ``channels=C``."""
+    overrides: dict[str, Any] = {}
+    if spec.kind == "block" and chw[0] != spec.input_size[0]:
+        overrides["channels"] = chw[0]
+    return lambda: spec.build(**overrides), overrides
+
+
 def _error_text(exc: BaseException) -> str:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {msg}"[:500]
@@ -76,7 +84,8 @@ def static_profile(spec: ModelSpec | str, input_size: tuple[int, int, int] | Non
         from cnnbench.analysis.static import analyze
         from cnnbench.build import build_meta
 
-        model = build_meta(spec)
+        _, overrides = builder_for(spec, chw)
+        model = build_meta(spec, **overrides)
         static = analyze(model, shape, torch_dtype(dtype))
         return Profile(spec.name, spec.source, spec.family, shape, dtype, static=static)
     except CnnbenchError:

@@ -144,9 +144,11 @@ def measure_row(mspec: ModelSpec, shape: tuple[int, ...], dtype: str, runtime: s
                 opts: LatencyOptions) -> dict[str, Any]:
     """Latency of one row as the ``LatencyResult`` dict (``error`` set on failure, never raises for the row)."""
     from cnnbench.latency.runtimes import run_latency
+    from cnnbench.profile import builder_for
 
+    build, _ = builder_for(mspec, shape[1:])
     res = run_latency(
-        mspec.build, shape, device=opts.device, runtime=runtime, dtype=dtype, channels_last=opts.channels_last,
+        build, shape, device=opts.device, runtime=runtime, dtype=dtype, channels_last=opts.channels_last,
         threads=opts.threads, budget_s=opts.budget, min_samples=opts.min_samples, warmup_min_s=opts.warmup,
         onnx_dir=opts.onnx_dir, model_key=mspec.name,
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnbench_models.layers import ConvBNAct
+from .layers import ConvBNAct
 
 
 class InceptionModule(nn.Module):

@@ -12,6 +12,8 @@ from typing import Any
 
 from cnnbench.registry import ModelSpec, register
 
+SPECS: list[ModelSpec] = []  # every spec this module registers, in order (the tests iterate over it)
+
 _PAPERS = {
     "lenet": ("Gradient-based learning applied to document recognition", 1998),
     "nin": ("Network In Network", 2013),
@@ -31,8 +33,8 @@ _PAPERS = {
 
 def _add(name: str, family: str, builder: str, **fields: Any) -> None:
     paper, year = _PAPERS[family]
-    register(ModelSpec(name=name, family=family, source="cnnbench", builder=f"cnnbench_models.{builder}",
-                       paper=paper, year=year, **fields))
+    SPECS.append(register(ModelSpec(name=name, family=family, source="cnnbench",
+                                    builder=f"cnnbench_models.{builder}", paper=paper, year=year, **fields)))
 
 
 _add("lenet5", "lenet", "lenet:lenet5", input_size=(1, 32, 32), aliases=("lenet",),

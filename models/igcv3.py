@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnbench_models.layers import ConvBNAct, channel_shuffle, make_divisible
+from .layers import ConvBNAct, channel_shuffle, make_divisible
 
 # (expansion t, channels c, blocks n, stride s) - MobileNetV2's table with doubled middle stages
 _SETTINGS = [(1, 16, 1, 1), (6, 24, 4, 2), (6, 32, 6, 2), (6, 64, 8, 2), (6, 96, 6, 1), (6, 160, 6, 2),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnbench_models.layers import ConvBNAct
+from .layers import ConvBNAct
 
 # (expansion t, channels c, blocks n, stride s) - Table 1
 _SETTINGS = [(2, 64, 5, 2), (4, 128, 1, 2), (2, 128, 6, 1), (4, 128, 1, 2), (2, 128, 2, 1)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnbench_models.layers import ConvBNAct
+from .layers import ConvBNAct
 
 # (output channels, stride) of the 13 depthwise-separable layers - Table 1
 _LAYERS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),

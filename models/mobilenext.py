@@ -7,10 +7,11 @@ Built from *sandglass* blocks, the inverse of MobileNetV2's inverted residual: t
     dw3x3 → BN-ReLU6 → 1x1 reduce → BN (linear) → 1x1 expand → BN-ReLU6 → dw3x3 (stride) → BN (linear)
 
 with an identity shortcut when the stride is 1 and the width does not change. Network (the paper's
-architecture table, t = reduction ratio): conv3x3/2 32 → SG(t=2, 96, n=1, s=2) → SG(6, 144, 1, 1) → SG(6, 192, 3, 2) →
-SG(6, 288, 3, 2) → SG(6, 384, 4, 1) → SG(6, 576, 4, 2) → SG(6, 960, 2, 1) → SG(6, 1280, 1, 1) → global
-pool → FC. The squeezed width is ``in // t`` but at least ``out / 6`` rounded up to a multiple of 16
-(as in the authors' released code), which matters where the width jumps (e.g. 32 → 96).
+architecture table, t = reduction ratio): conv3x3/2 32 → SG(t=2, 96, n=1, s=2) → SG(6, 144, 1, 1) →
+SG(6, 192, 3, 2) → SG(6, 288, 3, 2) → SG(6, 384, 4, 1) → SG(6, 576, 4, 2) → SG(6, 960, 2, 1) →
+SG(6, 1280, 1, 1) → global pool → FC. The squeezed width is ``in // t`` but at least ``out / 6`` rounded up
+to a multiple of 16 (as in the authors' released code), which matters where the width jumps (96 → 144:
+16 → 32 channels).
 
 Width multiplier: widths scaled and rounded to a multiple of 8; the last block stays 1280 below 1x.
 
@@ -25,7 +26,7 @@ import math
 import torch
 from torch import nn
 
-from cnnbench_models.layers import ConvBNAct, make_divisible
+from .layers import ConvBNAct, make_divisible
 
 # (reduction t, channels c, blocks n, stride s)
 _SETTINGS = [(2, 96, 1, 2), (6, 144, 1, 1), (6, 192, 3, 2), (6, 288, 3, 2), (6, 384, 4, 1), (6, 576, 4, 2),

@@ -25,7 +25,7 @@ import math
 import torch
 from torch import nn
 
-from cnnbench_models.layers import ConvBNAct, channel_shuffle
+from .layers import ConvBNAct, channel_shuffle
 
 # Table 1: Stage-2 output channels of ShuffleNet 1x for each group count
 _STAGE2_CHANNELS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnbench_models.layers import ConvBNAct
+from .layers import ConvBNAct
 
 _BLOCKS = {"23": (6, 6, 8, 1), "23v5": (2, 4, 14, 1)}
 _WIDTHS = (32, 64, 128, 256)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnbench_models.layers import ConvBNAct
+from .layers import ConvBNAct
 
 _REPEATS = (4, 8, 4)
 # Stage-2 width giving the MACs of ShuffleNet V2 Table 8's Xception 0.5x/1x/1.5x/2x (40/145/305/525M)

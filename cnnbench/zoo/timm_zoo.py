@@ -176,7 +176,7 @@ for _n in ("dla34", "dla46_c", "dla46x_c", "dla60", "dla60x", "dla60x_c", "dla10
 _SK_NOTE = "timm's SK-ResNet: SK convolution in a ResNet basic block (not a model of the paper)"
 _add("skresnet18", "skresnet18", "sknet", SKNET, 224, note=_SK_NOTE)
 _add("skresnet34", "skresnet34", "sknet", SKNET, 224, note=_SK_NOTE)
-_add("sknet50", "skresnext50_32x4d", "sknet", SKNET, 224, aliases=("skresnext50_32x4d", "sk_resnext50_32x4d"),
+_add("sknet50", "skresnext50_32x4d", "sknet", SKNET, 224, aliases=("skresnext50_32x4d",),
      params=27.5 * M, macs=4.47 * G, table="SKNet paper, ImageNet comparison table (SKNet-50)")
 _add("res2net50_26w_4s", "res2net50_26w_4s", "res2net", RES2NET, 224, aliases=("res2net50",),
      params=25.7 * M, macs=4.2 * G, table="Res2Net paper, ImageNet table (Res2Net-50, 26w x 4s)")

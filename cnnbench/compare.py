@@ -1,0 +1,462 @@
+"""Compare models side by side: static costs, latency measured *interleaved*, and which proxy predicts latency.
+
+``compare`` answers "which of these models is cheaper here, and does MACs (or params, memory access,
+activations) tell me which one is faster?". Two things differ from ``profile``'s sequential sweep:
+
+* **Interleaved latency.** Every (model, runtime, batch size) row is built and prepared first (a build, compile
+  or export failure is that row's ``error``; the others go on), each row is warmed up and gets its own block
+  size, then the rows are timed round-robin: round ``r`` visits every row once, starting at row ``r mod M`` so
+  no row always follows the same neighbour. During the first ``rounds`` rounds a row is sampled for
+  ``budget / rounds`` seconds per visit (at least one sample), so each row gets about the time budget
+  ``profile`` would give it; further rounds take one sample per row until every row has ``min_samples``.
+  Slow drift of the machine (thermal throttling, a neighbour's job) therefore lands on all rows alike instead of
+  favouring whichever model ran first. This is :func:`cnnbench.latency.timer.measure_interleaved`'s scheme
+  with a time slice per visit instead of a single sample, plus progress reporting and Ctrl-C keeping samples.
+* **Peak memory** (CPU) is the RSS growth during each row's warm-up (which contains its first inferences,
+  where the allocator grows) with every compared model already resident — the same "weights excluded"
+  meaning as ``profile``'s. On CUDA it is not measured here (``max_memory_allocated`` would include the
+  other models' weights); use ``cnnbench profile`` for it.
+
+Correlations (:func:`correlations`) use ``scipy.stats.spearmanr`` (does the proxy *rank* the models like their
+latency does?) and ``pearsonr`` (linear agreement) of the median latency against params, MACs, memory access
+bytes and activations, within one (device, runtime, batch size) group.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cnnbench.errors import CnnbenchError
+from cnnbench.inputs import parse_input_size
+from cnnbench.profile import Profile, static_profile
+from cnnbench.registry import ModelSpec, families, list_specs, resolve
+from cnnbench.sweep import SweepSpec
+
+#: ``--sort`` choice → record key (``latency`` is the median of ``latency_ms``). Ascending; missing values last.
+SORT_KEYS = {
+    "params": "params",
+    "macs": "macs",
+    "memory_access": "memory_access_bytes",
+    "activations": "activations",
+    "latency": "latency_ms.median",
+    "checkpoint": "checkpoint_bytes",
+}
+#: Cost proxies correlated with latency: label → record key.
+PROXIES = {"params": "params", "MACs": "macs", "memory access": "memory_access_bytes", "activations": "activations"}
+#: Fewest models with latency for which correlations are printed.
+MIN_CORRELATION_MODELS = 4
+DEFAULT_ROUNDS = 5
+
+# progress(phase, done, total): phase is "static analysis" | "preparing" | "warm-up" | "measuring".
+ProgressFn = Callable[[str, int, int], None]
+
+
+def resolve_targets(models: list[str] | None, family: list[str] | None) -> tuple[ModelSpec, ...]:
+    """Model specs for positional names and ``--family`` values, in the order given, without duplicates.
+
+    A positional name that is not a model but is a family name expands to that family, so
+    ``cnnbench compare resnet mobilenet_v2`` works too.
+
+    Raises:
+        CnnbenchError: Unknown family (with suggestions), unknown model, or nothing to compare.
+    """
+    specs: list[ModelSpec] = []
+    for fam in family or []:
+        specs += _family_specs(fam)
+    known = set(families())
+    for name in models or []:
+        try:
+            specs.append(resolve(name))
+        except CnnbenchError:
+            if name.strip().lower() not in known:
+                raise
+            specs += _family_specs(name)
+    out: dict[str, ModelSpec] = {}
+    for s in specs:
+        out.setdefault(s.name, s)
+    if not out:
+        raise CnnbenchError("nothing to compare: give model names or --family (see `cnnbench list`)")
+    return tuple(out.values())
+
+
+def _family_specs(fam: str) -> list[ModelSpec]:
+    specs = list_specs(family=fam.strip().lower())
+    if not specs:
+        close = difflib.get_close_matches(fam.strip().lower(), families(), n=3, cutoff=0.5)
+        hint = f"; did you mean: {', '.join(close)}?" if close else ""
+        raise CnnbenchError(f"unknown family {fam!r}{hint} (see `cnnbench list`)")
+    return specs
+
+
+def make_spec(specs: tuple[ModelSpec, ...], *, input_size: str | None, batch_sizes: list[int], dtype: str,
+              latency: Any) -> SweepSpec:
+    """A :class:`~cnnbench.sweep.SweepSpec` over already-resolved specs (input size validated per model)."""
+    for s in specs:
+        parse_input_size(input_size, s.input_size)
+    return SweepSpec(specs, input_size, tuple(batch_sizes), dtype, latency)
+
+
+def check_sort(metric: str, has_latency: bool) -> str:
+    """Validated ``--sort`` value (``memory-access`` and ``memory_access`` both accepted)."""
+    m = metric.strip().lower().replace("-", "_")
+    if m not in SORT_KEYS:
+        raise CnnbenchError(f"unknown --sort {metric!r}: choose {', '.join(SORT_KEYS)}")
+    if m == "latency" and not has_latency:
+        raise CnnbenchError("--sort latency needs latency: drop --no-latency")
+    return m
+
+
+def check_reference(name: str | None, specs: tuple[ModelSpec, ...]) -> str | None:
+    """The canonical name of ``--relative-to``; it must be one of the compared models."""
+    if name is None:
+        return None
+    ref = resolve(name).name
+    if ref not in {s.name for s in specs}:
+        raise CnnbenchError(f"--relative-to {name!r} is not among the compared models "
+                            f"({', '.join(s.name for s in specs[:8])}{', …' if len(specs) > 8 else ''})")
+    return ref
+
+
+# --- measurement -------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Row:
+    """One latency row being measured (mutable while the rounds run)."""
+
+    index: int  # position in CompareResult.profiles
+    spec: ModelSpec
+    shape: tuple[int, ...]
+    runtime: str
+    runner: Any = None
+    block: int = 1
+    samples: list[float] = field(default_factory=list)
+    peak: int | None = None
+    memory_method: str | None = None
+    error: str | None = None
+    oom: bool = False
+
+
+@dataclass
+class CompareResult:
+    """Rows in measurement order plus what the footer must say about how latency was measured."""
+
+    profiles: list[Profile] = field(default_factory=list)
+    rounds: int = 0  # rounds completed
+    timed_rows: int = 0  # rows taking part in the rounds
+    slice_s: float = 0.0
+    memory_note: str | None = None
+    interrupted: bool = False
+
+    def footer(self) -> str | None:
+        """One line on how latency was measured (``None`` without latency)."""
+        if not self.timed_rows:
+            return None
+        text = (f"latency measured interleaved: {self.rounds} rounds round-robin over {self.timed_rows} rows "
+                f"(each row warmed up first, then ~{self.slice_s * 1e3:.0f} ms of samples per row per round, "
+                f"start rotating each round)")
+        if self.interrupted:
+            text += "; INTERRUPTED: latency from the samples taken so far"
+        if self.memory_note:
+            text += f". {self.memory_note}"
+        return text
+
+
+def run_compare(spec: SweepSpec, *, rounds: int = DEFAULT_ROUNDS, progress: ProgressFn | None = None,
+                clock: Callable[[], float] = time.perf_counter) -> CompareResult:
+    """Static profile of every model × batch size, then (with ``spec.latency``) interleaved latency of every row.
+
+    Never raises for a failing model (its rows carry ``error``); Ctrl-C returns what is done, ``interrupted`` set.
+
+    Raises:
+        CnnbenchError: Bad usage (``rounds`` < 1, unavailable device...).
+    """
+    if rounds < 1:
+        raise CnnbenchError(f"--rounds must be ≥ 1 (got {rounds})")
+    result = CompareResult()
+    lat = spec.latency
+    n_static = len(spec.specs) * len(spec.batch_sizes)
+    rows: list[_Row] = []
+    try:
+        for mspec in spec.specs:
+            chw = parse_input_size(spec.input_size, mspec.input_size)
+            for bs in spec.batch_sizes:
+                if progress:
+                    progress("static analysis", len(result.profiles), n_static)
+                base = static_profile(mspec, chw, bs, spec.dtype)
+                if lat is None:
+                    result.profiles.append(base)
+                    continue
+                for rt in lat.runtimes:
+                    rows.append(_Row(len(result.profiles), mspec, (bs, *chw), rt))
+                    result.profiles.append(base)
+        if lat is not None and rows:
+            _measure_rows(rows, lat, spec.dtype, rounds, result, progress, clock)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        for row in rows:
+            _close(row)
+        gc.collect()
+    if lat is not None:
+        _attach_latency(rows, lat, spec.dtype, result)
+    return result
+
+
+def _measure_rows(rows: list[_Row], lat: Any, dtype: str, rounds: int, result: CompareResult,
+                  progress: ProgressFn | None, clock: Callable[[], float]) -> None:
+    import torch
+
+    from cnnbench.latency.devices import resolve_device
+    from cnnbench.latency.memory import PeakMemory
+    from cnnbench.latency.timer import calibrate_block_size, timer_overhead
+
+    dev = resolve_device(lat.device)
+    prev_threads = torch.get_num_threads()
+    if lat.threads is not None:
+        torch.set_num_threads(lat.threads)
+    try:
+        for i, row in enumerate(rows):
+            if progress:
+                progress("preparing", i, len(rows))
+            _prepare_row(row, lat, dtype, dev)
+        overhead = timer_overhead(clock)
+        for i, row in enumerate(rows):
+            if progress:
+                progress("warm-up", i, len(rows))
+            if row.error:
+                continue
+            memory = PeakMemory(dev) if dev.type == "cpu" and row.runner.memory_visible else None
+            try:
+                if memory is not None:
+                    with memory:
+                        per_call = _warmup(row, lat.warmup, clock)
+                    row.peak, row.memory_method = memory.peak_bytes, memory.method
+                else:
+                    per_call = _warmup(row, lat.warmup, clock)
+                row.block = calibrate_block_size(per_call, overhead_s=overhead)
+            except Exception as err:  # noqa: BLE001 - a failing row must not stop the comparison
+                _fail(row, "run", err, rows)
+        result.memory_note = ("peak MiB = RSS growth during each row's warm-up, all compared models resident"
+                              if dev.type == "cpu" else "peak memory not measured on CUDA by compare (all models "
+                              "are resident at once); see `cnnbench profile`")
+        _rounds(rows, lat, rounds, result, progress, clock)
+    finally:
+        torch.set_num_threads(prev_threads)
+
+
+def _prepare_row(row: _Row, lat: Any, dtype: str, dev: Any) -> None:
+    import torch
+
+    from cnnbench.latency.runtimes import build_inputs, prepare_compile, prepare_eager
+
+    phase = "build"
+    try:
+        model, x = build_inputs(row.spec.build, row.shape)
+        phase = {"eager": "prepare", "compile": "compile", "onnx": "export"}[row.runtime]
+        if row.runtime == "eager":
+            row.runner = prepare_eager(model, x, device=dev, dtype=dtype, channels_last=lat.channels_last)
+        elif row.runtime == "compile":
+            row.runner = prepare_compile(model, x, device=dev, dtype=dtype, channels_last=lat.channels_last)
+        else:
+            from cnnbench.latency.onnx import prepare_onnx
+
+            row.runner = prepare_onnx(model, x, device=dev, dtype=dtype, threads=torch.get_num_threads(),
+                                      model_key=row.spec.name, cache_dir=lat.onnx_dir)
+    except CnnbenchError:
+        raise
+    except Exception as err:  # noqa: BLE001 - build/export failures are this row's error
+        _fail(row, phase, err)
+
+
+def _warmup(row: _Row, warmup_s: float, clock: Callable[[], float]) -> float:
+    from cnnbench.latency.timer import _warmup as warm
+
+    # the same warm-up as `profile` (run_latency's default: ≥ 10 calls and ≥ warmup_s seconds)
+    return warm(row.runner.call, row.runner.sync, 10, warmup_s, clock)
+
+
+def _rounds(rows: list[_Row], lat: Any, rounds: int, result: CompareResult, progress: ProgressFn | None,
+            clock: Callable[[], float]) -> None:
+    from cnnbench.latency.timer import _sample
+
+    active = [r for r in rows if not r.error]
+    result.timed_rows = len(active)
+    result.slice_s = lat.budget / rounds
+    r = 0
+    while active:
+        if r >= rounds and all(len(row.samples) >= lat.min_samples for row in active):
+            break
+        # after the budgeted rounds, one sample per row per round until every row has min_samples
+        slice_s = result.slice_s if r < rounds else 0.0
+        n = len(active)
+        for k in range(n):
+            row = active[(r + k) % n]
+            if row.error:
+                continue
+            if progress:
+                progress("measuring", r * n + k, max(rounds, r + 1) * n)
+            try:
+                t0 = clock()
+                while True:
+                    row.samples.append(_sample(row.runner.call, row.block, row.runner.sync, clock) * 1e3)
+                    if clock() - t0 >= slice_s:
+                        break
+            except Exception as err:  # noqa: BLE001
+                _fail(row, "run", err, rows)
+        r += 1
+        result.rounds = r
+        active = [row for row in active if not row.error]
+
+
+def _fail(row: _Row, phase: str, err: BaseException, rows: list[_Row] | None = None) -> None:
+    from cnnbench.latency.runtimes import _is_oom, _one_line
+
+    row.oom = _is_oom(err)
+    row.error = f"{'out of memory' if row.oom else f'{phase} failed'}: {_one_line(err)}"
+    row.samples.clear()
+    _close(row)
+    if row.oom and rows:  # as in `profile`: larger batches of the same model and runtime would fail too
+        for other in rows:
+            if (other.spec.name == row.spec.name and other.runtime == row.runtime and other.shape[0] > row.shape[0]
+                    and not other.error):
+                other.error = f"skipped: batch {row.shape[0]} ran out of memory"
+                _close(other)
+
+
+def _close(row: _Row) -> None:
+    if row.runner is not None:
+        row.runner.close()
+        row.runner = None
+
+
+def _attach_latency(rows: list[_Row], lat: Any, dtype: str, result: CompareResult) -> None:
+    import torch
+
+    from cnnbench.latency.runtimes import LatencyResult
+    from cnnbench.latency.timer import LatencyStats
+
+    env = None
+    if rows:
+        from cnnbench.env import collect_env
+
+        env = collect_env(device=lat.device, threads=lat.threads)
+    threads = lat.threads or torch.get_num_threads()
+    for row in rows:
+        base = result.profiles[row.index]
+        error = row.error
+        stats = None
+        if not error and row.samples:
+            stats = LatencyStats.from_samples(row.samples, block_size=row.block)
+        elif not error:
+            error = "interrupted before latency was measured"
+        details = {"block_size": row.block, "seed": 0, "memory_method": row.memory_method,
+                   "interleaved": {"rounds": result.rounds, "rows": result.timed_rows}}
+        if result.interrupted:
+            details["interrupted"] = True
+        res = LatencyResult(device=lat.device, runtime=row.runtime, batch_size=row.shape[0], threads=threads,
+                            dtype=dtype, channels_last=lat.channels_last, latency=stats, peak_memory_bytes=row.peak,
+                            error=error, oom=row.oom, details=details)
+        result.profiles[row.index] = replace(base, latency=res.to_dict(), env=env)
+    # rows never reached (Ctrl-C during static analysis) are not in result.profiles at all
+
+
+# --- ordering, references, correlations ---------------------------------------------------------------------------
+
+def metric_value(record: dict[str, Any], metric: str) -> float | None:
+    """The value ``--sort metric`` orders by (``None`` when missing)."""
+    key = SORT_KEYS[metric]
+    if key == "latency_ms.median":
+        return (record.get("latency_ms") or {}).get("median")
+    return record.get(key)
+
+
+def group_key(record: dict[str, Any]) -> tuple[Any, ...]:
+    """Rows comparable with each other: same device, runtime and batch size."""
+    shape = record.get("input_shape") or [None]
+    return (record.get("device"), record.get("runtime"), record.get("batch_size") or shape[0])
+
+
+def group_label(key: tuple[Any, ...]) -> str:
+    device, runtime, batch = key
+    return ", ".join(p for p in (device, runtime, f"batch {batch}") if p)
+
+
+def sort_records(records: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
+    """Grouped by (device, runtime, batch) in first-seen order, ascending by ``metric`` within a group."""
+    order: dict[tuple[Any, ...], int] = {}
+    for r in records:
+        order.setdefault(group_key(r), len(order))
+
+    def key(item: tuple[int, dict[str, Any]]) -> tuple[Any, ...]:
+        i, r = item
+        v = metric_value(r, metric)
+        return (order[group_key(r)], v is None, v if v is not None else 0, i)
+
+    return [r for _, r in sorted(enumerate(records), key=key)]
+
+
+def references(records: list[dict[str, Any]], ref_model: str | None) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Group key → the reference model's record in that group (for ratio columns)."""
+    if ref_model is None:
+        return {}
+    return {group_key(r): r for r in records if r["model"] == ref_model}
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Correlation of latency with each proxy within one group of rows."""
+
+    group: str
+    n: int
+    spearman: dict[str, float]  # proxy label → rho (nan when undefined, e.g. a constant proxy)
+    pearson: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "n": self.n, "spearman": self.spearman, "pearson": self.pearson}
+
+    def interpretation(self) -> str:
+        """One line: which proxy ranks latency best on this machine."""
+        ranked = sorted(((v, k) for k, v in self.spearman.items() if not math.isnan(v)), reverse=True)
+        if not ranked:
+            return "no proxy could be correlated (constant values)"
+        (best_v, best), (worst_v, worst) = ranked[0], ranked[-1]
+        ties = [k for v, k in ranked[1:] if best_v - v < 0.005]
+        who = " and ".join([best, *ties]) + (" rank" if ties else " ranks")
+        step = 12 / (self.n * (self.n**2 - 1))  # how far one adjacent rank swap moves Spearman's rho
+        verdict = f"{who} latency best here (Spearman ρ = {best_v:.2f})"
+        if best_v < 0.5:
+            verdict = f"no proxy ranks latency well here: best is {best} (Spearman ρ = {best_v:.2f})"
+        return (f"{verdict}; {worst} worst (ρ = {worst_v:.2f}). With {self.n} models one swap of neighbours "
+                f"moves ρ by {step:.2f}.")
+
+
+def correlations(records: list[dict[str, Any]]) -> list[Correlation]:
+    """Spearman and Pearson correlation of median latency with each proxy, per group with ≥ 4 measured models."""
+    from scipy import stats
+
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in records:
+        med = (r.get("latency_ms") or {}).get("median")
+        if med is not None and not r.get("error") and all(r.get(k) is not None for k in PROXIES.values()):
+            groups.setdefault(group_key(r), []).append(r)
+    out = []
+    for key, rs in groups.items():
+        if len(rs) < MIN_CORRELATION_MODELS:
+            continue
+        y = [r["latency_ms"]["median"] for r in rs]
+        sp, pe = {}, {}
+        for label, k in PROXIES.items():
+            x = [float(r[k]) for r in rs]
+            with warnings.catch_warnings():  # a constant column gives nan plus a warning; nan is our answer
+                warnings.simplefilter("ignore")
+                sp[label] = float(stats.spearmanr(x, y).statistic)
+                pe[label] = float(stats.pearsonr(x, y).statistic) if len(set(x)) > 1 else math.nan
+        out.append(Correlation(group_label(key), len(rs), sp, pe))
+    return out
