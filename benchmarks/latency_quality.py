@@ -13,7 +13,7 @@ Run:  python benchmarks/latency_quality.py [--threads 2] [--models resnet18,mobi
    --min-samples {min_samples} --format json"``); the first ``"median"`` in its JSON stdout is taken.
 3. Overhead: ``nn.Identity`` on a 1-element input; our reported median vs a bare ``perf_counter`` loop around
    the same call, in microseconds.
-4. ONNX Runtime vs eager: both runtimes prepared, then measured interleaved (``measure_interleaved``).
+4. ONNX Runtime vs eager: separate ``run_latency`` rows, alternating eager/onnx twice; median of each.
 
 Everything is batch 1, 3x224x224 (``--size``), fp32, CPU. The load average is printed: on a shared machine the
 numbers are noisy and the stability figures say more about the neighbours than about the protocol.
@@ -39,7 +39,7 @@ from torch.utils.benchmark import Timer
 
 from cnnbench.env import collect_env, fingerprint
 from cnnbench.latency.runtimes import build_inputs, prepare_runner, run_latency
-from cnnbench.latency.timer import measure, measure_interleaved, timer_overhead
+from cnnbench.latency.timer import measure, timer_overhead
 
 OURS_CODE = """
 import json, torchvision
@@ -164,8 +164,9 @@ def section_overhead(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     runner = prepare_runner(nn.Identity, (1,), runtime="eager")
     stats = measure(runner.call, budget_s=args.budget, min_samples=args.min_samples)
-    call, n, bare = runner.call, 100_000, []
-    for _ in range(5):
+    # the bare loop gets the same robustness as ours: many short loops, median (preemptions hit few of them)
+    call, n, bare = runner.call, 1000, []
+    for _ in range(300):
         t0 = time.perf_counter()
         for _ in range(n):
             call()
@@ -179,24 +180,28 @@ def section_overhead(args: argparse.Namespace) -> None:
 
 
 def section_onnx(args: argparse.Namespace) -> None:
-    print("\n4. ONNX Runtime vs eager (interleaved, same seeded weights; ratio > 1 = ONNX Runtime faster)")
+    # Rows alternate eager, onnx, eager, onnx as separate run_latency calls (what the CLI does). Interleaving the
+    # two runtimes sample by sample in one process would let ORT's spinning workers and torch's OpenMP threads
+    # fight over the cores between samples.
+    print("\n4. ONNX Runtime vs eager (separate rows, alternating x2, same seeded weights; ratio > 1 = ORT faster)")
     print(f"   {'model':<14}{'eager ms':>10}{'onnx ms':>10}{'eager/onnx':>12}{'export s':>10}  exporter/opset")
     with tempfile.TemporaryDirectory() as cache:
         for name in args.models:
-            torch.set_num_threads(args.threads)
             shape = (1, 3, args.size, args.size)
-            eager = prepare_runner(tv_builder(name), shape, runtime="eager")
-            ort_r = prepare_runner(tv_builder(name), shape, runtime="onnx", threads=args.threads, model_key=name,
-                                   onnx_dir=cache)
-            try:
-                res = measure_interleaved({"eager": eager.call, "onnx": ort_r.call}, budget_s=args.budget,
-                                          min_samples=args.min_samples)
-            finally:
-                ort_r.close()
-            e, o = res["eager"].median, res["onnx"].median
-            d = ort_r.details
-            print(f"   {name:<14}{e:>10.3f}{o:>10.3f}{e / o:>12.3f}{d['export_s']:>10.1f}  "
-                  f"{d['onnx_exporter']}/{d['onnx_opset']}")
+            med: dict[str, list[float]] = {"eager": [], "onnx": []}
+            details: dict[str, Any] = {}
+            for _ in range(2):
+                for rt in ("eager", "onnx"):
+                    r = run_latency(tv_builder(name), shape, runtime=rt, threads=args.threads, model_key=name,
+                                    onnx_dir=cache, budget_s=args.budget, min_samples=args.min_samples)
+                    if r.error:
+                        raise RuntimeError(r.error)
+                    med[rt].append(r.latency.median)
+                    if rt == "onnx" and not details:
+                        details = r.details
+            e, o = statistics.median(med["eager"]), statistics.median(med["onnx"])
+            print(f"   {name:<14}{e:>10.3f}{o:>10.3f}{e / o:>12.3f}{details['export_s']:>10.1f}  "
+                  f"{details['onnx_exporter']}/{details['onnx_opset']}")
 
 
 def main() -> None:

@@ -423,7 +423,8 @@ class Correlation:
 
     def interpretation(self) -> str:
         """One line: which proxy ranks latency best on this machine."""
-        ranked = sorted(((v, k) for k, v in self.spearman.items() if not math.isnan(v)), reverse=True)
+        # stable sort: equal values keep PROXIES order (params, MACs, memory access, activations)
+        ranked = sorted(((v, k) for k, v in self.spearman.items() if not math.isnan(v)), key=lambda t: -t[0])
         if not ranked:
             return "no proxy could be correlated (constant values)"
         (best_v, best), (worst_v, worst) = ranked[0], ranked[-1]

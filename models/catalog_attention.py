@@ -65,14 +65,14 @@ _SPECS = [
         name="resnet50_dcnv1", family="dcn", source="cnnbench", builder=f"{_NET}:resnet50_dcn",
         paper=_DCN1, year=2017, builder_kwargs={"version": 1},
         note="3x3 convs of conv3_x-conv5_x deformable (offset convs add 0.58M params). No published ImageNet "
-             "count to compare. torch's flop counter has no formula for torchvision::deform_conv2d, so its "
-             "MACs (the 13 replaced 3x3 convs, 1.50G) are missing unless the counter adds them",
+             "count to compare. torchvision::deform_conv2d is counted as the conv it replaces (cnnbench's "
+             "extra formula; offset sampling not counted, as in the DCN papers)",
     ),
     ModelSpec(
         name="resnet50_dcnv2", family="dcn", source="cnnbench", builder=f"{_NET}:resnet50_dcn",
         paper=_DCN2, year=2019, builder_kwargs={"version": 2},
         note="as resnet50_dcnv1 with modulation (offset+mask convs add 0.87M params), the setting of DCNv2's "
-             "ImageNet experiment; same deform_conv2d flop-counter caveat",
+             "ImageNet experiment; deform_conv2d counted as in resnet50_dcnv1",
     ),
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import pytest
@@ -50,19 +51,50 @@ class FakeClock:
 
 # ---- real time ---------------------------------------------------------------------------------------------------
 
+def bare_median_ms(fn, calls: int = 30) -> float:
+    """Median of ``calls`` individually perf_counter-timed calls: the naive reference."""
+    times = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return sorted(times)[calls // 2]
+
+
+def measure_within(fn, limit_ms: float, reference=None, attempts: int = 3) -> LatencyStats:
+    """Measures until the median is within ``limit_ms``; skips if the CPU is too busy for any timer to be.
+
+    On a shared CPU a neighbour can preempt most calls of one attempt, so up to ``attempts`` are made. A wrong
+    protocol is wrong in every attempt; a busy machine also inflates a bare perf_counter loop timed right
+    after, which is then the reason given for skipping.
+    """
+    bare = []
+    for _ in range(attempts):
+        stats = measure(fn, **TINY)
+        if stats.median <= limit_ms:
+            return stats
+        bare.append(bare_median_ms(reference or fn))
+    nominal_limit = limit_ms if reference is None else 1.5  # the 1 ms reference busy-wait, +50%
+    if min(bare) > nominal_limit:
+        pytest.skip(f"CPU saturated: bare perf_counter loops measure {min(bare):.3f} ms too "
+                    f"(load average {os.getloadavg()[0]:.1f})")
+    pytest.fail(f"median {stats.median:.4f} ms above {limit_ms} ms while a bare loop measures {min(bare):.4f} ms")
+
+
 def test_busy_wait_2ms_median():
-    stats = measure(busy_wait(2e-3), **TINY)
-    # a 2 ms busy-wait cannot return early; above 2.6 ms would mean the protocol adds > 30% (or a very busy CPU)
-    assert 2.0 <= stats.median <= 2.6
+    # a 2 ms busy-wait cannot return early; more than 2.6 ms would mean the protocol adds > 30%
+    stats = measure_within(busy_wait(2e-3), 2.6)
+    assert 2.0 <= stats.min <= stats.median <= 2.6
     assert stats.block_size == 1  # slower than the 1 ms block target: timed one call at a time
     assert stats.samples >= 5
 
 
 def test_busy_wait_50us_is_timed_in_blocks():
-    stats = measure(busy_wait(50e-6), **TINY)
+    # preemption shows on a 1 ms reference busy-wait rather than on single 50 us calls
+    stats = measure_within(busy_wait(50e-6), 0.075, reference=busy_wait(1e-3))
     # 1 ms / 50 us = 20 calls per block; the warm-up estimate includes a little loop overhead, so >= ~15
     assert 15 <= stats.block_size <= 21
-    assert 0.050 <= stats.median <= 0.075
+    assert 0.050 <= stats.min <= stats.median <= 0.075
     assert stats.samples >= 5
 
 

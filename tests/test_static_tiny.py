@@ -149,3 +149,24 @@ def test_shared_weights_counted_once():
     p = analyze(m, (2, 4))
     assert p.params == 16  # one 4x4 matrix, used twice
     assert p.macs == 2 * (2 * 4 * 4)  # two matmuls of 2x4 @ 4x4
+
+
+def test_deformable_conv_counts_as_the_conv_it_replaces():
+    from torchvision.ops import DeformConv2d
+
+    class Deform(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.offset = nn.Conv2d(4, 18, 3, padding=1, bias=False)
+            self.dcn = DeformConv2d(4, 8, 3, padding=1, bias=False)
+
+        def forward(self, x):
+            return self.dcn(x, self.offset(x))
+
+    with torch.device("meta"):
+        m = Deform()
+    p = analyze(m, (1, 4, 5, 5))
+    # offset conv: 25 positions × 18 out × (4*9 = 36) = 16200; deform conv: 25 × 8 × 36 = 7200 → 23400
+    assert p.macs == 16200 + 7200
+    # activations: offset output 18*25 = 450 + deform output 8*25 = 200
+    assert p.activations == 650

@@ -46,7 +46,7 @@ _SKIP = frozenset(
 ACTIVATION_OPS = frozenset(
     {
         "convolution", "_convolution", "cudnn_convolution", "convolution_overrideable", "_slow_conv2d_forward",
-        "mkldnn_convolution", "mm", "addmm", "bmm", "baddbmm", "_scaled_mm",
+        "mkldnn_convolution", "mm", "addmm", "bmm", "baddbmm", "_scaled_mm", "deform_conv2d",
     }
 )
 
@@ -116,6 +116,27 @@ def _sizes(ts: list[torch.Tensor]) -> tuple[tuple[tuple[int, ...], ...], int, in
     return tuple(shapes), elems, nbytes
 
 
+def _deform_conv2d_flops(input, weight, *args, out_val=None, **kwargs) -> int:
+    """torchvision's deformable conv: a conv's MACs at every output position, (N·Cout·Ho·Wo)·(Cin/g·kh·kw).
+
+    Like the DCN papers, the bilinear sampling of the offsets (≈4 MACs per sampled point) is not counted.
+    """
+    n, cout, ho, wo = out_val.shape
+    _, cin_g, kh, kw = weight.shape
+    return 2 * n * cout * ho * wo * cin_g * kh * kw
+
+
+# Formulas for ops outside ATen that torch.utils.flop_counter does not know (keyed by "namespace::name").
+EXTRA_FORMULAS = {"torchvision::deform_conv2d": _deform_conv2d_flops}
+
+
+def _formula(packet):
+    f = flop_registry.get(packet)
+    if f is None:
+        f = EXTRA_FORMULAS.get(packet._qualified_op_name if hasattr(packet, "_qualified_op_name") else "")
+    return f
+
+
 class _RecordingMode(TorchDispatchMode):
     def __init__(self, tracer: "_ModuleStack") -> None:
         super().__init__()
@@ -127,7 +148,7 @@ class _RecordingMode(TorchDispatchMode):
         if func in _SKIP:
             return func(*args, **kwargs)
         packet = func._overloadpacket
-        formula = flop_registry.get(packet)
+        formula = _formula(packet)
         if formula is None:
             # like FlopCounterMode: let composite ops decompose so their parts are seen (and counted)
             with self:

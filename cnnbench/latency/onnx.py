@@ -172,7 +172,7 @@ def export_onnx(model: nn.Module, x: torch.Tensor, *, model_key: str, dtype: str
 
 def prepare_onnx(model: nn.Module, x: torch.Tensor, *, device: torch.device, dtype: str = "fp32", threads: int,
                  model_key: str | None = None, cache_dir: str | Path | None = None, opset: int | None = None,
-                 exporter: str = "auto") -> Runner:
+                 exporter: str = "auto", spinning: bool = True) -> Runner:
     """Exports (or reuses) the graph and opens an ``InferenceSession`` on ``device``.
 
     Args:
@@ -185,6 +185,8 @@ def prepare_onnx(model: nn.Module, x: torch.Tensor, *, device: torch.device, dty
         cache_dir: Cache directory.
         opset: ONNX opset.
         exporter: ``"auto" | "dynamo" | "torchscript"``.
+        spinning: ORT's default: idle intra-op workers busy-wait for the next run. Turn it off when ORT
+            calls are interleaved with torch work in one process, or the spinning threads slow torch down.
 
     Raises:
         CnnbenchError: Provider unavailable or the CUDA provider failed to load.
@@ -209,6 +211,8 @@ def prepare_onnx(model: nn.Module, x: torch.Tensor, *, device: torch.device, dty
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.log_severity_level = 3  # errors only: ORT's warnings would otherwise flood stderr
+    if not spinning:
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     with stdout_to_stderr():
         session = ort.InferenceSession(str(export.path), sess_options=so, providers=providers)
     check_session_providers(session.get_providers(), device)

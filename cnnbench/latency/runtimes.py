@@ -216,7 +216,7 @@ def prepare_compile(model: nn.Module, x: torch.Tensor, *, device: torch.device, 
 
 def _prepare(model: nn.Module, x: torch.Tensor, *, runtime: str, device: torch.device, dtype: str,
              channels_last: bool, threads: int, model_key: str | None, onnx_dir: str | Path | None,
-             opset: int | None, exporter: str) -> Runner:
+             opset: int | None, exporter: str, onnx_spinning: bool = True) -> Runner:
     if runtime == "eager":
         return prepare_eager(model, x, device=device, dtype=dtype, channels_last=channels_last)
     if runtime == "compile":
@@ -224,13 +224,14 @@ def _prepare(model: nn.Module, x: torch.Tensor, *, runtime: str, device: torch.d
     from cnnbench.latency.onnx import prepare_onnx
 
     return prepare_onnx(model, x, device=device, dtype=dtype, threads=threads, model_key=model_key,
-                        cache_dir=onnx_dir, opset=opset, exporter=exporter)
+                        cache_dir=onnx_dir, opset=opset, exporter=exporter, spinning=onnx_spinning)
 
 
 def prepare_runner(build_model: Callable[[], nn.Module], input_shape: Sequence[int], *, device: str = "cpu",
                    runtime: str = "eager", dtype: str = "fp32", channels_last: bool = False,
                    threads: int | None = None, model_key: str | None = None, onnx_dir: str | Path | None = None,
-                   opset: int | None = None, exporter: str = "auto", seed: int = 0) -> Runner:
+                   opset: int | None = None, exporter: str = "auto", seed: int = 0,
+                   onnx_spinning: bool = True) -> Runner:
     """Builds and prepares one model for timing (exceptions from building/exporting/compiling propagate).
 
     Args:
@@ -246,6 +247,7 @@ def prepare_runner(build_model: Callable[[], nn.Module], input_shape: Sequence[i
         opset: ONNX opset (default :data:`cnnbench.latency.onnx.DEFAULT_OPSET`).
         exporter: ``"auto"`` (dynamo, then TorchScript), ``"dynamo"`` or ``"torchscript"``.
         seed: Seed for weights and input.
+        onnx_spinning: ONNX Runtime's busy-waiting workers; pass False when interleaving ORT with torch runners.
 
     Raises:
         CnnbenchError: Bad runtime, dtype, device or ONNX Runtime provider.
@@ -256,7 +258,7 @@ def prepare_runner(build_model: Callable[[], nn.Module], input_shape: Sequence[i
     model, x = build_inputs(build_model, input_shape, seed=seed)
     return _prepare(model, x, runtime=runtime, device=dev, dtype=dtype, channels_last=channels_last,
                     threads=threads or torch.get_num_threads(), model_key=model_key, onnx_dir=onnx_dir,
-                    opset=opset, exporter=exporter)
+                    opset=opset, exporter=exporter, onnx_spinning=onnx_spinning)
 
 
 def _check_usage(runtime: str, dtype: str, device: str | torch.device) -> tuple[str, str, torch.device]:

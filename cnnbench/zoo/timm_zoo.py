@@ -302,7 +302,7 @@ _add("mixnet_xl", "mixnet_xl", "mixnet", MIXCONV, 224, note="timm's MixNet-XL (d
 _add("mnasnet_a1", "semnasnet_100", "mnasnet", MNASNET, 224, aliases=("semnasnet_100",), params=3.9 * M,
      macs=312 * M, table="MnasNet paper, Table 1 (MnasNet-A1, with SE)")
 _add("mnasnet_small", "mnasnet_small", "mnasnet", MNASNET, 224, note="MnasNet-Small from the paper's appendix")
-_add("nasnet_a_large", "nasnetalarge", "nasnet", NASNET, 331, aliases=("nasnetalarge",), params=88.9 * M,
+_add("nasnet_a_large", "nasnetalarge", "nasnet", NASNET, 331, params=88.9 * M,
      macs=23.8 * G, table="NASNet paper, Table 2 (NASNet-A (6 @ 4032), 331x331)")
 _add("pnasnet_5_large", "pnasnet5large", "pnasnet", PNASNET, 331, params=86.1 * M, macs=25.0 * G,
      table="PNAS paper, ImageNet large-setting table (PNASNet-5, 331x331)")

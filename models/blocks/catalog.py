@@ -62,11 +62,11 @@ _CONV = [
     ("dilated_conv", "dilated_conv", "Multi-Scale Context Aggregation by Dilated Convolutions", 2016,
      "3x3, dilation 2", ("atrous_conv",)),
     ("deform_conv_v1", "deform_conv_v1", "Deformable Convolutional Networks", 2017,
-     ("torchvision.ops.deform_conv2d (traces on meta) with offsets from a 3x3 conv (18 ch). torch's flop "
-     "counter has no formula for torchvision::deform_conv2d: its Cout*Cin*9*HW MACs (1.85G here) must be "
-     "added by the counter"), ("dcn_v1",)),
+     ("torchvision.ops.deform_conv2d (traces on meta) with offsets from a 3x3 conv (18 ch). cnnbench counts "
+     "torchvision::deform_conv2d as a conv (Cout*Cin*9*HW MACs, 1.85G here); the bilinear sampling is not "
+     "counted, as in the DCN papers"), ("dcn_v1",)),
     ("deform_conv_v2", "deform_conv_v2", "Deformable ConvNets v2: More Deformable, Better Results", 2019,
-     "modulated: offsets + sigmoid masks from a 3x3 conv (27 ch); same flop-counter caveat as deform_conv_v1",
+     "modulated: offsets + sigmoid masks from a 3x3 conv (27 ch); deform_conv2d counted as in deform_conv_v1",
      ("dcn_v2",)),
     ("octconv", "octconv",
      "Drop an Octave: Reducing Spatial Redundancy in Convolutional Neural Networks with Octave Convolution", 2019,

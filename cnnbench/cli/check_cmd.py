@@ -1,0 +1,193 @@
+"""`cnnbench baseline create` and `cnnbench check`: CI regression tracking of size and latency.
+
+Exit codes of `check`: 0 pass · 1 regression (a static metric changed beyond its tolerance, a latency
+regression, or an entry that fails) · 2 usage or input error · 3 inconclusive (too noisy to decide after
+max_rounds: a warning, not a failure).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from cnnbench.cli.options import stderr, stdout
+from cnnbench.errors import CnnbenchError
+
+DEFAULT_SUITE = "benchmarks/ci.toml"
+DEFAULT_BASELINE = "results/baseline.json"
+_MARK = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive"}
+_STYLE = {"pass": "green", "faster": "green", "new": "cyan", "regression": "bold red", "changed": "bold red",
+          "error": "red", "inconclusive": "yellow"}
+
+SuiteOpt = Annotated[Optional[Path], typer.Option("--suite", "-s", help=f"Suite TOML (e.g. {DEFAULT_SUITE}).")]
+
+
+def _log(msg: str) -> None:
+    stderr.print(f"[dim]{msg}[/dim]")
+
+
+def _ratio(lat: dict[str, Any] | None) -> str:
+    if not lat:
+        return "—"
+    return f"{lat['estimate']:.3f}× [{lat['low']:.3f}, {lat['high']:.3f}]"
+
+
+def _static_cell(row: dict[str, Any]) -> str:
+    if row["static"] is None:
+        return "—"
+    bad = [s for s in row["static"] if not s["ok"]]
+    if not bad:
+        return "="
+    return ", ".join(f"{s['metric']} {s['base']}→{s['current']}" for s in bad)
+
+
+def _note(row: dict[str, Any]) -> str:
+    parts = list(row["notes"])
+    if row["error"]:
+        parts.append(row["error"])
+    lat = row["latency"]
+    if lat and lat["calibration_unstable"]:
+        parts.append("calibration unstable")
+    return "; ".join(parts)
+
+
+def report_table(report: dict[str, Any]):
+    from rich.table import Table
+
+    t = Table(title=f"cnnbench check vs {report['reference']}: {_MARK[report['verdict']]}", header_style="bold",
+              caption="latency = (model / calibration now) ÷ (model / calibration at the reference), with its "
+                      "bootstrap interval; static metrics must match exactly unless a tolerance is set",
+              caption_justify="left")
+    for col in ("entry", "static", "latency ratio [CI]", "ms ref → now", "rounds", "verdict", "note"):
+        t.add_column(col, overflow="fold")
+    for r in report["rows"]:
+        e, lat = r["entry"], r["latency"]
+        label = f"{e['model']} {e['device']}/{e['runtime']} b{e['batch_size']} {'x'.join(map(str, e['input_size']))}"
+        ms = f"{lat['base_ms']:.3g} → {lat['current_ms']:.3g}" if lat else "—"
+        st = _STYLE.get(r["status"], "")
+        t.add_row(label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—",
+                  f"[{st}]{r['status']}[/{st}]" if st else r["status"], _note(r))
+    return t
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    """The ``--summary`` text (GitHub-flavoured Markdown, e.g. for ``$GITHUB_STEP_SUMMARY``)."""
+    lines = [f"## cnnbench check: {_MARK[report['verdict']]}", "",
+             f"Compared with **{report['reference']}**.", "",
+             "| entry | static | latency ratio [CI] | ms ref → now | rounds | verdict | note |",
+             "|---|---|---|---|---:|---|---|"]
+    for r in report["rows"]:
+        e, lat = r["entry"], r["latency"]
+        label = f"`{e['model']}` {e['device']}/{e['runtime']} b{e['batch_size']} " \
+                f"{'x'.join(map(str, e['input_size']))}"
+        ms = f"{lat['base_ms']:.3g} → {lat['current_ms']:.3g}" if lat else "—"
+        verdict = f"**{r['status']}**" if r["status"] in ("regression", "changed", "error") else r["status"]
+        cells = [label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—", verdict, _note(r)]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines += ["", "Latency ratio: (model ÷ calibration workload) now over the same at the reference; a regression is "
+              "an estimate above 1 + threshold with the interval's lower bound above 1.",
+              "Exit codes: 0 pass · 1 regression · 2 usage error · 3 inconclusive.", ""]
+    return "\n".join(lines)
+
+
+def check(
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", "-b", help="Baseline JSON from "
+                                                     "`cnnbench baseline create`.")] = None,
+    suite: SuiteOpt = None,
+    against: Annotated[Optional[str], typer.Option("--against", help="Compare with the model code at this git "
+                                                   "ref (temporary worktree), interleaved in this job.")] = None,
+    summary: Annotated[Optional[Path], typer.Option("--summary", help="Write a Markdown summary to FILE "
+                                                    "(e.g. $GITHUB_STEP_SUMMARY).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the report as JSON.")]
+    = None,
+) -> None:
+    """Measure a suite now and compare it with a baseline (or a git ref). Exit 0 pass, 1 regression,
+    2 usage error, 3 inconclusive."""
+    from cnnbench.regress import check_against_baseline, check_against_ref, load_baseline
+    from cnnbench.report.export import write_atomic
+    from cnnbench.suite import Suite, load_suite
+
+    fmt = fmt.lower()
+    if fmt not in ("table", "json"):
+        raise CnnbenchError(f"unknown --format {fmt!r}: choose table or json")
+    if baseline is None and against is None:
+        raise CnnbenchError("give --baseline FILE or --against REF (see `cnnbench check --help`)")
+    doc = load_baseline(baseline) if baseline is not None else None
+    if suite is not None:
+        s = load_suite(suite)
+    elif doc is not None:
+        s = Suite.from_dict(doc["suite"])
+    elif Path(DEFAULT_SUITE).is_file():
+        s = load_suite(DEFAULT_SUITE)
+    else:
+        raise CnnbenchError(f"--against needs --suite FILE (no {DEFAULT_SUITE} here)")
+    if against is not None:
+        rep = check_against_ref(against, s, log=_log)
+    else:
+        assert doc is not None
+        ref = f"baseline {baseline} (commit {str(doc.get('git_commit'))[:10]}, {doc.get('created')})"
+        rep = check_against_baseline(doc, s, reference=ref, log=_log)
+    report = rep.to_dict()
+    if output is not None:
+        write_atomic(output, json.dumps(report, indent=2, default=str) + "\n")
+    if summary is not None:
+        write_atomic(summary, report_markdown(report))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
+    else:
+        stdout.print(report_table(report))
+    if rep.exit_code == 3:
+        stderr.print("[yellow]warning: latency inconclusive (too noisy to decide within max_rounds)[/yellow]")
+    if rep.exit_code:
+        raise typer.Exit(rep.exit_code)
+
+
+baseline_app = typer.Typer(help="Create the baseline `cnnbench check` compares with.", no_args_is_help=True)
+
+
+@baseline_app.command("create")
+def baseline_create(
+    suite: Annotated[Path, typer.Option("--suite", "-s", help=f"Suite TOML (e.g. {DEFAULT_SUITE}).")] =
+    Path(DEFAULT_SUITE),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Baseline JSON to write (atomically).")] =
+    Path(DEFAULT_BASELINE),
+) -> None:
+    """Measure every entry of a suite (static metrics and latency ratios) and write the baseline."""
+    from cnnbench.regress import create_baseline
+    from cnnbench.report.export import write_atomic
+    from cnnbench.suite import load_suite
+
+    s = load_suite(suite)
+    doc = create_baseline(s, log=_log)
+    write_atomic(output, json.dumps(doc, indent=1, default=str) + "\n")
+    stdout.print(_baseline_table(doc))
+    stderr.print(f"wrote baseline of {len(doc['entries'])} entr{'y' if len(doc['entries']) == 1 else 'ies'} "
+                 f"to {output}")
+    if any(rec["error"] for rec in doc["entries"].values()):
+        raise typer.Exit(1)
+
+
+def _baseline_table(doc: dict[str, Any]):
+    from rich.table import Table
+
+    t = Table(title=f"cnnbench baseline ({doc['created']}, commit {str(doc.get('git_commit'))[:10]})",
+              header_style="bold")
+    for col in ("entry", "params", "MACs", "model ms", "calibration ms", "ratio", "rounds", "note"):
+        t.add_column(col, overflow="fold")
+    for key, rec in doc["entries"].items():
+        st, lat = rec["static"] or {}, rec["latency"]
+        note = rec["error"] or ("" if not lat or lat["stable"] else "noisy: consider more rounds")
+        t.add_row(key, str(st.get("params", "—")), str(st.get("macs", "—")),
+                  f"{lat['median_ms']:.3g}" if lat else "—", f"{lat['calibration_median_ms']:.3g}" if lat else "—",
+                  f"{lat['median_ratio']:.3f}" if lat else "—", str(lat["rounds"]) if lat else "—", note)
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check", help=check.__doc__)(check)
+    app.add_typer(baseline_app, name="baseline")

@@ -1,0 +1,230 @@
+"""Show how a metric evolved across recorded runs, per model × input × device × runtime × batch size.
+
+Runs are recorded by `profile`/`compare`/`reproduce` with --save (or --db / $CNNBENCH_DB). Each row is one
+recorded result: its run time and git commit (* = uncommitted changes), the metric, the change from the
+previous run of the same series, and what changed in the environment (torch version, CPU, threads...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from cnnbench.cli.options import FormatOpt, OutputOpt, check_format, emit, stderr, stdout
+from cnnbench.cli.storage import DbOpt, db_path
+from cnnbench.errors import CnnbenchError
+
+#: --metric name → (results column, header with unit, scale to display).
+METRICS = {
+    "latency": ("latency_median_ms", "median latency (ms)", 1.0),
+    "p90": ("latency_p90_ms", "p90 latency (ms)", 1.0),
+    "throughput": ("throughput_per_s", "throughput (inputs/s)", 1.0),
+    "params": ("params", "params (M)", 1e-6),
+    "checkpoint": ("checkpoint_bytes", "checkpoint (MiB)", 1 / 2**20),
+    "macs": ("macs", "GMACs (multiply-accumulates)", 1e-9),
+    "flops": ("flops", "GFLOPs (2 × MACs)", 1e-9),
+    "memory_access": ("memory_access_bytes", "memory access (MiB)", 1 / 2**20),
+    "activations": ("activations", "activations (M)", 1e-6),
+    "peak_memory": ("peak_memory_bytes", "peak memory (MiB)", 1 / 2**20),
+}
+#: Environment fields whose change is marked (they can explain a step in latency).
+ENV_FIELDS = ("cpu_model", "logical_cores", "gpu_name", "torch", "torchvision", "timm", "onnxruntime", "python",
+              "threads", "cuda", "cudnn")
+SERIES = ("model", "input_shape", "dtype", "device", "runtime", "batch_size", "threads")
+
+
+def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """``2024-05-01``, ``2024-05-01T12:30`` (UTC unless an offset is given) or ``7d`` / ``12h`` / ``2w`` ago."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw])\s*", text.lower())
+    if m:
+        hours = float(m.group(1)) * {"h": 1, "d": 24, "w": 24 * 7}[m.group(2)]
+        return now - dt.timedelta(hours=hours)
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CnnbenchError(f"malformed --since {text!r}: use a date (2024-05-01), a time (2024-05-01T12:00) "
+                            "or an age (7d, 12h, 2w)") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def _model_names(model: str) -> list[str]:
+    """The stored name(s) for what a user typed: the registry's canonical name when it knows it."""
+    if ":" in model:
+        return [model]
+    from cnnbench.registry import resolve
+
+    try:
+        canon = resolve(model).name
+    except CnnbenchError:
+        return [model]
+    return [canon] if canon == model else [canon, model]
+
+
+def env_changes(prev: dict[str, Any] | None, cur: dict[str, Any] | None) -> list[str]:
+    """``["torch 2.3.0→2.4.0", "cpu_model A→B"]`` for the :data:`ENV_FIELDS` that differ."""
+    if not prev or not cur:
+        return []
+    return [f"{k} {prev.get(k)}→{cur.get(k)}" for k in ENV_FIELDS if prev.get(k) != cur.get(k)]
+
+
+def history_records(rows: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
+    """One record per stored result with a value for ``metric``, series by series, oldest first.
+
+    Each carries ``change`` (relative to the previous value of its series) and ``env_changes``.
+    """
+    column = METRICS[metric][0]
+    by_series: dict[tuple, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r.get(column) is None:
+            continue
+        by_series.setdefault(tuple(r.get(k) for k in SERIES), []).append(r)
+    out = []
+    for series in sorted(by_series, key=lambda s: tuple("" if v is None else str(v) for v in s)):
+        prev = None
+        for r in by_series[series]:
+            value = r[column]
+            change = None
+            if prev is not None and prev[column]:
+                change = value / prev[column] - 1
+            out.append({
+                **{k: r.get(k) for k in SERIES},
+                "run_id": r["run_id"], "time": r["time"], "git_commit": r.get("git_commit"),
+                "git_dirty": None if r.get("git_dirty") is None else bool(r["git_dirty"]),
+                "metric": metric, "value": value, "change": change,
+                "env_changes": env_changes(prev["env"] if prev else None, r.get("env")),
+                "error": r.get("error"),
+            })
+            prev = r
+    return out
+
+
+def _commit(rec: dict[str, Any]) -> str:
+    c = rec.get("git_commit")
+    return "—" if not c else c[:10] + ("*" if rec.get("git_dirty") else "")
+
+
+def _table(records: list[dict[str, Any]], metric: str, db: str):
+    from rich.table import Table
+
+    _, header, scale = METRICS[metric]
+    t = Table(title=f"cnnbench history: {metric}", header_style="bold", caption_justify="left",
+              caption=f"{db} · * = uncommitted changes · Δ = change from the previous run of the same row")
+    for col in ("model", "input", "device", "runtime", "batch", "run", "time (UTC)", "commit"):
+        t.add_column(col)
+    t.add_column(header, justify="right")
+    t.add_column("Δ", justify="right")
+    t.add_column("environment change", style="yellow", overflow="fold", max_width=50)
+    last = None
+    for r in records:
+        series = tuple(r.get(k) for k in SERIES)
+        if last is not None and series != last:
+            t.add_section()
+        last = series
+        change = "" if r["change"] is None else f"{100 * r['change']:+.1f}%"
+        if r["change"] is not None and abs(r["change"]) >= 0.05:
+            change = f"[bold]{change}[/bold]"
+        t.add_row(str(r["model"]), r["input_shape"] or "", r["device"] or "—", r["runtime"] or "—",
+                  str(r["batch_size"] or ""), str(r["run_id"]), r["time"][:19].replace("T", " "), _commit(r),
+                  f"{r['value'] * scale:.4g}", change, "; ".join(r["env_changes"]))
+    return t
+
+
+def plot_history(records: list[dict[str, Any]], metric: str, path: str | Path) -> None:
+    """One line per series against run time; environment changes as dotted lines. Written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg", "pdf"):
+        raise CnnbenchError(f"--plot {path}: use a .png, .svg or .pdf file")
+    _, header, scale = METRICS[metric]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    series: dict[tuple, list[dict[str, Any]]] = {}
+    for r in records:
+        series.setdefault(tuple(r.get(k) for k in SERIES), []).append(r)
+    for key, rs in series.items():
+        model, shape, dtype, device, runtime, batch, _threads = key
+        label = " ".join(str(x) for x in (model, shape, device, runtime, f"b{batch}" if batch else None) if x)
+        times = [dt.datetime.fromisoformat(r["time"]) for r in rs]
+        line, = ax.plot(times, [r["value"] * scale for r in rs], marker="o", label=label)
+        for r, t in zip(rs, times):
+            if r["env_changes"]:
+                ax.axvline(t, color=line.get_color(), linestyle=":", alpha=0.7)
+                ax.annotate(", ".join(r["env_changes"])[:60], (t, r["value"] * scale), fontsize=7, rotation=90,
+                            va="bottom", ha="right", color=line.get_color())
+    ax.set_ylabel(header)
+    ax.set_xlabel("run time (UTC)")
+    ax.set_title(f"cnnbench history: {metric}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format=fmt, dpi=120)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+
+
+def history(
+    model: Annotated[Optional[list[str]], typer.Argument(help="Model name(s); default: every recorded model.")]
+    = None,
+    metric: Annotated[str, typer.Option("--metric", "-m", help=" | ".join(METRICS))] = "latency",
+    since: Annotated[Optional[str], typer.Option(help="Only runs since a date (2024-05-01) or an age (7d, 12h).")]
+    = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also draw the trend to FILE (.png .svg .pdf).")]
+    = None,
+    db: DbOpt = None,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+) -> None:
+    from cnnbench.store import open_store
+
+    fmt = check_format(fmt)
+    metric = metric.lower().replace("-", "_")
+    if metric not in METRICS:
+        raise CnnbenchError(f"unknown --metric {metric!r}: choose {', '.join(METRICS)}")
+    when = parse_since(since) if since else None
+    path = db_path(db)
+    with open_store(path, create=False) as store:
+        names = None
+        if model:
+            names = [n for m in model for n in _model_names(m)]
+        rows = store.results(names, since=when)
+        if not rows:
+            known = store.models()
+            if names and known:
+                raise CnnbenchError(f"no results for {', '.join(model or [])} in {path}"
+                                    f"{' since ' + since if since else ''} (recorded: {', '.join(known[:12])})")
+            stderr.print(f"no results recorded in {path}{' since ' + since if since else ''}")
+            return
+    records = history_records(rows, metric)
+    if not records:
+        stderr.print(f"no {metric} values among {len(rows)} recorded result(s)"
+                     + (" (latency is recorded when profiling without --no-latency)" if "latency" in
+                        METRICS[metric][0] else ""))
+        return
+    emit(records, fmt, output, lambda recs: stdout.print(_table(recs, metric, path)))
+    if plot is not None:
+        plot_history(records, metric, plot)
+        stderr.print(f"wrote {plot}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("history", help=__doc__)(history)

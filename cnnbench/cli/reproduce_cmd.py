@@ -1,0 +1,126 @@
+"""Reproduce a published table or figure: the paper's numbers beside ours, the deviation and a verdict.
+
+`cnnbench reproduce --list` shows what can be reproduced; `cnnbench reproduce NAME` runs one (or `all`) and
+writes Markdown, CSV and PNG files under results/reproduce/ (or -o DIR).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from cnnbench.cli.options import stderr, stdout
+
+_LAT = "Latency"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reproduce", help=__doc__)(reproduce)
+
+
+def reproduce(
+    name: Annotated[Optional[str], typer.Argument(help="Reproduction name (see --list), or 'all'.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the reproductions and exit.")] = False,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Directory for the .md/.csv/.png "
+                                                       "files (default results/reproduce).")] = None,
+    no_latency: Annotated[bool, typer.Option("--no-latency", help="Static metrics only (skip timing).")] = False,
+    device: Annotated[str, typer.Option(help="cpu | cuda | cuda:N", rich_help_panel=_LAT)] = "cpu",
+    budget: Annotated[float, typer.Option(help="Sampling seconds per timed configuration (interleaved).",
+                                          rich_help_panel=_LAT)] = 1.0,
+    min_samples: Annotated[int, typer.Option(help="Minimum samples per configuration.",
+                                             rich_help_panel=_LAT)] = 10,
+    warmup: Annotated[float, typer.Option(help="Minimum warm-up seconds per configuration.",
+                                          rich_help_panel=_LAT)] = 0.3,
+    threads: Annotated[int, typer.Option(help="torch intra-op threads while timing (1 = the ShuffleNetV2 "
+                                         "paper's single-thread ARM setup).", rich_help_panel=_LAT)] = 1,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b", help="Override the batch size a "
+                                                      "reproduction times with.", rich_help_panel=_LAT)] = None,
+    statistic: Annotated[str, typer.Option(help="min | median: the per-call time throughput is computed from "
+                                           "(min resists preemption on a busy machine).",
+                                           rich_help_panel=_LAT)] = "min",
+) -> None:
+    from cnnbench.errors import CnnbenchError
+    from cnnbench.reproduce import runner
+    from cnnbench.reproduce.base import DEFAULT_OUT_DIR, RunOptions, check_device, write_outputs
+
+    if list_:
+        _print_list(runner.REPRODUCTIONS)
+        return
+    if name is None:
+        raise CnnbenchError("name a reproduction (see `cnnbench reproduce --list`) or use --list")
+    todo = runner.names() if name.strip().lower() == "all" else [runner.get(name).name]
+    if budget < 0:
+        raise CnnbenchError(f"--budget must be ≥ 0 seconds (got {budget})")
+    if min_samples < 1:
+        raise CnnbenchError(f"--min-samples must be ≥ 1 (got {min_samples})")
+    if warmup < 0:
+        raise CnnbenchError(f"--warmup must be ≥ 0 seconds (got {warmup})")
+    if threads < 1:
+        raise CnnbenchError(f"--threads must be ≥ 1 (got {threads})")
+    if batch_size is not None and batch_size < 1:
+        raise CnnbenchError(f"--batch-size must be ≥ 1 (got {batch_size})")
+    statistic = statistic.lower()
+    if statistic not in ("min", "median"):
+        raise CnnbenchError(f"unknown --statistic {statistic!r}: choose min or median")
+    dev = check_device(device)  # no CUDA → one-line error, exit 2
+    opts = RunOptions(device=dev, latency=not no_latency, budget_s=budget, min_samples=min_samples,
+                      warmup_s=warmup, threads=threads, batch_size=batch_size, statistic=statistic,
+                      progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
+    out_dir = output_dir or DEFAULT_OUT_DIR
+    for n in todo:
+        stderr.print(f"[bold]reproduce {n}[/bold]")
+        res = runner.run(n, opts)
+        _print_result(res)
+        paths = write_outputs(res, out_dir)
+        stderr.print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _print_list(repros) -> None:
+    from rich.table import Table
+
+    t = Table(title="cnnbench reproductions", header_style="bold")
+    t.add_column("name")
+    t.add_column("timed")
+    t.add_column("what")
+    for r in repros:
+        t.add_row(r.name, "yes" if r.timed else "static", r.summary)
+    stdout.print(t)
+
+
+def _cell(v: Any, col: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if "Δ" in col or "%" in col:
+            if "Δ" in col:
+                return f"{v:+.2f}" if abs(v) < 10 else f"{v:+.1f}"
+            return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
+        return f"{v:.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def _print_result(res) -> None:
+    from rich.table import Table
+
+    stdout.print(f"\n[bold]{res.title}[/bold]  ({res.source})")
+    stdout.print(f"[italic]Claim:[/italic] {res.claim}")
+    for s in res.sections:
+        t = Table(title=s.title, header_style="bold", caption=s.note or None, caption_justify="left")
+        for col in s.df.columns:
+            t.add_column(str(col), justify="left" if s.df[col].dtype == object else "right", overflow="fold")
+        for row in s.df.itertuples(index=False):
+            t.add_row(*[_cell(v, str(c)) for v, c in zip(row, s.df.columns)])
+        stdout.print(t)
+    for v in res.verdicts:
+        stdout.print(f"[bold]Verdict:[/bold] {v}")
+    for n in res.notes:
+        stdout.print(f"[dim]Note: {n}[/dim]")
+    if res.env:
+        stdout.print(f"[dim]Measured on: {res.env}[/dim]")

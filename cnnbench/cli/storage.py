@@ -1,0 +1,60 @@
+"""Recording a command's records in the results history (``--save`` / ``--db`` / ``$CNNBENCH_DB``).
+
+Commands that produce records (profile, compare, reproduce) add the two options and call :func:`maybe_save`
+once their records are built — also after Ctrl-C, so finished rows are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+
+from cnnbench.store import DEFAULT_DB
+
+DB_ENV = "CNNBENCH_DB"
+_PANEL = "History"
+
+SaveOpt = Annotated[bool, typer.Option("--save", help=f"Record the results in the history database "
+                                       f"(default {DEFAULT_DB}; also done when --db or ${DB_ENV} is set).",
+                                       rich_help_panel=_PANEL)]
+DbOpt = Annotated[Optional[str], typer.Option("--db", help=f"Results database (default ${DB_ENV}, else "
+                                              f"{DEFAULT_DB}).", rich_help_panel=_PANEL)]
+
+
+def db_path(db: str | None) -> str:
+    """The database a command uses: ``--db``, else ``$CNNBENCH_DB``, else :data:`DEFAULT_DB`."""
+    return db or os.environ.get(DB_ENV) or DEFAULT_DB
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command as typed (``cnnbench profile resnet18 ...``), shell-quoted."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return shlex.join(["cnnbench", *args])
+
+
+def maybe_save(records: list[dict[str, Any]], *, save: bool, db: str | None, command: str,
+               env: dict[str, Any] | None = None) -> int | None:
+    """Records ``records`` as one run when ``save`` is set or a database is named (``db`` / ``$CNNBENCH_DB``).
+
+    Returns:
+        The run id, or ``None`` when nothing was recorded (not asked, or no records).
+
+    Raises:
+        CnnbenchError: The database cannot be opened or written (exit 2, one line).
+    """
+    if not (save or db or os.environ.get(DB_ENV)):
+        return None
+    if not records:
+        return None
+    from cnnbench.cli.options import stderr
+    from cnnbench.store import open_store
+
+    path = db_path(db)
+    with open_store(path) as store:
+        run_id = store.save_run(records, command=command, env=env)
+    stderr.print(f"recorded {len(records)} row(s) in {path} (run {run_id})")
+    return run_id

@@ -1,0 +1,763 @@
+"""Regression checks: baselines, the calibration workload, bootstrap verdicts, and ``--against REF``.
+
+**Static metrics** (params, checkpoint bytes, MACs, memory access, activations) are exact and machine-independent:
+any relative change beyond the entry's tolerance (default 0) fails.
+
+**Latency** is compared as a *ratio to a calibration workload* (:func:`build_calibration`, a fixed small conv
+stack run eager/fp32 on the same device and thread count), so a baseline taken on one machine still means
+something on a faster or slower one, and slow drift of a shared machine cancels. Measurement is in *rounds*: a
+round takes ``samples_per_round`` samples of the calibration and of the model, alternately
+(:func:`~cnnbench.latency.timer.measure_interleaved`), and yields ``ratio = median(model) / median(calibration)``.
+The estimate is ``median(current ratios) / median(baseline ratios)`` with a percentile-bootstrap confidence
+interval (numpy, fixed seed; resampling rounds — jointly for ``--against``, where both sides' rounds alternate
+in time, independently against a stored baseline). Verdict for threshold ``t`` (:func:`latency_verdict`):
+
+* **regression** — the estimate exceeds ``1 + t`` and the interval's lower bound exceeds 1;
+* **inconclusive** — the interval is wider than ``t``, or the calibration was unstable (IQR of its per-round
+  medians above ``calibration_max_iqr`` of their median): more rounds are measured, up to ``max_rounds``;
+  still inconclusive then → a warning (exit code 3), not a failure;
+* **faster** / **pass** otherwise.
+
+``--against REF`` checks out REF in a temporary ``git worktree`` and runs two worker processes — one importing
+the model code of the working tree, one of REF — driven alternately round by round from this process, so
+both sides see the same machine state. The measuring code (this ``cnnbench``) is the same on both sides; only
+the model code (``models/`` as ``cnnbench_models``, ``pkg.module:factory`` and ``file.py:Class`` models inside
+the repository) comes from REF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnnbench.errors import CnnbenchError
+from cnnbench.suite import STATIC_METRICS, CheckSettings, Entry, Suite
+
+BASELINE_SCHEMA = 1
+BASELINE_KIND = "cnnbench-baseline"
+#: Names the calibration workload; a baseline measured with another one is refused.
+CALIBRATION_ID = "convstack-v1"
+CALIBRATION_SHAPE = (1, 3, 64, 64)
+
+Log = Callable[[str], None]
+
+
+def build_calibration():
+    """The fixed calibration workload: 14,959,872 MACs of dense, depthwise and pointwise convs on 1×3×64×64.
+
+    MACs: conv 3→32 s2 → 32×32: 32·32·32·27 = 884,736; dw 32: 32·32·32·9 = 294,912; pw 32→64: 32·32·64·32 =
+    2,097,152; conv 64→64 s2 → 16×16: 16·16·64·576 = 9,437,184; dw 64: 16·16·64·9 = 147,456; pw 64→128:
+    16·16·128·64 = 2,097,152; linear 128→10: 1,280. A mix of the layer types of the models it calibrates; the
+    runner seeds the weights, so every side times the same function.
+    """
+    from torch import nn
+
+    def block(cin: int, cout: int, stride: int) -> list[nn.Module]:
+        return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                nn.Conv2d(cout, cout, 3, 1, 1, groups=cout, bias=False), nn.ReLU(inplace=True),
+                nn.Conv2d(cout, cout * 2, 1, bias=False), nn.BatchNorm2d(cout * 2), nn.ReLU(inplace=True)]
+
+    return nn.Sequential(*block(3, 32, 2), *block(64, 64, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(128, 10))
+
+
+# -- statistics ------------------------------------------------------------------------------------------------
+
+
+def relative_iqr(values: list[float] | np.ndarray) -> float:
+    """IQR / median (0 for fewer than two values)."""
+    a = np.asarray(values, dtype=np.float64)
+    if a.size < 2:
+        return 0.0
+    p25, p50, p75 = np.percentile(a, [25, 50, 75])
+    return float((p75 - p25) / p50) if p50 > 0 else float("inf")
+
+
+def bootstrap_ratio(cur: list[float], base: list[float], *, paired: bool, confidence: float = 0.95,
+                    n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """``median(cur) / median(base)`` and its percentile-bootstrap interval ``(estimate, low, high)``.
+
+    Args:
+        cur: Current per-round ratios.
+        base: Baseline (or REF) per-round ratios.
+        paired: Resample round indices jointly (both sides measured in the same rounds, same length).
+        confidence: Interval level.
+        n_boot: Resamples.
+        seed: numpy seed: the same samples always give the same interval.
+    """
+    c = np.asarray(cur, dtype=np.float64)
+    b = np.asarray(base, dtype=np.float64)
+    if c.size == 0 or b.size == 0:
+        raise ValueError("no rounds to compare")
+    est = float(np.median(c) / np.median(b))
+    rng = np.random.default_rng(seed)
+    if paired:
+        if c.size != b.size:
+            raise ValueError("paired bootstrap needs the same number of rounds on both sides")
+        idx = rng.integers(0, c.size, size=(n_boot, c.size))
+        boots = np.median(c[idx], axis=1) / np.median(b[idx], axis=1)
+    else:
+        ic = rng.integers(0, c.size, size=(n_boot, c.size))
+        ib = rng.integers(0, b.size, size=(n_boot, b.size))
+        boots = np.median(c[ic], axis=1) / np.median(b[ib], axis=1)
+    alpha = (1 - confidence) / 2
+    lo, hi = np.quantile(boots, [alpha, 1 - alpha])
+    return est, float(lo), float(hi)
+
+
+def relative_ci_width(values: list[float], settings: CheckSettings) -> float:
+    """Width of the bootstrap interval of ``median(values)``, as a fraction of the median."""
+    a = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(settings.seed)
+    boots = np.median(a[rng.integers(0, a.size, size=(settings.bootstrap, a.size))], axis=1)
+    alpha = (1 - settings.confidence) / 2
+    lo, hi = np.quantile(boots, [alpha, 1 - alpha])
+    return float((hi - lo) / np.median(a))
+
+
+def latency_verdict(est: float, lo: float, hi: float, threshold: float, calibration_unstable: bool = False) -> str:
+    """``regression | inconclusive | faster | pass`` for a ratio estimate and its interval (module docstring).
+
+    An interval entirely above ``1 + threshold`` is a regression even when wide or with an unstable calibration:
+    every plausible value is a slowdown beyond the threshold.
+    """
+    if lo > 1 + threshold:
+        return "regression"
+    if hi - lo > threshold or calibration_unstable:
+        return "inconclusive"
+    if est > 1 + threshold and lo > 1:
+        return "regression"
+    if est < 1 - threshold and hi < 1:
+        return "faster"
+    return "pass"
+
+
+def compare_static(base: dict[str, Any], cur: dict[str, Any], tolerance: dict[str, float]) -> list[dict[str, Any]]:
+    """One row per static metric: ``metric, base, current, change`` (relative) and ``ok`` (within tolerance)."""
+    rows = []
+    for m in STATIC_METRICS:
+        b, c = base.get(m), cur.get(m)
+        tol = float(tolerance.get(m, 0.0))
+        if b == c:
+            change, ok = 0.0, True
+        elif b is None or c is None:
+            change, ok = None, False
+        else:
+            change = (c - b) / b if b else float("inf")
+            ok = abs(change) <= tol
+        rows.append({"metric": m, "base": b, "current": c, "change": change, "ok": ok})
+    return rows
+
+
+# -- one side: prepared runners in this process, or a worker process ---------------------------------------------
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")[:300]
+
+
+class LocalSide:
+    """Measures entries in this process.
+
+    Args:
+        name: Label in messages (``current``, ``REF``...).
+        model_wrapper: Applied to every built model before timing (tests and ``regression_power`` inject a
+            slowdown with it); static metrics are never wrapped.
+    """
+
+    def __init__(self, name: str = "current", model_wrapper: Callable[[Any], Any] | None = None) -> None:
+        self.name = name
+        self.model_wrapper = model_wrapper
+        self._runners: tuple[Any, Any] | None = None
+        self._prev_threads: int | None = None
+
+    def static(self, entry: Entry) -> dict[str, Any]:
+        """``{"metrics": {metric: value}, "error": None}`` or ``{"metrics": None, "error": "..."}``."""
+        from cnnbench.profile import static_profile
+        from cnnbench.registry import resolve
+
+        p = static_profile(resolve(entry.model), entry.input_size, entry.batch_size, entry.dtype)
+        if p.error or p.static is None:
+            return {"metrics": None, "error": p.error or "static analysis failed"}
+        s = p.static.to_dict()
+        return {"metrics": {m: s.get(m) for m in STATIC_METRICS}, "error": None}
+
+    def open(self, entry: Entry, warmup: float) -> str | None:
+        """Builds and warms up the entry's model and the calibration; returns an error line or ``None``."""
+        import torch
+
+        from cnnbench.latency.runtimes import prepare_runner
+        from cnnbench.latency.timer import measure_interleaved
+        from cnnbench.registry import resolve
+
+        self.close()
+        spec = resolve(entry.model)
+        build = spec.build if self.model_wrapper is None else (lambda: self.model_wrapper(spec.build()))
+        self._prev_threads = torch.get_num_threads()
+        if entry.threads is not None:
+            torch.set_num_threads(entry.threads)
+        common = {"device": entry.device, "threads": entry.threads}
+        try:
+            calib = prepare_runner(build_calibration, CALIBRATION_SHAPE, runtime="eager", dtype="fp32", **common)
+            model = None
+            try:
+                # model_key=None: an ONNX export per side, never a cache entry shared by REF and the working tree
+                model = prepare_runner(build, entry.input_shape, runtime=entry.runtime, dtype=entry.dtype,
+                                       **common)
+            finally:
+                if model is None:
+                    calib.close()
+            self._runners = (calib, model)
+            measure_interleaved(self._fns(), rounds=1, sync=self._syncs(), warmup_min_s=warmup)
+        except CnnbenchError:
+            self.close()
+            raise
+        except Exception as e:  # noqa: BLE001 - a model that cannot build or run is a row with an error
+            self.close()
+            return _one_line(e)
+        return None
+
+    def _fns(self) -> dict[str, Callable[[], object]]:
+        assert self._runners is not None
+        return {"calibration": self._runners[0].call, "model": self._runners[1].call}
+
+    def _syncs(self) -> dict[str, Any]:
+        assert self._runners is not None
+        return {"calibration": self._runners[0].sync, "model": self._runners[1].sync}
+
+    def round(self, samples: int, stat: str = "min") -> tuple[float, float]:
+        """One round: ``(calibration ms, model ms)``, the ``stat`` (min | median) of ``samples`` alternating samples."""
+        from cnnbench.latency.timer import measure_interleaved
+
+        stats = measure_interleaved(self._fns(), rounds=samples, sync=self._syncs(), warmup_min_iters=1,
+                                    warmup_min_s=0.0)
+        return getattr(stats["calibration"], stat), getattr(stats["model"], stat)
+
+    def env(self, entry: Entry | None = None, repo_dir: str | None = None) -> dict[str, Any]:
+        from cnnbench.env import collect_env
+
+        return collect_env(device=entry.device if entry else None, threads=entry.threads if entry else None,
+                           repo_dir=repo_dir)
+
+    def close(self) -> None:
+        if self._runners is not None:
+            for r in self._runners:
+                r.close()
+            self._runners = None
+        if self._prev_threads is not None:
+            import torch
+
+            torch.set_num_threads(self._prev_threads)
+            self._prev_threads = None
+
+    def shutdown(self) -> None:
+        self.close()
+
+
+_WORKER_BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+                "from cnnbench.regress import worker_main; worker_main()")
+
+
+def worker_main() -> None:
+    """A :class:`LocalSide` driven by JSON lines on stdin (one answer line per request, on the original stdout)."""
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything a model prints goes to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    side = LocalSide(os.environ.get("CNNBENCH_SIDE", "worker"))
+    for line in sys.stdin:
+        msg = json.loads(line)
+        op = msg.pop("op")
+        try:
+            if op == "exit":
+                side.shutdown()
+                proto.write(json.dumps({"ok": True}) + "\n")
+                return
+            entry = Entry.from_dict(msg.pop("entry")) if "entry" in msg else None
+            if op == "static":
+                resp: dict[str, Any] = side.static(entry)
+            elif op == "open":
+                resp = {"error": side.open(entry, msg["warmup"])}
+            elif op == "round":
+                resp = {"round": side.round(msg["samples"], msg["stat"])}
+            elif op == "close":
+                side.close()
+                resp = {"ok": True}
+            elif op == "env":
+                resp = {"env": side.env(entry, msg.get("repo_dir"))}
+            else:
+                resp = {"usage_error": f"unknown worker request {op!r}"}
+        except CnnbenchError as e:
+            resp = {"usage_error": str(e)}
+        except Exception as e:  # noqa: BLE001 - report, keep serving
+            resp = {"error": _one_line(e), "metrics": None}
+        proto.write(json.dumps(resp, default=str) + "\n")
+
+
+class WorkerSide:
+    """Same interface as :class:`LocalSide`, in a subprocess importing model code from ``root``.
+
+    ``PYTHONPATH`` = a shim directory (``cnnbench`` → this cnnbench, ``cnnbench_models`` → ``root/models``), then
+    ``root``; so the measuring code is ours and the model code is ``root``'s.
+    """
+
+    def __init__(self, name: str, root: Path, cwd: Path, repo_root: Path) -> None:
+        self.name, self.root, self.repo_root = name, root, repo_root
+        self._tmp = Path(tempfile.mkdtemp(prefix=f"cnnbench-{name}-"))
+        shim = self._tmp / "shim"
+        shim.mkdir()
+        try:
+            os.symlink(Path(__file__).resolve().parent, shim / "cnnbench")
+            if (root / "models" / "__init__.py").is_file():
+                os.symlink(root / "models", shim / "cnnbench_models")
+        except OSError as e:
+            raise CnnbenchError(f"--against needs symbolic links in the temp directory: {e}") from None
+        env = dict(os.environ, CNNBENCH_SIDE=name)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(shim), str(root), os.environ.get("PYTHONPATH")) if p)
+        self._err = open(self._tmp / "stderr.txt", "w+")  # noqa: SIM115 - read back when the worker dies
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER_BOOT], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self._err, cwd=cwd, env=env, text=True,
+                                     bufsize=1)
+
+    def _model_name(self, model: str) -> str:
+        # an absolute file.py path inside the repository points into this side's tree
+        prefix, sep, attr = model.rpartition(":")
+        if sep and prefix.endswith(".py") and os.path.isabs(prefix):
+            try:
+                rel = Path(prefix).resolve().relative_to(self.repo_root)
+            except ValueError:
+                return model
+            return f"{self.root / rel}:{attr}"
+        return model
+
+    def _call(self, op: str, entry: Entry | None = None, **kw: Any) -> dict[str, Any]:
+        msg: dict[str, Any] = {"op": op, **kw}
+        if entry is not None:
+            d = entry.to_dict()
+            d["model"] = self._model_name(entry.model)
+            msg["entry"] = d
+        try:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write(json.dumps(msg) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        if not line:
+            self._err.seek(0)
+            tail = [ln for ln in self._err.read().splitlines() if ln.strip()][-1:]
+            raise CnnbenchError(f"the {self.name} worker stopped: {tail[0] if tail else 'no message'}")
+        resp = json.loads(line)
+        if "usage_error" in resp:
+            raise CnnbenchError(f"{self.name}: {resp['usage_error']}")
+        return resp
+
+    def static(self, entry: Entry) -> dict[str, Any]:
+        return self._call("static", entry)
+
+    def open(self, entry: Entry, warmup: float) -> str | None:
+        return self._call("open", entry, warmup=warmup)["error"]
+
+    def round(self, samples: int, stat: str = "min") -> tuple[float, float]:
+        c, m = self._call("round", samples=samples, stat=stat)["round"]
+        return float(c), float(m)
+
+    def env(self, entry: Entry | None = None, repo_dir: str | None = None) -> dict[str, Any]:
+        return self._call("env", entry, repo_dir=str(self.root))["env"]
+
+    def close(self) -> None:
+        self._call("close")
+
+    def shutdown(self) -> None:
+        try:
+            if self.proc.poll() is None:
+                try:
+                    self._call("exit")
+                except CnnbenchError:
+                    pass
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        finally:
+            self._err.close()
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+# -- git worktree for --against -------------------------------------------------------------------------------
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    try:
+        res = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise CnnbenchError(f"--against needs git: {e}") from None
+    if res.returncode != 0:
+        msg = (res.stderr.strip().splitlines() or ["failed"])[-1]
+        raise CnnbenchError(f"git {' '.join(args[:2])}: {msg}")
+    return res.stdout.strip()
+
+
+@contextmanager
+def ref_worktree(ref: str, cwd: Path | None = None) -> Iterator[tuple[Path, Path, str]]:
+    """Checks out ``ref`` in a temporary ``git worktree``; yields ``(repo_root, worktree, commit)``, then removes it."""
+    cwd = Path(cwd or Path.cwd())
+    try:
+        repo_root = Path(_git(["rev-parse", "--show-toplevel"], cwd)).resolve()
+    except CnnbenchError:
+        raise CnnbenchError(f"--against needs a git repository ({cwd} is not in one)") from None
+    try:
+        sha = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], repo_root)
+    except CnnbenchError:
+        raise CnnbenchError(f"--against: unknown git ref {ref!r}") from None
+    tmp = Path(tempfile.mkdtemp(prefix="cnnbench-worktree-"))
+    wt = tmp / "ref"
+    _git(["worktree", "add", "--detach", "--quiet", str(wt), sha], repo_root)
+    try:
+        yield repo_root, wt, sha
+    finally:
+        try:
+            _git(["worktree", "remove", "--force", str(wt)], repo_root)
+        except CnnbenchError:
+            pass
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            _git(["worktree", "prune"], repo_root)
+        except CnnbenchError:
+            pass
+
+
+# -- measuring an entry ------------------------------------------------------------------------------------------
+
+
+def _measure_rounds(sides: list[Any], n: int, st: CheckSettings, start: int) -> list[list[tuple[float, float]]]:
+    """``n`` rounds on every side; with two sides, who goes first alternates so neither always follows the other."""
+    out: list[list[tuple[float, float]]] = [[] for _ in sides]
+    for r in range(start, start + n):
+        order = range(len(sides)) if r % 2 == 0 else reversed(range(len(sides)))
+        for i in order:
+            out[i].append(sides[i].round(st.samples_per_round, st.round_stat))
+    return out
+
+
+def _summary(rounds: list[tuple[float, float]]) -> dict[str, Any]:
+    cal = [c for c, _ in rounds]
+    mod = [m for _, m in rounds]
+    ratio = [m / c for c, m in rounds]
+    return {"calibration_ms": cal, "model_ms": mod, "ratio": ratio, "median_ratio": float(np.median(ratio)),
+            "median_ms": float(np.median(mod)), "calibration_median_ms": float(np.median(cal)),
+            "calibration_iqr": relative_iqr(cal)}
+
+
+def _validated(rounds: Any, what: str) -> list[tuple[float, float]]:
+    try:
+        out = [(float(c), float(m)) for c, m in zip(rounds["calibration_ms"], rounds["model_ms"], strict=True)]
+    except (TypeError, KeyError, ValueError) as e:
+        raise CnnbenchError(f"malformed baseline: {what}: {e}") from None
+    if len(out) < 2 or any(not (c > 0 and m > 0) for c, m in out):
+        raise CnnbenchError(f"malformed baseline: {what}: needs ≥ 2 rounds of positive times")
+    return out
+
+
+@dataclass
+class RowResult:
+    """The check of one entry.
+
+    Attributes:
+        entry: What was measured.
+        status: ``pass | faster | regression | changed | inconclusive | error | new``.
+        static: :func:`compare_static` rows (``None`` if either side failed).
+        latency: ``estimate, low, high, rounds, verdict, calibration_unstable`` and both sides' medians.
+        error: Why the entry could not be checked.
+    """
+
+    entry: Entry
+    status: str
+    static: list[dict[str, Any]] | None = None
+    latency: dict[str, Any] | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.entry.key, "entry": self.entry.to_dict(), "status": self.status, "static": self.static,
+                "latency": self.latency, "error": self.error, "notes": self.notes}
+
+
+@dataclass
+class CheckReport:
+    rows: list[RowResult]
+    mode: str  # "baseline" | "against"
+    reference: str  # baseline path or "REF (sha)"
+    env: dict[str, Any] | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 pass, 1 regression/change/error, 3 inconclusive."""
+        statuses = {r.status for r in self.rows}
+        if statuses & {"regression", "changed", "error"}:
+            return 1
+        if "inconclusive" in statuses:
+            return 3
+        return 0
+
+    @property
+    def verdict(self) -> str:
+        return {0: "pass", 1: "fail", 3: "inconclusive"}[self.exit_code]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "exit_code": self.exit_code, "mode": self.mode,
+                "reference": self.reference, "rows": [r.to_dict() for r in self.rows]}
+
+
+def _judge(entry: Entry, settings: CheckSettings, measure: Callable[[int], None],
+           state: Callable[[], tuple[list[float], list[float], bool, int]], paired: bool) -> dict[str, Any]:
+    """Rounds until the verdict is conclusive or ``max_rounds`` is reached."""
+    done = 0
+    while True:
+        measure(settings.rounds if done == 0 else min(settings.rounds, settings.max_rounds - done))
+        cur, base, unstable, done = state()
+        est, lo, hi = bootstrap_ratio(cur, base, paired=paired, confidence=settings.confidence,
+                                      n_boot=settings.bootstrap, seed=settings.seed)
+        verdict = latency_verdict(est, lo, hi, entry.threshold, unstable)
+        if verdict != "inconclusive" or done >= settings.max_rounds:
+            return {"estimate": est, "low": lo, "high": hi, "rounds": done, "verdict": verdict,
+                    "calibration_unstable": unstable, "threshold": entry.threshold,
+                    "confidence": settings.confidence}
+
+
+def _status(static_rows: list[dict[str, Any]] | None, latency: dict[str, Any] | None) -> str:
+    if static_rows is not None and not all(r["ok"] for r in static_rows):
+        return "changed"
+    if latency is None:
+        return "pass"
+    return latency["verdict"]
+
+
+# -- baseline ----------------------------------------------------------------------------------------------------
+
+
+def create_baseline(suite: Suite, *, log: Log | None = None,
+                    model_wrapper: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """Measures ``suite`` now and returns the baseline document (see :func:`load_baseline`).
+
+    Latency rounds continue past ``rounds`` until the bootstrap interval of the median ratio is narrower than
+    half the entry's threshold and the calibration is stable, or ``max_rounds`` is reached.
+    """
+    log = log or (lambda _m: None)
+    st = suite.settings
+    side = LocalSide("baseline", model_wrapper)
+    entries: dict[str, Any] = {}
+    env = None
+    try:
+        for entry in suite.entries:
+            log(f"baseline: {entry.label()}")
+            rec: dict[str, Any] = {"entry": entry.to_dict(), "static": None, "latency": None, "error": None}
+            s = side.static(entry)
+            rec["static"], rec["error"] = s["metrics"], s["error"]
+            if entry.latency and rec["error"] is None:
+                if env is None:
+                    env = side.env(entry)
+                err = side.open(entry, st.warmup)
+                if err:
+                    rec["error"] = err
+                else:
+                    rounds: list[tuple[float, float]] = []
+                    while True:
+                        n = st.rounds if not rounds else min(st.rounds, st.max_rounds - len(rounds))
+                        rounds += _measure_rounds([side], n, st, len(rounds))[0]
+                        summ = _summary(rounds)
+                        width = relative_ci_width(summ["ratio"], st)
+                        stable = width <= entry.threshold / 2 and summ["calibration_iqr"] <= st.calibration_max_iqr
+                        if stable or len(rounds) >= st.max_rounds:
+                            break
+                    summ["stable"] = bool(stable)
+                    summ["rounds"] = len(rounds)
+                    rec["latency"] = summ
+                    side.close()
+                    if not stable:
+                        log(f"warning: {entry.label()}: baseline latency still noisy after {len(rounds)} rounds")
+            entries[entry.key] = rec
+    finally:
+        side.shutdown()
+    from cnnbench.env import collect_env, fingerprint
+
+    env = env or collect_env()
+    return {
+        "schema": BASELINE_SCHEMA,
+        "kind": BASELINE_KIND,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "calibration": CALIBRATION_ID,
+        "git_commit": env.get("git_commit"),
+        "git_dirty": env.get("git_dirty"),
+        "fingerprint": fingerprint(env),
+        "env": env,
+        "suite": suite.to_dict(),
+        "entries": entries,
+    }
+
+
+def load_baseline(path: str | Path) -> dict[str, Any]:
+    """Reads and validates a baseline file.
+
+    Raises:
+        CnnbenchError: Missing, unreadable, not JSON, not a baseline, from a newer schema, or malformed.
+    """
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CnnbenchError(f"baseline not found: {p} (create it with `cnnbench baseline create`)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise CnnbenchError(f"cannot read baseline {p}: {e}") from None
+    except json.JSONDecodeError as e:
+        raise CnnbenchError(f"baseline {p} is not valid JSON: {e}") from None
+    if not isinstance(doc, dict) or doc.get("kind") != BASELINE_KIND:
+        raise CnnbenchError(f"{p} is not a cnnbench baseline (no \"kind\": \"{BASELINE_KIND}\")")
+    schema = doc.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise CnnbenchError(f"malformed baseline {p}: bad \"schema\" {schema!r}")
+    if schema > BASELINE_SCHEMA:
+        raise CnnbenchError(f"baseline {p} has schema {schema}, newer than this cnnbench reads ({BASELINE_SCHEMA}): "
+                            "upgrade cnnbench or re-create the baseline")
+    if doc.get("calibration") != CALIBRATION_ID:
+        raise CnnbenchError(f"baseline {p} was measured with calibration {doc.get('calibration')!r}, this cnnbench "
+                            f"uses {CALIBRATION_ID!r}: re-create the baseline")
+    entries = doc.get("entries")
+    if not isinstance(entries, dict) or not isinstance(doc.get("suite"), dict):
+        raise CnnbenchError(f"malformed baseline {p}: \"entries\" and \"suite\" must be objects")
+    for key, rec in entries.items():
+        if not isinstance(rec, dict) or not {"static", "latency", "error"} <= set(rec):
+            raise CnnbenchError(f"malformed baseline {p}: entry {key!r}")
+        if rec["static"] is not None and not isinstance(rec["static"], dict):
+            raise CnnbenchError(f"malformed baseline {p}: entry {key!r}: static")
+        if rec["latency"] is not None:
+            _validated(rec["latency"], f"entry {key!r}")
+    Suite.from_dict(doc["suite"])
+    return doc
+
+
+# -- check -------------------------------------------------------------------------------------------------------
+
+
+def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference: str = "baseline",
+                           log: Log | None = None, model_wrapper: Callable[[Any], Any] | None = None) -> CheckReport:
+    """Measures ``suite`` now and compares every entry with ``baseline`` (from :func:`load_baseline`)."""
+    log = log or (lambda _m: None)
+    st = suite.settings
+    side = LocalSide("current", model_wrapper)
+    rows: list[RowResult] = []
+    env = None
+    try:
+        for entry in suite.entries:
+            base = baseline["entries"].get(entry.key)
+            if base is None:
+                rows.append(RowResult(entry, "new", notes=["not in the baseline: re-create it to track this entry"]))
+                continue
+            log(f"check: {entry.label()}")
+            s = side.static(entry)
+            if s["error"] or base["error"]:
+                rows.append(RowResult(entry, "error", error=s["error"] or f"baseline: {base['error']}"))
+                continue
+            static_rows = compare_static(base["static"] or {}, s["metrics"], entry.tolerance)
+            latency = None
+            if entry.latency and base["latency"] is not None:
+                env = env or side.env(entry)
+                err = side.open(entry, st.warmup)
+                if err:
+                    rows.append(RowResult(entry, "error", static_rows, error=err))
+                    continue
+                base_rounds = _validated(base["latency"], entry.key)
+                base_ratio = [m / c for c, m in base_rounds]
+                cur: list[tuple[float, float]] = []
+
+                def measure(n: int, cur=cur) -> None:
+                    cur.extend(_measure_rounds([side], n, st, len(cur))[0])
+
+                def state(cur=cur, base_ratio=base_ratio):
+                    cal = [c for c, _ in cur]
+                    return ([m / c for c, m in cur], base_ratio, relative_iqr(cal) > st.calibration_max_iqr, len(cur))
+
+                latency = _judge(entry, st, measure, state, paired=False)
+                summ = _summary(cur)
+                latency.update(current_ms=summ["median_ms"], base_ms=base["latency"]["median_ms"],
+                               calibration_current_ms=summ["calibration_median_ms"],
+                               calibration_base_ms=base["latency"]["calibration_median_ms"])
+                side.close()
+            notes = ["static only: the baseline has no latency for it"] if entry.latency and latency is None else []
+            rows.append(RowResult(entry, _status(static_rows, latency), static_rows, latency, notes=notes))
+    finally:
+        side.shutdown()
+    return CheckReport(rows, "baseline", reference, env)
+
+
+def check_against_ref(ref: str, suite: Suite, *, log: Log | None = None, cwd: Path | None = None) -> CheckReport:
+    """Measures ``suite`` with the model code at git ``ref`` and in the working tree, interleaved round by round."""
+    log = log or (lambda _m: None)
+    st = suite.settings
+    cwd = Path(cwd or Path.cwd()).resolve()
+    with ref_worktree(ref, cwd) as (repo_root, wt, sha):
+        rel = cwd.relative_to(repo_root) if cwd.is_relative_to(repo_root) else Path()
+        ref_cwd = wt / rel if (wt / rel).is_dir() else wt
+        log(f"--against {ref}: {sha[:12]} checked out in {wt}")
+        sides: list[Any] = []
+        try:
+            sides.append(WorkerSide("ref", wt, ref_cwd, repo_root))
+            sides.append(WorkerSide("current", repo_root, cwd, repo_root))
+            rows = [_check_entry_pair(entry, sides, st, log) for entry in suite.entries]
+            env = sides[1].env(None)
+        finally:
+            for s in sides:
+                s.shutdown()
+    return CheckReport(rows, "against", f"{ref} ({sha[:12]})", env)
+
+
+def _check_entry_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log) -> RowResult:
+    ref, cur = sides
+    log(f"check: {entry.label()}")
+    s_ref, s_cur = ref.static(entry), cur.static(entry)
+    if s_cur["error"]:
+        return RowResult(entry, "error", error=s_cur["error"])
+    if s_ref["error"]:
+        return RowResult(entry, "new", notes=[f"fails at the reference: {s_ref['error']}"])
+    static_rows = compare_static(s_ref["metrics"], s_cur["metrics"], entry.tolerance)
+    if not entry.latency:
+        return RowResult(entry, _status(static_rows, None), static_rows)
+    errs = [side.open(entry, st.warmup) for side in sides]
+    try:
+        if errs[1] or errs[0]:
+            return RowResult(entry, "error", static_rows,
+                             error=errs[1] or f"reference: {errs[0]}")
+        both: list[list[tuple[float, float]]] = [[], []]
+
+        def measure(n: int) -> None:
+            got = _measure_rounds(sides, n, st, len(both[0]))
+            both[0].extend(got[0])
+            both[1].extend(got[1])
+
+        def state():
+            unstable = any(relative_iqr([c for c, _ in side]) > st.calibration_max_iqr for side in both)
+            return ([m / c for c, m in both[1]], [m / c for c, m in both[0]], unstable, len(both[0]))
+
+        latency = _judge(entry, st, measure, state, paired=True)
+        s_ref_sum, s_cur_sum = _summary(both[0]), _summary(both[1])
+        latency.update(current_ms=s_cur_sum["median_ms"], base_ms=s_ref_sum["median_ms"],
+                       calibration_current_ms=s_cur_sum["calibration_median_ms"],
+                       calibration_base_ms=s_ref_sum["calibration_median_ms"])
+    finally:
+        for side, err in zip(sides, errs):
+            if not err:
+                side.close()
+    return RowResult(entry, _status(static_rows, latency), static_rows, latency)

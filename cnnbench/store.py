@@ -1,0 +1,325 @@
+"""The results history: an embedded SQLite database of runs and their result rows.
+
+One ``runs`` row per recorded command (time, git commit and dirty flag, machine fingerprint, full environment,
+command line) and one ``results`` row per JSON record of that command (every metric in its own column, the raw
+latency samples as JSON, and the whole record as JSON so nothing a later version adds is lost).
+
+Robustness:
+  * The schema is versioned with ``PRAGMA user_version`` and upgraded by the ordered :data:`MIGRATIONS`; a database
+    from a newer cnnbench is refused instead of being misread.
+  * WAL journal mode and a busy timeout: readers never block the writer, and two processes writing at once
+    wait for each other instead of failing with "database is locked".
+  * Every write is one ``BEGIN IMMEDIATE`` transaction, so a process killed mid-write (even with SIGKILL) leaves
+    either the whole run or none of it.
+  * A file that is not a database, or cannot be opened, raises :class:`~cnnbench.errors.CnnbenchError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cnnbench.errors import CnnbenchError
+
+DEFAULT_DB = "results/cnnbench.db"
+#: Milliseconds a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT_MS = 30_000
+
+#: Static metrics stored in their own integer/real columns (record keys of the same name).
+STATIC_COLUMNS = ("params", "trainable_params", "buffers", "checkpoint_bytes", "macs", "flops",
+                  "memory_access_elements", "memory_access_bytes", "activations", "arithmetic_intensity")
+#: ``latency_ms`` statistics, stored as ``latency_<stat>_ms`` (``samples`` and ``noisy`` without the unit).
+LATENCY_STATS = ("median", "mean", "std", "iqr", "p90", "p99", "min")
+
+# Migration N brings user_version N to N + 1; never edit a released one, append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: runs and results
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        time TEXT NOT NULL,              -- ISO 8601, UTC
+        git_commit TEXT,
+        git_dirty INTEGER,               -- 0/1, NULL outside git
+        env_fingerprint TEXT,            -- cnnbench.env.fingerprint: machine identity only
+        env_json TEXT,                   -- cnnbench.env.collect_env, whole
+        command TEXT
+    );
+    CREATE TABLE results (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        source TEXT,
+        family TEXT,
+        device TEXT,
+        runtime TEXT,
+        batch_size INTEGER,
+        dtype TEXT,
+        input_shape TEXT,                -- "1x3x224x224"
+        threads INTEGER,
+        channels_last INTEGER,
+        params INTEGER, trainable_params INTEGER, buffers INTEGER, checkpoint_bytes INTEGER,
+        macs INTEGER, flops INTEGER, memory_access_elements INTEGER, memory_access_bytes INTEGER,
+        activations INTEGER, arithmetic_intensity REAL,
+        latency_median_ms REAL, latency_mean_ms REAL, latency_std_ms REAL, latency_iqr_ms REAL,
+        latency_p90_ms REAL, latency_p99_ms REAL, latency_min_ms REAL,
+        latency_samples INTEGER, latency_noisy INTEGER,
+        throughput_per_s REAL, peak_memory_bytes INTEGER, compile_s REAL,
+        samples_ms TEXT,                 -- JSON list of raw latency samples (ms), when the record had them
+        error TEXT,
+        record TEXT NOT NULL             -- the JSON record without env (kept once in runs.env_json)
+    );
+    """,
+    # 2: the lookups `cnnbench history` does
+    """
+    CREATE INDEX results_series ON results(model, device, runtime, batch_size);
+    CREATE INDEX results_run ON results(run_id);
+    CREATE INDEX runs_time ON runs(time);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _db_error(path: str | Path, err: Exception) -> CnnbenchError:
+    return CnnbenchError(f"cannot use results database {path}: {err}")
+
+
+class Store:
+    """A connection to one results database; use :func:`open_store` (or ``with Store(path) as s``)."""
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise CnnbenchError(f"no results database at {self.path} (record runs with --save or --db)")
+        if self.path.is_dir():
+            raise CnnbenchError(f"cannot use results database {self.path}: it is a directory")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # autocommit mode: transactions are explicit BEGIN IMMEDIATE ... COMMIT below
+            self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as e:
+            raise _db_error(self.path, e) from e
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            # WAL: readers do not block the writer; stays "delete" where WAL is impossible (some network mounts)
+            self.journal_mode = str(self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+            self._migrate()
+        except sqlite3.Error as e:
+            self.conn.close()
+            raise _db_error(self.path, e) from e
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # -- schema -------------------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise CnnbenchError(f"results database {self.path} has schema version {version}, newer than this "
+                                f"cnnbench supports ({SCHEMA_VERSION}): upgrade cnnbench")
+        if version == SCHEMA_VERSION:
+            return
+        with self._transaction():
+            # another process may have migrated while we waited for the write lock
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            for n in range(version, SCHEMA_VERSION):
+                for stmt in _statements(MIGRATIONS[n]):
+                    self.conn.execute(stmt)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # IMMEDIATE takes the write lock up front, so a busy database waits (busy_timeout) instead of
+        # failing half-way through with SQLITE_BUSY on lock upgrade.
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- writing ------------------------------------------------------------------------------------------------
+
+    def save_run(self, records: Sequence[dict[str, Any]], *, command: str = "", env: dict[str, Any] | None = None,
+                 time: dt.datetime | None = None, git: tuple[str | None, bool | None] | None = None) -> int:
+        """Records one run and its result rows in one transaction; returns the run id.
+
+        Args:
+            records: ``Profile.to_dict()`` records (a ``samples_ms`` key, if present, fills the samples column).
+            command: The command line that produced them.
+            env: :func:`cnnbench.env.collect_env` output; default: the first record's ``env``, else collected now.
+            time: Run time (default now, UTC).
+            git: ``(commit, dirty)``; default from ``env`` or the current directory.
+        """
+        from cnnbench.env import fingerprint
+
+        if env is None:
+            env = next((r["env"] for r in records if isinstance(r.get("env"), dict)), None)
+        if env is None:
+            env = _light_env()
+        if git is None:
+            git = (env.get("git_commit"), env.get("git_dirty")) if "git_commit" in env else _git()
+        when = (time or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+        rows = [_result_row(r) for r in records]
+        try:
+            with self._transaction():
+                cur = self.conn.execute(
+                    "INSERT INTO runs (time, git_commit, git_dirty, env_fingerprint, env_json, command) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (when.isoformat(timespec="microseconds"), git[0], None if git[1] is None else int(git[1]),
+                     fingerprint(env), json.dumps(env, sort_keys=True, default=str), command),
+                )
+                run_id = int(cur.lastrowid)
+                if rows:
+                    cols = list(rows[0])
+                    self.conn.executemany(
+                        f"INSERT INTO results (run_id, {', '.join(cols)}) VALUES (?, {', '.join('?' * len(cols))})",
+                        [(run_id, *(row[c] for c in cols)) for row in rows],
+                    )
+        except sqlite3.Error as e:
+            raise _db_error(self.path, e) from e
+        return run_id
+
+    # -- reading ------------------------------------------------------------------------------------------------
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first, with ``env`` decoded."""
+        out = []
+        for row in self._query("SELECT * FROM runs ORDER BY time, id"):
+            row["env"] = json.loads(row.pop("env_json") or "null")
+            out.append(row)
+        return out
+
+    def results(self, model: str | Sequence[str] | None = None, *, since: dt.datetime | None = None
+                ) -> list[dict[str, Any]]:
+        """Result rows joined with their run (``time``, ``git_commit``, ``git_dirty``, ``env_fingerprint``,
+        ``env``, ``command``), oldest first; filtered by model name(s) and run time."""
+        sql = ("SELECT results.*, runs.time, runs.git_commit, runs.git_dirty, runs.env_fingerprint, runs.env_json, "
+               "runs.command FROM results JOIN runs ON runs.id = results.run_id")
+        where, args = [], []
+        if model is not None:
+            names = [model] if isinstance(model, str) else list(model)
+            where.append(f"results.model IN ({', '.join('?' * len(names))})")
+            args += names
+        if since is not None:
+            where.append("runs.time >= ?")
+            args.append(since.astimezone(dt.timezone.utc).isoformat(timespec="microseconds"))
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY runs.time, runs.id, results.id"
+        out = []
+        for row in self._query(sql, args):
+            row["env"] = json.loads(row.pop("env_json") or "null")
+            row["record"] = json.loads(row["record"])
+            row["samples_ms"] = json.loads(row["samples_ms"]) if row["samples_ms"] else None
+            out.append(row)
+        return out
+
+    def models(self) -> list[str]:
+        return [r["model"] for r in self._query("SELECT DISTINCT model FROM results ORDER BY model")]
+
+    def integrity_check(self) -> str:
+        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        try:
+            cur = self.conn.execute(sql, tuple(args))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+        except sqlite3.Error as e:
+            raise _db_error(self.path, e) from e
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(path: str | os.PathLike | None = None, *, create: bool = True) -> Store:
+    """Opens (creating and migrating if needed) the database at ``path`` (default :data:`DEFAULT_DB`)."""
+    return Store(path or DEFAULT_DB, create=create)
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would COMMIT our transaction; run the statements one by one inside it instead.
+    out, buf = [], []
+    for line in script.splitlines():
+        code = line.split("--", 1)[0]
+        buf.append(code)
+        if code.rstrip().endswith(";"):
+            stmt = "\n".join(buf).strip()
+            if stmt.rstrip(";").strip():
+                out.append(stmt)
+            buf = []
+    rest = "\n".join(buf).strip()
+    if rest:
+        out.append(rest)
+    return out
+
+
+def _light_env() -> dict[str, Any]:
+    """The environment of a run without latency (static metrics only): no device, current threads."""
+    from cnnbench.env import collect_env
+
+    return collect_env()
+
+
+def _git() -> tuple[str | None, bool | None]:
+    from cnnbench.env import git_state
+
+    return git_state()
+
+
+def _int(v: Any) -> int | None:
+    return None if v is None else int(v)
+
+
+def _result_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """One ``results`` row (without run_id) from a JSON record."""
+    lat = rec.get("latency_ms") if isinstance(rec.get("latency_ms"), dict) else {}
+    samples = rec.get("samples_ms")
+    shape = rec.get("input_shape")
+    record = {k: v for k, v in rec.items() if k not in ("env", "samples_ms")}
+    row: dict[str, Any] = {
+        "model": str(rec.get("model")),
+        "source": rec.get("source"),
+        "family": rec.get("family"),
+        "device": rec.get("device"),
+        "runtime": rec.get("runtime"),
+        "batch_size": _int(rec.get("batch_size", shape[0] if shape else None)),
+        "dtype": rec.get("dtype"),
+        "input_shape": "x".join(map(str, shape)) if shape else None,
+        "threads": _int(rec.get("threads")),
+        "channels_last": None if rec.get("channels_last") is None else int(bool(rec["channels_last"])),
+    }
+    for k in STATIC_COLUMNS:
+        v = rec.get(k)
+        row[k] = float(v) if k == "arithmetic_intensity" and v is not None else _int(v)
+    for k in LATENCY_STATS:
+        row[f"latency_{k}_ms"] = lat.get(k)
+    row["latency_samples"] = _int(lat.get("samples"))
+    row["latency_noisy"] = None if lat.get("noisy") is None else int(bool(lat["noisy"]))
+    row["throughput_per_s"] = rec.get("throughput_per_s")
+    row["peak_memory_bytes"] = _int(rec.get("peak_memory_bytes"))
+    row["compile_s"] = rec.get("compile_s")
+    row["samples_ms"] = json.dumps(list(samples)) if samples else None
+    row["error"] = rec.get("error")
+    row["record"] = json.dumps(record, default=str)
+    return row
