@@ -5,7 +5,8 @@ Each repetition measures a fresh baseline, then two checks against it (their ord
 * **A/A** — the same model again: a ``regression`` verdict is a false positive;
 * **slowed** — the model wrapped in :class:`BusyWait`, which spins for ``slowdown`` × the time the forward pass
   just took (so the injected slowdown is exactly proportional to the model's own latency, whatever the load):
-  a ``regression`` verdict is a detection.
+  a ``regression`` verdict is a detection. The wait is measured on the clock the check uses (the thread's CPU
+  time for single-threaded CPU checks: 15 % more *work*; wall time otherwise).
 
 Prints every check (ratio estimate, interval, rounds, verdict) and the false-positive and detection rates with
 Wilson 95 % intervals. Goals: false positives ≤ 5 %, detection ≥ 90 %. ``inconclusive`` (exit code 3, a warning
@@ -33,16 +34,18 @@ from cnnbench.suite import parse_suite
 class BusyWait(nn.Module):
     """Runs ``inner`` then busy-waits ``slowdown`` × the time it took: a ``1 + slowdown`` slower model."""
 
-    def __init__(self, inner: nn.Module, slowdown: float) -> None:
+    def __init__(self, inner: nn.Module, slowdown: float, clock=time.perf_counter) -> None:
         super().__init__()
         self.inner = inner
         self.slowdown = slowdown
+        self.clock = clock
 
     def forward(self, x):
-        t0 = time.perf_counter()
+        clock = self.clock
+        t0 = clock()
         y = self.inner(x)
-        end = time.perf_counter() + self.slowdown * (time.perf_counter() - t0)
-        while time.perf_counter() < end:  # spin, do not sleep: a sleeping thread frees the core
+        end = clock() + self.slowdown * (clock() - t0)
+        while clock() < end:  # spin, do not sleep: a sleeping thread frees the core
             pass
         return y
 
@@ -69,27 +72,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--max-rounds", type=int, default=24)
     ap.add_argument("--samples-per-round", type=int, default=5)
-    ap.add_argument("--round-stat", default="min", choices=("min", "median"))
+    ap.add_argument("--round-stat", default="median", choices=("min", "median"))
+    ap.add_argument("--clock", default="auto", choices=("auto", "wall", "cpu"))
     ap.add_argument("--json", help="also write every check to this file")
     args = ap.parse_args(argv)
 
     suite = parse_suite({
         "check": {"rounds": args.rounds, "max_rounds": args.max_rounds, "samples_per_round": args.samples_per_round,
-                  "round_stat": args.round_stat},
+                  "round_stat": args.round_stat, "clock": args.clock},
         "entry": [{"models": [args.model], "input_size": args.input_size, "threads": args.threads,
                    "threshold": args.threshold}],
     }, source="regression_power")
     entry = suite.entries[0]
+    clock = suite.settings.clock_for(entry)
+    timer = time.thread_time if clock == "cpu" else time.perf_counter
     print(f"# {entry.label()}, {args.threads} thread(s); threshold {args.threshold:.0%}, injected slowdown "
           f"{args.slowdown:.0%}; rounds {args.rounds}..{args.max_rounds} × {args.samples_per_round} samples "
-          f"({args.round_stat}); torch {torch.__version__}", flush=True)
+          f"({args.round_stat}), {clock} clock; torch {torch.__version__}", flush=True)
     checks = []
     t_start = time.perf_counter()
     for rep in range(args.reps):
         base = create_baseline(suite)
         kinds = ["aa", "slowed"] if rep % 2 == 0 else ["slowed", "aa"]
         for kind in kinds:
-            wrap = (lambda m: BusyWait(m, args.slowdown)) if kind == "slowed" else None
+            wrap = (lambda m: BusyWait(m, args.slowdown, timer)) if kind == "slowed" else None
             t0 = time.perf_counter()
             row = check_against_baseline(base, suite, model_wrapper=wrap).rows[0]
             lat = row.latency or {}

@@ -48,8 +48,8 @@ from cnnbench.suite import STATIC_METRICS, CheckSettings, Entry, Suite
 BASELINE_SCHEMA = 1
 BASELINE_KIND = "cnnbench-baseline"
 #: Names the calibration workload; a baseline measured with another one is refused.
-CALIBRATION_ID = "convstack-v1"
-CALIBRATION_SHAPE = (1, 3, 64, 64)
+CALIBRATION_ID = "convstack128-v1"
+CALIBRATION_SHAPE = (1, 3, 128, 128)
 
 Log = Callable[[str], None]
 
@@ -238,12 +238,17 @@ class LocalSide:
         assert self._runners is not None
         return {"calibration": self._runners[0].sync, "model": self._runners[1].sync}
 
-    def round(self, samples: int, stat: str = "min") -> tuple[float, float]:
-        """One round: ``(calibration ms, model ms)``, the ``stat`` (min | median) of ``samples`` alternating samples."""
+    def round(self, samples: int, stat: str = "median", clock: str = "wall") -> tuple[float, float]:
+        """One round: ``(calibration ms, model ms)``, the ``stat`` (median | min) of ``samples`` alternating samples.
+
+        ``clock="cpu"`` times the CPU time of this thread (see :class:`~cnnbench.suite.CheckSettings`).
+        """
+        import time
+
         from cnnbench.latency.timer import measure_interleaved
 
         stats = measure_interleaved(self._fns(), rounds=samples, sync=self._syncs(), warmup_min_iters=1,
-                                    warmup_min_s=0.0)
+                                    warmup_min_s=0.0, clock=time.thread_time if clock == "cpu" else time.perf_counter)
         return getattr(stats["calibration"], stat), getattr(stats["model"], stat)
 
     def env(self, entry: Entry | None = None, repo_dir: str | None = None) -> dict[str, Any]:
@@ -291,7 +296,7 @@ def worker_main() -> None:
             elif op == "open":
                 resp = {"error": side.open(entry, msg["warmup"])}
             elif op == "round":
-                resp = {"round": side.round(msg["samples"], msg["stat"])}
+                resp = {"round": side.round(msg["samples"], msg["stat"], msg["clock"])}
             elif op == "close":
                 side.close()
                 resp = {"ok": True}
@@ -370,8 +375,8 @@ class WorkerSide:
     def open(self, entry: Entry, warmup: float) -> str | None:
         return self._call("open", entry, warmup=warmup)["error"]
 
-    def round(self, samples: int, stat: str = "min") -> tuple[float, float]:
-        c, m = self._call("round", samples=samples, stat=stat)["round"]
+    def round(self, samples: int, stat: str = "median", clock: str = "wall") -> tuple[float, float]:
+        c, m = self._call("round", samples=samples, stat=stat, clock=clock)["round"]
         return float(c), float(m)
 
     def env(self, entry: Entry | None = None, repo_dir: str | None = None) -> dict[str, Any]:
@@ -443,13 +448,14 @@ def ref_worktree(ref: str, cwd: Path | None = None) -> Iterator[tuple[Path, Path
 # -- measuring an entry ------------------------------------------------------------------------------------------
 
 
-def _measure_rounds(sides: list[Any], n: int, st: CheckSettings, start: int) -> list[list[tuple[float, float]]]:
+def _measure_rounds(sides: list[Any], n: int, st: CheckSettings, start: int, clock: str
+                    ) -> list[list[tuple[float, float]]]:
     """``n`` rounds on every side; with two sides, who goes first alternates so neither always follows the other."""
     out: list[list[tuple[float, float]]] = [[] for _ in sides]
     for r in range(start, start + n):
         order = range(len(sides)) if r % 2 == 0 else reversed(range(len(sides)))
         for i in order:
-            out[i].append(sides[i].round(st.samples_per_round, st.round_stat))
+            out[i].append(sides[i].round(st.samples_per_round, st.round_stat, clock))
     return out
 
 
@@ -469,6 +475,8 @@ def _validated(rounds: Any, what: str) -> list[tuple[float, float]]:
         raise CnnbenchError(f"malformed baseline: {what}: {e}") from None
     if len(out) < 2 or any(not (c > 0 and m > 0) for c, m in out):
         raise CnnbenchError(f"malformed baseline: {what}: needs ≥ 2 rounds of positive times")
+    if rounds.get("clock") not in ("wall", "cpu"):
+        raise CnnbenchError(f"malformed baseline: {what}: clock must be \"wall\" or \"cpu\"")
     return out
 
 
@@ -570,6 +578,7 @@ def create_baseline(suite: Suite, *, log: Log | None = None,
             if entry.latency and rec["error"] is None:
                 if env is None:
                     env = side.env(entry)
+                clock = st.clock_for(entry)
                 err = side.open(entry, st.warmup)
                 if err:
                     rec["error"] = err
@@ -577,14 +586,13 @@ def create_baseline(suite: Suite, *, log: Log | None = None,
                     rounds: list[tuple[float, float]] = []
                     while True:
                         n = st.rounds if not rounds else min(st.rounds, st.max_rounds - len(rounds))
-                        rounds += _measure_rounds([side], n, st, len(rounds))[0]
+                        rounds += _measure_rounds([side], n, st, len(rounds), clock)[0]
                         summ = _summary(rounds)
                         width = relative_ci_width(summ["ratio"], st)
                         stable = width <= entry.threshold / 2 and summ["calibration_iqr"] <= st.calibration_max_iqr
                         if stable or len(rounds) >= st.max_rounds:
                             break
-                    summ["stable"] = bool(stable)
-                    summ["rounds"] = len(rounds)
+                    summ.update(stable=bool(stable), rounds=len(rounds), clock=clock)
                     rec["latency"] = summ
                     side.close()
                     if not stable:
@@ -656,7 +664,6 @@ def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference:
                            log: Log | None = None, model_wrapper: Callable[[Any], Any] | None = None) -> CheckReport:
     """Measures ``suite`` now and compares every entry with ``baseline`` (from :func:`load_baseline`)."""
     log = log or (lambda _m: None)
-    st = suite.settings
     side = LocalSide("current", model_wrapper)
     rows: list[RowResult] = []
     env = None
@@ -672,35 +679,43 @@ def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference:
                 rows.append(RowResult(entry, "error", error=s["error"] or f"baseline: {base['error']}"))
                 continue
             static_rows = compare_static(base["static"] or {}, s["metrics"], entry.tolerance)
-            latency = None
-            if entry.latency and base["latency"] is not None:
-                env = env or side.env(entry)
-                err = side.open(entry, st.warmup)
-                if err:
-                    rows.append(RowResult(entry, "error", static_rows, error=err))
-                    continue
-                base_rounds = _validated(base["latency"], entry.key)
-                base_ratio = [m / c for c, m in base_rounds]
-                cur: list[tuple[float, float]] = []
-
-                def measure(n: int, cur=cur) -> None:
-                    cur.extend(_measure_rounds([side], n, st, len(cur))[0])
-
-                def state(cur=cur, base_ratio=base_ratio):
-                    cal = [c for c, _ in cur]
-                    return ([m / c for c, m in cur], base_ratio, relative_iqr(cal) > st.calibration_max_iqr, len(cur))
-
-                latency = _judge(entry, st, measure, state, paired=False)
-                summ = _summary(cur)
-                latency.update(current_ms=summ["median_ms"], base_ms=base["latency"]["median_ms"],
-                               calibration_current_ms=summ["calibration_median_ms"],
-                               calibration_base_ms=base["latency"]["calibration_median_ms"])
+            if not entry.latency or base["latency"] is None:
+                notes = ["static only: the baseline has no latency for it"] if entry.latency else []
+                rows.append(RowResult(entry, _status(static_rows, None), static_rows, notes=notes))
+                continue
+            env = env or side.env(entry)
+            err = side.open(entry, suite.settings.warmup)
+            if err:
+                rows.append(RowResult(entry, "error", static_rows, error=err))
+                continue
+            try:
+                latency = _latency_vs_baseline(side, entry, base["latency"], suite.settings)
+            finally:
                 side.close()
-            notes = ["static only: the baseline has no latency for it"] if entry.latency and latency is None else []
-            rows.append(RowResult(entry, _status(static_rows, latency), static_rows, latency, notes=notes))
+            rows.append(RowResult(entry, _status(static_rows, latency), static_rows, latency))
     finally:
         side.shutdown()
     return CheckReport(rows, "baseline", reference, env)
+
+
+def _latency_vs_baseline(side: LocalSide, entry: Entry, base: dict[str, Any], st: CheckSettings) -> dict[str, Any]:
+    base_ratio = [m / c for c, m in _validated(base, entry.key)]
+    clock = base["clock"]  # like for like, whatever the suite says now
+    cur: list[tuple[float, float]] = []
+
+    def measure(n: int) -> None:
+        cur.extend(_measure_rounds([side], n, st, len(cur), clock)[0])
+
+    def state() -> tuple[list[float], list[float], bool, int]:
+        unstable = relative_iqr([c for c, _ in cur]) > st.calibration_max_iqr
+        return [m / c for c, m in cur], base_ratio, unstable, len(cur)
+
+    latency = _judge(entry, st, measure, state, paired=False)
+    summ = _summary(cur)
+    latency.update(clock=clock, current_ms=summ["median_ms"], base_ms=base["median_ms"],
+                   calibration_current_ms=summ["calibration_median_ms"],
+                   calibration_base_ms=base["calibration_median_ms"])
+    return latency
 
 
 def check_against_ref(ref: str, suite: Suite, *, log: Log | None = None, cwd: Path | None = None) -> CheckReport:
@@ -735,6 +750,7 @@ def _check_entry_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Lo
     static_rows = compare_static(s_ref["metrics"], s_cur["metrics"], entry.tolerance)
     if not entry.latency:
         return RowResult(entry, _status(static_rows, None), static_rows)
+    clock = st.clock_for(entry)
     errs = [side.open(entry, st.warmup) for side in sides]
     try:
         if errs[1] or errs[0]:
@@ -743,7 +759,7 @@ def _check_entry_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Lo
         both: list[list[tuple[float, float]]] = [[], []]
 
         def measure(n: int) -> None:
-            got = _measure_rounds(sides, n, st, len(both[0]))
+            got = _measure_rounds(sides, n, st, len(both[0]), clock)
             both[0].extend(got[0])
             both[1].extend(got[1])
 
@@ -753,7 +769,7 @@ def _check_entry_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Lo
 
         latency = _judge(entry, st, measure, state, paired=True)
         s_ref_sum, s_cur_sum = _summary(both[0]), _summary(both[1])
-        latency.update(current_ms=s_cur_sum["median_ms"], base_ms=s_ref_sum["median_ms"],
+        latency.update(clock=clock, current_ms=s_cur_sum["median_ms"], base_ms=s_ref_sum["median_ms"],
                        calibration_current_ms=s_cur_sum["calibration_median_ms"],
                        calibration_base_ms=s_ref_sum["calibration_median_ms"])
     finally:

@@ -51,9 +51,12 @@ class CheckSettings:
         rounds: Rounds measured first for every entry (on each side).
         max_rounds: While inconclusive, more rounds (``rounds`` at a time) up to this many.
         samples_per_round: Calibration and model samples taken alternately in one round.
-        round_stat: ``min`` or ``median``: a round's ratio is stat(model samples) / stat(calibration samples).
-            The minimum is the default: on a shared machine, preemption only ever *adds* time, and it hits a
-            long model more often than the short calibration, which biases a median ratio with the load.
+        round_stat: ``median`` or ``min``: a round's ratio is stat(model samples) / stat(calibration samples).
+        clock: ``auto | wall | cpu``. ``cpu`` times with the measuring thread's CPU time
+            (``time.thread_time``): time the thread spends preempted by other processes is not counted, which
+            makes single-threaded CPU checks far steadier on a shared machine. Valid only on the CPU with
+            ``threads = 1`` (the work then runs on the measuring thread). ``auto`` (default) picks ``cpu``
+            there and ``wall`` (``time.perf_counter``) otherwise.
         confidence: Level of the bootstrap confidence interval on the ratio.
         bootstrap: Bootstrap resamples.
         seed: Bootstrap seed (verdicts are reproducible from the same samples).
@@ -65,7 +68,8 @@ class CheckSettings:
     rounds: int = 8
     max_rounds: int = 32
     samples_per_round: int = 5
-    round_stat: str = "min"
+    round_stat: str = "median"
+    clock: str = "auto"
     confidence: float = 0.95
     bootstrap: int = 2000
     seed: int = 0
@@ -81,6 +85,8 @@ class CheckSettings:
             raise CnnbenchError(f"[check] samples_per_round must be ≥ 1 (got {self.samples_per_round})")
         if self.round_stat not in ("min", "median"):
             raise CnnbenchError(f"[check] round_stat must be \"min\" or \"median\" (got {self.round_stat!r})")
+        if self.clock not in ("auto", "wall", "cpu"):
+            raise CnnbenchError(f"[check] clock must be auto, wall or cpu (got {self.clock!r})")
         if not 0.5 <= self.confidence < 1:
             raise CnnbenchError(f"[check] confidence must be in [0.5, 1) (got {self.confidence})")
         if self.bootstrap < 100:
@@ -89,6 +95,16 @@ class CheckSettings:
             raise CnnbenchError(f"[check] calibration_max_iqr must be > 0 (got {self.calibration_max_iqr})")
         if self.warmup < 0:
             raise CnnbenchError(f"[check] warmup must be ≥ 0 seconds (got {self.warmup})")
+
+    def clock_for(self, entry: Entry) -> str:
+        """``wall`` or ``cpu`` for ``entry`` (see ``clock``)."""
+        cpu_ok = entry.device == "cpu" and entry.threads == 1
+        if self.clock == "cpu" and not cpu_ok:
+            raise CnnbenchError(f"clock = \"cpu\" needs device cpu and threads = 1 ({entry.label()}, "
+                                f"threads {entry.threads})")
+        if self.clock == "auto":
+            return "cpu" if cpu_ok else "wall"
+        return self.clock
 
 
 @dataclass(frozen=True)
@@ -216,8 +232,8 @@ def parse_suite(data: dict[str, Any], *, source: str = "<suite>", resolve_models
     _no_unknown(check, set(known), "[check]", fail)
     kwargs: dict[str, Any] = {}
     for k, v in check.items():
-        if k == "round_stat":
-            kwargs[k] = _str_list(v, "[check] round_stat", fail)[0]
+        if k in ("round_stat", "clock"):
+            kwargs[k] = _str_list(v, f"[check] {k}", fail)[0]
             continue
         want = float if k in ("confidence", "calibration_max_iqr", "warmup") else int
         kwargs[k] = _typed(v, want, f"[check] {k}", fail)

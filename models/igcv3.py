@@ -13,7 +13,9 @@ Width multiplier: layer widths are scaled and rounded to a multiple of 8 (Mobile
 stays 1280 for multipliers below 1.
 
 Paper: IGCV3-D 1.0 has 3.5M parameters and 318M MACs; ShuffleNet V2's Table 8 lists IGCV3-D (0.7) at
-210M and (1.4) at 610M MFLOPs, quoting the IGCV3 paper.
+210M and (1.4) at 610M MFLOPs, quoting the IGCV3 paper. Ours: 1.0x 3,491,688 parameters (identical to
+osmr/imgclsmob's port) and 313M MACs; 1.4x 593M MACs; 0.7x would be 177M, not 210M, so the paper's 0.7x must
+be built differently and is not registered.
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> 
 class ConvBNAct(nn.Sequential):
     """Conv2d (no bias) → BatchNorm2d → activation (``act=None`` for none)."""
 
-    def __init__(self, in_ch: int, out_ch: int, kernel_size: int = 3, stride: int = 1, groups: int = 1,
-                 dilation: int = 1, act: type[nn.Module] | None = nn.ReLU, padding: int | None = None) -> None:
+    def __init__(self, in_ch: int, out_ch: int, kernel_size: int | tuple[int, int] = 3, stride: int = 1,
+                 groups: int = 1, dilation: int = 1, act: type[nn.Module] | None = nn.ReLU,
+                 padding: int | tuple[int, int] | None = None) -> None:
         if padding is None:
             padding = dilation * (kernel_size - 1) // 2
         layers: list[nn.Module] = [

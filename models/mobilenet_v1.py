@@ -7,7 +7,8 @@ strides 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1; then global average pooling and a
 multiplier α scales every layer's channels (Sec. 3.3), so α=0.75 gives 24, 48, ... 768.
 
 Table 6 (width multiplier at 224): 1.0 → 569M mult-adds, 4.2M params; 0.75 → 325M, 2.6M;
-0.5 → 149M, 1.3M; 0.25 → 41M, 0.5M. timm's ``mobilenetv1_*`` differ (their own stem/width rounding).
+0.5 → 149M, 1.3M; 0.25 → 41M, 0.5M. timm's ``mobilenetv1_100`` is the same 1.0x network (identical counts);
+timm has no 0.25-0.75x.
 """
 
 from __future__ import annotations

@@ -23,17 +23,14 @@ from torch import nn
 
 
 def _mlpconv(in_ch: int, channels: tuple[int, int, int], kernel_size: int, stride: int = 1,
-             padding: int = 0, last_act: bool = True) -> list[nn.Module]:
-    """conv(kxk) → ReLU → 1x1 → ReLU → 1x1 (→ ReLU)."""
+             padding: int = 0) -> list[nn.Module]:
+    """conv(kxk) → ReLU → 1x1 → ReLU → 1x1 → ReLU (the authors' files keep a ReLU after the class maps)."""
     c1, c2, c3 = channels
-    layers: list[nn.Module] = [
+    return [
         nn.Conv2d(in_ch, c1, kernel_size, stride, padding), nn.ReLU(inplace=True),
         nn.Conv2d(c1, c2, 1), nn.ReLU(inplace=True),
-        nn.Conv2d(c2, c3, 1),
+        nn.Conv2d(c2, c3, 1), nn.ReLU(inplace=True),
     ]
-    if last_act:
-        layers.append(nn.ReLU(inplace=True))
-    return layers
 
 
 class NIN(nn.Module):
@@ -59,7 +56,6 @@ def nin_imagenet(*, num_classes: int = 1000, dropout: float = 0.5) -> NIN:
         *_mlpconv(256, (384, 384, 384), 3, padding=1),
         nn.MaxPool2d(3, 2, ceil_mode=True),  # -> 6
         nn.Dropout(dropout),
-        # the class maps are followed by ReLU in the authors' file; kept for fidelity
         *_mlpconv(384, (1024, 1024, num_classes), 3, padding=1),
     )
     return NIN(features, num_classes)

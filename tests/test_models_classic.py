@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import torch
+from cnnbench_models.bn_inception import bn_inception
 from cnnbench_models.catalog_classic import SPECS
 from cnnbench_models.lenet import lenet5
 from cnnbench_models.mobilenet_v1 import _dw_separable
@@ -22,6 +23,15 @@ from cnnbench.registry import resolve
 IDS = [s.name for s in SPECS]
 FAMILIES = {"lenet", "nin", "zfnet", "inception", "shufflenet", "mobilenet", "xception", "igcv", "mobilefacenet",
             "mobilenext", "squeezenext"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These forwards are tiny: extra intra-op threads only spin (and triple CPU time on a loaded machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _n_params(m: torch.nn.Module) -> int:
@@ -130,12 +140,43 @@ def test_mobilenet_depthwise_separable_cost():
     assert _macs(layer, (1, 32, 112, 112)) == 29_302_784
 
 
+def test_mobilenet_v1_matches_timm_oracle():
+    timm = pytest.importorskip("timm")
+    with torch.device("meta"):
+        ours, theirs = resolve("mobilenet_v1_x1_0").build(), timm.create_model("mobilenetv1_100")
+    a, b = analyze(ours, (1, 3, 224, 224)), analyze(theirs, (1, 3, 224, 224))
+    assert (a.params, a.macs) == (b.params, b.macs) == (4_231_976, 568_740_352)
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("igcv3_d_x1_0", 3_491_688),  # osmr/imgclsmob igcv3_w1 (a port of the authors' model)
+    ("shufflenet_v1_g3_x0_5", 718_324),  # osmr/imgclsmob shufflenet_g3_wd2
+])
+def test_params_match_third_party_ports(name, params):
+    with torch.device("meta"):
+        assert _n_params(resolve(name).build()) == params
+
+
 def test_xception_small_widths_and_shapes():
     for width, stage2 in TABLE8_WIDTHS.items():
         last_unit_of_stage2 = xception_small(width=width).stages[3]
         assert last_unit_of_stage2.branch[-1][1][0].out_channels == stage2  # last 1x1 of the residual branch
     model = xception_small(width=0.5, num_classes=7).eval()
     assert model(torch.randn(1, 3, 64, 64)).shape == (1, 7)
+
+
+def test_bn_inception_module_widths_and_separable_stem():
+    model = bn_inception()
+    # Figure 5 columns summed (4c/4d: 160+160+160+128 = 608, although the figure prints 576)
+    assert [b.out_channels for b in model.blocks] == [256, 320, 576, 576, 576, 608, 608, 1056, 1024, 1024]
+    # plain 7x7 stem conv: 3*64*49 = 9,408 weights; separable (depth multiplier 8): 24*49 + 24*64 = 2,712
+    assert _n_params(model) - _n_params(bn_inception(separable_stem=True)) == 9_408 - 2_712
+
+
+def test_aliases_resolve():
+    assert resolve("1.0-SqNxt-23").name == "sqnxt23_x1_0"
+    assert resolve("BN-Inception").name == "bn_inception"
+    assert resolve("shufflenet_v1").name == "shufflenet_v1_g3_x1_0"
 
 
 def test_squeezenext_block_count_and_version_check():

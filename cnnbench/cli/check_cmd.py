@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -23,7 +23,7 @@ _MARK = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconcl
 _STYLE = {"pass": "green", "faster": "green", "new": "cyan", "regression": "bold red", "changed": "bold red",
           "error": "red", "inconclusive": "yellow"}
 
-SuiteOpt = Annotated[Optional[Path], typer.Option("--suite", "-s", help=f"Suite TOML (e.g. {DEFAULT_SUITE}).")]
+SuiteOpt = Annotated[Path | None, typer.Option("--suite", "-s", help=f"Suite TOML (e.g. {DEFAULT_SUITE}).")]
 
 
 def _log(msg: str) -> None:
@@ -88,22 +88,22 @@ def report_markdown(report: dict[str, Any]) -> str:
         verdict = f"**{r['status']}**" if r["status"] in ("regression", "changed", "error") else r["status"]
         cells = [label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—", verdict, _note(r)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    lines += ["", "Latency ratio: (model ÷ calibration workload) now over the same at the reference; a regression is "
-              "an estimate above 1 + threshold with the interval's lower bound above 1.",
+    lines += ["", ("Latency ratio: (model ÷ calibration workload) now over the same at the reference; a regression "
+                   "is an estimate above 1 + threshold with the interval's lower bound above 1."),
               "Exit codes: 0 pass · 1 regression · 2 usage error · 3 inconclusive.", ""]
     return "\n".join(lines)
 
 
 def check(
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", "-b", help="Baseline JSON from "
+    baseline: Annotated[Path | None, typer.Option("--baseline", "-b", help="Baseline JSON from "
                                                      "`cnnbench baseline create`.")] = None,
     suite: SuiteOpt = None,
-    against: Annotated[Optional[str], typer.Option("--against", help="Compare with the model code at this git "
+    against: Annotated[str | None, typer.Option("--against", help="Compare with the model code at this git "
                                                    "ref (temporary worktree), interleaved in this job.")] = None,
-    summary: Annotated[Optional[Path], typer.Option("--summary", help="Write a Markdown summary to FILE "
+    summary: Annotated[Path | None, typer.Option("--summary", help="Write a Markdown summary to FILE "
                                                     "(e.g. $GITHUB_STEP_SUMMARY).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the report as JSON.")]
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the report as JSON.")]
     = None,
 ) -> None:
     """Measure a suite now and compare it with a baseline (or a git ref). Exit 0 pass, 1 regression,

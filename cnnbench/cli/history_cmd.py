@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -153,7 +153,7 @@ def plot_history(records: list[dict[str, Any]], metric: str, path: str | Path) -
     for r in records:
         series.setdefault(tuple(r.get(k) for k in SERIES), []).append(r)
     for key, rs in series.items():
-        model, shape, dtype, device, runtime, batch, _threads = key
+        model, shape, _dtype, device, runtime, batch, _threads = key
         label = " ".join(str(x) for x in (model, shape, device, runtime, f"b{batch}" if batch else None) if x)
         times = [dt.datetime.fromisoformat(r["time"]) for r in rs]
         line, = ax.plot(times, [r["value"] * scale for r in rs], marker="o", label=label)
@@ -183,12 +183,12 @@ def plot_history(records: list[dict[str, Any]], metric: str, path: str | Path) -
 
 
 def history(
-    model: Annotated[Optional[list[str]], typer.Argument(help="Model name(s); default: every recorded model.")]
+    model: Annotated[list[str] | None, typer.Argument(help="Model name(s); default: every recorded model.")]
     = None,
     metric: Annotated[str, typer.Option("--metric", "-m", help=" | ".join(METRICS))] = "latency",
-    since: Annotated[Optional[str], typer.Option(help="Only runs since a date (2024-05-01) or an age (7d, 12h).")]
+    since: Annotated[str | None, typer.Option(help="Only runs since a date (2024-05-01) or an age (7d, 12h).")]
     = None,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also draw the trend to FILE (.png .svg .pdf).")]
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the trend to FILE (.png .svg .pdf).")]
     = None,
     db: DbOpt = None,
     fmt: FormatOpt = "table",

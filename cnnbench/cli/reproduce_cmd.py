@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -22,9 +22,9 @@ def register(app: typer.Typer) -> None:
 
 
 def reproduce(
-    name: Annotated[Optional[str], typer.Argument(help="Reproduction name (see --list), or 'all'.")] = None,
+    name: Annotated[str | None, typer.Argument(help="Reproduction name (see --list), or 'all'.")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the reproductions and exit.")] = False,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Directory for the .md/.csv/.png "
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o", help="Directory for the .md/.csv/.png "
                                                        "files (default results/reproduce).")] = None,
     no_latency: Annotated[bool, typer.Option("--no-latency", help="Static metrics only (skip timing).")] = False,
     device: Annotated[str, typer.Option(help="cpu | cuda | cuda:N", rich_help_panel=_LAT)] = "cpu",
@@ -36,7 +36,7 @@ def reproduce(
                                           rich_help_panel=_LAT)] = 0.3,
     threads: Annotated[int, typer.Option(help="torch intra-op threads while timing (1 = the ShuffleNetV2 "
                                          "paper's single-thread ARM setup).", rich_help_panel=_LAT)] = 1,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b", help="Override the batch size a "
+    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Override the batch size a "
                                                       "reproduction times with.", rich_help_panel=_LAT)] = None,
     statistic: Annotated[str, typer.Option(help="min | median: the per-call time throughput is computed from "
                                            "(min resists preemption on a busy machine).",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -21,7 +21,7 @@ _PANEL = "History"
 SaveOpt = Annotated[bool, typer.Option("--save", help=f"Record the results in the history database "
                                        f"(default {DEFAULT_DB}; also done when --db or ${DB_ENV} is set).",
                                        rich_help_panel=_PANEL)]
-DbOpt = Annotated[Optional[str], typer.Option("--db", help=f"Results database (default ${DB_ENV}, else "
+DbOpt = Annotated[str | None, typer.Option("--db", help=f"Results database (default ${DB_ENV}, else "
                                               f"{DEFAULT_DB}).", rich_help_panel=_PANEL)]
 
 

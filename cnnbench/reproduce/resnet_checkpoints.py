@@ -101,18 +101,18 @@ def run(opts: RunOptions) -> ReproResult:
     naive = rule["seed rule error %"]
     r34, r50 = profs["resnet34"].params, profs["resnet50"].params
     verdicts = [
-        f"Checkpoint sizes hold: ours are within {worst_tv:.2f}% of torchvision's published _file_size and the "
-        "seed's MB (the seed's values are torchvision's, in MiB).",
-        f"Parameter counts hold to the seed's rounding (worst {worst_seed_params:.1f}%; the seed rounds ResNet18's "
-        "11.69M to 12M and gives MobileNetV2 3.47M where torchvision's model has 3.50M).",
-        f"Rule of thumb holds for fp32: checkpoint bytes / parameter = {ratios.min():.3f}–{ratios.max():.3f} "
-        "(the excess over 4 is BatchNorm running statistics and the zip/pickle container). Applied literally to "
-        f"MB (MiB) as the seed does, size/4 underestimates by {abs(naive.max()):.1f}–{abs(naive.min()):.1f}%: "
-        "2^20 ≠ 10^6 costs 4.6% by itself.",
-        f"ResNet50 has only {(r50 - r34) / 1e6:.2f}M ({100 * (r50 - r34) / r34:.0f}%) more parameters than "
-        "ResNet34: with the same [3, 4, 6, 3] blocks, a Bottleneck of width w holds 17·w² conv weights vs 18·w² "
-        "for a BasicBlock although it outputs 4w channels; the difference comes from the 4× wider FC layer "
-        "and projection shortcuts (table below).",
+        (f"Checkpoint sizes hold: ours are within {worst_tv:.2f}% of torchvision's published _file_size and the "
+         "seed's MB (the seed's values are torchvision's, in MiB)."),
+        (f"Parameter counts hold to the seed's rounding (worst {worst_seed_params:.1f}%; the seed rounds ResNet18's "
+         "11.69M to 12M and gives MobileNetV2 3.47M where torchvision's model has 3.50M)."),
+        (f"Rule of thumb holds for fp32: checkpoint bytes / parameter = {ratios.min():.3f}–{ratios.max():.3f} "
+         "(the excess over 4 is BatchNorm running statistics and the zip/pickle container). Applied literally to "
+         f"MB (MiB) as the seed does, size/4 underestimates by {abs(naive.max()):.1f}–{abs(naive.min()):.1f}%: "
+         "2^20 ≠ 10^6 costs 4.6% by itself."),
+        (f"ResNet50 has only {(r50 - r34) / 1e6:.2f}M ({100 * (r50 - r34) / r34:.0f}%) more parameters than "
+         "ResNet34: with the same [3, 4, 6, 3] blocks, a Bottleneck of width w holds 17·w² conv weights vs 18·w² "
+         "for a BasicBlock although it outputs 4w channels; the difference comes from the 4× wider FC layer "
+         "and projection shortcuts (table below)."),
     ]
     return ReproResult(
         name="resnet-checkpoints",
@@ -138,8 +138,8 @@ def run(opts: RunOptions) -> ReproResult:
         verdicts=verdicts,
         notes=[
             "Static reproduction: no latency is measured, so --device/--budget do not change the result.",
-            "Our checkpoint sizes come from the installed torch's serializer; torchvision's files were written "
-            "by an older torch, which explains the remaining 0.01–0.3% difference.",
+            ("Our checkpoint sizes come from the installed torch's serializer; torchvision's files were written "
+             "by an older torch, which explains the remaining 0.01–0.3% difference."),
         ],
     )
 

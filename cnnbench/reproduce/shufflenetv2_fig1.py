@@ -26,8 +26,16 @@ from typing import Any
 
 import pandas as pd
 
-from cnnbench.reproduce.base import NOISE_NOTE, Figure, ReproResult, RunOptions, Section, env_line, \
-    measure_throughput, pct
+from cnnbench.reproduce.base import (
+    NOISE_NOTE,
+    Figure,
+    ReproResult,
+    RunOptions,
+    Section,
+    env_line,
+    measure_throughput,
+    pct,
+)
 
 LEVELS = ("40M", "140M", "300M", "500M")
 
@@ -46,8 +54,8 @@ class Point:
 
 
 def _family(family: str, rows: list[tuple]) -> list[Point]:
-    return [Point(family, lvl, label, model, prow, mf, gpu, arm, dict(ov)) for lvl, (label, model, ov, prow, mf, gpu, arm)
-            in zip(LEVELS, rows)]
+    return [Point(family, lvl, label, model, prow, mf, gpu, arm, dict(ov))
+            for lvl, (label, model, ov, prow, mf, gpu, arm) in zip(LEVELS, rows)]
 
 
 # Table 8 rows (model, MFLOPs, GPU batches/s, ARM images/s)
@@ -130,8 +138,8 @@ def run(opts: RunOptions) -> ReproResult:
             r["Δ vs paper (pp)"] = 100 * (r["ours / SNv2"] - (r["paper GPU / SNv2"] if gpu else r["paper ARM / SNv2"]))
     df = pd.DataFrame(rows)
     worst = df["MACs Δ %"].abs().max()
-    verdicts = [f"Operating points: our MACs are within {worst:.0f}% of Table 8's MFLOPs for every network "
-                "(MobileNet v2's lowest point uses width 0.25 against the paper's 0.15 row; see notes)."]
+    verdicts = [(f"Operating points: our MACs are within {worst:.0f}% of Table 8's MFLOPs for every network "
+                 "(MobileNet v2's lowest point uses width 0.25 against the paper's 0.15 row; see notes).")]
     if opts.latency:
         spread, fastest = [], 0
         for lvl in LEVELS:
@@ -151,13 +159,13 @@ def run(opts: RunOptions) -> ReproResult:
             + ("holds" if fastest == 4 else "partly holds" if fastest else "does not hold") + " here.",
         ]
     notes = ["MFLOPs in the paper = multiply-adds = our MACs; all networks at 224×224.",
-             "MobileNet v2 widths: torchvision's channel rounding (multiples of 8, min 8) makes width 0.15 cost "
-             "30.6M MACs, not the paper's 39M, so width 0.25 (37.2M) stands in at the 40M level; 0.6 gives 151M "
-             "vs the paper's 141M.",
-             "Xception and ShuffleNet v1 are our reconstructions (models/xception_small.py, models/shufflenet_v1.py);"
-             " the Xception widths were chosen to match Table 8's MFLOPs.",
-             f"Batch {batch} ({'GPU' if gpu else 'ARM'} setting of Table 8); 'ours / SNv2' = throughput relative to "
-             "ShuffleNet v2 at the same level, beside the paper's ratios."]
+             ("MobileNet v2 widths: torchvision's channel rounding (multiples of 8, min 8) makes width 0.15 cost "
+              "30.6M MACs, not the paper's 39M, so width 0.25 (37.2M) stands in at the 40M level; 0.6 gives 151M "
+              "vs the paper's 141M."),
+             ("Xception and ShuffleNet v1 are our reconstructions (models/xception_small.py, models/shufflenet_v1.py);"
+              " the Xception widths were chosen to match Table 8's MFLOPs."),
+             (f"Batch {batch} ({'GPU' if gpu else 'ARM'} setting of Table 8); 'ours / SNv2' = throughput relative to "
+              "ShuffleNet v2 at the same level, beside the paper's ratios.")]
     if opts.latency:
         notes += [opts.stat_note(), NOISE_NOTE]
     return ReproResult(

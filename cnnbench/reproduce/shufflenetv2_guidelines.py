@@ -18,8 +18,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from cnnbench.reproduce.base import NOISE_NOTE, Figure, ReproResult, RunOptions, Section, env_line, \
-    measure_throughput
+from cnnbench.reproduce.base import NOISE_NOTE, Figure, ReproResult, RunOptions, Section, env_line, measure_throughput
 from cnnbench.reproduce.shufflenetv2_nets import BLOCKS, CONFIGS, SIDE, BenchConfig
 
 SOURCE = ("Ma, Zhang, Zheng & Sun, ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design, "
@@ -73,7 +72,7 @@ def run_table(exp: str, opts: RunOptions) -> tuple[pd.DataFrame, list[BenchConfi
             del r["element-wise share of mem access %"]
     batch = _batch(opts)
     if opts.latency:
-        key = lambda c: f"{c.scale} {c.label}"  # noqa: E731
+        key = lambda c: f"{c.scale} {c.label}"
         stats = measure_throughput({key(c): c.build for c in cfgs},
                                    {key(c): (batch, c.in_channels, SIDE, SIDE) for c in cfgs}, opts)
         for r, c in zip(rows, cfgs):
@@ -120,10 +119,10 @@ def _result(exp: str, table: int, title: str, claim: str, df: pd.DataFrame, verd
                     "h·w·k²·c1·c2/g).")
     notes = notes + [
         f"Input {SIDE}×{SIDE}, {BLOCKS} stacked blocks, no bias/BatchNorm (BN folds into the conv at inference).",
-        f"Channel set: the paper's {'GPU' if platform == 'gpu' else 'ARM/CPU'} columns; "
-        f"batch {_batch(opts)} (Tables 1–4 give none; ARM/images/s ↔ batch 1, Table 8's GPU batch is 8).",
-        "Normalised = throughput / the first row's throughput in the same column; Δ in percentage points vs the "
-        f"paper's {'GPU' if platform == 'gpu' else 'ARM/CPU'} row.",
+        (f"Channel set: the paper's {'GPU' if platform == 'gpu' else 'ARM/CPU'} columns; "
+         f"batch {_batch(opts)} (Tables 1–4 give none; ARM/images/s ↔ batch 1, Table 8's GPU batch is 8)."),
+        ("Normalised = throughput / the first row's throughput in the same column; Δ in percentage points vs the "
+         f"paper's {'GPU' if platform == 'gpu' else 'ARM/CPU'} row."),
         "MACs = multiply-accumulates (the paper's FLOPs); memory access in elements at batch 1 (the paper's MAC).",
     ]
     if opts.latency:
@@ -138,8 +137,8 @@ def _result(exp: str, table: int, title: str, claim: str, df: pd.DataFrame, verd
 def run_g1(opts: RunOptions) -> ReproResult:
     df, _ = run_table("g1", opts)
     macs = df[df.scale == df.scale.iloc[0]]["conv mem access, formula (elem)"].tolist()
-    verdicts = [f"Static: at (nearly) fixed FLOPs, memory access per conv grows with the c1:c2 imbalance "
-                f"({' < '.join(str(m) for m in macs)} elements at ×1): equal widths minimise it — holds."]
+    verdicts = [(f"Static: at (nearly) fixed FLOPs, memory access per conv grows with the c1:c2 imbalance "
+                 f"({' < '.join(str(m) for m in macs)} elements at ×1): equal widths minimise it — holds.")]
     if opts.latency:
         k, n = _count(df, lambda d: d["images/s"].idxmax() == d.index[0])
         verdicts.append(
@@ -182,9 +181,9 @@ def run_g3(opts: RunOptions) -> ReproResult:
             f"{_ratio_text(df, '4-fragment-parallel', 'paper ARM/CPU norm')}, GPU "
             f"{_ratio_text(df, '4-fragment-parallel', 'paper GPU norm')}. The paper finds the penalty large on GPU "
             "and small on ARM; a single-threaded CPU is the ARM-like case.")
-    notes = ["Fragment widths (the appendix figure is not reproduced in the text): n-fragment-series = n 1×1 "
-             "convs of width round(c/√n) (the network then runs at that width); n-fragment-parallel = n 1×1 convs "
-             "c→c/n reading the same input, concatenated. FLOPs equal the 1-fragment block's up to rounding.",
+    notes = [("Fragment widths (the appendix figure is not reproduced in the text): n-fragment-series = n 1×1 "
+              "convs of width round(c/√n) (the network then runs at that width); n-fragment-parallel = n 1×1 convs "
+              "c→c/n reading the same input, concatenated. FLOPs equal the 1-fragment block's up to rounding."),
              "The concatenations of the parallel blocks count in memory access (element-wise share column)."]
     return _result("g3", 3, "network fragmentation reduces degree of parallelism",
                    "At equal FLOPs, fragmented blocks (several small convs in series or parallel) are slower: on "
@@ -195,19 +194,19 @@ def run_g3(opts: RunOptions) -> ReproResult:
 def run_g4(opts: RunOptions) -> ReproResult:
     df, _ = run_table("g4", opts)
     ew = df[df.config == "ReLU yes, short-cut yes"]["element-wise share of mem access %"]
-    verdicts = [f"Static: ReLU and shortcut add no MACs but {ew.min():.0f}–{ew.max():.0f}% of the unit's memory "
-                "access (c=32…128) — element-wise ops are non-negligible in memory traffic."]
+    verdicts = [(f"Static: ReLU and shortcut add no MACs but {ew.min():.0f}–{ew.max():.0f}% of the unit's memory "
+                 "access (c=32…128) — element-wise ops are non-negligible in memory traffic.")]
     if opts.latency:
         k, n = _count(df, lambda d: d["images/s"].iloc[-1] > d["images/s"].iloc[0])
-        sp = lambda col: " / ".join(  # noqa: E731
+        sp = lambda col: " / ".join(
             f"{100 * (v - 1):+.0f}%" for v in df[df.config == "ReLU no, short-cut no"][col])
         verdicts.append(
             f"Speed: removing ReLU and shortcut speeds the unit up at {k}/{n} widths — {_holds(k, n)} here. "
             f"Speed-up (c=32/64/128): ours {sp('ours norm')}, paper ARM {sp('paper ARM/CPU norm')}, GPU "
             f"{sp('paper GPU norm')} ('around 20%').")
-    notes = ["Unit: ResNet bottleneck c→c/4 (1×1) → c/4 (3×3) → c (1×1), ReLU after the first two convs and after "
-             "the addition; input 56×56 (not stated for Table 4; Tables 1–3 use it). See shufflenetv2_nets for why "
-             "the inner width is c/4."]
+    notes = [("Unit: ResNet bottleneck c→c/4 (1×1) → c/4 (3×3) → c (1×1), ReLU after the first two convs and after "
+              "the addition; input 56×56 (not stated for Table 4; Tables 1–3 use it). See shufflenetv2_nets for why "
+              "the inner width is c/4.")]
     return _result("g4", 4, "element-wise operations are non-negligible",
                    "Removing ReLU and the shortcut from a ResNet bottleneck unit gives around 20% speed-up on both "
                    "GPU and ARM (Table 4).", df, verdicts, notes, opts)

@@ -18,8 +18,16 @@ import pandas as pd
 import torch
 from torch import nn
 
-from cnnbench.reproduce.base import NOISE_NOTE, Figure, ReproResult, RunOptions, Section, env_line, \
-    measure_throughput, pct
+from cnnbench.reproduce.base import (
+    NOISE_NOTE,
+    Figure,
+    ReproResult,
+    RunOptions,
+    Section,
+    env_line,
+    measure_throughput,
+    pct,
+)
 
 CHANNELS = (64, 128, 256)
 SIDE = 56
@@ -86,7 +94,7 @@ def run(opts: RunOptions) -> ReproResult:
     env = ""
     batch = opts.batch_size or 1
     if opts.latency:
-        key = lambda c, v: f"C={c} {v}"  # noqa: E731
+        key = lambda c, v: f"C={c} {v}"
         builders = {key(c, v): (lambda c=c, b=b: b(c)) for c in CHANNELS for v, b in VARIANTS.items()}
         shapes = {key(c, v): (batch, c, SIDE, SIDE) for c in CHANNELS for v in VARIANTS}
         stats = measure_throughput(builders, shapes, opts)
@@ -116,13 +124,13 @@ def run(opts: RunOptions) -> ReproResult:
     ratios = pd.DataFrame(ratio_rows)
 
     verdicts = [
-        f"Parameters: holds exactly — 49C²/27C² = {PAPER_RATIO:.4f}, i.e. {100 * (PAPER_RATIO - 1):.1f}% more "
-        f"(the paper rounds to 81%); our counts equal 27C² and 49C² for every C.",
-        f"Receptive field: holds — both variants see {rf['3 × 3×3']}×{rf['3 × 3×3']} vs "
-        f"{rf['1 × 7×7']}×{rf['1 × 7×7']} input pixels.",
-        "MACs scale the same way (81% more for the 7×7) on a same-size map, but memory access does not: the stack "
-        f"writes and re-reads two extra C×{SIDE}×{SIDE} maps and three ReLUs, so the 7×7 moves only "
-        f"{ratios['mem access ratio'].min():.2f}–{ratios['mem access ratio'].max():.2f}× the stack's elements.",
+        (f"Parameters: holds exactly — 49C²/27C² = {PAPER_RATIO:.4f}, i.e. {100 * (PAPER_RATIO - 1):.1f}% more "
+         f"(the paper rounds to 81%); our counts equal 27C² and 49C² for every C."),
+        (f"Receptive field: holds — both variants see {rf['3 × 3×3']}×{rf['3 × 3×3']} vs "
+         f"{rf['1 × 7×7']}×{rf['1 × 7×7']} input pixels."),
+        ("MACs scale the same way (81% more for the 7×7) on a same-size map, but memory access does not: the stack "
+         f"writes and re-reads two extra C×{SIDE}×{SIDE} maps and three ReLUs, so the 7×7 moves only "
+         f"{ratios['mem access ratio'].min():.2f}–{ratios['mem access ratio'].max():.2f}× the stack's elements."),
     ]
     if opts.latency:
         lr = ratios["latency ratio (7×7 / stack)"]
@@ -133,8 +141,8 @@ def run(opts: RunOptions) -> ReproResult:
             f"{'smaller than' if per_mac == 'higher' else 'at least'} its saving in weights: here the 7×7 runs at "
             f"{per_mac} MACs/s (one larger op, and less feature-map traffic than three convs and three ReLUs).")
     notes = ["Convolutions without bias; with VGG's biases the counts are 27C² + 3C and 49C² + C.",
-             "MACs = multiply-accumulates; memory access = ShuffleNetV2's MAC (inputs incl. weights + outputs of "
-             "every op, in elements), ReLUs included."]
+             ("MACs = multiply-accumulates; memory access = ShuffleNetV2's MAC (inputs incl. weights + outputs of "
+              "every op, in elements), ReLUs included.")]
     if opts.latency:
         notes += [opts.stat_note(), NOISE_NOTE]
     return ReproResult(

@@ -254,8 +254,10 @@ _FN_TABLE = "FocalNet paper, ImageNet-1K table (params, FLOPs = MACs, 224x224)"
 for _n, _p, _g in (("tiny_srf", 28.4, 4.4), ("tiny_lrf", 28.6, 4.5), ("small_srf", 49.9, 8.6),
                    ("small_lrf", 50.3, 8.7), ("base_srf", 88.1, 15.3), ("base_lrf", 88.7, 15.4)):
     _add(f"focalnet_{_n}", f"focalnet_{_n}", "focalnet", FOCALNET, 224, params=_p * M, macs=_g * G, table=_FN_TABLE)
+# timm's configs for these are the ImageNet-22K checkpoints: build the ImageNet-1K head like every other entry
 for _n in ("large_fl3", "large_fl4", "xlarge_fl3", "xlarge_fl4", "huge_fl3", "huge_fl4"):
-    _add(f"focalnet_{_n}", f"focalnet_{_n}", "focalnet", FOCALNET, 224 if _n.startswith("huge") else 384)
+    _add(f"focalnet_{_n}", f"focalnet_{_n}", "focalnet", FOCALNET, 224 if _n.startswith("huge") else 384,
+         note="1000-class head (timm's default config is the ImageNet-22K checkpoint)", num_classes=1000)
 _PF = {"s12": (12, 1.8), "s24": (21, 3.4), "s36": (31, 5.0), "m36": (56, 8.8), "m48": (73, 11.6)}
 for _n, (_p, _g) in _PF.items():
     _add(f"poolformer_{_n}", f"poolformer_{_n}", "metaformer", POOLFORMER, 224, params=_p * M, macs=_g * G,
