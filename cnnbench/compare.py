@@ -422,20 +422,34 @@ class Correlation:
         return {"group": self.group, "n": self.n, "spearman": self.spearman, "pearson": self.pearson}
 
     def interpretation(self) -> str:
-        """One line: which proxy ranks latency best on this machine."""
-        # stable sort: equal values keep PROXIES order (params, MACs, memory access, activations)
-        ranked = sorted(((v, k) for k, v in self.spearman.items() if not math.isnan(v)), key=lambda t: -t[0])
-        if not ranked:
+        """One line: which proxy ranks latency best on this machine (Pearson breaks Spearman ties)."""
+        valid = [k for k in self.spearman if not math.isnan(self.spearman[k])]
+        if not valid:
             return "no proxy could be correlated (constant values)"
-        (best_v, best), (worst_v, worst) = ranked[0], ranked[-1]
-        ties = [k for v, k in ranked[1:] if best_v - v < 0.005]
-        who = " and ".join([best, *ties]) + (" rank" if ties else " ranks")
-        step = 12 / (self.n * (self.n**2 - 1))  # how far one adjacent rank swap moves Spearman's rho
-        verdict = f"{who} latency best here (Spearman ρ = {best_v:.2f})"
+        # stable sorts: equal values keep PROXIES order (params, MACs, memory access, activations)
+        ranked = sorted(valid, key=lambda k: -self.spearman[k])
+        best_v = self.spearman[ranked[0]]
+        tied = [k for k in ranked if best_v - self.spearman[k] < 0.005]
+        step = 12 / (self.n * (self.n**2 - 1))  # how far one swap of neighbours moves Spearman's rho
+        caveat = f" With {self.n} models one swap of neighbours moves ρ by {step:.2f}."
+
+        def by_pearson(keys: list[str]) -> str:
+            keys = [k for k in keys if not math.isnan(self.pearson[k])]
+            if len(keys) < 2:
+                return ""
+            k = max(keys, key=lambda k: self.pearson[k])
+            return f"; the best linear fit is {k} (Pearson r = {self.pearson[k]:.2f})"
+
         if best_v < 0.5:
-            verdict = f"no proxy ranks latency well here: best is {best} (Spearman ρ = {best_v:.2f})"
-        return (f"{verdict}; {worst} worst (ρ = {worst_v:.2f}). With {self.n} models one swap of neighbours "
-                f"moves ρ by {step:.2f}.")
+            return f"No proxy ranks latency well here: the best is {ranked[0]} (Spearman ρ = {best_v:.2f})." + caveat
+        if len(tied) == len(ranked):
+            return (f"All proxies rank latency the same way here (Spearman ρ = {best_v:.2f}){by_pearson(tied)}."
+                    + caveat)
+        worst = ranked[-1]
+        names = tied[0] if len(tied) == 1 else ", ".join(tied[:-1]) + f" and {tied[-1]}"
+        verb = "ranks" if len(tied) == 1 else "rank"
+        return (f"{names} {verb} latency best here (Spearman ρ = {best_v:.2f}){by_pearson(tied)}; {worst} worst "
+                f"(ρ = {self.spearman[worst]:.2f})." + caveat)
 
 
 def correlations(records: list[dict[str, Any]]) -> list[Correlation]:

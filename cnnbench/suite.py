@@ -70,10 +70,10 @@ class CheckSettings:
     samples_per_round: int = 5
     round_stat: str = "median"
     clock: str = "auto"
-    confidence: float = 0.95
+    confidence: float = 0.90
     bootstrap: int = 2000
     seed: int = 0
-    calibration_max_iqr: float = 0.15
+    calibration_max_iqr: float = 0.25
     warmup: float = 0.3
 
     def __post_init__(self) -> None:

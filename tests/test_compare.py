@@ -162,7 +162,8 @@ def test_correlations_printed_with_four_models(latency_run):
     res, _, _ = latency_run
     out = res.stdout
     assert "Which proxy predicts latency?" in out and "n = 4" in out
-    for text in ("Spearman ρ", "Pearson r", "params", "MACs", "memory access", "activations", "best here"):
+    for text in ("Spearman ρ", "Pearson r", "params", "MACs", "memory access", "activations",
+                 "With 4 models one swap of neighbours moves ρ by 0.20."):
         assert text in out
 
 
@@ -210,8 +211,12 @@ def test_correlations_on_hand_made_records():
     assert c.spearman["params"] == pytest.approx(-1.0) and c.spearman["memory access"] == pytest.approx(1.0)
     assert math.isnan(c.spearman["activations"]) and math.isnan(c.pearson["activations"])
     line = c.interpretation()
-    assert line.startswith("MACs and memory access rank latency best") and "params worst" in line
+    assert line.startswith("MACs and memory access rank latency best here (Spearman ρ = 1.00)")
+    # Pearson breaks the tie: latency is linear in MACs, quadratic in memory access here
+    assert "best linear fit is MACs (Pearson r = 1.00)" in line and "params worst (ρ = -1.00)" in line
     assert "moves ρ by 0.20" in line  # 12 / (4 × 15)
     assert correlations(recs[:3]) == []  # fewer than 4 models: nothing
     assert isinstance(c, Correlation)
+    same = [{**r, "params": r["macs"], "activations": r["macs"] + 1} for r in recs]
+    assert correlations(same)[0].interpretation().startswith("All proxies rank latency the same way here (Spearman")
     assert [r["model"] for r in sort_records(recs, "params")] == ["m3", "m2", "m1", "m0"]

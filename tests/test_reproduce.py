@@ -141,6 +141,9 @@ def test_fig1_operating_points(outdir):
     assert (df["MACs Δ %"].abs() < 8).all()  # Table 8's MFLOPs (= MACs)
     mbv1 = df[df.family == "MobileNet v1"]["our MMACs"].tolist()
     assert mbv1 == pytest.approx([41.03, 149.5, 325.4, 568.74], rel=2e-3)
+    ops = df.set_index(["family", "level"])["ops (non-view)"]
+    # channel split/shuffle/concat make ShuffleNet v2 run about twice as many ops as MobileNet v1
+    assert ops["ShuffleNet v2", "40M"] > 1.5 * ops["MobileNet v1", "40M"]
     assert (outdir / "shufflenetv2-fig1_speed.png").stat().st_size > 1000
 
 

@@ -131,6 +131,8 @@ def _plot(records: list[dict[str, Any]], path: Path, view: _View) -> None:
     stderr.print(f"wrote plot to {path}")
 
 
+_CORR_NOTE = ("correlation of median latency with each proxy across the compared models: Spearman ρ = do they rank "
+              "the models alike, Pearson r = linear agreement")
 _SORT_LABEL = {"params": "params", "macs": "MACs", "memory_access": "memory access", "activations": "activations",
                "latency": "median latency", "checkpoint": "checkpoint size"}
 
@@ -166,10 +168,15 @@ class _View:
         return f"cnnbench compare — {group_label(key)}" if self.has_latency else "cnnbench compare"
 
     def plot_title(self) -> str:
+        from cnnbench.compare import group_label
+
+        if not self.has_latency:
+            return "cnnbench compare (static costs)"
         env = next((r.get("env") for r in self.records if r.get("env")), None) or {}
-        where = f" on {env['cpu_model']}" if env.get("cpu_model") and self.has_latency else ""
-        labels = ", ".join(sorted({str(k[1]) for k in self.groups if k[1]}))
-        return f"cnnbench compare{where}" + (f" ({labels})" if labels else "")
+        where = env.get("gpu_name") if any(str(k[0]).startswith("cuda") for k in self.groups) else env.get("cpu_model")
+        threads = next((r.get("threads") for r in self.records if r.get("threads")), None)
+        parts = [group_label(k) for k in self.groups] + ([f"{threads} threads"] if threads else [])
+        return f"cnnbench compare{f' on {where}' if where else ''} — {'; '.join(parts)}"
 
     def print_tables(self) -> None:
         from cnnbench.report.tables import profile_table
@@ -194,8 +201,7 @@ class _View:
             return
         for c in self.corrs:
             t = Table(title=f"Which proxy predicts latency? ({c.group}, n = {c.n})", header_style="bold",
-                      caption="correlation of median latency with each proxy across the compared models "
-                      "(Spearman = same ranking, Pearson = linear fit)", caption_justify="left")
+                      caption=_CORR_NOTE, caption_justify="left", min_width=72)
             t.add_column("proxy")
             t.add_column("Spearman ρ", justify="right")
             t.add_column("Pearson r", justify="right")
@@ -225,6 +231,7 @@ class _View:
             out += [f"## Which proxy predicts latency? ({c.group}, n = {c.n})", "",
                     "| proxy | Spearman ρ | Pearson r |", "|---|---:|---:|"]
             out += [f"| {k} | {_num(c.spearman[k])} | {_num(c.pearson[k])} |" for k in c.spearman]
+            out += ["", _CORR_NOTE + "."]
             out += ["", c.interpretation(), ""]
         return "\n".join(out)
 

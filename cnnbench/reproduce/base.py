@@ -25,11 +25,6 @@ if TYPE_CHECKING:
 #: Default output directory (relative to the current directory).
 DEFAULT_OUT_DIR = Path("results/reproduce")
 
-NOISE_NOTE = (
-    "Latency was measured on a 2-core CPU shared with several other jobs (load average well above 2), so timings "
-    "are noisy; configurations were timed interleaved (round-robin, rotating order) so that drift affects them "
-    "alike, and ratios between rows are more trustworthy than absolute values."
-)
 
 
 @dataclass(frozen=True)
@@ -184,6 +179,21 @@ def measure_throughput(
     finally:
         for r in runners.values():
             r.close()
+
+
+def noise_note(stats: Mapping[str, LatencyStats]) -> str:
+    """How noisy this run's timings were, and how to read the table accordingly."""
+    import statistics
+
+    spread = statistics.median(s.median / s.min for s in stats.values() if s.min > 0)
+    iqr = statistics.median(s.iqr / s.median for s in stats.values() if s.median > 0)
+    text = (f"Timing noise in this run: the median sample is {spread:.2f}× the fastest one and IQR/median is "
+            f"{100 * iqr:.0f}% (medians over configurations; about 1.0× and a few % on a quiet machine). "
+            "Configurations were timed interleaved (round-robin, rotating order) so that drift affects them alike.")
+    if spread > 1.2 or iqr > 0.10:
+        text += (" The machine was busy (here: a 2-core CPU shared with other jobs), so differences between rows "
+                 "below ~10-20% are not significant; rerun with a larger --budget on a quiet machine.")
+    return text
 
 
 def env_line(opts: RunOptions) -> str:

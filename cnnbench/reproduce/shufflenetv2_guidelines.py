@@ -18,8 +18,8 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from cnnbench.reproduce.base import NOISE_NOTE, Figure, ReproResult, RunOptions, Section, env_line, measure_throughput
-from cnnbench.reproduce.shufflenetv2_nets import BLOCKS, CONFIGS, SIDE, BenchConfig
+from cnnbench.reproduce.base import Figure, ReproResult, RunOptions, Section, env_line, measure_throughput, noise_note
+from cnnbench.reproduce.shufflenetv2_nets import BLOCKS, CONFIGS, SIDE
 
 SOURCE = ("Ma, Zhang, Zheng & Sun, ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design, "
           "ECCV 2018 (arXiv:1807.11164), Table {t}; setup from shared/reference/shufflenetv2.md.")
@@ -62,8 +62,12 @@ def _batch(opts: RunOptions) -> int:
     return opts.batch_size or (8 if _platform(opts) == "gpu" else 1)
 
 
-def run_table(exp: str, opts: RunOptions) -> tuple[pd.DataFrame, list[BenchConfig]]:
-    """Static rows plus (unless ``--no-latency``) interleaved throughput and the normalised comparisons."""
+def run_table(exp: str, opts: RunOptions) -> tuple[pd.DataFrame, str]:
+    """Static rows plus (unless ``--no-latency``) interleaved throughput and the normalised comparisons.
+
+    Returns:
+        The table and the timing-noise note (empty without latency).
+    """
     platform = _platform(opts)
     cfgs = CONFIGS[exp](platform)
     rows = static_rows(exp, platform)
@@ -71,10 +75,12 @@ def run_table(exp: str, opts: RunOptions) -> tuple[pd.DataFrame, list[BenchConfi
         for r in rows:
             del r["element-wise share of mem access %"]
     batch = _batch(opts)
+    noise = ""
     if opts.latency:
         key = lambda c: f"{c.scale} {c.label}"
         stats = measure_throughput({key(c): c.build for c in cfgs},
                                    {key(c): (batch, c.in_channels, SIDE, SIDE) for c in cfgs}, opts)
+        noise = noise_note(stats)
         for r, c in zip(rows, cfgs):
             s = stats[key(c)]
             r["latency median (ms)"] = s.median
@@ -93,7 +99,7 @@ def run_table(exp: str, opts: RunOptions) -> tuple[pd.DataFrame, list[BenchConfi
         if opts.latency:
             ref = r["paper GPU norm"] if platform == "gpu" else r["paper ARM/CPU norm"]
             r["Δ norm vs paper (pp)"] = 100 * (r["ours norm"] - ref)
-    return pd.DataFrame(rows), cfgs
+    return pd.DataFrame(rows), noise
 
 
 def _ratio_text(df: pd.DataFrame, label: str, col: str) -> str:
@@ -110,7 +116,7 @@ def _holds(k: int, n: int) -> str:
     return "holds" if k == n else ("partly holds" if k > 0 else "does not hold")
 
 
-def _result(exp: str, table: int, title: str, claim: str, df: pd.DataFrame, verdicts: list[str],
+def _result(exp: str, table: int, title: str, claim: str, df: pd.DataFrame, noise: str, verdicts: list[str],
             notes: list[str], opts: RunOptions) -> ReproResult:
     platform = _platform(opts)
     ok = bool(df["conv mem access = formula"].all())
@@ -126,7 +132,7 @@ def _result(exp: str, table: int, title: str, claim: str, df: pd.DataFrame, verd
         "MACs = multiply-accumulates (the paper's FLOPs); memory access in elements at batch 1 (the paper's MAC).",
     ]
     if opts.latency:
-        notes += [opts.stat_note(), NOISE_NOTE]
+        notes += [opts.stat_note(), noise]
     figures = [Figure("speed", lambda: _plot(df, title))] if opts.latency else []
     return ReproResult(name=f"shufflenetv2-{exp}", title=f"ShuffleNet V2 {exp.upper()}: {title}",
                        source=SOURCE.format(t=table), claim=claim,
@@ -135,7 +141,7 @@ def _result(exp: str, table: int, title: str, claim: str, df: pd.DataFrame, verd
 
 
 def run_g1(opts: RunOptions) -> ReproResult:
-    df, _ = run_table("g1", opts)
+    df, noise = run_table("g1", opts)
     macs = df[df.scale == df.scale.iloc[0]]["conv mem access, formula (elem)"].tolist()
     verdicts = [(f"Static: at (nearly) fixed FLOPs, memory access per conv grows with the c1:c2 imbalance "
                  f"({' < '.join(str(m) for m in macs)} elements at ×1): equal widths minimise it — holds.")]
@@ -147,11 +153,11 @@ def run_g1(opts: RunOptions) -> ReproResult:
             f", GPU {_ratio_text(df, '1:12', 'paper GPU norm')}.")
     return _result("g1", 1, "equal channel width minimizes memory access cost",
                    "With FLOPs fixed, MAC is minimal when c1 = c2 (Eq. 1); in Table 1 the 1:1 network is the "
-                   "fastest on GPU and ARM and speed drops as c1:c2 grows.", df, verdicts, [], opts)
+                   "fastest on GPU and ARM and speed drops as c1:c2 grows.", df, noise, verdicts, [], opts)
 
 
 def run_g2(opts: RunOptions) -> ReproResult:
-    df, _ = run_table("g2", opts)
+    df, noise = run_table("g2", opts)
     verdicts = ["Static: at (nearly) fixed FLOPs, memory access per layer grows with g (Eq. 2) — holds."]
     if opts.latency:
         k, n = _count(df, lambda d: d["images/s"].iloc[-1] < d["images/s"].iloc[0])
@@ -164,11 +170,11 @@ def run_g2(opts: RunOptions) -> ReproResult:
              if _platform(opts) == "cpu" else "GPU set: every c divides by its g."]
     return _result("g2", 2, "excessive group convolution increases memory access cost",
                    "At fixed FLOPs, MAC grows with the number of groups g (Eq. 2); 8 groups are more than 2× "
-                   "slower than 1 on GPU and up to 30% slower on ARM (Table 2).", df, verdicts, notes, opts)
+                   "slower than 1 on GPU and up to 30% slower on ARM (Table 2).", df, noise, verdicts, notes, opts)
 
 
 def run_g3(opts: RunOptions) -> ReproResult:
-    df, _ = run_table("g3", opts)
+    df, noise = run_table("g3", opts)
     verdicts = []
     if opts.latency:
         k, n = _count(df, lambda d: d["images/s"].iloc[1:].max() < d["images/s"].iloc[0])
@@ -188,11 +194,11 @@ def run_g3(opts: RunOptions) -> ReproResult:
     return _result("g3", 3, "network fragmentation reduces degree of parallelism",
                    "At equal FLOPs, fragmented blocks (several small convs in series or parallel) are slower: on "
                    "GPU 4-fragment is ~3× slower than 1-fragment; on ARM the reduction is relatively small.",
-                   df, verdicts, notes, opts)
+                   df, noise, verdicts, notes, opts)
 
 
 def run_g4(opts: RunOptions) -> ReproResult:
-    df, _ = run_table("g4", opts)
+    df, noise = run_table("g4", opts)
     ew = df[df.config == "ReLU yes, short-cut yes"]["element-wise share of mem access %"]
     verdicts = [(f"Static: ReLU and shortcut add no MACs but {ew.min():.0f}–{ew.max():.0f}% of the unit's memory "
                  "access (c=32…128) — element-wise ops are non-negligible in memory traffic.")]
@@ -209,7 +215,7 @@ def run_g4(opts: RunOptions) -> ReproResult:
               "the inner width is c/4.")]
     return _result("g4", 4, "element-wise operations are non-negligible",
                    "Removing ReLU and the shortcut from a ResNet bottleneck unit gives around 20% speed-up on both "
-                   "GPU and ARM (Table 4).", df, verdicts, notes, opts)
+                   "GPU and ARM (Table 4).", df, noise, verdicts, notes, opts)
 
 
 def _plot(df: pd.DataFrame, title: str):

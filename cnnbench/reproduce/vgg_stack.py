@@ -19,13 +19,13 @@ import torch
 from torch import nn
 
 from cnnbench.reproduce.base import (
-    NOISE_NOTE,
     Figure,
     ReproResult,
     RunOptions,
     Section,
     env_line,
     measure_throughput,
+    noise_note,
     pct,
 )
 
@@ -91,7 +91,7 @@ def run(opts: RunOptions) -> ReproResult:
     rf = {label: receptive_field(build) for label, build in VARIANTS.items()}
     for r in rows:
         r["receptive field"] = f"{rf[r['variant']]}×{rf[r['variant']]}"
-    env = ""
+    env, noise = "", ""
     batch = opts.batch_size or 1
     if opts.latency:
         key = lambda c, v: f"C={c} {v}"
@@ -103,7 +103,7 @@ def run(opts: RunOptions) -> ReproResult:
             r["latency median (ms)"] = s.median
             r["latency min (ms)"] = s.min
             r["images/s"] = batch / opts.time_ms(s) * 1e3
-        env = env_line(opts)
+        env, noise = env_line(opts), noise_note(stats)
     per_variant = pd.DataFrame(rows)
 
     ratio_rows = []
@@ -144,7 +144,7 @@ def run(opts: RunOptions) -> ReproResult:
              ("MACs = multiply-accumulates; memory access = ShuffleNetV2's MAC (inputs incl. weights + outputs of "
               "every op, in elements), ReLUs included.")]
     if opts.latency:
-        notes += [opts.stat_note(), NOISE_NOTE]
+        notes += [opts.stat_note(), noise]
     return ReproResult(
         name="vgg-3x3-stack",
         title="VGG: a stack of three 3×3 convolutions vs one 7×7",

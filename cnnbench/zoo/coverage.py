@@ -50,7 +50,7 @@ COVERAGE: list[tuple[str, str, str | None, str]] = [
     (S000, "[2016] SqueezeNet", "squeezenet1_0, squeezenet1_1", ""),
     (S000, "[2017] IGCV", "igcv3", "IGCV1 and IGCV2 are not registered"),
     (S000, "[2017] CondenseNet", "condensenet", ""),
-    (S000, "[2018] SqueezeNext", "squeezenext*", ""),
+    (S000, "[2018] SqueezeNext", "sqnxt23*", ""),
     (S000, "[2017+] MobileNet", ("mobilenet_v1_*, timm_mobilenetv1_100, mobilenet_v2, mobilenet_v3_large, "
      "mobilenet_v3_small"), ""),
     (S000, "[2017+] ShuffleNet", "shufflenet_v1_*, shufflenet_v2_x1_0", ""),
@@ -209,7 +209,7 @@ COVERAGE: list[tuple[str, str, str | None, str]] = [
             "Image Classification"), None,
      "fine-grained recognition pipeline (patch proposals + CNNs), not a block"),
     # 003: light-weight networks
-    (S003, "SqueezeNext", "squeezenext*", ""),
+    (S003, "SqueezeNext", "sqnxt23*", ""),
     (S003, "ShiftNet", None, "shift operation: " + _NOT_IMPL),
     (S003, "CondenseNet", "condensenet", ""),
     (S003, "Inception Networks", "googlenet, inception_v3", ""),
