@@ -16,8 +16,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+# the main job: the ResNet family side by side on CPU (interleaved latency, short budget), table + plot in results/
 run: $(STAMP)
-	$(BIN)/cnnbench profile resnet50 --no-latency
+	$(BIN)/cnnbench compare --family resnet --input-size 224 --device cpu --budget 1 --min-samples 10 \
+		--plot results/compare-resnet.png -o results/compare-resnet.md
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -175,7 +175,7 @@ class _View:
         env = next((r.get("env") for r in self.records if r.get("env")), None) or {}
         where = env.get("gpu_name") if any(str(k[0]).startswith("cuda") for k in self.groups) else env.get("cpu_model")
         threads = next((r.get("threads") for r in self.records if r.get("threads")), None)
-        parts = [group_label(k) for k in self.groups] + ([f"{threads} threads"] if threads else [])
+        parts = [group_label(k) for k in self.groups] + ([f"{threads} thread{'s' * (threads != 1)}"] if threads else [])
         return f"cnnbench compare{f' on {where}' if where else ''} — {'; '.join(parts)}"
 
     def print_tables(self) -> None:

@@ -147,6 +147,12 @@ def _panel(ax: Any, rows: list[dict[str, Any]], xk: str, yk: str, colour: dict[s
            marker: dict[tuple[Any, ...], str], groups: list[tuple[Any, ...]]) -> None:
     fx, xlabel = _AXES[xk]
     fy, ylabel = _AXES[yk]
+    if yk != "latency":  # static metrics do not depend on the runtime; params/checkpoint not on the batch either
+        seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for r in rows:
+            shape = tuple(r.get("input_shape") or ())
+            seen.setdefault((r["model"], shape[1:] if xk == "params" else shape), r)
+        rows = list(seen.values())
     pts = [(fx(r), fy(r), r) for r in rows]
     pts = [(x, y, r) for x, y, r in pts if x and y]  # log axes need positive values; 0/None cannot be placed
     ax.set_xlabel(xlabel)
@@ -157,8 +163,9 @@ def _panel(ax: Any, rows: list[dict[str, Any]], xk: str, yk: str, colour: dict[s
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
         return
     for x, y, r in pts:
-        ax.scatter(x, y, s=40, color=colour[str(r.get("family"))], marker=marker[_group(r)], zorder=3,
-                   edgecolors="white", linewidths=0.5)
+        m = marker[_group(r)] if xk != "params" else "o"  # params/checkpoint: one point per model
+        ax.scatter(x, y, s=40, color=colour[str(r.get("family"))], marker=m, zorder=3, edgecolors="white",
+                   linewidths=0.5)
     on_front: set[int] = set()
     if yk == "latency":
         for g in groups:
@@ -174,13 +181,55 @@ def _panel(ax: Any, rows: list[dict[str, Any]], xk: str, yk: str, colour: dict[s
         lo, hi = min(x for x, _, _ in pts), max(x for x, _, _ in pts)
         # params in M, checkpoint in MiB: 4 bytes × 1e6 params / 2**20
         ax.plot([lo, hi], [lo * 4e6 / MIB, hi * 4e6 / MIB], ls=":", color="0.6", lw=1, zorder=1)
-    label_all = len(pts) <= MAX_LABELS
-    multi = len(groups) > 1
-    for i, (x, y, r) in enumerate(pts):
-        if label_all or i in on_front:
-            text = str(r["model"]) + (f" ({_group_label(_group(r))})" if multi and yk == "latency" else "")
-            ax.annotate(text, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7, color="0.15")
     for axis, vals in (("x", [p[0] for p in pts]), ("y", [p[1] for p in pts])):
         if min(vals) > 0 and max(vals) / min(vals) > LOG_SPAN:
             (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
             (ax.set_xlabel if axis == "x" else ax.set_ylabel)((xlabel if axis == "x" else ylabel) + ", log scale")
+    label_all = len(pts) <= MAX_LABELS
+    multi = len(groups) > 1
+    labels = []
+    for i, (x, y, r) in enumerate(pts):
+        if label_all or i in on_front:
+            text = str(r["model"]) + (f" ({_group_label(_group(r))})" if multi and xk != "params" else "")
+            labels.append((x, y, text))
+    _annotate(ax, labels, [(x, y) for x, y, _ in pts])
+
+
+# label offsets tried in turn (points; alignment): upper right, lower right, upper left, lower left
+_OFFSETS = ((4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right", "bottom"), (-4, -3, "right", "top"))
+
+
+def _annotate(ax: Any, labels: list[tuple[float, float, str]], points: list[tuple[float, float]]) -> None:
+    """Labels points, moving a label to another corner of its point when it would overlap an earlier one.
+
+    Overlap is estimated in axes fractions with a fixed character size (7 pt text on a ~6 × 4 inch panel);
+    good enough to separate neighbours like resnet200 / resnet200d without a layout engine.
+    """
+    import math
+
+    def frac(v: float, lim: tuple[float, float], log: bool) -> float:
+        lo, hi = (math.log10(lim[0]), math.log10(lim[1])) if log else lim
+        return ((math.log10(v) if log else v) - lo) / ((hi - lo) or 1.0)
+
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    xlog, ylog = ax.get_xscale() == "log", ax.get_yscale() == "log"
+    char_w, h, pad_x, pad_y = 0.0087, 0.03, 0.009, 0.01
+    # markers are obstacles too (about ±0.006 × ±0.008 of the panel)
+    placed = [(fx - 0.006, fy - 0.008, fx + 0.006, fy + 0.008)
+              for fx, fy in ((frac(x, xlim, xlog), frac(y, ylim, ylog)) for x, y in points)]
+    for x, y, text in sorted(labels, key=lambda t: (t[0], t[1])):
+        fx, fy = frac(x, xlim, xlog), frac(y, ylim, ylog)
+        w = char_w * len(text)
+        choice = _OFFSETS[0]
+        for off in _OFFSETS:
+            x0 = fx + pad_x if off[0] > 0 else fx - pad_x - w
+            y0 = fy + pad_y if off[1] > 0 else fy - pad_y - h
+            box = (x0, y0, x0 + w, y0 + h)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                choice = off
+                break
+        x0 = fx + pad_x if choice[0] > 0 else fx - pad_x - w
+        y0 = fy + pad_y if choice[1] > 0 else fy - pad_y - h
+        placed.append((x0, y0, x0 + w, y0 + h))
+        ax.annotate(text, (x, y), xytext=choice[:2], textcoords="offset points", ha=choice[2], va=choice[3],
+                    fontsize=7, color="0.15")
