@@ -1,7 +1,8 @@
 """Reproduce a published table or figure: the paper's numbers beside ours, the deviation and a verdict.
 
-`cnnbench reproduce --list` shows what can be reproduced; `cnnbench reproduce NAME` runs one (or `all`) and
-writes Markdown, CSV and PNG files under results/reproduce/ (or -o DIR).
+`cnnbench reproduce --list` shows what can be reproduced; `cnnbench reproduce NAME` (or `all`) runs it.
+
+Writes Markdown, CSV and PNG files under results/reproduce/ (or -o DIR).
 """
 
 from __future__ import annotations

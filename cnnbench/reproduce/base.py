@@ -181,19 +181,57 @@ def measure_throughput(
             r.close()
 
 
-def noise_note(stats: Mapping[str, LatencyStats]) -> str:
-    """How noisy this run's timings were, and how to read the table accordingly."""
+@dataclass(frozen=True)
+class Noise:
+    """How noisy a run's timings were.
+
+    Attributes:
+        note: One paragraph for the output's notes.
+        tolerance: Relative throughput difference below which two configurations are not told apart (0.10 on a
+            busy machine, 0.03 on a quiet one).
+    """
+
+    note: str
+    tolerance: float
+
+
+def timing_noise(stats: Mapping[str, LatencyStats]) -> Noise:
+    """Summarises the spread of the samples of all configurations of one interleaved run."""
     import statistics
 
     spread = statistics.median(s.median / s.min for s in stats.values() if s.min > 0)
     iqr = statistics.median(s.iqr / s.median for s in stats.values() if s.median > 0)
+    busy = spread > 1.2 or iqr > 0.10
+    tol = 0.10 if busy else 0.03
     text = (f"Timing noise in this run: the median sample is {spread:.2f}× the fastest one and IQR/median is "
             f"{100 * iqr:.0f}% (medians over configurations; about 1.0× and a few % on a quiet machine). "
-            "Configurations were timed interleaved (round-robin, rotating order) so that drift affects them alike.")
-    if spread > 1.2 or iqr > 0.10:
-        text += (" The machine was busy (here: a 2-core CPU shared with other jobs), so differences between rows "
-                 "below ~10-20% are not significant; rerun with a larger --budget on a quiet machine.")
-    return text
+            "Configurations were timed interleaved (round-robin, rotating order) so that drift affects them alike. "
+            f"Verdicts treat throughput differences below {100 * tol:.0f}% as within noise.")
+    if busy:
+        text += (" The machine was busy (here: a 2-core CPU shared with other jobs), so rows and verdicts can change "
+                 "between runs; rerun with a larger --budget on a quiet machine.")
+    return Noise(text, tol)
+
+
+def judge(ratio: float, expect_greater: bool, tol: float) -> str:
+    """``supports`` / ``contradicts`` / ``within noise`` for a measured ratio the claim expects > 1 (or < 1)."""
+    if abs(ratio - 1) <= tol:
+        return "within noise"
+    return "supports" if (ratio > 1) == expect_greater else "contradicts"
+
+
+def summarise(judgements: Sequence[str]) -> str:
+    """One verdict word for several judgements: holds / does not hold / mixed / inconclusive."""
+    k, m = judgements.count("supports"), judgements.count("contradicts")
+    n = len(judgements) - k - m
+    counts = f"{k} support, {n} within noise, {m} contradict"
+    if k and not m:
+        return ("holds" if not n else "holds where measurable") + f" ({counts})"
+    if m and not k:
+        return ("does not hold" if not n else "does not hold where measurable") + f" ({counts})"
+    if k and m:
+        return f"mixed ({counts})"
+    return f"inconclusive: all within noise ({counts})"
 
 
 def env_line(opts: RunOptions) -> str:

@@ -18,7 +18,18 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from cnnbench.reproduce.base import Figure, ReproResult, RunOptions, Section, env_line, measure_throughput, noise_note
+from cnnbench.reproduce.base import (
+    Figure,
+    Noise,
+    ReproResult,
+    RunOptions,
+    Section,
+    env_line,
+    judge,
+    measure_throughput,
+    summarise,
+    timing_noise,
+)
 from cnnbench.reproduce.shufflenetv2_nets import BLOCKS, CONFIGS, SIDE
 
 SOURCE = ("Ma, Zhang, Zheng & Sun, ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design, "
@@ -62,11 +73,11 @@ def _batch(opts: RunOptions) -> int:
     return opts.batch_size or (8 if _platform(opts) == "gpu" else 1)
 
 
-def run_table(exp: str, opts: RunOptions) -> tuple[pd.DataFrame, str]:
+def run_table(exp: str, opts: RunOptions) -> tuple[pd.DataFrame, Noise | None]:
     """Static rows plus (unless ``--no-latency``) interleaved throughput and the normalised comparisons.
 
     Returns:
-        The table and the timing-noise note (empty without latency).
+        The table and the timing noise (``None`` without latency).
     """
     platform = _platform(opts)
     cfgs = CONFIGS[exp](platform)
@@ -75,12 +86,12 @@ def run_table(exp: str, opts: RunOptions) -> tuple[pd.DataFrame, str]:
         for r in rows:
             del r["element-wise share of mem access %"]
     batch = _batch(opts)
-    noise = ""
+    noise = None
     if opts.latency:
         key = lambda c: f"{c.scale} {c.label}"
         stats = measure_throughput({key(c): c.build for c in cfgs},
                                    {key(c): (batch, c.in_channels, SIDE, SIDE) for c in cfgs}, opts)
-        noise = noise_note(stats)
+        noise = timing_noise(stats)
         for r, c in zip(rows, cfgs):
             s = stats[key(c)]
             r["latency median (ms)"] = s.median
@@ -112,12 +123,14 @@ def _count(df: pd.DataFrame, pred) -> tuple[int, int]:
     return sum(bool(pred(df[df.scale == s])) for s in scales), len(scales)
 
 
-def _holds(k: int, n: int) -> str:
-    return "holds" if k == n else ("partly holds" if k > 0 else "does not hold")
+def _headline(df: pd.DataFrame, label: str, expect_greater: bool, tol: float) -> str:
+    """Verdict on the ratio of row ``label`` to the first row, judged per scale against the noise tolerance."""
+    ratios = [df[(df.scale == s) & (df.config == label)]["ours norm"].iloc[0] for s in df.scale.unique()]
+    return summarise([judge(r, expect_greater, tol) for r in ratios])
 
 
-def _result(exp: str, table: int, title: str, claim: str, df: pd.DataFrame, noise: str, verdicts: list[str],
-            notes: list[str], opts: RunOptions) -> ReproResult:
+def _result(exp: str, table: int, title: str, claim: str, df: pd.DataFrame, noise: Noise | None,
+            verdicts: list[str], notes: list[str], opts: RunOptions) -> ReproResult:
     platform = _platform(opts)
     ok = bool(df["conv mem access = formula"].all())
     verdicts.insert(0, f"Memory access {'equals' if ok else 'DIFFERS FROM'} the paper's formula "
@@ -131,8 +144,8 @@ def _result(exp: str, table: int, title: str, claim: str, df: pd.DataFrame, nois
          f"paper's {'GPU' if platform == 'gpu' else 'ARM/CPU'} row."),
         "MACs = multiply-accumulates (the paper's FLOPs); memory access in elements at batch 1 (the paper's MAC).",
     ]
-    if opts.latency:
-        notes += [opts.stat_note(), noise]
+    if noise is not None:
+        notes += [opts.stat_note(), noise.note]
     figures = [Figure("speed", lambda: _plot(df, title))] if opts.latency else []
     return ReproResult(name=f"shufflenetv2-{exp}", title=f"ShuffleNet V2 {exp.upper()}: {title}",
                        source=SOURCE.format(t=table), claim=claim,
@@ -148,7 +161,8 @@ def run_g1(opts: RunOptions) -> ReproResult:
     if opts.latency:
         k, n = _count(df, lambda d: d["images/s"].idxmax() == d.index[0])
         verdicts.append(
-            f"Speed: 1:1 is the fastest at {k}/{n} scales — {_holds(k, n)} here. 1:12 relative to 1:1 (×1/×2/×4): "
+            f"Speed: 1:12 slower than 1:1 — {_headline(df, '1:12', False, noise.tolerance)} across the 3 scales; "
+            f"1:1 is the single fastest row at {k}/{n} scales. 1:12 relative to 1:1 (×1/×2/×4): "
             f"ours {_ratio_text(df, '1:12', 'ours norm')}, paper ARM {_ratio_text(df, '1:12', 'paper ARM/CPU norm')}"
             f", GPU {_ratio_text(df, '1:12', 'paper GPU norm')}.")
     return _result("g1", 1, "equal channel width minimizes memory access cost",
@@ -160,9 +174,8 @@ def run_g2(opts: RunOptions) -> ReproResult:
     df, noise = run_table("g2", opts)
     verdicts = ["Static: at (nearly) fixed FLOPs, memory access per layer grows with g (Eq. 2) — holds."]
     if opts.latency:
-        k, n = _count(df, lambda d: d["images/s"].iloc[-1] < d["images/s"].iloc[0])
         verdicts.append(
-            f"Speed: g=8 is slower than g=1 at {k}/{n} scales — {_holds(k, n)} here. g=8 relative to g=1 "
+            f"Speed: g=8 slower than g=1 — {_headline(df, 'g=8', False, noise.tolerance)} here. g=8 relative to g=1 "
             f"(×1/×2/×4): ours {_ratio_text(df, 'g=8', 'ours norm')}, paper ARM/CPU "
             f"{_ratio_text(df, 'g=8', 'paper ARM/CPU norm')} ('up to 30% slower'), GPU "
             f"{_ratio_text(df, 'g=8', 'paper GPU norm')} ('more than two times slower').")
@@ -178,9 +191,11 @@ def run_g3(opts: RunOptions) -> ReproResult:
     verdicts = []
     if opts.latency:
         k, n = _count(df, lambda d: d["images/s"].iloc[1:].max() < d["images/s"].iloc[0])
+        frag = [judge(v, False, noise.tolerance) for v in df[df.config != "1-fragment"]["ours norm"]]
         verdicts.append(
-            f"Speed: the 1-fragment block is faster than every fragmented one at {k}/{n} widths — {_holds(k, n)} "
-            f"here. 4-fragment-series / 1-fragment: ours {_ratio_text(df, '4-fragment-series', 'ours norm')}, "
+            f"Speed: fragmented blocks slower than 1-fragment — {summarise(frag)} over the 12 fragmented rows; the "
+            f"1-fragment block is the single fastest at {k}/{n} widths. 4-fragment-series / 1-fragment: ours "
+            f"{_ratio_text(df, '4-fragment-series', 'ours norm')}, "
             f"paper ARM {_ratio_text(df, '4-fragment-series', 'paper ARM/CPU norm')}, GPU "
             f"{_ratio_text(df, '4-fragment-series', 'paper GPU norm')}; 4-fragment-parallel: ours "
             f"{_ratio_text(df, '4-fragment-parallel', 'ours norm')}, paper ARM "
@@ -203,11 +218,11 @@ def run_g4(opts: RunOptions) -> ReproResult:
     verdicts = [(f"Static: ReLU and shortcut add no MACs but {ew.min():.0f}–{ew.max():.0f}% of the unit's memory "
                  "access (c=32…128) — element-wise ops are non-negligible in memory traffic.")]
     if opts.latency:
-        k, n = _count(df, lambda d: d["images/s"].iloc[-1] > d["images/s"].iloc[0])
         sp = lambda col: " / ".join(
             f"{100 * (v - 1):+.0f}%" for v in df[df.config == "ReLU no, short-cut no"][col])
         verdicts.append(
-            f"Speed: removing ReLU and shortcut speeds the unit up at {k}/{n} widths — {_holds(k, n)} here. "
+            "Speed: removing ReLU and shortcut speeds the unit up — "
+            f"{_headline(df, 'ReLU no, short-cut no', True, noise.tolerance)} here. "
             f"Speed-up (c=32/64/128): ours {sp('ours norm')}, paper ARM {sp('paper ARM/CPU norm')}, GPU "
             f"{sp('paper GPU norm')} ('around 20%').")
     notes = [("Unit: ResNet bottleneck c→c/4 (1×1) → c/4 (3×3) → c (1×1), ReLU after the first two convs and after "

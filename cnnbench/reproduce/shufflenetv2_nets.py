@@ -18,7 +18,7 @@ Choices the paper leaves open (the appendix figure of the G3 blocks is an image;
 * **G4** — ResNet bottleneck unit with c input/output channels and inner width c/4 (ResNet's expansion 4):
   1×1 c→c/4, ReLU, 3×3 c/4→c/4, ReLU, 1×1 c/4→c, (+ identity), ReLU. "ReLU no" removes all three ReLUs,
   "short-cut no" the addition. Inner width c/4 rather than c: with inner width c the c=32 CPU network would need
-  ~350M MACs at the paper's 56.7 images/s on one Snapdragon 810 core (~20 GMAC/s, above that core's peak);
+  ~350M MACs at the paper's 56.7 images/s on one Snapdragon 810 core (~20 GMAC/s, implausible for one 2015 phone core);
   with c/4 it needs 34M (~2 GMAC/s, in line with Tables 1–3's ~2–5 GMAC/s on the same core).
 """
 

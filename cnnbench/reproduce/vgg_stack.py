@@ -24,9 +24,11 @@ from cnnbench.reproduce.base import (
     RunOptions,
     Section,
     env_line,
+    judge,
     measure_throughput,
-    noise_note,
     pct,
+    summarise,
+    timing_noise,
 )
 
 CHANNELS = (64, 128, 256)
@@ -91,7 +93,7 @@ def run(opts: RunOptions) -> ReproResult:
     rf = {label: receptive_field(build) for label, build in VARIANTS.items()}
     for r in rows:
         r["receptive field"] = f"{rf[r['variant']]}×{rf[r['variant']]}"
-    env, noise = "", ""
+    env, noise = "", None
     batch = opts.batch_size or 1
     if opts.latency:
         key = lambda c, v: f"C={c} {v}"
@@ -103,7 +105,7 @@ def run(opts: RunOptions) -> ReproResult:
             r["latency median (ms)"] = s.median
             r["latency min (ms)"] = s.min
             r["images/s"] = batch / opts.time_ms(s) * 1e3
-        env, noise = env_line(opts), noise_note(stats)
+        env, noise = env_line(opts), timing_noise(stats)
     per_variant = pd.DataFrame(rows)
 
     ratio_rows = []
@@ -134,17 +136,19 @@ def run(opts: RunOptions) -> ReproResult:
     ]
     if opts.latency:
         lr = ratios["latency ratio (7×7 / stack)"]
-        per_mac = "higher" if lr.max() < PAPER_RATIO else ("lower" if lr.min() > PAPER_RATIO else "similar")
+        tol = noise.tolerance
+        eff = judge(lr.mean() / PAPER_RATIO, False, tol)  # < 1: the 7×7 does more MACs per second
+        eff_text = {"supports": "higher", "contradicts": "lower", "within noise": "about the same"}[eff]
         verdicts.append(
-            f"Latency (CPU, batch {batch}): the single 7×7 takes {lr.min():.2f}–{lr.max():.2f}× the stack's time "
-            f"for {PAPER_RATIO:.2f}× its MACs, so the stack's saving in time is "
-            f"{'smaller than' if per_mac == 'higher' else 'at least'} its saving in weights: here the 7×7 runs at "
-            f"{per_mac} MACs/s (one larger op, and less feature-map traffic than three convs and three ReLUs).")
+            f"Latency (CPU, batch {batch}): the stack is also faster in time — "
+            f"{summarise([judge(v, True, tol) for v in lr])} over the 3 widths; the single 7×7 takes "
+            f"{lr.min():.2f}–{lr.max():.2f}× the stack's time for {PAPER_RATIO:.2f}× its MACs, i.e. it runs at "
+            f"{eff_text} MACs/s (one larger op vs three convs and three ReLUs with more feature-map traffic).")
     notes = ["Convolutions without bias; with VGG's biases the counts are 27C² + 3C and 49C² + C.",
              ("MACs = multiply-accumulates; memory access = ShuffleNetV2's MAC (inputs incl. weights + outputs of "
               "every op, in elements), ReLUs included.")]
     if opts.latency:
-        notes += [opts.stat_note(), noise]
+        notes += [opts.stat_note(), noise.note]
     return ReproResult(
         name="vgg-3x3-stack",
         title="VGG: a stack of three 3×3 convolutions vs one 7×7",
