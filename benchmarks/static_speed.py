@@ -8,7 +8,7 @@ For each model, in turn (interleaved, so machine drift hits all three alike):
   * fvcore — build on the CPU (``nn.init`` skipped: the cheapest honest CPU build) + ``FlopCountAnalysis.total()``;
   * thop   — the same CPU build + ``thop.profile``.
 Construction is counted on every side. Then ``cnnbench profile timm:convnext_xxlarge --no-latency`` runs in a
-subprocess under ``/usr/bin/time``-style accounting (wall time and peak RSS from ``resource``).
+subprocess (wall time including interpreter start-up and imports; peak RSS = the child's VmHWM).
 Prints time ratios and peak memory; the goals are ours ≤ 0.4× fvcore, and convnext_xxlarge < 10 s with < 1.5 GB.
 """
 
@@ -75,8 +75,9 @@ def main() -> None:
                 "import contextlib, io\n"
                 "try:\n    with contextlib.redirect_stdout(io.StringIO()): main()\n"
                 "except SystemExit as e: code = e.code\n"
-                "print(f'{time.perf_counter() - t:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
-                " {code}')")
+                # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report its parent's
+                "hwm = [ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0]\n"
+                "print(f'{time.perf_counter() - t:.2f} {int(hwm) / 1024:.0f} {code}')")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         wall, rss, rc = out.stdout.split()[-3:]
         print(f"\ncnnbench profile timm:convnext_xxlarge --no-latency (846M params): {wall} s wall "
