@@ -161,6 +161,8 @@ class CompareResult:
         text = (f"latency measured interleaved: {self.rounds} rounds round-robin over {self.timed_rows} rows "
                 f"(each row warmed up first, then ~{self.slice_s * 1e3:.0f} ms of samples per row per round, "
                 f"start rotating each round)")
+        if any(p.latency and p.latency.get("runtime") == "onnx" for p in self.profiles):
+            text += "; ONNX Runtime sessions run without intra-op spinning (fair to the interleaved rows)"
         if self.interrupted:
             text += "; INTERRUPTED: latency from the samples taken so far"
         if self.memory_note:
@@ -267,8 +269,9 @@ def _prepare_row(row: _Row, lat: Any, dtype: str, dev: Any) -> None:
         else:
             from cnnbench.latency.onnx import prepare_onnx
 
+            # interleaved with other rows: ORT's idle workers must not busy-wait and steal torch's cores
             row.runner = prepare_onnx(model, x, device=dev, dtype=dtype, threads=torch.get_num_threads(),
-                                      model_key=row.spec.name, cache_dir=lat.onnx_dir)
+                                      model_key=row.spec.name, cache_dir=lat.onnx_dir, spinning=False)
     except CnnbenchError:
         raise
     except Exception as err:  # noqa: BLE001 - build/export failures are this row's error
@@ -276,7 +279,7 @@ def _prepare_row(row: _Row, lat: Any, dtype: str, dev: Any) -> None:
 
 
 def _warmup(row: _Row, warmup_s: float, clock: Callable[[], float]) -> float:
-    from cnnbench.latency.timer import _warmup as warm
+    from cnnbench.latency.timer import run_warmup as warm
 
     # the same warm-up as `profile` (run_latency's default: ≥ 10 calls and ≥ warmup_s seconds)
     return warm(row.runner.call, row.runner.sync, 10, warmup_s, clock)
@@ -284,7 +287,7 @@ def _warmup(row: _Row, warmup_s: float, clock: Callable[[], float]) -> float:
 
 def _rounds(rows: list[_Row], lat: Any, rounds: int, result: CompareResult, progress: ProgressFn | None,
             clock: Callable[[], float]) -> None:
-    from cnnbench.latency.timer import _sample
+    from cnnbench.latency.timer import time_block
 
     active = [r for r in rows if not r.error]
     result.timed_rows = len(active)
@@ -305,7 +308,7 @@ def _rounds(rows: list[_Row], lat: Any, rounds: int, result: CompareResult, prog
             try:
                 t0 = clock()
                 while True:
-                    row.samples.append(_sample(row.runner.call, row.block, row.runner.sync, clock) * 1e3)
+                    row.samples.append(time_block(row.runner.call, row.block, row.runner.sync, clock) * 1e3)
                     if clock() - t0 >= slice_s:
                         break
             except Exception as err:  # noqa: BLE001
@@ -316,10 +319,11 @@ def _rounds(rows: list[_Row], lat: Any, rounds: int, result: CompareResult, prog
 
 
 def _fail(row: _Row, phase: str, err: BaseException, rows: list[_Row] | None = None) -> None:
-    from cnnbench.latency.runtimes import _is_oom, _one_line
+    from cnnbench.errors import one_line
+    from cnnbench.latency.runtimes import is_oom
 
-    row.oom = _is_oom(err)
-    row.error = f"{'out of memory' if row.oom else f'{phase} failed'}: {_one_line(err)}"
+    row.oom = is_oom(err)
+    row.error = f"{'out of memory' if row.oom else f'{phase} failed'}: {one_line(err)}"
     row.samples.clear()
     _close(row)
     if row.oom and rows:  # as in `profile`: larger batches of the same model and runtime would fail too

@@ -10,7 +10,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnbench.errors import CnnbenchError
+from cnnbench.errors import CnnbenchError, one_line
 from cnnbench.inputs import parse_dtype, torch_dtype
 from cnnbench.registry import ModelSpec, resolve
 
@@ -67,11 +67,6 @@ def builder_for(spec: ModelSpec, chw: tuple[int, ...]):
     return lambda: spec.build(**overrides), overrides
 
 
-def _error_text(exc: BaseException) -> str:
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {msg}"[:500]
-
-
 def static_profile(spec: ModelSpec | str, input_size: tuple[int, int, int] | None = None, batch_size: int = 1,
                    dtype: str = "fp32", debug: bool = False) -> Profile:
     """Static metrics of one model; never raises for a model that fails to build or trace."""
@@ -93,4 +88,4 @@ def static_profile(spec: ModelSpec | str, input_size: tuple[int, int, int] | Non
     except Exception as e:  # a broken model is a row, not a crash
         if debug:
             traceback.print_exc()
-        return Profile(spec.name, spec.source, spec.family, shape, dtype, error=_error_text(e))
+        return Profile(spec.name, spec.source, spec.family, shape, dtype, error=one_line(e))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnnbench.errors import CnnbenchError
+from cnnbench.errors import CnnbenchError, one_line
 from cnnbench.latency.devices import device_sync, onnx_providers, resolve_device
 from cnnbench.latency.memory import PeakMemory
 from cnnbench.latency.timer import LatencyStats, measure
@@ -332,7 +332,7 @@ class LatencyResult:
         return d
 
 
-def _is_oom(err: BaseException) -> bool:
+def is_oom(err: BaseException) -> bool:
     import torch
 
     if isinstance(err, (torch.cuda.OutOfMemoryError, MemoryError)):
@@ -341,10 +341,6 @@ def _is_oom(err: BaseException) -> bool:
     return any(s in msg for s in ("out of memory", "can't allocate memory", "failed to allocate memory"))
 
 
-def _one_line(err: BaseException, limit: int = 300) -> str:
-    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-    text = f"{type(err).__name__}: {lines[0] if lines else ''}".rstrip(": ")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def run_latency(build_model: Callable[[], nn.Module], input_shape: Sequence[int], *, device: str = "cpu",
@@ -411,10 +407,10 @@ def run_latency(build_model: Callable[[], nn.Module], input_shape: Sequence[int]
     except CnnbenchError:
         raise
     except Exception as err:  # noqa: BLE001 - a failing row must not stop the sweep; Ctrl-C still does
-        oom = _is_oom(err)
+        oom = is_oom(err)
         reason = "out of memory" if oom else f"{phase} failed"
         details = dict(runner.details) if runner is not None else {}
-        return LatencyResult(**row, error=f"{reason}: {_one_line(err)}", oom=oom, details=details)
+        return LatencyResult(**row, error=f"{reason}: {one_line(err)}", oom=oom, details=details)
     finally:
         if runner is not None:
             runner.close()

@@ -166,7 +166,7 @@ def _check_protocol(warmup_min_iters: int, warmup_min_s: float, min_samples: int
         raise CnnbenchError(f"block target must be non-negative seconds (got {block_target_s})")
 
 
-def _warmup(fn: Callable[[], object], sync: SyncFn | None, min_iters: int, min_s: float, clock: Clock) -> float:
+def run_warmup(fn: Callable[[], object], sync: SyncFn | None, min_iters: int, min_s: float, clock: Clock) -> float:
     """Runs the warm-up; returns the per-call time estimate (median of the most recent calls, seconds)."""
     recent: deque[float] = deque(maxlen=64)
     if sync is not None:
@@ -186,7 +186,7 @@ def _warmup(fn: Callable[[], object], sync: SyncFn | None, min_iters: int, min_s
     return statistics.median(tail)
 
 
-def _sample(fn: Callable[[], object], n: int, sync: SyncFn | None, clock: Clock) -> float:
+def time_block(fn: Callable[[], object], n: int, sync: SyncFn | None, clock: Clock) -> float:
     """One sample: seconds per call over a block of ``n`` back-to-back calls."""
     if sync is not None:
         sync()
@@ -230,13 +230,13 @@ def measure(
         CnnbenchError: Invalid protocol values.
     """
     _check_protocol(warmup_min_iters, warmup_min_s, min_samples, budget_s, block_target_s)
-    per_call = _warmup(fn, sync, warmup_min_iters, warmup_min_s, clock)
+    per_call = run_warmup(fn, sync, warmup_min_iters, warmup_min_s, clock)
     n = block_size or calibrate_block_size(per_call, block_target_s=block_target_s,
                                            overhead_s=timer_overhead(clock))
     samples: list[float] = []
     start = clock()
     while len(samples) < min_samples or clock() - start < budget_s:
-        samples.append(_sample(fn, n, sync, clock) * 1e3)
+        samples.append(time_block(fn, n, sync, clock) * 1e3)
     return LatencyStats.from_samples(samples, block_size=n)
 
 
@@ -285,7 +285,7 @@ def measure_interleaved(
     overhead = timer_overhead(clock)
     blocks = {}
     for name in names:
-        per_call = _warmup(fns[name], syncs[name], warmup_min_iters, warmup_min_s, clock)
+        per_call = run_warmup(fns[name], syncs[name], warmup_min_iters, warmup_min_s, clock)
         blocks[name] = calibrate_block_size(per_call, block_target_s=block_target_s, overhead_s=overhead)
     samples: dict[str, list[float]] = {name: [] for name in names}
     start = clock()
@@ -299,6 +299,6 @@ def measure_interleaved(
         # Rotating the start avoids always measuring the same callable right after the same other one.
         for k in range(len(names)):
             name = names[(r + k) % len(names)]
-            samples[name].append(_sample(fns[name], blocks[name], syncs[name], clock) * 1e3)
+            samples[name].append(time_block(fns[name], blocks[name], syncs[name], clock) * 1e3)
         r += 1
     return {name: LatencyStats.from_samples(samples[name], block_size=blocks[name]) for name in names}
