@@ -1,0 +1,81 @@
+"""The registry itself: names, aliases, duplicates, metadata completeness for every entry."""
+
+import pytest
+
+from cnnbench import registry
+from cnnbench.errors import CnnbenchError
+from cnnbench.registry import ModelSpec, list_specs, register, resolve
+
+ALL = list_specs(kind=None)
+
+
+def test_registry_is_large_and_mixed():
+    sources = {s.source for s in ALL}
+    assert {"torchvision", "timm", "cnnbench"} <= sources
+    assert len(list_specs(source="torchvision")) == 80
+    assert len(list_specs(kind="block")) >= 50
+    assert len(ALL) > 300
+
+
+@pytest.mark.parametrize("spec", ALL, ids=lambda s: s.name)
+def test_every_entry_resolves_and_has_metadata(spec):
+    assert resolve(spec.name) is spec
+    for alias in spec.aliases:
+        assert resolve(alias) is spec
+    assert spec.family and spec.source in ("torchvision", "timm", "cnnbench")
+    if spec.block_kind != "reference":  # the identity reference block has no paper
+        assert spec.paper and spec.year and 1980 < spec.year < 2030
+    assert len(spec.input_size) == 3 and all(n > 0 for n in spec.input_size)
+    if spec.kind == "block":
+        assert spec.block_kind in ("attention", "conv", "pool", "activation", "reference")
+        assert resolve(f"block:{spec.name}") is spec
+    if spec.paper_params is not None or spec.paper_macs is not None:
+        assert spec.paper_table, "published numbers must say where they come from"
+        assert 0 < spec.paper_tolerance <= 0.25
+
+
+def test_duplicate_registration_raises():
+    spec = ALL[0]
+    with pytest.raises(ValueError, match="duplicate"):
+        register(ModelSpec(name=spec.name.upper(), family="x", source="cnnbench", builder="x:y"))
+
+
+@pytest.mark.parametrize("typed, canonical", [
+    ("mobilenetv2", "mobilenet_v2"), ("ResNet-50", "resnet50"), ("resnet-50", "resnet50"),
+    ("MOBILENET_V3_LARGE", "mobilenet_v3_large"), ("regnet_x_1_6gf", "regnet_x_1_6gf"),
+    ("inception_v1", "googlenet"), ("shufflenetv2", "shufflenet_v2_x1_0"),
+])
+def test_aliases_users_type(typed, canonical):
+    assert resolve(typed).name == canonical
+
+
+def test_ambiguous_loose_name_suggests_instead_of_guessing():
+    # regnet_x_1_6gf and regnet_x_16gf both read "regnetx16gf" without separators
+    with pytest.raises(CnnbenchError, match="did you mean: .*regnet_x_16gf.*regnet_x_1_6gf|did you mean: .*regnet_x_1_6gf"):
+        resolve("regnetx16gf")
+
+
+def test_unknown_name_suggests_at_most_three():
+    with pytest.raises(CnnbenchError) as e:
+        resolve("resnet5")
+    hint = str(e.value).split("did you mean: ")[1].split("?")[0]
+    assert 1 <= len(hint.split(", ")) <= 3
+
+
+def test_timm_and_torchvision_prefixes():
+    assert resolve("timm:resnet18").source == "timm"
+    s = resolve("torchvision:vit_b_16")
+    assert s.source == "torchvision" and s.name == "vit_b_16"  # the registered spec, with its metadata
+    with pytest.raises(CnnbenchError, match="unknown block"):
+        resolve("block:cbm")
+
+
+def test_catalogues_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from cnnbench.registry import list_specs; list_specs(kind=None); "
+            "print(any(m in sys.modules for m in ('torch', 'timm', 'torchvision')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    assert registry._loaded
