@@ -1,18 +1,26 @@
 """How often does `cnnbench check` cry wolf, and how often does it catch a real 15 % slowdown — on this machine?
 
-Each repetition measures a fresh baseline, then two checks against it (their order alternating):
+Two modes (``--mode``), each with A/A and slowed checks:
+
+* ``baseline`` — each repetition measures a fresh baseline, then two checks against it (their order
+  alternating), as ``cnnbench baseline create`` + ``cnnbench check --baseline`` do;
+* ``paired`` — reference and current model measured in alternating rounds in one job, as
+  ``cnnbench check --against REF`` does (here both sides in this process).
+
+The checks:
 
 * **A/A** — the same model again: a ``regression`` verdict is a false positive;
 * **slowed** — the model wrapped in :class:`BusyWait`, which spins for ``slowdown`` × the time the forward pass
   just took (so the injected slowdown is exactly proportional to the model's own latency, whatever the load):
-  a ``regression`` verdict is a detection. The wait is measured on the clock the check uses (the thread's CPU
-  time for single-threaded CPU checks: 15 % more *work*; wall time otherwise).
+  a ``regression`` verdict is a detection. The forward pass is timed on the clock the check uses (the thread's
+  CPU time for single-threaded CPU checks; wall time otherwise) and the wait is a calibrated loop: 15 % more
+  *work*.
 
 Prints every check (ratio estimate, interval, rounds, verdict) and the false-positive and detection rates with
 Wilson 95 % intervals. Goals: false positives ≤ 5 %, detection ≥ 90 %. ``inconclusive`` (exit code 3, a warning
 in CI) is counted separately: it is neither a false alarm nor a detection.
 
-    python benchmarks/regression_power.py                    # resnet18 at 112 px, 20 + 20 checks
+    python benchmarks/regression_power.py                    # resnet18 at 112 px, 20 + 20 checks per mode
     python benchmarks/regression_power.py --model mobilenet_v2 --reps 30 --json power.json
 """
 
@@ -27,26 +35,42 @@ import time
 import torch
 from torch import nn
 
-from cnnbench.regress import check_against_baseline, create_baseline
+from cnnbench.regress import LocalSide, check_against_baseline, check_pair, create_baseline
 from cnnbench.suite import parse_suite
 
 
 class BusyWait(nn.Module):
-    """Runs ``inner`` then busy-waits ``slowdown`` × the time it took: a ``1 + slowdown`` slower model."""
+    """Runs ``inner``, then spins for ``slowdown`` × the time it took: a ``1 + slowdown`` slower model.
+
+    The forward pass is timed with ``clock``; the spin is a plain Python loop whose speed is measured once, so
+    the extra time is pure extra *work*. (Spinning on ``time.thread_time()`` itself would make thousands of
+    system calls, which disturb the caches and slow whatever runs next — e.g. the calibration workload.)
+    """
 
     def __init__(self, inner: nn.Module, slowdown: float, clock=time.perf_counter) -> None:
         super().__init__()
         self.inner = inner
         self.slowdown = slowdown
         self.clock = clock
+        self.iters_per_s = self._loop_speed()
+
+    @staticmethod
+    def _spin(n: int) -> None:
+        for _ in range(n):
+            pass
+
+    def _loop_speed(self) -> float:
+        n, best = 200_000, float("inf")
+        for _ in range(5):  # the fastest of five: the loop's own speed, without interruptions
+            t0 = time.thread_time()
+            self._spin(n)
+            best = min(best, time.thread_time() - t0)
+        return n / best
 
     def forward(self, x):
-        clock = self.clock
-        t0 = clock()
+        t0 = self.clock()
         y = self.inner(x)
-        end = clock() + self.slowdown * (clock() - t0)
-        while clock() < end:  # spin, do not sleep: a sleeping thread frees the core
-            pass
+        self._spin(int(self.slowdown * (self.clock() - t0) * self.iters_per_s))
         return y
 
 
@@ -69,11 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slowdown", type=float, default=0.15)
     ap.add_argument("--threshold", type=float, default=0.10)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--rounds", type=int, default=8)
-    ap.add_argument("--max-rounds", type=int, default=24)
-    ap.add_argument("--samples-per-round", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=16)
+    ap.add_argument("--max-rounds", type=int, default=48)
+    ap.add_argument("--samples-per-round", type=int, default=3)
     ap.add_argument("--round-stat", default="median", choices=("min", "median"))
     ap.add_argument("--clock", default="auto", choices=("auto", "wall", "cpu"))
+    ap.add_argument("--mode", default="both", choices=("baseline", "paired", "both"))
     ap.add_argument("--json", help="also write every check to this file")
     args = ap.parse_args(argv)
 
@@ -89,36 +114,52 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {entry.label()}, {args.threads} thread(s); threshold {args.threshold:.0%}, injected slowdown "
           f"{args.slowdown:.0%}; rounds {args.rounds}..{args.max_rounds} × {args.samples_per_round} samples "
           f"({args.round_stat}), {clock} clock; torch {torch.__version__}", flush=True)
-    checks = []
+    checks: list[dict] = []
     t_start = time.perf_counter()
-    for rep in range(args.reps):
-        base = create_baseline(suite)
-        kinds = ["aa", "slowed"] if rep % 2 == 0 else ["slowed", "aa"]
-        for kind in kinds:
-            wrap = (lambda m: BusyWait(m, args.slowdown, timer)) if kind == "slowed" else None
-            t0 = time.perf_counter()
-            row = check_against_baseline(base, suite, model_wrapper=wrap).rows[0]
-            lat = row.latency or {}
-            rec = {"rep": rep, "kind": kind, "verdict": row.status, "estimate": lat.get("estimate"),
-                   "low": lat.get("low"), "high": lat.get("high"), "rounds": lat.get("rounds"),
-                   "baseline_rounds": base["entries"][entry.key]["latency"]["rounds"],
-                   "calibration_unstable": lat.get("calibration_unstable"), "seconds": time.perf_counter() - t0}
-            checks.append(rec)
-            print(f"{rep:3d} {kind:6s} {row.status:12s} ratio {rec['estimate']:.3f} "
-                  f"[{rec['low']:.3f}, {rec['high']:.3f}] rounds {rec['rounds']:2d} "
-                  f"(baseline {rec['baseline_rounds']}){' calibration unstable' if rec['calibration_unstable'] else ''}"
-                  f"  {rec['seconds']:.1f}s", flush=True)
+    modes = ["baseline", "paired"] if args.mode == "both" else [args.mode]
+    for mode in modes:
+        for rep in range(args.reps):
+            base = create_baseline(suite) if mode == "baseline" else None
+            for kind in (["aa", "slowed"] if rep % 2 == 0 else ["slowed", "aa"]):
+                wrap = (lambda m: BusyWait(m, args.slowdown, timer)) if kind == "slowed" else None
+                t0 = time.perf_counter()
+                if base is not None:
+                    row = check_against_baseline(base, suite, model_wrapper=wrap).rows[0]
+                    base_rounds = base["entries"][entry.key]["latency"]["rounds"]
+                else:
+                    sides = [LocalSide("ref"), LocalSide("current", wrap)]
+                    try:
+                        row = check_pair(entry, sides, suite.settings)
+                    finally:
+                        for s in sides:
+                            s.shutdown()
+                    base_rounds = None
+                lat = row.latency or {}
+                rec = {"mode": mode, "rep": rep, "kind": kind, "verdict": row.status, "error": row.error,
+                       "estimate": lat.get("estimate"), "low": lat.get("low"), "high": lat.get("high"),
+                       "rounds": lat.get("rounds"), "baseline_rounds": base_rounds,
+                       "calibration_unstable": lat.get("calibration_unstable"), "seconds": time.perf_counter() - t0}
+                checks.append(rec)
+                if row.error:
+                    print(f"{mode:8s} {rep:3d} {kind:6s} error: {row.error}", flush=True)
+                    continue
+                print(f"{mode:8s} {rep:3d} {kind:6s} {row.status:12s} ratio {rec['estimate']:.3f} "
+                      f"[{rec['low']:.3f}, {rec['high']:.3f}] rounds {rec['rounds']:2d}"
+                      f"{f' (baseline {base_rounds})' if base_rounds else ''}"
+                      f"{' calibration unstable' if rec['calibration_unstable'] else ''}  {rec['seconds']:.1f}s",
+                      flush=True)
 
     print(f"\n# {len(checks)} checks in {time.perf_counter() - t_start:.0f} s")
-    for kind, goal_name in (("aa", "false-positive rate"), ("slowed", "detection rate")):
-        rs = [c for c in checks if c["kind"] == kind]
-        n = len(rs)
-        k = sum(c["verdict"] == "regression" for c in rs)
-        inc = sum(c["verdict"] == "inconclusive" for c in rs)
-        lo, hi = wilson(k, n)
-        goal = "goal ≤ 5%" if kind == "aa" else "goal ≥ 90%"
-        print(f"{goal_name:20s} {k}/{n} = {k / n:6.1%}  (95% CI {lo:.1%}–{hi:.1%}; {goal}); "
-              f"inconclusive {inc}/{n}; pass {sum(c['verdict'] in ('pass', 'faster') for c in rs)}/{n}")
+    for mode in modes:
+        for kind, goal_name in (("aa", "false-positive rate"), ("slowed", "detection rate")):
+            rs = [c for c in checks if c["kind"] == kind and c["mode"] == mode]
+            n = len(rs)
+            k = sum(c["verdict"] == "regression" for c in rs)
+            inc = sum(c["verdict"] == "inconclusive" for c in rs)
+            lo, hi = wilson(k, n)
+            goal = "goal ≤ 5%" if kind == "aa" else "goal ≥ 90%"
+            print(f"{mode:8s} {goal_name:20s} {k}/{n} = {k / n:6.1%}  (95% CI {lo:.1%}–{hi:.1%}; {goal}); "
+                  f"inconclusive {inc}/{n}; pass {sum(c['verdict'] in ('pass', 'faster') for c in rs)}/{n}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "checks": checks}, f, indent=1)

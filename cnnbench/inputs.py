@@ -15,9 +15,9 @@ def parse_input_size(text: str | None, default: tuple[int, int, int]) -> tuple[i
     """``"224"`` → (C, 224, 224) with the model's own C; ``"3x224x224"`` / ``"3,224,224"``; ``"224x160"`` → (C, 224, 160)."""
     if text is None or str(text).strip() == "":
         return default
-    parts = [p for p in re.split(r"[x×,\s]+", str(text).strip().lower()) if p]
+    parts = re.split(r"\s*[x×,]\s*|\s+", str(text).strip().lower())  # "224x" has an empty part: malformed
     try:
-        nums = [int(p) for p in parts]
+        nums = [int(p) for p in parts]  # int("") raises
     except ValueError:
         raise CnnbenchError(f"malformed --input-size {text!r}: use 224, 224x160 or 3x224x224") from None
     if not 1 <= len(nums) <= 3 or any(n < 1 for n in nums):

@@ -3,26 +3,34 @@
 **Static metrics** (params, checkpoint bytes, MACs, memory access, activations) are exact and machine-independent:
 any relative change beyond the entry's tolerance (default 0) fails.
 
-**Latency** is compared as a *ratio to a calibration workload* (:func:`build_calibration`, a fixed small conv
-stack run eager/fp32 on the same device and thread count), so a baseline taken on one machine still means
-something on a faster or slower one, and slow drift of a shared machine cancels. Measurement is in *rounds*: a
-round takes ``samples_per_round`` samples of the calibration and of the model, alternately
+**Latency against a stored baseline** is compared as a *ratio to a calibration workload* (:func:`build_calibration`,
+a fixed conv stack + MLP run eager/fp32 on the same device and thread count), so a baseline taken on one machine
+still means something on a faster or slower one, and the machine's slow drift cancels. Measurement is in
+*rounds*: a round takes ``samples_per_round`` samples of the calibration and of the model, alternately
 (:func:`~cnnbench.latency.timer.measure_interleaved`), and yields ``ratio = median(model) / median(calibration)``.
 The estimate is ``median(current ratios) / median(baseline ratios)`` with a percentile-bootstrap confidence
-interval (numpy, fixed seed; resampling rounds — jointly for ``--against``, where both sides' rounds alternate
-in time, independently against a stored baseline). Verdict for threshold ``t`` (:func:`latency_verdict`):
+interval (numpy, fixed seed, resampling rounds).
+
+**Latency against a git ref** (``--against REF``): REF is checked out in a temporary ``git worktree`` and two
+worker processes — one importing the model code of the working tree, one of REF — are driven alternately round
+by round from this process, so both sides see the same machine state at the same time. The machine's speed
+then cancels without the calibration, and dividing by it would only add its own noise (on the test VM, two
+calibration instances differ by up to 3.5 % between A/A runs, more than the models): the estimate is
+``median(model now) / median(model at REF)`` with a *paired* bootstrap (rounds resampled jointly). The
+calibration is still timed on both sides and still flags an unstable machine. The measuring code (this
+``cnnbench``) is the same on both sides; only the model code (``models/`` as ``cnnbench_models``,
+``pkg.module:factory`` and ``file.py:Class`` models inside the repository) comes from REF.
+
+Verdict for the entry's threshold ``t`` (:func:`latency_verdict`):
 
 * **regression** — the estimate exceeds ``1 + t`` and the interval's lower bound exceeds 1;
 * **inconclusive** — the interval is wider than ``t``, or the calibration was unstable (IQR of its per-round
-  medians above ``calibration_max_iqr`` of their median): more rounds are measured, up to ``max_rounds``;
+  values above ``calibration_max_iqr`` of their median): more rounds are measured, up to ``max_rounds``;
   still inconclusive then → a warning (exit code 3), not a failure;
 * **faster** / **pass** otherwise.
 
-``--against REF`` checks out REF in a temporary ``git worktree`` and runs two worker processes — one importing
-the model code of the working tree, one of REF — driven alternately round by round from this process, so
-both sides see the same machine state. The measuring code (this ``cnnbench``) is the same on both sides; only
-the model code (``models/`` as ``cnnbench_models``, ``pkg.module:factory`` and ``file.py:Class`` models inside
-the repository) comes from REF.
+On the CPU with one thread, rounds are timed with the thread's CPU time by default (see
+:class:`~cnnbench.suite.CheckSettings` ``clock``): time spent preempted by other processes is not counted.
 """
 
 from __future__ import annotations
@@ -48,19 +56,25 @@ from cnnbench.suite import STATIC_METRICS, CheckSettings, Entry, Suite
 BASELINE_SCHEMA = 1
 BASELINE_KIND = "cnnbench-baseline"
 #: Names the calibration workload; a baseline measured with another one is refused.
-CALIBRATION_ID = "convstack128-v1"
+CALIBRATION_ID = "convmlp128-v1"
 CALIBRATION_SHAPE = (1, 3, 128, 128)
 
 Log = Callable[[str], None]
 
 
 def build_calibration():
-    """The fixed calibration workload: 14,959,872 MACs of dense, depthwise and pointwise convs on 1×3×64×64.
+    """The fixed calibration workload (on a 1×3×128×128 input): a conv stack, then a weight-heavy MLP.
 
-    MACs: conv 3→32 s2 → 32×32: 32·32·32·27 = 884,736; dw 32: 32·32·32·9 = 294,912; pw 32→64: 32·32·64·32 =
-    2,097,152; conv 64→64 s2 → 16×16: 16·16·64·576 = 9,437,184; dw 64: 16·16·64·9 = 147,456; pw 64→128:
-    16·16·128·64 = 2,097,152; linear 128→10: 1,280. A mix of the layer types of the models it calibrates; the
-    runner seeds the weights, so every side times the same function.
+    The conv stack (dense 3×3, depthwise 3×3, pointwise 1×1, as in the models it calibrates) is compute-bound;
+    the MLP streams about 18 MB of weights per call, so the calibration also feels what slows big models on a shared
+    machine — last-level cache and memory bandwidth taken by neighbours. On this project's 2-core test VM, this
+    mix made the resnet18 / calibration ratio 2.5× steadier between measurement periods than the conv stack
+    alone (period-to-period s.d. 1.3 % vs 3.4 %).
+
+    MACs (64,311,296 in all): conv 3→32 s2 → 64×64: 64·64·32·27 = 3,538,944; dw 32: 64·64·32·9 = 1,179,648;
+    pw 32→64: 64·64·64·32 = 8,388,608; conv 64→64 s2 → 32×32: 32·32·64·576 = 37,748,736; dw 64: 32·32·64·9 =
+    589,824; pw 64→128: 32·32·128·64 = 8,388,608; linear 128→2048: 262,144; 2048→2048: 4,194,304; 2048→10:
+    20,480. The runner seeds the weights, so every side times the same function.
     """
     from torch import nn
 
@@ -70,7 +84,8 @@ def build_calibration():
                 nn.Conv2d(cout, cout * 2, 1, bias=False), nn.BatchNorm2d(cout * 2), nn.ReLU(inplace=True)]
 
     return nn.Sequential(*block(3, 32, 2), *block(64, 64, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(128, 10))
+                         nn.Linear(128, 2048), nn.ReLU(inplace=True), nn.Linear(2048, 2048), nn.ReLU(inplace=True),
+                         nn.Linear(2048, 10))
 
 
 # -- statistics ------------------------------------------------------------------------------------------------
@@ -181,7 +196,9 @@ class LocalSide:
     def __init__(self, name: str = "current", model_wrapper: Callable[[Any], Any] | None = None) -> None:
         self.name = name
         self.model_wrapper = model_wrapper
-        self._runners: tuple[Any, Any] | None = None
+        self._calib: list[Any] = []
+        self._model: Any = None
+        self._round = 0
         self._prev_threads: int | None = None
 
     def static(self, entry: Entry) -> dict[str, Any]:
@@ -195,8 +212,12 @@ class LocalSide:
         s = p.static.to_dict()
         return {"metrics": {m: s.get(m) for m in STATIC_METRICS}, "error": None}
 
-    def open(self, entry: Entry, warmup: float) -> str | None:
-        """Builds and warms up the entry's model and the calibration; returns an error line or ``None``."""
+    def open(self, entry: Entry, warmup: float, copies: int = 1) -> str | None:
+        """Builds and warms up the entry's model and ``copies`` calibration instances; returns an error or ``None``.
+
+        Rounds rotate through the calibration copies: one instance's timing depends a few percent on where its
+        tensors landed in memory (7 % between copies on the test VM), and the median over rounds averages that out.
+        """
         import torch
 
         from cnnbench.latency.runtimes import prepare_runner
@@ -211,17 +232,14 @@ class LocalSide:
             torch.set_num_threads(entry.threads)
         common = {"device": entry.device, "threads": entry.threads}
         try:
-            calib = prepare_runner(build_calibration, CALIBRATION_SHAPE, runtime="eager", dtype="fp32", **common)
-            model = None
-            try:
-                # model_key=None: an ONNX export per side, never a cache entry shared by REF and the working tree
-                model = prepare_runner(build, entry.input_shape, runtime=entry.runtime, dtype=entry.dtype,
-                                       **common)
-            finally:
-                if model is None:
-                    calib.close()
-            self._runners = (calib, model)
-            measure_interleaved(self._fns(), rounds=1, sync=self._syncs(), warmup_min_s=warmup)
+            for _ in range(copies):
+                self._calib.append(prepare_runner(build_calibration, CALIBRATION_SHAPE, runtime="eager",
+                                                  dtype="fp32", **common))
+            # model_key=None: an ONNX export per side, never a cache entry shared by REF and the working tree
+            self._model = prepare_runner(build, entry.input_shape, runtime=entry.runtime, dtype=entry.dtype,
+                                         **common)
+            for i in range(copies):
+                measure_interleaved(self._fns(i), rounds=1, sync=self._syncs(i), warmup_min_s=warmup / copies)
         except CnnbenchError:
             self.close()
             raise
@@ -230,13 +248,13 @@ class LocalSide:
             return _one_line(e)
         return None
 
-    def _fns(self) -> dict[str, Callable[[], object]]:
-        assert self._runners is not None
-        return {"calibration": self._runners[0].call, "model": self._runners[1].call}
+    def _fns(self, i: int) -> dict[str, Callable[[], object]]:
+        assert self._model is not None
+        return {"calibration": self._calib[i].call, "model": self._model.call}
 
-    def _syncs(self) -> dict[str, Any]:
-        assert self._runners is not None
-        return {"calibration": self._runners[0].sync, "model": self._runners[1].sync}
+    def _syncs(self, i: int) -> dict[str, Any]:
+        assert self._model is not None
+        return {"calibration": self._calib[i].sync, "model": self._model.sync}
 
     def round(self, samples: int, stat: str = "median", clock: str = "wall") -> tuple[float, float]:
         """One round: ``(calibration ms, model ms)``, the ``stat`` (median | min) of ``samples`` alternating samples.
@@ -247,7 +265,9 @@ class LocalSide:
 
         from cnnbench.latency.timer import measure_interleaved
 
-        stats = measure_interleaved(self._fns(), rounds=samples, sync=self._syncs(), warmup_min_iters=1,
+        i = self._round % len(self._calib)
+        self._round += 1
+        stats = measure_interleaved(self._fns(i), rounds=samples, sync=self._syncs(i), warmup_min_iters=1,
                                     warmup_min_s=0.0, clock=time.thread_time if clock == "cpu" else time.perf_counter)
         return getattr(stats["calibration"], stat), getattr(stats["model"], stat)
 
@@ -258,10 +278,9 @@ class LocalSide:
                            repo_dir=repo_dir)
 
     def close(self) -> None:
-        if self._runners is not None:
-            for r in self._runners:
-                r.close()
-            self._runners = None
+        for r in [*self._calib, *([self._model] if self._model is not None else [])]:
+            r.close()
+        self._calib, self._model, self._round = [], None, 0
         if self._prev_threads is not None:
             import torch
 
@@ -294,7 +313,7 @@ def worker_main() -> None:
             if op == "static":
                 resp: dict[str, Any] = side.static(entry)
             elif op == "open":
-                resp = {"error": side.open(entry, msg["warmup"])}
+                resp = {"error": side.open(entry, msg["warmup"], msg["copies"])}
             elif op == "round":
                 resp = {"round": side.round(msg["samples"], msg["stat"], msg["clock"])}
             elif op == "close":
@@ -314,8 +333,9 @@ def worker_main() -> None:
 class WorkerSide:
     """Same interface as :class:`LocalSide`, in a subprocess importing model code from ``root``.
 
-    ``PYTHONPATH`` = a shim directory (``cnnbench`` → this cnnbench, ``cnnbench_models`` → ``root/models``), then
-    ``root``; so the measuring code is ours and the model code is ``root``'s.
+    ``PYTHONPATH`` = a shim directory (``cnnbench`` → this cnnbench; in the cnnbench repository also
+    ``cnnbench_models`` → ``root/models``), then ``root``; so the measuring code is ours and the model code is
+    ``root``'s.
     """
 
     def __init__(self, name: str, root: Path, cwd: Path, repo_root: Path) -> None:
@@ -325,7 +345,8 @@ class WorkerSide:
         shim.mkdir()
         try:
             os.symlink(Path(__file__).resolve().parent, shim / "cnnbench")
-            if (root / "models" / "__init__.py").is_file():
+            # the cnnbench repository itself: its models/ package installs as cnnbench_models
+            if (root / "models" / "__init__.py").is_file() and (root / "cnnbench" / "__init__.py").is_file():
                 os.symlink(root / "models", shim / "cnnbench_models")
         except OSError as e:
             raise CnnbenchError(f"--against needs symbolic links in the temp directory: {e}") from None
@@ -372,11 +393,14 @@ class WorkerSide:
     def static(self, entry: Entry) -> dict[str, Any]:
         return self._call("static", entry)
 
-    def open(self, entry: Entry, warmup: float) -> str | None:
-        return self._call("open", entry, warmup=warmup)["error"]
+    def open(self, entry: Entry, warmup: float, copies: int = 1) -> str | None:
+        return self._call("open", entry, warmup=warmup, copies=copies)["error"]
 
     def round(self, samples: int, stat: str = "median", clock: str = "wall") -> tuple[float, float]:
-        c, m = self._call("round", samples=samples, stat=stat, clock=clock)["round"]
+        resp = self._call("round", samples=samples, stat=stat, clock=clock)
+        if "round" not in resp:
+            raise RuntimeError(f"{self.name}: {resp.get('error')}")
+        c, m = resp["round"]
         return float(c), float(m)
 
     def env(self, entry: Entry | None = None, repo_dir: str | None = None) -> dict[str, Any]:
@@ -579,7 +603,7 @@ def create_baseline(suite: Suite, *, log: Log | None = None,
                 if env is None:
                     env = side.env(entry)
                 clock = st.clock_for(entry)
-                err = side.open(entry, st.warmup)
+                err = side.open(entry, st.warmup, st.calibration_copies)
                 if err:
                     rec["error"] = err
                 else:
@@ -684,12 +708,17 @@ def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference:
                 rows.append(RowResult(entry, _status(static_rows, None), static_rows, notes=notes))
                 continue
             env = env or side.env(entry)
-            err = side.open(entry, suite.settings.warmup)
+            err = side.open(entry, suite.settings.warmup, suite.settings.calibration_copies)
             if err:
                 rows.append(RowResult(entry, "error", static_rows, error=err))
                 continue
             try:
                 latency = _latency_vs_baseline(side, entry, base["latency"], suite.settings)
+            except CnnbenchError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a model failing mid-measurement is a row, not a crash
+                rows.append(RowResult(entry, "error", static_rows, error=_one_line(e)))
+                continue
             finally:
                 side.close()
             rows.append(RowResult(entry, _status(static_rows, latency), static_rows, latency))
@@ -731,7 +760,7 @@ def check_against_ref(ref: str, suite: Suite, *, log: Log | None = None, cwd: Pa
         try:
             sides.append(WorkerSide("ref", wt, ref_cwd, repo_root))
             sides.append(WorkerSide("current", repo_root, cwd, repo_root))
-            rows = [_check_entry_pair(entry, sides, st, log) for entry in suite.entries]
+            rows = [check_pair(entry, sides, st, log) for entry in suite.entries]
             env = sides[1].env(None)
         finally:
             for s in sides:
@@ -739,9 +768,14 @@ def check_against_ref(ref: str, suite: Suite, *, log: Log | None = None, cwd: Pa
     return CheckReport(rows, "against", f"{ref} ({sha[:12]})", env)
 
 
-def _check_entry_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log) -> RowResult:
+def check_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log | None = None) -> RowResult:
+    """Checks one entry on two sides ``[reference, current]`` measured in alternating rounds (paired bootstrap).
+
+    The sides are :class:`WorkerSide` for ``--against``; two :class:`LocalSide` work too (``regression_power``).
+    """
     ref, cur = sides
-    log(f"check: {entry.label()}")
+    if log is not None:
+        log(f"check: {entry.label()}")
     s_ref, s_cur = ref.static(entry), cur.static(entry)
     if s_cur["error"]:
         return RowResult(entry, "error", error=s_cur["error"])
@@ -751,7 +785,7 @@ def _check_entry_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Lo
     if not entry.latency:
         return RowResult(entry, _status(static_rows, None), static_rows)
     clock = st.clock_for(entry)
-    errs = [side.open(entry, st.warmup) for side in sides]
+    errs = [side.open(entry, st.warmup, st.calibration_copies) for side in sides]
     try:
         if errs[1] or errs[0]:
             return RowResult(entry, "error", static_rows,
@@ -765,9 +799,15 @@ def _check_entry_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Lo
 
         def state():
             unstable = any(relative_iqr([c for c, _ in side]) > st.calibration_max_iqr for side in both)
-            return ([m / c for c, m in both[1]], [m / c for c, m in both[0]], unstable, len(both[0]))
+            # same rounds, same machine state: the model times compare directly (module docstring)
+            return [m for _, m in both[1]], [m for _, m in both[0]], unstable, len(both[0])
 
-        latency = _judge(entry, st, measure, state, paired=True)
+        try:
+            latency = _judge(entry, st, measure, state, paired=True)
+        except CnnbenchError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a model failing mid-measurement is a row, not a crash
+            return RowResult(entry, "error", static_rows, error=_one_line(e))
         s_ref_sum, s_cur_sum = _summary(both[0]), _summary(both[1])
         latency.update(clock=clock, current_ms=s_cur_sum["median_ms"], base_ms=s_ref_sum["median_ms"],
                        calibration_current_ms=s_cur_sum["calibration_median_ms"],

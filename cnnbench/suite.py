@@ -63,11 +63,13 @@ class CheckSettings:
         calibration_max_iqr: The calibration is unstable when the IQR of its per-round medians exceeds this
             fraction of their median.
         warmup: Seconds of warm-up for each model and the calibration before the first round.
+        calibration_copies: Calibration instances, used in turn round by round (averages out the few percent an
+            instance's speed depends on where its tensors landed in memory).
     """
 
-    rounds: int = 8
-    max_rounds: int = 32
-    samples_per_round: int = 5
+    rounds: int = 16
+    max_rounds: int = 48
+    samples_per_round: int = 3
     round_stat: str = "median"
     clock: str = "auto"
     confidence: float = 0.90
@@ -75,6 +77,7 @@ class CheckSettings:
     seed: int = 0
     calibration_max_iqr: float = 0.25
     warmup: float = 0.3
+    calibration_copies: int = 4
 
     def __post_init__(self) -> None:
         if self.rounds < 2:
@@ -95,6 +98,8 @@ class CheckSettings:
             raise CnnbenchError(f"[check] calibration_max_iqr must be > 0 (got {self.calibration_max_iqr})")
         if self.warmup < 0:
             raise CnnbenchError(f"[check] warmup must be ≥ 0 seconds (got {self.warmup})")
+        if not 1 <= self.calibration_copies <= 16:
+            raise CnnbenchError(f"[check] calibration_copies must be 1..16 (got {self.calibration_copies})")
 
     def clock_for(self, entry: Entry) -> str:
         """``wall`` or ``cpu`` for ``entry`` (see ``clock``)."""
@@ -194,7 +199,9 @@ def load_suite(path: str | Path, *, resolve_models: bool = True) -> Suite:
 
     Args:
         path: The ``.toml`` file.
-        resolve_models: Check every model name against the registry (unknown names fail here, not mid-run).
+        resolve_models: Check every model name against the registry (unknown names fail here, not mid-run). With
+            ``False`` (``check --against``: the model code may exist only at the ref), a name this process cannot
+            resolve is accepted when the entry gives its ``input_size``.
 
     Raises:
         CnnbenchError: Missing/unreadable file, invalid TOML, unknown key, wrong type or value.
@@ -328,10 +335,13 @@ def _expand(d: dict[str, Any], where: str, fail, resolve_models: bool) -> list[E
     out = []
     for model in models:
         default_chw: tuple[int, int, int] = (3, 224, 224)
-        if resolve_models:
-            from cnnbench.registry import resolve
+        from cnnbench.registry import resolve
 
+        try:
             default_chw = tuple(resolve(model).input_size)  # type: ignore[assignment]
+        except CnnbenchError as e:
+            if resolve_models or size is None:
+                raise fail(f"{where}: {e}") from None
         try:
             chw = parse_input_size(None if size is None else str(size), default_chw)
         except CnnbenchError as e:

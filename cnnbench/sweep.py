@@ -152,6 +152,6 @@ def measure_row(mspec: ModelSpec, shape: tuple[int, ...], dtype: str, runtime: s
         threads=opts.threads, budget_s=opts.budget, min_samples=opts.min_samples, warmup_min_s=opts.warmup,
         onnx_dir=opts.onnx_dir, model_key=mspec.name,
     )
-    d = res.to_dict()
+    d = res.to_dict(include_samples=True)  # raw samples: kept in the history database
     d["oom"] = bool(getattr(res, "oom", False))
     return d

@@ -55,12 +55,19 @@ def _note(row: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _ratio_meaning(report: dict[str, Any]) -> str:
+    if report["mode"] == "against":
+        return ("latency ratio = model now ÷ model at the ref, measured in alternating rounds in this job "
+                "(paired bootstrap interval)")
+    return ("latency ratio = (model ÷ calibration workload) now ÷ the same in the baseline (bootstrap interval)")
+
+
 def report_table(report: dict[str, Any]):
     from rich.table import Table
 
     t = Table(title=f"cnnbench check vs {report['reference']}: {_MARK[report['verdict']]}", header_style="bold",
-              caption="latency = (model / calibration now) ÷ (model / calibration at the reference), with its "
-                      "bootstrap interval; static metrics must match exactly unless a tolerance is set",
+              caption=f"{_ratio_meaning(report)}; a regression is a ratio above 1 + threshold with the interval "
+                      "above 1. Static metrics must match exactly unless a tolerance is set.",
               caption_justify="left")
     for col in ("entry", "static", "latency ratio [CI]", "ms ref → now", "rounds", "verdict", "note"):
         t.add_column(col, overflow="fold")
@@ -88,8 +95,10 @@ def report_markdown(report: dict[str, Any]) -> str:
         verdict = f"**{r['status']}**" if r["status"] in ("regression", "changed", "error") else r["status"]
         cells = [label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—", verdict, _note(r)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    lines += ["", ("Latency ratio: (model ÷ calibration workload) now over the same at the reference; a regression "
-                   "is an estimate above 1 + threshold with the interval's lower bound above 1."),
+    meaning = _ratio_meaning(report)
+    note = f"{meaning[0].upper()}{meaning[1:]}; a regression is an estimate above 1 + threshold with the interval's " \
+           "lower bound above 1."
+    lines += ["", note,
               "Exit codes: 0 pass · 1 regression · 2 usage error · 3 inconclusive.", ""]
     return "\n".join(lines)
 
@@ -106,8 +115,15 @@ def check(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the report as JSON.")]
     = None,
 ) -> None:
-    """Measure a suite now and compare it with a baseline (or a git ref). Exit 0 pass, 1 regression,
-    2 usage error, 3 inconclusive."""
+    """Measure a suite now and compare it with a baseline, or with the model code at a git ref.
+
+    Static metrics (params, checkpoint, MACs, memory access, activations) must match exactly unless the suite sets
+    a tolerance. Latency: a regression is a slowdown beyond the entry's threshold (default 10 %) whose bootstrap
+    interval lies above 1; too noisy to decide after max_rounds is "inconclusive".
+
+    Exit codes: 0 pass · 1 regression (or a changed static metric, or an entry that fails) · 2 usage error ·
+    3 inconclusive.
+    """
     from cnnbench.regress import check_against_baseline, check_against_ref, load_baseline
     from cnnbench.report.export import write_atomic
     from cnnbench.suite import Suite, load_suite
@@ -118,12 +134,14 @@ def check(
     if baseline is None and against is None:
         raise CnnbenchError("give --baseline FILE or --against REF (see `cnnbench check --help`)")
     doc = load_baseline(baseline) if baseline is not None else None
+    # with --against, a model may exist only at the ref: resolved by the worker processes, not here
+    strict = against is None
     if suite is not None:
-        s = load_suite(suite)
+        s = load_suite(suite, resolve_models=strict)
     elif doc is not None:
         s = Suite.from_dict(doc["suite"])
     elif Path(DEFAULT_SUITE).is_file():
-        s = load_suite(DEFAULT_SUITE)
+        s = load_suite(DEFAULT_SUITE, resolve_models=strict)
     else:
         raise CnnbenchError(f"--against needs --suite FILE (no {DEFAULT_SUITE} here)")
     if against is not None:
@@ -181,7 +199,8 @@ def _baseline_table(doc: dict[str, Any]):
         t.add_column(col, overflow="fold")
     for key, rec in doc["entries"].items():
         st, lat = rec["static"] or {}, rec["latency"]
-        note = rec["error"] or ("" if not lat or lat["stable"] else "noisy: consider more rounds")
+        note = rec["error"] or ("" if not lat else f"{lat['clock']} time" + ("" if lat["stable"] else
+                                                                             "; noisy: consider more rounds"))
         t.add_row(key, str(st.get("params", "—")), str(st.get("macs", "—")),
                   f"{lat['median_ms']:.3g}" if lat else "—", f"{lat['calibration_median_ms']:.3g}" if lat else "—",
                   f"{lat['median_ratio']:.3f}" if lat else "—", str(lat["rounds"]) if lat else "—", note)

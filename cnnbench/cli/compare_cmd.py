@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from cnnbench.cli.options import BatchOpt, DtypeOpt, FormatOpt, InputSizeOpt, check_format, stderr, stdout
+from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 
 _LAT = "Latency"
 _CMP = "Comparison"
@@ -48,6 +49,8 @@ def compare(
     fmt: FormatOpt = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write FILE: .json/.csv = the "
                                                    "records (as `profile`), .md = the comparison report.")] = None,
+    save: SaveOpt = False,
+    db: DbOpt = None,
 ) -> None:
     """Compare models: one row per model × runtime × batch size, latency measured interleaved."""
     from cnnbench import compare as cmp
@@ -94,6 +97,7 @@ def compare(
         typer.echo(render(records, fmt), nl=False)
     if plot is not None:
         _plot(records, plot, view)
+    maybe_save(records, save=save, db=db, command=command_line())
 
     if result.interrupted:
         stderr.print(f"interrupted: kept {len(records)} row(s)")

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from cnnbench.cli.options import FormatOpt, OutputOpt, check_format, emit, stderr, stdout
-from cnnbench.cli.storage import DbOpt, db_path
+from cnnbench.cli.storage import ReadDbOpt, db_path
 from cnnbench.errors import CnnbenchError
 
 #: --metric name → (results column, header with unit, scale to display).
@@ -37,6 +37,13 @@ METRICS = {
 ENV_FIELDS = ("cpu_model", "logical_cores", "gpu_name", "torch", "torchvision", "timm", "onnxruntime", "python",
               "threads", "cuda", "cudnn")
 SERIES = ("model", "input_shape", "dtype", "device", "runtime", "batch_size", "threads")
+#: Machine-independent metrics: one series per model × input × dtype (device, runtime and threads do not matter).
+STATIC = {"params", "checkpoint", "macs", "flops", "memory_access", "activations"}
+STATIC_SERIES = ("model", "input_shape", "dtype")
+
+
+def _series_key(r: dict[str, Any], metric: str) -> tuple:
+    return tuple(r.get(k) for k in (STATIC_SERIES if metric in STATIC else SERIES))
 
 
 def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
@@ -84,7 +91,10 @@ def history_records(rows: list[dict[str, Any]], metric: str) -> list[dict[str, A
     for r in rows:
         if r.get(column) is None:
             continue
-        by_series.setdefault(tuple(r.get(k) for k in SERIES), []).append(r)
+        rs = by_series.setdefault(_series_key(r, metric), [])
+        if metric in STATIC and rs and rs[-1]["run_id"] == r["run_id"]:
+            continue  # the same static value on every runtime row of one run
+        rs.append(r)
     out = []
     for series in sorted(by_series, key=lambda s: tuple("" if v is None else str(v) for v in s)):
         prev = None
@@ -93,8 +103,9 @@ def history_records(rows: list[dict[str, Any]], metric: str) -> list[dict[str, A
             change = None
             if prev is not None and prev[column]:
                 change = value / prev[column] - 1
+            keys = STATIC_SERIES if metric in STATIC else SERIES
             out.append({
-                **{k: r.get(k) for k in SERIES},
+                **{k: (r.get(k) if k in keys else None) for k in SERIES},
                 "run_id": r["run_id"], "time": r["time"], "git_commit": r.get("git_commit"),
                 "git_dirty": None if r.get("git_dirty") is None else bool(r["git_dirty"]),
                 "metric": metric, "value": value, "change": change,
@@ -151,10 +162,11 @@ def plot_history(records: list[dict[str, Any]], metric: str, path: str | Path) -
     fig, ax = plt.subplots(figsize=(9, 4.5))
     series: dict[tuple, list[dict[str, Any]]] = {}
     for r in records:
-        series.setdefault(tuple(r.get(k) for k in SERIES), []).append(r)
-    for key, rs in series.items():
-        model, shape, _dtype, device, runtime, batch, _threads = key
-        label = " ".join(str(x) for x in (model, shape, device, runtime, f"b{batch}" if batch else None) if x)
+        series.setdefault(_series_key(r, metric), []).append(r)
+    for rs in series.values():
+        r0 = rs[0]
+        label = " ".join(str(x) for x in (r0["model"], r0["input_shape"], r0["device"], r0["runtime"],
+                                          f"b{r0['batch_size']}" if r0["batch_size"] else None) if x)
         times = [dt.datetime.fromisoformat(r["time"]) for r in rs]
         line, = ax.plot(times, [r["value"] * scale for r in rs], marker="o", label=label)
         for r, t in zip(rs, times):
@@ -190,7 +202,7 @@ def history(
     = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the trend to FILE (.png .svg .pdf).")]
     = None,
-    db: DbOpt = None,
+    db: ReadDbOpt = None,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from cnnbench.cli.options import (BatchOpt, DtypeOpt, FormatOpt, InputSizeOpt, OutputOpt, check_format, emit,
                                   stderr, stdout)
+from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 
 _LAT = "Latency"
 
@@ -36,6 +37,8 @@ def profile(
     counter: Annotated[str, typer.Option(help="ours | fvcore | thop | all: add other counters' totals.")] = "ours",
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
+    save: SaveOpt = False,
+    db: DbOpt = None,
 ) -> None:
     from cnnbench.errors import CnnbenchError
     from cnnbench.sweep import LatencyOptions, SweepSpec, run_sweep
@@ -64,6 +67,7 @@ def profile(
             _show_extras(p, by, depth, counter)
 
     emit(records, fmt, output, show)
+    maybe_save(records, save=save, db=db, command=command_line())
     if result.interrupted:
         stderr.print(f"interrupted: kept {len(records)} finished row(s)")
         raise typer.Exit(130)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from cnnbench.cli.options import stderr, stdout
+from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 
 _LAT = "Latency"
 
@@ -42,6 +43,8 @@ def reproduce(
     statistic: Annotated[str, typer.Option(help="min | median: the per-call time throughput is computed from "
                                            "(min resists preemption on a busy machine).",
                                            rich_help_panel=_LAT)] = "min",
+    save: SaveOpt = False,
+    db: DbOpt = None,
 ) -> None:
     from cnnbench.errors import CnnbenchError
     from cnnbench.reproduce import runner
@@ -77,6 +80,19 @@ def reproduce(
         _print_result(res)
         paths = write_outputs(res, out_dir)
         stderr.print("wrote " + ", ".join(str(p) for p in paths))
+        maybe_save(_records(res), save=save, db=db, command=command_line())
+
+
+def _records(res) -> list[dict[str, Any]]:
+    """One history record per table row: ``model`` = ``<reproduction>/<table>/<row label>``, all columns kept."""
+    out = []
+    for sec in res.sections:
+        for row in sec.df.to_dict(orient="records"):
+            label = next(iter(row.values()), "") if row else ""
+            clean = {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            out.append({"model": f"{res.name}/{sec.key}/{label}", "source": "reproduce", "family": res.name,
+                        **clean})
+    return out
 
 
 def _print_list(repros) -> None:

@@ -18,11 +18,28 @@ from cnnbench.store import DEFAULT_DB
 DB_ENV = "CNNBENCH_DB"
 _PANEL = "History"
 
+
+
+def _check_db(value: str | None) -> str | None:
+    """Opens (creating/migrating) the database named by --db or $CNNBENCH_DB while parsing the command line, so
+    an unusable file fails at once (exit 2) instead of after a long sweep."""
+    path = value or os.environ.get(DB_ENV)
+    if path:
+        from cnnbench.store import open_store
+
+        open_store(path).close()
+    return value
+
+
 SaveOpt = Annotated[bool, typer.Option("--save", help=f"Record the results in the history database "
                                        f"(default {DEFAULT_DB}; also done when --db or ${DB_ENV} is set).",
                                        rich_help_panel=_PANEL)]
-DbOpt = Annotated[str | None, typer.Option("--db", help=f"Results database (default ${DB_ENV}, else "
-                                              f"{DEFAULT_DB}).", rich_help_panel=_PANEL)]
+DbOpt = Annotated[str | None, typer.Option("--db", help=f"Record the results in this database (default "
+                                           f"${DB_ENV}, else {DEFAULT_DB} with --save).", callback=_check_db,
+                                           rich_help_panel=_PANEL)]
+#: --db for commands that only read the history (never creates a file).
+ReadDbOpt = Annotated[str | None, typer.Option("--db", help=f"Results database (default ${DB_ENV}, else "
+                                               f"{DEFAULT_DB}).")]
 
 
 def db_path(db: str | None) -> str:

@@ -1,0 +1,337 @@
+"""`cnnbench baseline create` / `cnnbench check`: suites, statistics, verdicts, baselines, --against."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cnnbench.cli.app import app
+from cnnbench.cli.check_cmd import report_markdown
+from cnnbench.errors import CnnbenchError
+from cnnbench.regress import (
+    BASELINE_SCHEMA,
+    CALIBRATION_SHAPE,
+    bootstrap_ratio,
+    build_calibration,
+    check_against_baseline,
+    compare_static,
+    create_baseline,
+    latency_verdict,
+    load_baseline,
+    relative_iqr,
+)
+from cnnbench.suite import CheckSettings, Entry, load_suite, parse_suite
+
+ROOT = Path(__file__).resolve().parents[1]
+USER = str(Path(__file__).parent / "data" / "user_models.py")
+runner = CliRunner()
+# a fast suite: a 2-conv model at 16×16 (µs per call), few rounds
+FAST = {"check": {"rounds": 4, "max_rounds": 8, "samples_per_round": 3, "calibration_copies": 1, "warmup": 0.05},
+        "defaults": {"threads": 1}}
+
+
+# -- statistics and verdicts ----------------------------------------------------------------------------------
+
+
+def test_bootstrap_ratio_is_exact_for_a_pure_scale_and_reproducible():
+    base = [1.0, 1.1, 0.9, 1.05, 0.95, 1.02, 0.98]
+    est, lo, hi = bootstrap_ratio([1.2 * b for b in base], base, paired=True)
+    # every paired resample has the same medians up to the factor 1.2
+    assert est == pytest.approx(1.2) and lo == pytest.approx(1.2) and hi == pytest.approx(1.2)
+    rng = np.random.default_rng(1)
+    cur, ref = rng.normal(1.0, 0.05, 40), rng.normal(1.0, 0.05, 40)
+    a = bootstrap_ratio(cur, ref, paired=False, seed=3)
+    assert a == bootstrap_ratio(cur, ref, paired=False, seed=3)  # fixed seed: same interval
+    assert a[1] < a[0] < a[2] and a[1] < 1 < a[2]
+    with pytest.raises(ValueError):
+        bootstrap_ratio([1.0, 2.0], [1.0], paired=True)
+
+
+def test_relative_iqr():
+    # p25 = 1.75, p50 = 2.5, p75 = 3.25 for 1..4 (linear interpolation) → 1.5 / 2.5 = 0.6
+    assert relative_iqr([1, 2, 3, 4]) == pytest.approx(0.6)
+    assert relative_iqr([5.0]) == 0.0
+
+
+@pytest.mark.parametrize("est, lo, hi, unstable, verdict", [
+    (1.15, 1.08, 1.17, False, "regression"),  # above 1 + 10 %, interval above 1
+    (1.15, 0.99, 1.08, False, "pass"),  # interval reaches 1: not proven slower
+    (1.05, 1.02, 1.08, False, "pass"),  # slower, but within the threshold
+    (1.15, 1.02, 1.30, False, "inconclusive"),  # interval 0.28 wide > 0.10
+    (1.30, 1.12, 1.45, False, "regression"),  # wide, but entirely above 1.10
+    (1.00, 0.97, 1.03, True, "inconclusive"),  # unstable calibration
+    (0.85, 0.82, 0.88, False, "faster"),
+])
+def test_latency_verdict(est, lo, hi, unstable, verdict):
+    assert latency_verdict(est, lo, hi, 0.10, unstable) == verdict
+
+
+def test_compare_static_tolerances():
+    base = {"params": 100, "checkpoint_bytes": 400, "macs": 1000, "memory_access_bytes": 5000, "activations": 10}
+    cur = {**base, "macs": 1010, "memory_access_bytes": 5004}
+    rows = {r["metric"]: r for r in compare_static(base, cur, {"memory_access_bytes": 0.001})}
+    assert rows["params"]["ok"] and rows["params"]["change"] == 0
+    assert not rows["macs"]["ok"] and rows["macs"]["change"] == pytest.approx(0.01)  # default tolerance 0
+    assert rows["memory_access_bytes"]["ok"]  # 4 / 5000 = 0.0008 ≤ 0.001
+
+
+def test_calibration_workload_is_the_documented_one():
+    import torch
+
+    from cnnbench.analysis.static import analyze
+
+    with torch.device("meta"):
+        model = build_calibration()
+    s = analyze(model.eval(), CALIBRATION_SHAPE)
+    assert s.macs == 64_311_296  # sum in build_calibration's docstring
+    assert s.params == 4_530_442  # convs 49,408 + linears 264,192 + 4,196,352 + 20,490
+
+
+# -- suites ----------------------------------------------------------------------------------------------------
+
+
+def test_suite_expands_models_devices_runtimes_batches_and_merges_defaults():
+    s = parse_suite({
+        "check": {"rounds": 5, "max_rounds": 10},
+        "defaults": {"batch_sizes": [1, 8], "threads": 1, "tolerance": {"macs": 0.01}},
+        "entry": [{"models": ["resnet18", "squeezenet1_1"], "input_size": "64", "threshold": 0.2,
+                   "tolerance": {"params": 0.5}},
+                  {"models": "lenet5", "latency": False}],
+    }, source="t")
+    assert len(s.entries) == 2 * 2 + 2
+    e = s.entries[0]
+    assert (e.model, e.batch_size, e.input_size, e.threads, e.threshold) == ("resnet18", 1, (3, 64, 64), 1, 0.2)
+    assert e.tolerance == {"macs": 0.01, "params": 0.5}
+    assert e.key == "resnet18|cpu|eager|b1|fp32|3x64x64|t1"
+    lenet = s.entries[-1]
+    assert lenet.input_size == (1, 32, 32) and not lenet.latency  # the model's own default input
+    assert (s.settings.rounds, s.settings.max_rounds, s.settings.samples_per_round) == (5, 10, 3)
+
+
+@pytest.mark.parametrize("doc, message", [
+    ({"entry": [{"models": ["resnet18"]}], "extra": 1}, "unknown key 'extra' in top level"),
+    ({"check": {"round": 3}, "entry": [{"models": ["resnet18"]}]}, "unknown key 'round' in [check]"),
+    ({"defaults": {"model": "x"}, "entry": [{"models": ["resnet18"]}]}, "unknown key 'model' in [defaults]"),
+    ({"entry": [{"models": ["resnet18"], "batch": [1]}]}, "unknown key 'batch' in entry 1"),
+    ({"entry": [{"models": ["resnet18"], "tolerance": {"flops": 0}}]}, "unknown key 'flops' in entry 1: tolerance"),
+    ({"entry": []}, "no [[entry]]"),
+    ({"entry": [{"models": ["resnt18"]}]}, "did you mean: resnet18"),
+    ({"entry": [{"models": ["resnet18"], "runtimes": ["tensorrt"]}]}, "unknown runtime 'tensorrt'"),
+    ({"entry": [{"models": ["resnet18"], "devices": ["tpu"]}]}, "unknown device 'tpu'"),
+    ({"entry": [{"models": ["resnet18"], "batch_sizes": [0]}]}, "batch_sizes must be ≥ 1"),
+    ({"entry": [{"models": ["resnet18"], "batch_sizes": [True]}]}, "batch_sizes must be integers"),
+    ({"entry": [{"models": ["resnet18"], "threshold": "10%"}]}, "threshold must be a number"),
+    ({"entry": [{"models": ["resnet18"], "threads": 0}]}, "threads must be ≥ 1"),
+    ({"entry": [{"models": ["resnet18"], "input_size": "22a"}]}, "malformed --input-size"),
+    ({"entry": [{"models": ["resnet18"]}, {"models": ["resnet18"]}]}, "listed twice"),
+    ({"check": {"rounds": 10, "max_rounds": 5}, "entry": [{"models": ["resnet18"]}]}, "max_rounds (5) must be"),
+    ({"check": {"clock": "cpu"}, "entry": [{"models": ["resnet18"]}]}, None),  # valid until used (clock_for)
+])
+def test_suite_errors_name_the_key(doc, message):
+    if message is None:
+        s = parse_suite(doc)
+        with pytest.raises(CnnbenchError, match="needs device cpu and threads = 1"):
+            s.settings.clock_for(s.entries[0])
+        return
+    with pytest.raises(CnnbenchError) as err:
+        parse_suite(doc, source="bad.toml")
+    assert message in str(err.value) and str(err.value).startswith("suite bad.toml:")
+
+
+def test_project_suite_loads(tmp_path):
+    s = load_suite(ROOT / "benchmarks" / "ci.toml")
+    assert {e.model for e in s.entries if e.latency} == {"resnet18", "mobilenet_v2", "shufflenet_v2_x1_0",
+                                                          "squeezenet1_1"}
+    assert all(s.settings.clock_for(e) == "cpu" for e in s.entries)  # threads = 1 on the CPU
+    (tmp_path / "bad.toml").write_text("[[entry]\nmodels = 1")
+    with pytest.raises(CnnbenchError, match="not valid TOML"):
+        load_suite(tmp_path / "bad.toml")
+    with pytest.raises(CnnbenchError, match="suite file not found"):
+        load_suite(tmp_path / "none.toml")
+
+
+# -- baselines and checks (real measurements on a µs model) ------------------------------------------------------
+
+
+def _suite(**entry):
+    return parse_suite({**FAST, "entry": [{"models": [f"{USER}:TwoConv"], "input_size": "3x16x16", **entry}]})
+
+
+class Slow:
+    """Wraps a model so each call busy-waits ``extra`` × the forward time: a (1 + extra)× slower model."""
+
+    def __init__(self, extra):
+        self.extra = extra
+
+    def __call__(self, model):
+        from torch import nn
+
+        extra = self.extra
+
+        class Slowed(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = model
+
+            def forward(self, x):
+                t0 = time.thread_time()
+                y = self.inner(x)
+                end = time.thread_time() + extra * (time.thread_time() - t0)
+                while time.thread_time() < end:
+                    pass
+                return y
+
+        return Slowed()
+
+
+@pytest.fixture(scope="module")
+def baseline_doc():
+    return create_baseline(_suite(threshold=0.5))
+
+
+def test_baseline_document(baseline_doc):
+    assert baseline_doc["schema"] == BASELINE_SCHEMA and baseline_doc["kind"] == "cnnbench-baseline"
+    (rec,) = baseline_doc["entries"].values()
+    assert rec["static"]["params"] == 116 and rec["static"]["macs"] == 16 * 16 * (4 * 27 + 2 * 4)  # 29,696
+    lat = rec["latency"]
+    assert lat["clock"] == "cpu" and 4 <= lat["rounds"] <= 8 and len(lat["ratio"]) == lat["rounds"]
+    assert lat["ratio"] == pytest.approx([m / c for c, m in zip(lat["calibration_ms"], lat["model_ms"])])
+
+
+def test_same_code_passes_and_a_3x_slowdown_is_a_regression(baseline_doc):
+    suite = _suite(threshold=0.5)
+    (same,) = check_against_baseline(baseline_doc, suite).rows
+    # threshold 50 %: an A/A "regression" would need a median ratio 1.5× off
+    assert same.status in ("pass", "faster", "inconclusive") and same.static and all(r["ok"] for r in same.static)
+    (slow,) = check_against_baseline(baseline_doc, suite, model_wrapper=Slow(2.0)).rows
+    assert slow.status == "regression", slow.latency
+    assert slow.latency["estimate"] > 2 and slow.latency["low"] > 1.5
+
+
+def test_static_change_fails_and_summary_says_which(tmp_path, baseline_doc):
+    doc = json.loads(json.dumps(baseline_doc))
+    (rec,) = doc["entries"].values()
+    rec["static"]["macs"] -= 1
+    rec["latency"] = None  # static only: fast
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(doc))
+    res = runner.invoke(app, ["check", "--baseline", str(path), "--summary", str(tmp_path / "s.md"), "-f", "json"])
+    assert res.exit_code == 1, res.output
+    report = json.loads(res.stdout)
+    assert report["verdict"] == "fail" and report["rows"][0]["status"] == "changed"
+    md = (tmp_path / "s.md").read_text()
+    assert md.startswith("## cnnbench check: ❌ fail") and "macs 29695→29696" in md
+    assert md == report_markdown(report)
+
+
+def test_baseline_create_cli_writes_atomically_and_check_reads_it(tmp_path):
+    suite = tmp_path / "s.toml"
+    suite.write_text(f'[check]\nrounds = 4\nmax_rounds = 4\ncalibration_copies = 1\nwarmup = 0.05\n'
+                     f'[[entry]]\nmodels = ["{USER}:TwoConv"]\ninput_size = "3x16x16"\nthreads = 1\nthreshold = 0.5\n'
+                     f'[[entry]]\nmodels = ["squeezenet1_1"]\nlatency = false\n')
+    out = tmp_path / "b.json"
+    res = runner.invoke(app, ["baseline", "create", "--suite", str(suite), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".b.json")] == []  # no temp file left
+    doc = load_baseline(out)
+    assert len(doc["entries"]) == 2 and doc["suite"]["check"]["rounds"] == 4
+    res = runner.invoke(app, ["check", "--baseline", str(out), "-o", str(tmp_path / "r.json")])
+    assert res.exit_code in (0, 3), res.output  # a 50 % threshold never fails an A/A check
+    assert "squeezenet1_1" in res.stdout and json.loads((tmp_path / "r.json").read_text())["mode"] == "baseline"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "is not valid JSON"),
+    ("[1, 2]", "is not a cnnbench baseline"),
+    ('{"kind": "cnnbench-baseline", "schema": 99, "calibration": "x", "entries": {}, "suite": {}}',
+     "has schema 99, newer than this cnnbench reads (1)"),
+    ('{"kind": "cnnbench-baseline", "schema": "1"}', "bad \"schema\""),
+    ('{"kind": "cnnbench-baseline", "schema": 1, "calibration": "convstack-v0", "entries": {}, "suite": {}}',
+     "re-create the baseline"),
+])
+def test_bad_baselines_are_rejected(tmp_path, content, message):
+    p = tmp_path / "b.json"
+    p.write_text(content)
+    with pytest.raises(CnnbenchError) as err:
+        load_baseline(p)
+    assert message in str(err.value)
+
+
+def test_truncated_latency_in_baseline_is_rejected(tmp_path, baseline_doc):
+    doc = json.loads(json.dumps(baseline_doc))
+    (rec,) = doc["entries"].values()
+    rec["latency"]["model_ms"] = rec["latency"]["model_ms"][:1]
+    p = tmp_path / "b.json"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(CnnbenchError, match="malformed baseline"):
+        load_baseline(p)
+
+
+def test_check_settings_validation():
+    with pytest.raises(CnnbenchError, match="round_stat"):
+        CheckSettings(round_stat="mean")
+    assert CheckSettings().clock_for(Entry("x", threads=1)) == "cpu"
+    assert CheckSettings().clock_for(Entry("x", threads=None)) == "wall"
+    assert CheckSettings().clock_for(Entry("x", device="cuda", threads=1)) == "wall"
+
+
+# -- --against REF in a throw-away git repository ---------------------------------------------------------------
+
+NET = """from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x):
+        return self.a(x)
+"""
+
+
+def _git(repo, *args):
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo, check=True,
+                   capture_output=True)
+
+
+@pytest.mark.slow
+def test_against_ref_imports_model_code_from_the_ref_and_cleans_up(tmp_path):
+    # a repository laid out like cnnbench's: models/ is imported as cnnbench_models on both sides
+    repo = tmp_path / "repo"
+    (repo / "models").mkdir(parents=True)
+    (repo / "cnnbench").mkdir()
+    (repo / "cnnbench" / "__init__.py").write_text("")
+    (repo / "models" / "__init__.py").write_text("")
+    (repo / "models" / "tiny.py").write_text(NET + "\n\ndef make():\n    return Net()\n")
+    (repo / "net.py").write_text(NET)
+    (repo / "suite.toml").write_text('[defaults]\ninput_size = "3x8x8"\nlatency = false\n'
+                                     '[[entry]]\nmodels = ["net.py:Net", "cnnbench_models.tiny:make"]\n')
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "init")
+    (repo / "net.py").write_text(NET.replace("nn.Conv2d(3, 8, 3", "nn.Conv2d(3, 16, 3"))
+    (repo / "models" / "tiny.py").write_text((repo / "models" / "tiny.py").read_text().replace("(3, 8, 3", "(3, 4, 3"))
+    # the console script, not `python -m`: the repository's own (fake) cnnbench/ must not shadow the tool
+    cmd = [str(Path(sys.executable).parent / "cnnbench"), "check", "--against", "HEAD", "--suite", "suite.toml",
+           "-f", "json"]
+    res = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 1, res.stderr
+    rows = json.loads(res.stdout)["rows"]
+    params = [{r["metric"]: r for r in row["static"]}["params"] for row in rows]
+    # HEAD: 8·3·9 + 8 = 224 params; working tree: 16·3·9 + 16 = 448 and 4·3·9 + 4 = 112
+    assert [row["status"] for row in rows] == ["changed", "changed"]
+    assert [(p["base"], p["current"]) for p in params] == [(224, 448), (224, 112)]
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True,
+                               check=True).stdout
+    assert len(worktrees.strip().splitlines()) == 1  # the temporary worktree is gone
+    res = subprocess.run([*cmd[:2], "--against", "no-such-ref", "--suite", "suite.toml"], cwd=repo,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 2 and "unknown git ref 'no-such-ref'" in res.stderr and "Traceback" not in res.stderr
