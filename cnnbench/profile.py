@@ -85,7 +85,7 @@ def static_profile(spec: ModelSpec | str, input_size: tuple[int, int, int] | Non
         return Profile(spec.name, spec.source, spec.family, shape, dtype, static=static)
     except CnnbenchError:
         raise
-    except Exception as e:  # a broken model is a row, not a crash
+    except Exception as e:  # noqa: BLE001 — a broken model is a row, not a crash
         if debug:
             traceback.print_exc()
         return Profile(spec.name, spec.source, spec.family, shape, dtype, error=one_line(e))

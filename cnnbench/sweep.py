@@ -7,8 +7,9 @@ sweep goes on. Ctrl-C stops the sweep and keeps the rows already finished.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import parse_dtype, parse_input_size, parse_int_list
@@ -32,7 +33,7 @@ class LatencyOptions:
     @classmethod
     def parse(cls, *, device: str = "cpu", runtimes: list[str] | None = None, threads: int | None = None,
               channels_last: bool = False, budget: float = 2.0, min_samples: int = 30, warmup: float = 0.5,
-              onnx_dir: str | None = None) -> "LatencyOptions":
+              onnx_dir: str | None = None) -> LatencyOptions:
         rts: list[str] = []
         for item in runtimes or ["eager"]:
             for r in str(item).split(","):
@@ -74,7 +75,7 @@ class SweepSpec:
 
     @classmethod
     def parse(cls, models: list[str], *, input_size: str | None = None, batch_sizes: list[str] | None = None,
-              dtype: str = "fp32", latency: LatencyOptions | None = None, counters: str = "ours") -> "SweepSpec":
+              dtype: str = "fp32", latency: LatencyOptions | None = None, counters: str = "ours") -> SweepSpec:
         if not models:
             raise CnnbenchError("no model given (see `cnnbench list`)")
         specs = tuple(resolve(m) for m in models)

@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+from torch import nn
+
 from cnnbench_models.blocks.attention import BAM, CBAM, SGE
 from cnnbench_models.blocks.conv import DeformConv2d, OctConv2d
-from torch import nn
 
 __all__ = [
     "IBN",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import ConvBNAct
+from .layers import ClassifierHead, ConvBNAct
 
 
 class InceptionModule(nn.Module):
@@ -99,8 +99,7 @@ class BNInception(nn.Module):
             blocks.append(block)
             in_ch = block.out_channels
         self.blocks = nn.Sequential(*blocks)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Dropout(dropout),
-                                  nn.Linear(in_ch, num_classes))
+        self.head = ClassifierHead(in_ch, num_classes, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.blocks(self.stem(x)))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import ConvBNAct, channel_shuffle, make_divisible
+from .layers import ClassifierHead, ConvBNAct, channel_shuffle, make_divisible
 
 # (expansion t, channels c, blocks n, stride s) - MobileNetV2's table with doubled middle stages
 _SETTINGS = [(1, 16, 1, 1), (6, 24, 4, 2), (6, 32, 6, 2), (6, 64, 8, 2), (6, 96, 6, 1), (6, 160, 6, 2),
@@ -63,8 +63,7 @@ class IGCV3(nn.Module):
                 in_ch = out_ch
         layers.append(ConvBNAct(in_ch, last_ch, 1, act=nn.ReLU6))
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Dropout(dropout),
-                                  nn.Linear(last_ch, num_classes))
+        self.head = ClassifierHead(last_ch, num_classes, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

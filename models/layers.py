@@ -41,11 +41,7 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
 
 
 class ClassifierHead(nn.Sequential):
-    """Global average pool → flatten → (dropout) → linear."""
+    """Global average pool → flatten → dropout → linear (the dropout stays at p=0 so indices never shift)."""
 
     def __init__(self, in_ch: int, num_classes: int = 1000, dropout: float = 0.0) -> None:
-        layers: list[nn.Module] = [nn.AdaptiveAvgPool2d(1), nn.Flatten(1)]
-        if dropout:
-            layers.append(nn.Dropout(dropout))
-        layers.append(nn.Linear(in_ch, num_classes))
-        super().__init__(*layers)
+        super().__init__(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Dropout(dropout), nn.Linear(in_ch, num_classes))

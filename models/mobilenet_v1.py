@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import ConvBNAct
+from .layers import ClassifierHead, ConvBNAct
 
 # (output channels, stride) of the 13 depthwise-separable layers - Table 1
 _LAYERS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
@@ -40,8 +40,7 @@ class MobileNetV1(nn.Module):
             layers.append(_dw_separable(in_ch, out_ch, stride))
             in_ch = out_ch
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Dropout(dropout),
-                                  nn.Linear(in_ch, num_classes))
+        self.head = ClassifierHead(in_ch, num_classes, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

@@ -9,9 +9,10 @@ t = 1 first block has none — as in the official ``mbv2_ca.py``. Paper: 3.95M p
 from __future__ import annotations
 
 import torch
-from cnnbench_models.blocks.attention import CoordAttention
-from cnnbench_models.layers import ConvBNAct, make_divisible
 from torch import nn
+
+from cnnbench_models.blocks.attention import CoordAttention
+from cnnbench_models.layers import ClassifierHead, ConvBNAct, make_divisible
 
 __all__ = ["InvertedResidualCA", "MobileNetV2CA", "mobilenetv2_ca"]
 
@@ -55,8 +56,7 @@ class MobileNetV2CA(nn.Module):
         last = make_divisible(1280 * width_mult, 8) if width_mult > 1.0 else 1280
         layers.append(ConvBNAct(channels, last, 1, act=nn.ReLU6))
         self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Dropout(dropout),
-                                        nn.Linear(last, num_classes))
+        self.classifier = ClassifierHead(last, num_classes, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))

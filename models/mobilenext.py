@@ -26,7 +26,7 @@ import math
 import torch
 from torch import nn
 
-from .layers import ConvBNAct, make_divisible
+from .layers import ClassifierHead, ConvBNAct, make_divisible
 
 # (reduction t, channels c, blocks n, stride s)
 _SETTINGS = [(2, 96, 1, 2), (6, 144, 1, 1), (6, 192, 3, 2), (6, 288, 3, 2), (6, 384, 4, 1), (6, 576, 4, 2),
@@ -68,8 +68,7 @@ class MobileNeXt(nn.Module):
                 layers.append(SandglassBlock(in_ch, out_ch, s if i == 0 else 1, t))
                 in_ch = out_ch
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Dropout(dropout),
-                                  nn.Linear(in_ch, num_classes))
+        self.head = ClassifierHead(in_ch, num_classes, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

@@ -25,7 +25,7 @@ import math
 import torch
 from torch import nn
 
-from .layers import ConvBNAct, channel_shuffle
+from .layers import ClassifierHead, ConvBNAct, channel_shuffle
 
 # Table 1: Stage-2 output channels of ShuffleNet 1x for each group count
 _STAGE2_CHANNELS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}
@@ -83,7 +83,7 @@ class ShuffleNetV1(nn.Module):
                                          group_first=not (stage == 0 and i == 0)))
                 in_ch = out_ch
         self.stages = nn.Sequential(*units)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Linear(in_ch, num_classes))
+        self.head = ClassifierHead(in_ch, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.stages(self.stem(x)))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import ConvBNAct
+from .layers import ClassifierHead, ConvBNAct
 
 _BLOCKS = {"23": (6, 6, 8, 1), "23v5": (2, 4, 14, 1)}
 _WIDTHS = (32, 64, 128, 256)
@@ -73,7 +73,7 @@ class SqueezeNext(nn.Module):
         last = int(128 * width)
         blocks.append(ConvBNAct(in_ch, last, 1))
         self.features = nn.Sequential(*blocks)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Linear(last, num_classes))
+        self.head = ClassifierHead(last, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(self.stem(x)))

@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import ConvBNAct
+from .layers import ClassifierHead, ConvBNAct
 
 _REPEATS = (4, 8, 4)
 # Stage-2 width giving the MACs of ShuffleNet V2 Table 8's Xception 0.5x/1x/1.5x/2x (40/145/305/525M)
@@ -77,7 +77,7 @@ class XceptionSmall(nn.Module):
                 units.append(XceptionUnit(in_ch, out_ch, 2 if i == 0 else 1))
                 in_ch = out_ch
         self.stages = nn.Sequential(*units)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Linear(in_ch, num_classes))
+        self.head = ClassifierHead(in_ch, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.stages(self.stem(x)))

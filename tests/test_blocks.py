@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from cnnbench_models.blocks import attention, catalog, conv, pool
-from cnnbench_models.blocks.activation import PoLU, Squareplus
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnbench.registry import list_specs, resolve
+from cnnbench_models.blocks import attention, catalog, conv, pool
+from cnnbench_models.blocks.activation import PoLU, Squareplus
 
 BLOCKS = list_specs(kind="block")
 BLOCK_IDS = [s.name for s in BLOCKS]

@@ -9,6 +9,9 @@ import sys
 
 import pytest
 import torch
+
+from cnnbench.analysis.static import analyze
+from cnnbench.registry import resolve
 from cnnbench_models.bn_inception import bn_inception
 from cnnbench_models.catalog_classic import SPECS
 from cnnbench_models.lenet import lenet5
@@ -16,9 +19,6 @@ from cnnbench_models.mobilenet_v1 import _dw_separable
 from cnnbench_models.shufflenet_v1 import ShuffleNetV1, ShuffleUnit
 from cnnbench_models.squeezenext import SqueezeNext
 from cnnbench_models.xception_small import TABLE8_WIDTHS, xception_small
-
-from cnnbench.analysis.static import analyze
-from cnnbench.registry import resolve
 
 IDS = [s.name for s in SPECS]
 FAMILIES = {"lenet", "nin", "zfnet", "inception", "shufflenet", "mobilenet", "xception", "igcv", "mobilefacenet",

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+
+from cnnbench.analysis.static import analyze
+from cnnbench.registry import resolve
 from cnnbench_models.catalog_modern import SPECS
 from cnnbench_models.condensenet import CondensedConv1x1
 from cnnbench_models.darts import DARTS_V2, DARTSImageNet, make_op
@@ -12,9 +15,6 @@ from cnnbench_models.drn import drn_a_50, drn_c_26
 from cnnbench_models.espnetv2 import EESP
 from cnnbench_models.fractalnet import ConvBlock, Fractal, FractalNet
 from cnnbench_models.internimage import DCNv3, dcnv3_core
-
-from cnnbench.analysis.static import analyze
-from cnnbench.registry import resolve
 
 IDS = [s.name for s in SPECS]
 

@@ -1,7 +1,8 @@
 """pyproject lists packages explicitly (models/ installs as cnnbench_models): none may be forgotten."""
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -138,7 +138,7 @@ def _formula(packet):
 
 
 class _RecordingMode(TorchDispatchMode):
-    def __init__(self, tracer: "_ModuleStack") -> None:
+    def __init__(self, tracer: _ModuleStack) -> None:
         super().__init__()
         self.records: list[OpRecord] = []
         self.tracer = tracer

@@ -38,7 +38,7 @@ def _fail(msg: str, code: int = 2) -> None:
 class _Group(TyperGroup):
     """Turns every error into one line and an exit code (also under ``typer.testing.CliRunner``)."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: D102
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
         if "--debug" in argv:
             argv.remove("--debug")

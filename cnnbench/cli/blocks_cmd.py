@@ -7,7 +7,7 @@ pooling and activations, a plain 3×3 conv (C→C, no bias) for convolutions.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -17,7 +17,7 @@ KINDS = ("attention", "conv", "pool", "activation")
 
 
 def blocks(
-    kind: Annotated[Optional[str], typer.Option("--kind", help="attention | conv | pool | activation")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="attention | conv | pool | activation")] = None,
     input_size: InputSizeOpt = None,
     dtype: DtypeOpt = "fp32",
     latency: Annotated[bool, typer.Option("--latency", help="Also measure CPU eager latency (interleaving is "

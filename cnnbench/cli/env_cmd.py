@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,8 +12,8 @@ from cnnbench.cli.options import FormatOpt, check_format, stdout
 
 
 def env(
-    device: Annotated[Optional[str], typer.Option(help="Also describe this device (cuda: GPU, CUDA, cuDNN).")] = None,
-    threads: Annotated[Optional[int], typer.Option(help="Threads to record (default: torch's).")] = None,
+    device: Annotated[str | None, typer.Option(help="Also describe this device (cuda: GPU, CUDA, cuDNN).")] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads to record (default: torch's).")] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     from cnnbench.env import collect_env, fingerprint

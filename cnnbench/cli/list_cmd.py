@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -10,9 +10,9 @@ from cnnbench.cli.options import FormatOpt, OutputOpt, check_format, emit, stdou
 
 
 def list_models(
-    family: Annotated[Optional[str], typer.Option("--family", help="Only this family (e.g. resnet).")] = None,
-    source: Annotated[Optional[str], typer.Option("--source", help="torchvision | timm | cnnbench")] = None,
-    pattern: Annotated[Optional[str], typer.Argument(help="fnmatch pattern, e.g. 'resnet*'.")] = None,
+    family: Annotated[str | None, typer.Option("--family", help="Only this family (e.g. resnet).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="torchvision | timm | cnnbench")] = None,
+    pattern: Annotated[str | None, typer.Argument(help="fnmatch pattern, e.g. 'resnet*'.")] = None,
     stats: Annotated[bool, typer.Option("--stats", help="Also compute our params/MACs (traces each model on "
                                         "the meta device; slower).")] = False,
     coverage: Annotated[bool, typer.Option("--coverage", help="Show which registry entry covers each "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,11 +14,11 @@ stdout = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 220)
 stderr = Console(stderr=True)
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | md")]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the records to FILE "
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Also write the records to FILE "
                                                    "(format from its extension: .json .csv .md).")]
-InputSizeOpt = Annotated[Optional[str], typer.Option("--input-size", help="224, 224x160 or 3x224x224 "
+InputSizeOpt = Annotated[str | None, typer.Option("--input-size", help="224, 224x160 or 3x224x224 "
                                                      "(default: the model's own).")]
-BatchOpt = Annotated[Optional[list[str]], typer.Option("--batch-size", "-b", help="Batch size(s): 1,8,32 or "
+BatchOpt = Annotated[list[str] | None, typer.Option("--batch-size", "-b", help="Batch size(s): 1,8,32 or "
                                                        "repeat the option.")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="fp32 | fp16 | bf16")]
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from cnnbench.cli.options import (BatchOpt, DtypeOpt, FormatOpt, InputSizeOpt, OutputOpt, check_format, emit,
-                                  stderr, stdout)
+from cnnbench.cli.options import (
+    BatchOpt,
+    DtypeOpt,
+    FormatOpt,
+    InputSizeOpt,
+    OutputOpt,
+    check_format,
+    emit,
+    stderr,
+    stdout,
+)
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 
 _LAT = "Latency"
@@ -21,18 +30,18 @@ def profile(
     dtype: DtypeOpt = "fp32",
     no_latency: Annotated[bool, typer.Option("--no-latency", help="Static metrics only.")] = False,
     device: Annotated[str, typer.Option(help="cpu | cuda | cuda:N", rich_help_panel=_LAT)] = "cpu",
-    runtime: Annotated[Optional[list[str]], typer.Option(help="eager | compile | onnx (repeat or comma-separate).",
+    runtime: Annotated[list[str] | None, typer.Option(help="eager | compile | onnx (repeat or comma-separate).",
                                                          rich_help_panel=_LAT)] = None,
-    threads: Annotated[Optional[int], typer.Option(help="Intra-op threads for torch and ONNX Runtime.",
+    threads: Annotated[int | None, typer.Option(help="Intra-op threads for torch and ONNX Runtime.",
                                                    rich_help_panel=_LAT)] = None,
     channels_last: Annotated[bool, typer.Option("--channels-last", rich_help_panel=_LAT)] = False,
     budget: Annotated[float, typer.Option(help="Seconds of timed samples per row (after warm-up).",
                                           rich_help_panel=_LAT)] = 2.0,
     min_samples: Annotated[int, typer.Option(help="Minimum timed samples per row.", rich_help_panel=_LAT)] = 30,
     warmup: Annotated[float, typer.Option(help="Minimum warm-up seconds.", rich_help_panel=_LAT)] = 0.5,
-    onnx_dir: Annotated[Optional[str], typer.Option(help="ONNX export cache directory.",
+    onnx_dir: Annotated[str | None, typer.Option(help="ONNX export cache directory.",
                                                     rich_help_panel=_LAT)] = None,
-    by: Annotated[Optional[str], typer.Option("--by", help="Breakdown: module | op.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Breakdown: module | op.")] = None,
     depth: Annotated[int, typer.Option(help="Module depth for --by module.")] = 1,
     counter: Annotated[str, typer.Option(help="ours | fvcore | thop | all: add other counters' totals.")] = "ours",
     fmt: FormatOpt = "table",

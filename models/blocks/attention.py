@@ -27,8 +27,9 @@ import math
 
 import torch
 import torch.nn.functional as F
-from cnnbench_models.blocks.conv import SKConv
 from torch import nn
+
+from cnnbench_models.blocks.conv import SKConv
 
 __all__ = [
     "AFF",
