@@ -35,7 +35,8 @@ import time
 import torch
 from torch import nn
 
-from cnnbench.regress import LocalSide, check_against_baseline, check_pair, create_baseline
+from cnnbench.against import check_pair
+from cnnbench.regress import LocalSide, check_against_baseline, create_baseline
 from cnnbench.suite import parse_suite
 
 

@@ -124,7 +124,8 @@ def check(
     Exit codes: 0 pass · 1 regression (or a changed static metric, or an entry that fails) · 2 usage error ·
     3 inconclusive.
     """
-    from cnnbench.regress import check_against_baseline, check_against_ref, load_baseline
+    from cnnbench.against import check_against_ref
+    from cnnbench.regress import check_against_baseline, load_baseline
     from cnnbench.report.export import write_atomic
     from cnnbench.suite import Suite, load_suite
 

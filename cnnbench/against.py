@@ -1,0 +1,285 @@
+"""``cnnbench check --against REF``: the model code at git REF and in the working tree, measured in one job.
+
+REF is checked out in a temporary ``git worktree``; two worker processes — one importing the model code of the
+working tree, one of REF — are driven alternately round by round from this process, so both sides see the same
+machine state at the same time (see :mod:`cnnbench.regress` for the verdict rules and why the calibration ratio
+is not used here). The worktree is always removed afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cnnbench.errors import CnnbenchError
+from cnnbench.errors import one_line as _one_line
+from cnnbench.regress import (
+    CheckReport,
+    LocalSide,
+    Log,
+    RowResult,
+    _judge,
+    _measure_rounds,
+    _status,
+    _summary,
+    compare_static,
+    relative_iqr,
+)
+from cnnbench.suite import CheckSettings, Entry, Suite
+
+_WORKER_BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+                "from cnnbench.against import worker_main; worker_main()")
+
+
+def worker_main() -> None:
+    """A :class:`LocalSide` driven by JSON lines on stdin (one answer line per request, on the original stdout)."""
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything a model prints goes to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    side = LocalSide(os.environ.get("CNNBENCH_SIDE", "worker"))
+    for line in sys.stdin:
+        msg = json.loads(line)
+        op = msg.pop("op")
+        try:
+            if op == "exit":
+                side.shutdown()
+                proto.write(json.dumps({"ok": True}) + "\n")
+                return
+            entry = Entry.from_dict(msg.pop("entry")) if "entry" in msg else None
+            if op == "static":
+                resp: dict[str, Any] = side.static(entry)
+            elif op == "open":
+                resp = {"error": side.open(entry, msg["warmup"], msg["copies"])}
+            elif op == "round":
+                resp = {"round": side.round(msg["samples"], msg["stat"], msg["clock"])}
+            elif op == "close":
+                side.close()
+                resp = {"ok": True}
+            elif op == "env":
+                resp = {"env": side.env(entry, msg.get("repo_dir"))}
+            else:
+                resp = {"usage_error": f"unknown worker request {op!r}"}
+        except CnnbenchError as e:
+            resp = {"usage_error": str(e)}
+        except Exception as e:  # noqa: BLE001 - report, keep serving
+            resp = {"error": _one_line(e), "metrics": None}
+        proto.write(json.dumps(resp, default=str) + "\n")
+
+
+class WorkerSide:
+    """Same interface as :class:`LocalSide`, in a subprocess importing model code from ``root``.
+
+    ``PYTHONPATH`` = a shim directory (``cnnbench`` → this cnnbench; in the cnnbench repository also
+    ``cnnbench_models`` → ``root/models``), then ``root``; so the measuring code is ours and the model code is
+    ``root``'s.
+    """
+
+    def __init__(self, name: str, root: Path, cwd: Path, repo_root: Path) -> None:
+        self.name, self.root, self.repo_root = name, root, repo_root
+        self._tmp = Path(tempfile.mkdtemp(prefix=f"cnnbench-{name}-"))
+        shim = self._tmp / "shim"
+        shim.mkdir()
+        try:
+            os.symlink(Path(__file__).resolve().parent, shim / "cnnbench")
+            # the cnnbench repository itself: its models/ package installs as cnnbench_models
+            if (root / "models" / "__init__.py").is_file() and (root / "cnnbench" / "__init__.py").is_file():
+                os.symlink(root / "models", shim / "cnnbench_models")
+        except OSError as e:
+            raise CnnbenchError(f"--against needs symbolic links in the temp directory: {e}") from None
+        env = dict(os.environ, CNNBENCH_SIDE=name)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(shim), str(root), os.environ.get("PYTHONPATH")) if p)
+        self._err = open(self._tmp / "stderr.txt", "w+")  # noqa: SIM115 - read back when the worker dies
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER_BOOT], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self._err, cwd=cwd, env=env, text=True,
+                                     bufsize=1)
+
+    def _model_name(self, model: str) -> str:
+        # an absolute file.py path inside the repository points into this side's tree
+        prefix, sep, attr = model.rpartition(":")
+        if sep and prefix.endswith(".py") and os.path.isabs(prefix):
+            try:
+                rel = Path(prefix).resolve().relative_to(self.repo_root)
+            except ValueError:
+                return model
+            return f"{self.root / rel}:{attr}"
+        return model
+
+    def _call(self, op: str, entry: Entry | None = None, **kw: Any) -> dict[str, Any]:
+        msg: dict[str, Any] = {"op": op, **kw}
+        if entry is not None:
+            d = entry.to_dict()
+            d["model"] = self._model_name(entry.model)
+            msg["entry"] = d
+        try:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write(json.dumps(msg) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        if not line:
+            self._err.seek(0)
+            tail = [ln for ln in self._err.read().splitlines() if ln.strip()][-1:]
+            raise CnnbenchError(f"the {self.name} worker stopped: {tail[0] if tail else 'no message'}")
+        resp = json.loads(line)
+        if "usage_error" in resp:
+            raise CnnbenchError(f"{self.name}: {resp['usage_error']}")
+        return resp
+
+    def static(self, entry: Entry) -> dict[str, Any]:
+        return self._call("static", entry)
+
+    def open(self, entry: Entry, warmup: float, copies: int = 1) -> str | None:
+        return self._call("open", entry, warmup=warmup, copies=copies)["error"]
+
+    def round(self, samples: int, stat: str = "median", clock: str = "wall") -> tuple[float, float]:
+        resp = self._call("round", samples=samples, stat=stat, clock=clock)
+        if "round" not in resp:
+            raise RuntimeError(f"{self.name}: {resp.get('error')}")
+        c, m = resp["round"]
+        return float(c), float(m)
+
+    def env(self, entry: Entry | None = None, repo_dir: str | None = None) -> dict[str, Any]:
+        return self._call("env", entry, repo_dir=str(self.root))["env"]
+
+    def close(self) -> None:
+        self._call("close")
+
+    def shutdown(self) -> None:
+        try:
+            if self.proc.poll() is None:
+                try:
+                    self._call("exit")
+                except CnnbenchError:
+                    pass
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        finally:
+            self._err.close()
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+# -- git worktree for --against -------------------------------------------------------------------------------
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    try:
+        res = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise CnnbenchError(f"--against needs git: {e}") from None
+    if res.returncode != 0:
+        msg = (res.stderr.strip().splitlines() or ["failed"])[-1]
+        raise CnnbenchError(f"git {' '.join(args[:2])}: {msg}")
+    return res.stdout.strip()
+
+
+@contextmanager
+def ref_worktree(ref: str, cwd: Path | None = None) -> Iterator[tuple[Path, Path, str]]:
+    """Checks out ``ref`` in a temporary ``git worktree``; yields ``(repo_root, worktree, commit)``, then removes it."""
+    cwd = Path(cwd or Path.cwd())
+    try:
+        repo_root = Path(_git(["rev-parse", "--show-toplevel"], cwd)).resolve()
+    except CnnbenchError:
+        raise CnnbenchError(f"--against needs a git repository ({cwd} is not in one)") from None
+    try:
+        sha = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], repo_root)
+    except CnnbenchError:
+        raise CnnbenchError(f"--against: unknown git ref {ref!r}") from None
+    tmp = Path(tempfile.mkdtemp(prefix="cnnbench-worktree-"))
+    wt = tmp / "ref"
+    _git(["worktree", "add", "--detach", "--quiet", str(wt), sha], repo_root)
+    try:
+        yield repo_root, wt, sha
+    finally:
+        try:
+            _git(["worktree", "remove", "--force", str(wt)], repo_root)
+        except CnnbenchError:
+            pass
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            _git(["worktree", "prune"], repo_root)
+        except CnnbenchError:
+            pass
+
+
+def check_against_ref(ref: str, suite: Suite, *, log: Log | None = None, cwd: Path | None = None) -> CheckReport:
+    """Measures ``suite`` with the model code at git ``ref`` and in the working tree, interleaved round by round."""
+    log = log or (lambda _m: None)
+    st = suite.settings
+    cwd = Path(cwd or Path.cwd()).resolve()
+    with ref_worktree(ref, cwd) as (repo_root, wt, sha):
+        rel = cwd.relative_to(repo_root) if cwd.is_relative_to(repo_root) else Path()
+        ref_cwd = wt / rel if (wt / rel).is_dir() else wt
+        log(f"--against {ref}: {sha[:12]} checked out in {wt}")
+        sides: list[Any] = []
+        try:
+            sides.append(WorkerSide("ref", wt, ref_cwd, repo_root))
+            sides.append(WorkerSide("current", repo_root, cwd, repo_root))
+            rows = [check_pair(entry, sides, st, log) for entry in suite.entries]
+            env = sides[1].env(None)
+        finally:
+            for s in sides:
+                s.shutdown()
+    return CheckReport(rows, "against", f"{ref} ({sha[:12]})", env)
+
+
+def check_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log | None = None) -> RowResult:
+    """Checks one entry on two sides ``[reference, current]`` measured in alternating rounds (paired bootstrap).
+
+    The sides are :class:`WorkerSide` for ``--against``; two :class:`LocalSide` work too (``regression_power``).
+    """
+    ref, cur = sides
+    if log is not None:
+        log(f"check: {entry.label()}")
+    s_ref, s_cur = ref.static(entry), cur.static(entry)
+    if s_cur["error"]:
+        return RowResult(entry, "error", error=s_cur["error"])
+    if s_ref["error"]:
+        return RowResult(entry, "new", notes=[f"fails at the reference: {s_ref['error']}"])
+    static_rows = compare_static(s_ref["metrics"], s_cur["metrics"], entry.tolerance)
+    if not entry.latency:
+        return RowResult(entry, _status(static_rows, None), static_rows)
+    clock = st.clock_for(entry)
+    errs = [side.open(entry, st.warmup, st.calibration_copies) for side in sides]
+    try:
+        if errs[1] or errs[0]:
+            return RowResult(entry, "error", static_rows,
+                             error=errs[1] or f"reference: {errs[0]}")
+        both: list[list[tuple[float, float]]] = [[], []]
+
+        def measure(n: int) -> None:
+            got = _measure_rounds(sides, n, st, len(both[0]), clock)
+            both[0].extend(got[0])
+            both[1].extend(got[1])
+
+        def state():
+            unstable = any(relative_iqr([c for c, _ in side]) > st.calibration_max_iqr for side in both)
+            # same rounds, same machine state: the model times compare directly (module docstring)
+            return [m for _, m in both[1]], [m for _, m in both[0]], unstable, len(both[0])
+
+        try:
+            latency = _judge(entry, st, measure, state, paired=True)
+        except CnnbenchError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a model failing mid-measurement is a row, not a crash
+            return RowResult(entry, "error", static_rows, error=_one_line(e))
+        s_ref_sum, s_cur_sum = _summary(both[0]), _summary(both[1])
+        latency.update(clock=clock, current_ms=s_cur_sum["median_ms"], base_ms=s_ref_sum["median_ms"],
+                       calibration_current_ms=s_cur_sum["calibration_median_ms"],
+                       calibration_base_ms=s_ref_sum["calibration_median_ms"])
+    finally:
+        for side, err in zip(sides, errs):
+            if not err:
+                side.close()
+    return RowResult(entry, _status(static_rows, latency), static_rows, latency)
