@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 # piped output is not squeezed into 80 columns
-stdout = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 220)
+stdout = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 320)
 stderr = Console(stderr=True)
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | md")]
