@@ -19,6 +19,19 @@ from cnnbench.registry import ModelSpec, resolve
 RUNTIMES = ("eager", "compile", "onnx")
 
 
+def check_protocol_options(*, budget: float, min_samples: int, warmup: float, threads: int | None,
+                           zero_budget_ok: bool = False) -> None:
+    """Usage errors (exit 2) for the measurement options every timing command shares."""
+    if not (budget >= 0 if zero_budget_ok else budget > 0):
+        raise CnnbenchError(f"--budget must be {'≥ 0' if zero_budget_ok else '> 0'} seconds (got {budget})")
+    if min_samples < 1:
+        raise CnnbenchError(f"--min-samples must be ≥ 1 (got {min_samples})")
+    if warmup < 0:
+        raise CnnbenchError(f"--warmup must be ≥ 0 seconds (got {warmup})")
+    if threads is not None and threads < 1:
+        raise CnnbenchError(f"--threads must be ≥ 1 (got {threads})")
+
+
 @dataclass(frozen=True)
 class LatencyOptions:
     device: str = "cpu"
@@ -46,14 +59,7 @@ class LatencyOptions:
                     rts.append(r)
         if not rts:
             raise CnnbenchError("no runtime given: choose eager, compile or onnx")
-        if not budget > 0:
-            raise CnnbenchError(f"--budget must be > 0 seconds (got {budget})")
-        if min_samples < 1:
-            raise CnnbenchError(f"--min-samples must be ≥ 1 (got {min_samples})")
-        if warmup < 0:
-            raise CnnbenchError(f"--warmup must be ≥ 0 seconds (got {warmup})")
-        if threads is not None and threads < 1:
-            raise CnnbenchError(f"--threads must be ≥ 1 (got {threads})")
+        check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, threads=threads)
         from cnnbench.latency.devices import onnx_providers, resolve_device
 
         dev = resolve_device(device)  # CUDA missing / index beyond the count → CnnbenchError (exit 2)

@@ -8,7 +8,23 @@ from typing import Annotated, Any
 
 import typer
 
-from cnnbench.cli.options import BatchOpt, DtypeOpt, FormatOpt, InputSizeOpt, check_format, stderr, stdout
+from cnnbench.cli.options import (
+    BatchOpt,
+    ChannelsLastOpt,
+    DeviceOpt,
+    DtypeOpt,
+    FormatOpt,
+    InputSizeOpt,
+    MinSamplesOpt,
+    NoLatencyOpt,
+    OnnxDirOpt,
+    RuntimeOpt,
+    ThreadsOpt,
+    WarmupOpt,
+    check_format,
+    stderr,
+    stdout,
+)
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 
 _LAT = "Latency"
@@ -31,21 +47,18 @@ def compare(
     input_size: InputSizeOpt = None,
     batch_size: BatchOpt = None,
     dtype: DtypeOpt = "fp32",
-    no_latency: Annotated[bool, typer.Option("--no-latency", help="Static metrics only.")] = False,
-    device: Annotated[str, typer.Option(help="cpu | cuda | cuda:N", rich_help_panel=_LAT)] = "cpu",
-    runtime: Annotated[list[str] | None, typer.Option(help="eager | compile | onnx (repeat or comma-separate).",
-                                                         rich_help_panel=_LAT)] = None,
-    threads: Annotated[int | None, typer.Option(help="Intra-op threads for torch and ONNX Runtime.",
-                                                   rich_help_panel=_LAT)] = None,
-    channels_last: Annotated[bool, typer.Option("--channels-last", rich_help_panel=_LAT)] = False,
+    no_latency: NoLatencyOpt = False,
+    device: DeviceOpt = "cpu",
+    runtime: RuntimeOpt = None,
+    threads: ThreadsOpt = None,
+    channels_last: ChannelsLastOpt = False,
     budget: Annotated[float, typer.Option(help="Seconds of timed samples per row (spread over the rounds).",
                                           rich_help_panel=_LAT)] = 2.0,
-    min_samples: Annotated[int, typer.Option(help="Minimum timed samples per row.", rich_help_panel=_LAT)] = 30,
-    warmup: Annotated[float, typer.Option(help="Minimum warm-up seconds per row.", rich_help_panel=_LAT)] = 0.5,
+    min_samples: MinSamplesOpt = 30,
+    warmup: WarmupOpt = 0.5,
     rounds: Annotated[int, typer.Option(help="Round-robin rounds the budget is split over.",
                                         rich_help_panel=_LAT)] = 5,
-    onnx_dir: Annotated[str | None, typer.Option(help="ONNX export cache directory.",
-                                                    rich_help_panel=_LAT)] = None,
+    onnx_dir: OnnxDirOpt = None,
     fmt: FormatOpt = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write FILE: .json/.csv = the "
                                                    "records (as `profile`), .md = the comparison report.")] = None,

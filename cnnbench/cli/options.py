@@ -21,6 +21,19 @@ InputSizeOpt = Annotated[str | None, typer.Option("--input-size", help="224, 224
 BatchOpt = Annotated[list[str] | None, typer.Option("--batch-size", "-b", help="Batch size(s): 1,8,32 or "
                                                        "repeat the option.")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="fp32 | fp16 | bf16")]
+NoLatencyOpt = Annotated[bool, typer.Option("--no-latency", help="Static metrics only.")]
+
+# latency options shared by `profile` and `compare`
+_LAT = "Latency"
+DeviceOpt = Annotated[str, typer.Option(help="cpu | cuda | cuda:N", rich_help_panel=_LAT)]
+RuntimeOpt = Annotated[list[str] | None, typer.Option(help="eager | compile | onnx (repeat or comma-separate).",
+                                                      rich_help_panel=_LAT)]
+ThreadsOpt = Annotated[int | None, typer.Option(help="Intra-op threads for torch and ONNX Runtime.",
+                                                rich_help_panel=_LAT)]
+ChannelsLastOpt = Annotated[bool, typer.Option("--channels-last", rich_help_panel=_LAT)]
+MinSamplesOpt = Annotated[int, typer.Option(help="Minimum timed samples per row.", rich_help_panel=_LAT)]
+WarmupOpt = Annotated[float, typer.Option(help="Minimum warm-up seconds per row.", rich_help_panel=_LAT)]
+OnnxDirOpt = Annotated[str | None, typer.Option(help="ONNX export cache directory.", rich_help_panel=_LAT)]
 
 
 def check_format(fmt: str) -> str:

@@ -56,14 +56,10 @@ def reproduce(
     if name is None:
         raise CnnbenchError("name a reproduction (see `cnnbench reproduce --list`) or use --list")
     todo = runner.names() if name.strip().lower() == "all" else [runner.get(name).name]
-    if budget < 0:
-        raise CnnbenchError(f"--budget must be ≥ 0 seconds (got {budget})")
-    if min_samples < 1:
-        raise CnnbenchError(f"--min-samples must be ≥ 1 (got {min_samples})")
-    if warmup < 0:
-        raise CnnbenchError(f"--warmup must be ≥ 0 seconds (got {warmup})")
-    if threads < 1:
-        raise CnnbenchError(f"--threads must be ≥ 1 (got {threads})")
+    from cnnbench.sweep import check_protocol_options
+
+    check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, threads=threads,
+                           zero_budget_ok=True)
     if batch_size is not None and batch_size < 1:
         raise CnnbenchError(f"--batch-size must be ≥ 1 (got {batch_size})")
     statistic = statistic.lower()
