@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,8 +109,7 @@ class Store:
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            # WAL: readers do not block the writer; stays "delete" where WAL is impossible (some network mounts)
-            self.journal_mode = str(self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+            self.journal_mode = self._enable_wal()
             self._migrate()
         except sqlite3.Error as e:
             self.conn.close()
@@ -117,6 +117,27 @@ class Store:
         except BaseException:
             self.conn.close()
             raise
+
+    def _enable_wal(self) -> str:
+        """Switch to WAL (readers never block the writer); stays "delete" where WAL is impossible (network mounts).
+
+        Changing the journal mode needs an exclusive lock and SQLite does not run the busy handler for it: two
+        processes opening a new database at once see "database is locked" immediately. So retry until the busy
+        timeout, and skip the switch when another process already made it.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.005
+        while True:
+            try:
+                mode = str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+                if mode != "wal":
+                    mode = str(self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+                return mode
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
 
     # -- schema -------------------------------------------------------------------------------------------------
 
