@@ -74,8 +74,11 @@ def test_csv_and_markdown_outputs(tmp_path):
 def test_table_names_units_and_conventions():
     res = run("profile", "squeezenet1_1", "--no-latency")
     assert res.exit_code == 0
-    for text in ("GMACs", "params (M)", "ckpt (MiB)", "mem access (MiB)", "multiply-accumulates", "FLOPs = 2 ×"):
+    for text in ("MACs", "params", "ckpt (MiB)", "mem access (MiB)", "multiply-accumulates", "FLOPs = 2 ×",
+                 "k/M/G = 10^3/10^6/10^9"):
         assert text in res.stdout
+    # squeezenet1_1: 1,235,496 params, 349,152,512 MACs (torchvision: 0.349 GFLOPS), 4.73 MiB checkpoint
+    assert "1.24M" in res.stdout and "349.15M" in res.stdout and "4.73" in res.stdout
 
 
 def test_by_module_and_by_op():

@@ -25,16 +25,17 @@ def ms(x: float | None) -> str:
     return f"{x:.3f}" if x < 10 else f"{x:.1f}"
 
 
-# column key → (header with unit, formatter)
+# column key → (header with unit, formatter). Counts carry a decimal SI suffix (k, M, G) so that a 8.5k-parameter
+# block and a 25.6M-parameter network are both readable in one table.
 COLUMNS = {
-    "params": ("params (M)", lambda d: f"{d['params'] / 1e6:.3f}" if d.get("params") is not None else "—"),
+    "params": ("params", lambda d: si(d.get("params"))),
     "checkpoint_bytes": ("ckpt (MiB)", lambda d: mib(d.get("checkpoint_bytes"))),
-    "macs": ("GMACs", lambda d: f"{d['macs'] / 1e9:.3f}" if d.get("macs") is not None else "—"),
-    "flops": ("GFLOPs (2×MACs)", lambda d: f"{d['flops'] / 1e9:.3f}" if d.get("flops") is not None else "—"),
+    "macs": ("MACs", lambda d: si(d.get("macs"))),
+    "flops": ("FLOPs (2×MACs)", lambda d: si(d.get("flops"))),
     "memory_access_bytes": ("mem access (MiB)", lambda d: mib(d.get("memory_access_bytes"), 1)),
     "memory_access_elements": ("mem access (M elem)",
                                lambda d: si(d.get("memory_access_elements"))),
-    "activations": ("acts (M)", lambda d: f"{d['activations'] / 1e6:.2f}" if d.get("activations") is not None else "—"),
+    "activations": ("acts", lambda d: si(d.get("activations"))),
     "arithmetic_intensity": ("FLOP/byte", lambda d: f"{d['arithmetic_intensity']:.1f}"
                              if d.get("arithmetic_intensity") is not None else "—"),
 }
@@ -42,6 +43,6 @@ COLUMNS = {
 CONVENTIONS = (
     "MACs = multiply-accumulates (papers' and torchvision's \"FLOPs\"); FLOPs = 2 × MACs. "
     "Memory access = ShuffleNetV2's MAC: all tensor inputs incl. weights + outputs of every op that moves data "
-    "(views count 0). Activations = output elements of conv/linear/matmul ops. MiB = 2^20 bytes; "
+    "(views count 0). Activations = output elements of conv/linear/matmul ops. k/M/G = 10^3/10^6/10^9; MiB = 2^20 bytes; "
     "ckpt = torch.save(state_dict) size."
 )
