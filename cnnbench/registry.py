@@ -77,6 +77,15 @@ class ModelSpec:
     tv_weights: str | None = None
     builder_kwargs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
+    def paper_mismatches(self, params: int, macs: int) -> list[str]:
+        """Our counts that miss the published ones by more than ``paper_tolerance`` (relative); empty = agreement."""
+        out = []
+        for what, ours, paper in (("params", params, self.paper_params), ("MACs", macs, self.paper_macs)):
+            if paper is not None and abs(ours - paper) > self.paper_tolerance * paper:
+                out.append(f"{self.name}: {what} {ours:,} vs {paper:,} in {self.paper_table or 'the paper'} "
+                           f"({100 * (ours / paper - 1):+.1f}%, tolerance {100 * self.paper_tolerance:.0f}%)")
+        return out
+
     def build(self, **overrides: Any):
         """Build the module with random init (never downloads weights)."""
         fn = _load_callable(self.builder) if isinstance(self.builder, str) else self.builder

@@ -79,3 +79,12 @@ def test_catalogues_do_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
     assert registry._loaded
+
+
+def test_paper_mismatches_uses_the_relative_tolerance():
+    spec = ModelSpec(name="x", family="x", source="cnnbench", builder="x:y", paper_params=1000, paper_macs=2000,
+                     paper_table="Table 1", paper_tolerance=0.05)
+    assert spec.paper_mismatches(1050, 1900) == []  # +5.0% and -5.0%: on the edge, inside
+    (msg,) = spec.paper_mismatches(1051, 2000)  # +5.1%
+    assert "params 1,051 vs 1,000 in Table 1 (+5.1%, tolerance 5%)" in msg
+    assert len(spec.paper_mismatches(900, 3000)) == 2
