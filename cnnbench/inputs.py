@@ -54,6 +54,19 @@ def parse_int_list(values: list[str] | str | None, what: str, default: list[int]
     return out
 
 
+def read_user_file(path, what: str, missing_hint: str = "") -> str:
+    """The text of a file the user named (``what``: "suite", "baseline"); every failure is one-line usage error."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CnnbenchError(f"{what} not found: {p}{missing_hint}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise CnnbenchError(f"cannot read {what} {p}: {e}") from None
+
+
 def parse_dtype(text: str) -> str:
     """Canonical short name (fp32|fp16|bf16) of a dtype a user typed."""
     name = DTYPES.get(str(text).strip().lower())

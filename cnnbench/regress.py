@@ -459,13 +459,12 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
     Raises:
         CnnbenchError: Missing, unreadable, not JSON, not a baseline, from a newer schema, or malformed.
     """
+    from cnnbench.inputs import read_user_file
+
     p = Path(path)
+    text = read_user_file(p, "baseline", " (create it with `cnnbench baseline create`)")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CnnbenchError(f"baseline not found: {p} (create it with `cnnbench baseline create`)") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CnnbenchError(f"cannot read baseline {p}: {e}") from None
+        doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise CnnbenchError(f"baseline {p} is not valid JSON: {e}") from None
     if not isinstance(doc, dict) or doc.get("kind") != BASELINE_KIND:

@@ -213,13 +213,12 @@ def load_suite(path: str | Path, *, resolve_models: bool = True) -> Suite:
             import tomli as tomllib  # type: ignore[no-redef]
         except ModuleNotFoundError:
             raise CnnbenchError("reading suite files needs Python ≥ 3.11 (tomllib) or the tomli package") from None
+    from cnnbench.inputs import read_user_file
+
     p = Path(path)
+    text = read_user_file(p, "suite file")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CnnbenchError(f"suite file not found: {p}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CnnbenchError(f"cannot read suite {p}: {e}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise CnnbenchError(f"suite {p} is not valid TOML: {e}") from None
     return parse_suite(data, source=str(p), resolve_models=resolve_models)

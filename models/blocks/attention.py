@@ -244,13 +244,8 @@ class NonLocal(nn.Module):
         return x + self.w(y)
 
 
-class CrissCrossAttention(nn.Module):
-    """CCNet criss-cross attention: each pixel attends to its row and column (H + W − 1 positions).
-
-    Query/key are 1×1 convs to C/8, value 1×1 to C (all with bias); a learnable γ (init 0) scales the
-    result added to the input. The self position is masked out of the column term so it is counted once.
-    Applied once here (the paper's RCCA recurs R=2 times with shared weights — build two for that).
-    """
+class _QKVAttention(nn.Module):
+    """Query/key 1×1 convs to C/``reduction``, value 1×1 to C (all with bias), and a residual scale γ (init 0)."""
 
     def __init__(self, channels: int, reduction: int = 8) -> None:
         super().__init__()
@@ -259,6 +254,15 @@ class CrissCrossAttention(nn.Module):
         self.key = nn.Conv2d(channels, inter, 1)
         self.value = nn.Conv2d(channels, channels, 1)
         self.gamma = nn.Parameter(torch.zeros(1))
+
+
+class CrissCrossAttention(_QKVAttention):
+    """CCNet criss-cross attention: each pixel attends to its row and column (H + W − 1 positions).
+
+    Query/key are 1×1 convs to C/8, value 1×1 to C (all with bias); a learnable γ (init 0) scales the
+    result added to the input. The self position is masked out of the column term so it is counted once.
+    Applied once here (the paper's RCCA recurs R=2 times with shared weights — build two for that).
+    """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x.shape[2]
@@ -273,16 +277,8 @@ class CrissCrossAttention(nn.Module):
         return self.gamma * out + x
 
 
-class PositionAttention(nn.Module):
+class PositionAttention(_QKVAttention):
     """DANet position attention module (PAM): full HW×HW self-attention, query/key at C/8, γ init 0."""
-
-    def __init__(self, channels: int, reduction: int = 8) -> None:
-        super().__init__()
-        inter = max(1, channels // reduction)
-        self.query = nn.Conv2d(channels, inter, 1)
-        self.key = nn.Conv2d(channels, inter, 1)
-        self.value = nn.Conv2d(channels, channels, 1)
-        self.gamma = nn.Parameter(torch.zeros(1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape
