@@ -21,6 +21,7 @@ Table 2 (0.5x 38M, 0.25x 13M), Table 5 (g=3: 1.5x 292M, 2x 524M). The paper give
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -33,12 +34,45 @@ _STEM_CHANNELS = {0.25: 12, 0.5: 12, 2.0: 48}  # otherwise 24
 _REPEATS = (4, 8, 4)
 
 
-class ShuffleUnit(nn.Module):
+class MergeUnit(nn.Module):
+    """The shell of a ShuffleNet V1 unit: stride 1 adds the input (residual), stride 2 concatenates the input
+    average-pooled 3×3/2 (Fig. 2c); ReLU after the merge."""
+
+    def __init__(self, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+        self.shortcut = nn.AvgPool2d(3, 2, 1) if stride == 2 else None
+        self.relu = nn.ReLU(inplace=True)
+
+    def merge(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        if self.shortcut is not None:
+            return torch.cat([self.shortcut(x), self.relu(out)], 1)
+        return self.relu(x + out)
+
+
+def skeleton(stem_ch: int, stage2_ch: int, make_unit: Callable[[int, int, int, int, int], nn.Module]
+             ) -> tuple[nn.Sequential, nn.Sequential, int]:
+    """Table 1's layout: conv 3×3/2 + max pool 3×3/2 stem, then stages of 4/8/4 units (the first strided) whose
+    width doubles from ``stage2_ch``. ``make_unit(in_ch, out_ch, stride, stage, index)`` builds one unit.
+
+    Returns (stem, stages, output channels).
+    """
+    stem = nn.Sequential(ConvBNAct(3, stem_ch, 3, 2), nn.MaxPool2d(3, 2, 1))
+    units: list[nn.Module] = []
+    in_ch = stem_ch
+    for stage, repeats in enumerate(_REPEATS):
+        out_ch = stage2_ch * 2 ** stage
+        for i in range(repeats):
+            units.append(make_unit(in_ch, out_ch, 2 if i == 0 else 1, stage, i))
+            in_ch = out_ch
+    return stem, nn.Sequential(*units), in_ch
+
+
+class ShuffleUnit(MergeUnit):
     """ShuffleNet unit (paper Fig. 2b for stride 1, Fig. 2c for stride 2)."""
 
     def __init__(self, in_ch: int, out_ch: int, groups: int, stride: int, group_first: bool = True) -> None:
-        super().__init__()
-        self.stride = stride
+        super().__init__(stride)
         branch_out = out_ch - in_ch if stride == 2 else out_ch
         mid = out_ch // 4
         first_groups = groups if group_first else 1
@@ -48,17 +82,12 @@ class ShuffleUnit(nn.Module):
         self.conv1 = ConvBNAct(in_ch, mid, 1, groups=first_groups)
         self.dwconv = ConvBNAct(mid, mid, 3, stride, groups=mid, act=None)
         self.conv2 = ConvBNAct(mid, branch_out, 1, groups=groups, act=None)
-        self.shortcut = nn.AvgPool2d(3, 2, 1) if stride == 2 else None
-        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv1(x)
         if self.shuffle_groups > 1:
             out = channel_shuffle(out, self.shuffle_groups)
-        out = self.conv2(self.dwconv(out))
-        if self.shortcut is not None:
-            return torch.cat([self.shortcut(x), self.relu(out)], 1)
-        return self.relu(x + out)
+        return self.merge(x, self.conv2(self.dwconv(out)))
 
 
 class ShuffleNetV1(nn.Module):
@@ -72,17 +101,10 @@ class ShuffleNetV1(nn.Module):
         quantum = 4 * groups  # bottleneck (out/4) must split into `groups`
         stage2 = max(quantum, round(_STAGE2_CHANNELS[groups] * width / quantum) * quantum)
         stem = math.ceil(_STEM_CHANNELS.get(width, 24) / groups) * groups
-        self.stem = nn.Sequential(ConvBNAct(3, stem, 3, 2), nn.MaxPool2d(3, 2, 1))
-        units: list[nn.Module] = []
-        in_ch = stem
-        for stage, repeats in enumerate(_REPEATS):
-            out_ch = stage2 * 2 ** stage
-            for i in range(repeats):
-                # Stage 2's first pointwise layer is ungrouped: its 24 input channels are too few
-                units.append(ShuffleUnit(in_ch, out_ch, groups, 2 if i == 0 else 1,
-                                         group_first=not (stage == 0 and i == 0)))
-                in_ch = out_ch
-        self.stages = nn.Sequential(*units)
+        # Stage 2's first pointwise layer is ungrouped: its 24 input channels are too few
+        self.stem, self.stages, in_ch = skeleton(
+            stem, stage2, lambda cin, cout, stride, stage, i: ShuffleUnit(
+                cin, cout, groups, stride, group_first=not (stage == 0 and i == 0)))
         self.head = ClassifierHead(in_ch, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

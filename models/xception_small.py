@@ -29,8 +29,8 @@ import torch
 from torch import nn
 
 from .layers import ClassifierHead, ConvBNAct
+from .shufflenet_v1 import MergeUnit, skeleton
 
-_REPEATS = (4, 8, 4)
 # Stage-2 width giving the MACs of ShuffleNet V2 Table 8's Xception 0.5x/1x/1.5x/2x (40/145/305/525M)
 TABLE8_WIDTHS = {0.5: 64, 1.0: 136, 1.5: 208, 2.0: 272}
 
@@ -40,11 +40,11 @@ def _separable(in_ch: int, out_ch: int, stride: int = 1, act: bool = True) -> nn
                          ConvBNAct(in_ch, out_ch, 1, act=nn.ReLU if act else None))
 
 
-class XceptionUnit(nn.Module):
+class XceptionUnit(MergeUnit):
     """Three depthwise-separable convs (receptive field 7) with a residual/concat shortcut."""
 
     def __init__(self, in_ch: int, out_ch: int, stride: int) -> None:
-        super().__init__()
+        super().__init__(stride)
         mid = out_ch // 4
         branch_out = out_ch - in_ch if stride == 2 else out_ch
         self.branch = nn.Sequential(
@@ -52,14 +52,9 @@ class XceptionUnit(nn.Module):
             _separable(mid, mid),
             _separable(mid, branch_out, act=False),
         )
-        self.shortcut = nn.AvgPool2d(3, 2, 1) if stride == 2 else None
-        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.branch(x)
-        if self.shortcut is not None:
-            return torch.cat([self.shortcut(x), self.relu(out)], 1)
-        return self.relu(x + out)
+        return self.merge(x, self.branch(x))
 
 
 class XceptionSmall(nn.Module):
@@ -68,15 +63,8 @@ class XceptionSmall(nn.Module):
     def __init__(self, stage2_channels: int = 136, num_classes: int = 1000, stem_channels: int = 24) -> None:
         super().__init__()
         self.num_classes = num_classes
-        self.stem = nn.Sequential(ConvBNAct(3, stem_channels, 3, 2), nn.MaxPool2d(3, 2, 1))
-        units: list[nn.Module] = []
-        in_ch = stem_channels
-        for stage, repeats in enumerate(_REPEATS):
-            out_ch = stage2_channels * 2 ** stage
-            for i in range(repeats):
-                units.append(XceptionUnit(in_ch, out_ch, 2 if i == 0 else 1))
-                in_ch = out_ch
-        self.stages = nn.Sequential(*units)
+        self.stem, self.stages, in_ch = skeleton(
+            stem_channels, stage2_channels, lambda cin, cout, stride, _stage, _i: XceptionUnit(cin, cout, stride))
         self.head = ClassifierHead(in_ch, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
