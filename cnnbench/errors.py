@@ -13,3 +13,20 @@ def one_line(err: BaseException, limit: int = 300) -> str:
     lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
     text = f"{type(err).__name__}: {lines[0] if lines else ''}".rstrip(": ")
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def row_error(err: BaseException, context: str = "") -> str:
+    """The one-line ``error`` of a failed row; with ``--debug`` (``CNNBENCH_DEBUG=1``) the traceback goes to stderr.
+
+    Every place that turns an exception into a row's error calls this, so ``--debug`` shows why a row failed —
+    exactly when a traceback is needed.
+    """
+    import os
+
+    if os.environ.get("CNNBENCH_DEBUG", "") not in ("", "0"):
+        import sys
+        import traceback
+
+        print(f"--- traceback of a failed row{f' ({context})' if context else ''} ---", file=sys.stderr)
+        traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
+    return one_line(err)
