@@ -8,6 +8,7 @@ Exit codes: 0 ok, 1 some rows failed (or a regression, for ``check``), 2 usage/i
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import traceback
@@ -97,7 +98,34 @@ def _register() -> None:
         mod.register(app)
 
 
+def _guarded(fn):
+    """``fn`` run with stdout guarded: only cnnbench writes to stdout while a command runs (see options.guard_stdout)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from cnnbench.cli.options import guard_stdout
+
+        with guard_stdout():
+            try:
+                return fn(*args, **kwargs)
+            except SystemExit as e:  # cnnbench exits through typer.Exit: a SystemExit here is user code's
+                raise CnnbenchError(f"user code called sys.exit({e.code!r}); it cannot choose cnnbench's exit code "
+                                    "(rerun with --debug for where)") from e
+
+    return wrapper
+
+
+def _guard_commands(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        if info.callback is not None and not getattr(info.callback, "__wrapped__", None):
+            info.callback = _guarded(info.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _guard_commands(group.typer_instance)
+
+
 _register()
+_guard_commands(app)
 
 
 def main() -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated
 
 import typer
 
-from cnnbench.cli.options import FormatOpt, check_format, stdout
+from cnnbench.cli.options import FormatOpt, check_format, out, stdout
 
 
 def env(
@@ -22,12 +21,12 @@ def env(
     info = collect_env(device=device, threads=threads)
     info["fingerprint"] = fingerprint(info)
     if fmt == "json":
-        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+        out().write(json.dumps(info, indent=2) + "\n")
         return
     if fmt in ("csv", "md"):
         from cnnbench.report.export import render
 
-        sys.stdout.write(render([info], fmt))
+        out().write(render([info], fmt))
         return
     from rich.table import Table
 

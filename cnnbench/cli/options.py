@@ -9,8 +9,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-# piped output is not squeezed into 80 columns
-stdout = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 320)
+
+def _stdout_width() -> int | None:
+    """A terminal's own width, or ``COLUMNS`` when set (Rich reads it); piped output is not squeezed into 80 columns."""
+    import os
+
+    return None if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit() else 320
+
+
+stdout = Console(soft_wrap=False, width=_stdout_width())
 stderr = Console(stderr=True)
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | md")]
@@ -18,6 +25,17 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Also wri
                                                    "(format from its extension: .json .csv .md).")]
 InputSizeOpt = Annotated[str | None, typer.Option("--input-size", help="224, 224x160 or 3x224x224 "
                                                      "(default: the model's own).")]
+InputSizesOpt = Annotated[list[str] | None, typer.Option(
+    "--input-size", help="Shape without the batch: 224 (the model's channels), 224x160, 3x224x224, '32,' for (32,); "
+    "repeat for several positional inputs (default: the model's own).")]
+InputsOpt = Annotated[str | None, typer.Option(
+    "--inputs", help="FILE.py:make_inputs — a function returning the example input: a tensor, a tuple (positional) "
+    "or a dict (keyword); its batch is the batch.")]
+FuseOpt = Annotated[bool, typer.Option("--fuse", help="Apply timm's reparameterize_model (RepVGG, MobileOne, FastViT…) "
+                                       "before measuring; the row says fused.")]
+ColumnsOpt = Annotated[str | None, typer.Option(
+    "--columns", help="Table columns, comma-separated record keys (e.g. model,params,macs,latency_ms_p90) or 'all'; "
+    "--format json/csv/md always carry every key.")]
 BatchOpt = Annotated[list[str] | None, typer.Option("--batch-size", "-b", help="Batch size(s): 1,8,32 or "
                                                        "repeat the option.")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="fp32 | fp16 | bf16")]
@@ -59,5 +77,72 @@ def emit(records: list[dict[str, Any]], fmt: str, output: Path | None, table_fn=
         if table_fn is not None:
             table_fn(records)
     else:
-        sys.stdout.write(render(records, fmt))
-        sys.stdout.flush()
+        out().write(render(records, fmt))
+        out().flush()
+
+
+class _StdoutGuard:
+    """While a command runs, only cnnbench writes to stdout; user code (import, build, forward, export) cannot.
+
+    ``sys.stdout`` and file descriptor 1 point at stderr for the duration, so a model that ``print()``s (or a C++
+    library that writes to fd 1) cannot break ``--format json | jq``; cnnbench's own output goes through
+    :func:`out` (and the ``stdout`` Console), which keep the real stream.
+    """
+
+    def __init__(self) -> None:
+        self.real: Any = None
+        self._saved_fd: int | None = None
+        self._saved_sys: Any = None
+
+    def __enter__(self) -> None:
+        import os
+
+        self._saved_sys = sys.stdout
+        self.real = sys.stdout
+        try:
+            fd = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):  # CliRunner, embedded interpreters: Python level only
+            fd = None
+        if fd == 1:
+            sys.stdout.flush()
+            self._saved_fd = os.dup(1)
+            self.real = os.fdopen(os.dup(1), "w", encoding=getattr(sys.stdout, "encoding", None) or "utf-8",
+                                  errors="replace", closefd=True)
+            os.dup2(2, 1)
+        stdout.file = self.real
+        sys.stdout = sys.stderr
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+
+        sys.stdout = self._saved_sys
+        stdout.file = None  # back to following sys.stdout
+        if self._saved_fd is not None:
+            import contextlib
+
+            with contextlib.suppress(OSError, ValueError):
+                self.real.flush()
+            with contextlib.suppress(OSError, AttributeError):
+                import ctypes
+                import ctypes.util
+
+                ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").fflush(None)
+            os.dup2(self._saved_fd, 1)
+            os.close(self._saved_fd)
+            with contextlib.suppress(OSError, ValueError):
+                self.real.close()
+            self._saved_fd = None
+        self.real = None
+
+
+_guard = _StdoutGuard()
+
+
+def guard_stdout() -> _StdoutGuard:
+    """The context manager the CLI runs every command in (see :class:`_StdoutGuard`)."""
+    return _guard
+
+
+def out() -> Any:
+    """The real stdout: where cnnbench's own output goes (the guard sends everything else to stderr)."""
+    return _guard.real if _guard.real is not None else sys.stdout
