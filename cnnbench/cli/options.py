@@ -66,19 +66,96 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def emit(records: list[dict[str, Any]], fmt: str, output: Path | None, table_fn=None) -> None:
-    """Print records in ``fmt`` on stdout (tables through Rich) and write ``output`` atomically."""
+def check_output_path(path: Path | str | None, what: str = "--output", *, directory: bool = False) -> Path | None:
+    """Refuses, before anything is measured, an output path that cannot be written (one line, exit 2).
+
+    A file path must not name a directory and its directory must exist and be writable (an existing file must be
+    writable too); with ``directory=True`` the path is a directory that exists writable or can be created under a
+    writable ancestor.
+    """
+    import os
+
+    from cnnbench.errors import CnnbenchError
+
+    if path is None:
+        return None
+    if str(path).strip() == "":
+        raise CnnbenchError(f"{what} is empty (an unset environment variable?)")
+    p = Path(path).expanduser()
+    if directory:
+        if p.exists() and not p.is_dir():
+            raise CnnbenchError(f"{what} {p} is not a directory")
+        anc = p
+        while not anc.exists() and anc != anc.parent:
+            anc = anc.parent
+        if not anc.is_dir() or not os.access(anc, os.W_OK | os.X_OK):
+            raise CnnbenchError(f"{what} {p}: cannot create or write there ({anc} is not a writable directory)")
+        return p
+    if p.is_dir():
+        raise CnnbenchError(f"{what} {p} is a directory; name a file")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise CnnbenchError(f"{what} {p}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CnnbenchError(f"{what} {p}: directory {parent} is not writable")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise CnnbenchError(f"{what} {p} is not writable")
+    return p
+
+
+class OutputFailures:
+    """Collects file writes that failed after measuring, so every other output (and the table) still happens.
+
+    ``with failures.attempt(path): write(...)`` records an ``OSError`` instead of raising; :meth:`raise_if_any`
+    ends the command with one line naming the path(s) and exit 2 once everything else is done.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def attempt(self, path: Path | str):
+        import contextlib
+
+        @contextlib.contextmanager
+        def guard():
+            try:
+                yield
+            except OSError as e:
+                self.messages.append(f"could not write {path}: {e.strerror or e}")
+                stderr.print(f"[red]error: could not write {path}: {e.strerror or e}[/red]")
+
+        return guard()
+
+    def raise_if_any(self) -> None:
+        from cnnbench.errors import CnnbenchError
+
+        if self.messages:
+            raise CnnbenchError("; ".join(self.messages) + " (the results above were printed"
+                                + " and saved to the database where one was named)")
+
+
+def emit(records: list[dict[str, Any]], fmt: str, output: Path | None, table_fn=None,
+         failures: OutputFailures | None = None) -> None:
+    """Print records in ``fmt`` on stdout (tables through Rich), then write ``output`` atomically.
+
+    The printout comes first, so a failed write never loses the results; with ``failures`` the write error is
+    collected (see :class:`OutputFailures`), else it is raised as a one-line error naming the path.
+    """
     from cnnbench.report.export import render, write_records
 
-    if output is not None:
-        write_records(output, records, fmt)
-        stderr.print(f"wrote {len(records)} record(s) to {output}")
     if fmt == "table":
         if table_fn is not None:
             table_fn(records)
     else:
         out().write(render(records, fmt))
         out().flush()
+    if output is not None:
+        own = failures or OutputFailures()
+        with own.attempt(output):
+            write_records(output, records, fmt)
+            stderr.print(f"wrote {len(records)} record(s) to {output}")
+        if failures is None:
+            own.raise_if_any()
 
 
 class _StdoutGuard:

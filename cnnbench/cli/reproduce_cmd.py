@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cnnbench.cli.options import stderr, stdout
+from cnnbench.cli.options import OutputFailures, check_output_path, stderr, stdout
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 
 _LAT = "Latency"
@@ -69,14 +69,17 @@ def reproduce(
     opts = RunOptions(device=dev, latency=not no_latency, budget_s=budget, min_samples=min_samples,
                       warmup_s=warmup, threads=threads, batch_size=batch_size, statistic=statistic,
                       progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
-    out_dir = output_dir or DEFAULT_OUT_DIR
+    out_dir = check_output_path(output_dir or DEFAULT_OUT_DIR, "--output-dir", directory=True)
+    failures = OutputFailures()
     for n in todo:
         stderr.print(f"[bold]reproduce {n}[/bold]")
         res = runner.run(n, opts)
         _print_result(res)
-        paths = write_outputs(res, out_dir)
-        stderr.print("wrote " + ", ".join(str(p) for p in paths))
-        maybe_save(_records(res), save=save, db=db, command=command_line())
+        maybe_save(_records(res), save=save, db=db, command=command_line())  # rows first, then files
+        with failures.attempt(out_dir):
+            paths = write_outputs(res, out_dir)
+            stderr.print("wrote " + ", ".join(str(p) for p in paths))
+    failures.raise_if_any()
 
 
 def _records(res) -> list[dict[str, Any]]:
