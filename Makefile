@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint clean
+.PHONY: run results test install lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -16,10 +16,21 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-# the main job: the ResNet family side by side on CPU (interleaved latency, short budget), table + plot in results/
+COMPARE_RESNET := compare --family resnet --input-size 224 --device cpu --budget 1 --min-samples 10
+
+# the main job: the ResNet family side by side on CPU (interleaved latency, short budget), table + plot in out/
+# (ignored by git: the committed results/ stay as they are, and the checkout stays clean)
 run: $(STAMP)
-	$(BIN)/cnnbench compare --family resnet --input-size 224 --device cpu --budget 1 --min-samples 10 \
-		--plot results/compare-resnet.png -o results/compare-resnet.md
+	@mkdir -p out
+	$(BIN)/cnnbench $(COMPARE_RESNET) --plot out/compare-resnet.png -o out/compare-resnet.md
+	@echo
+	@echo "wrote out/compare-resnet.md and out/compare-resnet.png"
+	@echo "cnnbench is installed in $(VENV)/, not on your PATH: run $(BIN)/cnnbench --help,"
+	@echo "or first: source $(BIN)/activate   (then plain: cnnbench profile resnet50)"
+
+# regenerate the committed reference outputs on purpose (then review and commit them)
+results: $(STAMP)
+	$(BIN)/cnnbench $(COMPARE_RESNET) --plot results/compare-resnet.png -o results/compare-resnet.md
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -28,4 +39,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check cnnbench models tests benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache out

@@ -74,11 +74,12 @@ def test_csv_and_markdown_outputs(tmp_path):
 def test_table_names_units_and_conventions():
     res = run("profile", "squeezenet1_1", "--no-latency")
     assert res.exit_code == 0
-    for text in ("MACs", "params", "ckpt (MiB)", "mem access (MiB)", "multiply-accumulates", "FLOPs = 2 ×",
-                 "k/M/G = 10^3/10^6/10^9"):
+    for text in ("MACs", "params", "ckpt", "mem access", "(B)", "multiply-accumulates", "FLOPs = 2 ×",
+                 "k/M/G = 10^3/10^6/10^9", "KiB/MiB/GiB = 2^10/2^20/2^30 bytes"):
         assert text in res.stdout
-    # squeezenet1_1: 1,235,496 params, 349,152,512 MACs (torchvision: 0.349 GFLOPS), 4.73 MiB checkpoint
-    assert "1.24M" in res.stdout and "349.15M" in res.stdout and "4.73" in res.stdout
+    # squeezenet1_1: 1,235,496 params, 349,152,512 MACs (torchvision: 0.349 GFLOPS),
+    # 4,960,839-byte checkpoint / 2^20 = 4.73 MiB (torchvision's _file_size: 4.729)
+    assert "1.24M" in res.stdout and "349.15M" in res.stdout and "4.73 MiB" in res.stdout
 
 
 def test_by_module_and_by_op():
@@ -124,8 +125,8 @@ def test_list_family_and_json():
         (["profile", "resnet18", "--device", "cuda"], "CUDA is not available"),
         (["profile", "resnet18", "--device", "tpu"], "unknown device"),
         (["profile", "resnet18", "--runtime", "tensorrt"], "unknown runtime"),
-        (["profile", "resnet18", "--budget", "0"], "--budget must be > 0"),
-        (["profile", "resnet18", "--budget", "-1"], "--budget must be > 0"),
+        (["profile", "resnet18", "--budget", "0"], "--budget must be a finite number > 0"),
+        (["profile", "resnet18", "--budget", "-1"], "--budget must be a finite number > 0"),
         (["list", "--family", "resnett"], "did you mean: resnet"),
         (["profile", "timm:resnet5O", "--no-latency"], "unknown timm model"),
         (["profile", "torchvision:resnet5", "--no-latency"], "unknown torchvision model"),

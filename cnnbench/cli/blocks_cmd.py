@@ -70,21 +70,21 @@ def blocks(
 def _table(records: list[dict[str, Any]]):
     from rich.table import Table
 
-    from cnnbench.report.units import CONVENTIONS, mib, ms, si
+    from cnnbench.report.units import CONVENTIONS, ms, nbytes, si
 
     shape = "x".join(map(str, records[0]["input_shape"])) if records else ""
     t = Table(title=f"cnnbench blocks on {shape}", header_style="bold", caption_justify="left",
               caption="Δ = overhead vs the reference block (identity: zero cost; conv3x3: a plain 3×3 conv C→C). "
               + CONVENTIONS)
-    for col in ("block", "kind", "paper (year)", "params", "MACs", "mem access (MiB)", "acts", "Δparams", "ΔMACs",
-                "Δmem (MiB)", "median ms", "Δms", "error"):
+    for col in ("block", "kind", "paper (year)", "params", "MACs", "mem access (B)", "acts", "Δparams", "ΔMACs",
+                "Δmem (B)", "median ms", "Δms", "error"):
         t.add_column(col, justify="left" if col in ("block", "kind", "paper (year)", "error") else "right",
                      overflow="fold", max_width=40 if col in ("paper (year)", "error") else None)
     for r in records:
         lat = (r.get("latency_ms") or {}).get("median")
         t.add_row(r["model"], r["block_kind"], f"{r['paper']} ({r['year']})", si(r.get("params")), si(r.get("macs")),
-                  mib(r.get("memory_access_bytes")), si(r.get("activations")), si(r.get("overhead_params")),
-                  si(r.get("overhead_macs")), mib(r.get("overhead_memory_access_bytes")), ms(lat),
+                  nbytes(r.get("memory_access_bytes")), si(r.get("activations")), si(r.get("overhead_params")),
+                  si(r.get("overhead_macs")), nbytes(r.get("overhead_memory_access_bytes")), ms(lat),
                   ms(r.get("overhead_latency_ms")), r.get("error") or "")
     return t
 

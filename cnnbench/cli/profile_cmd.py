@@ -9,10 +9,13 @@ import typer
 from cnnbench.cli.options import (
     BatchOpt,
     ChannelsLastOpt,
+    ColumnsOpt,
     DeviceOpt,
     DtypeOpt,
     FormatOpt,
-    InputSizeOpt,
+    FuseOpt,
+    InputSizesOpt,
+    InputsOpt,
     MinSamplesOpt,
     NoLatencyOpt,
     OnnxDirOpt,
@@ -33,7 +36,9 @@ _LAT = "Latency"
 def profile(
     models: Annotated[list[str], typer.Argument(help="Registry names, timm:NAME, torchvision:NAME, block:NAME, "
                                                 "file.py:Class or package.module:factory.")],
-    input_size: InputSizeOpt = None,
+    input_size: InputSizesOpt = None,
+    inputs: InputsOpt = None,
+    fuse: FuseOpt = False,
     batch_size: BatchOpt = None,
     dtype: DtypeOpt = "fp32",
     no_latency: NoLatencyOpt = False,
@@ -49,15 +54,18 @@ def profile(
     by: Annotated[str | None, typer.Option("--by", help="Breakdown: module | op.")] = None,
     depth: Annotated[int, typer.Option(help="Module depth for --by module.")] = 1,
     counter: Annotated[str, typer.Option(help="ours | fvcore | thop | all: add other counters' totals.")] = "ours",
+    columns: ColumnsOpt = None,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
     save: SaveOpt = False,
     db: DbOpt = None,
 ) -> None:
     from cnnbench.errors import CnnbenchError
+    from cnnbench.report.tables import check_columns
     from cnnbench.sweep import LatencyOptions, SweepSpec, run_sweep
 
     fmt = check_format(fmt)
+    cols = check_columns(columns)
     if by not in (None, "module", "op"):
         raise CnnbenchError(f"unknown --by {by!r}: choose module or op")
     if depth < 1:
@@ -68,15 +76,17 @@ def profile(
     lat = None if no_latency else LatencyOptions.parse(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
-    spec = SweepSpec.parse(models, input_size=input_size, batch_sizes=batch_size, dtype=dtype, latency=lat,
-                           counters=counter)
+    spec = SweepSpec.parse(models, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
+                           latency=lat, counters=counter)
     result = run_sweep(spec, progress=stderr if stderr.is_terminal else None)
     records = [p.to_dict() for p in result.profiles]
 
     def show(recs):
-        from cnnbench.report.tables import profile_table
+        from cnnbench.report.tables import common_label, profile_table
 
-        stdout.print(profile_table(recs, title="cnnbench profile"))
+        where = common_label(recs, ("device", "runtime", "dtype") if lat is not None else ("dtype",))
+        stdout.print(profile_table(recs, title=f"cnnbench profile — {where}" if where else "cnnbench profile",
+                                   columns=cols, width=stdout.width))
         for p in result.profiles:
             _show_extras(p, by, depth, counter)
 
@@ -87,6 +97,18 @@ def profile(
         raise typer.Exit(130)
     if any(r.get("error") for r in records):
         raise typer.Exit(1)
+
+
+def input_options(input_size: list[str] | None, inputs: str | None, fuse: bool) -> dict:
+    """``--input-size`` (once: that shape; repeated: several positional inputs), ``--inputs`` and ``--fuse`` as
+    ``SweepSpec.parse`` / ``make_spec`` keywords; only what was given is passed."""
+    sizes = list(input_size or [])
+    opts: dict = {"input_size": sizes[0] if len(sizes) == 1 else sizes or None}
+    if inputs is not None:
+        opts["inputs"] = inputs
+    if fuse:
+        opts["fuse"] = True
+    return opts
 
 
 def _show_extras(p, by, depth, counter) -> None:

@@ -1,48 +1,230 @@
-"""Rich tables for profile/compare records (stdout); every header carries its unit."""
+"""Rich tables for profile/compare records (stdout); every header carries its unit.
+
+The default tables fit the terminal (80 columns included) without truncating a number: they start from a
+preferred list of columns and drop the least essential ones until the table fits; ``--columns`` picks exactly.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from rich import box
 from rich.table import Table
+from rich.text import Text
 
-from cnnbench.report.units import COLUMNS, CONVENTIONS, ms, si
+from cnnbench.report.units import COLUMNS, CONVENTIONS, ms, nbytes, si
 
 STATIC_COLUMNS = ["params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations", "arithmetic_intensity"]
 
+_NOISY = "*"
+
+
+def _lat(key: str) -> Callable[[dict[str, Any]], str]:
+    def cell(r: dict[str, Any]) -> str:
+        lat = r.get("latency_ms") or {}
+        if key == "samples":
+            return str(lat["samples"]) if lat.get("samples") else "—"
+        text = ms(lat.get(key))
+        return text + _NOISY if key == "median" and lat.get("noisy") else text
+    return cell
+
+
+def _plain(key: str) -> Callable[[dict[str, Any]], str]:
+    return lambda r: "—" if r.get(key) is None else str(r[key])
+
+
+def _input_cell(r: dict[str, Any]) -> str:
+    label = r.get("input_label") or r.get("inputs")
+    if isinstance(label, str) and label:
+        return label
+    return "x".join(map(str, r.get("input_shape") or []))
+
+
+def _model_cell(r: dict[str, Any]) -> str:
+    return f"{r['model']} (fused)" if r.get("fused") else str(r["model"])
+
+
+# record key (as in CSV / to_pandas: latency_ms.median → latency_ms_median) → (header with unit, cell)
+FIELDS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+    "model": ("model", _model_cell),
+    "source": ("source", _plain("source")),
+    "family": ("family", _plain("family")),
+    "input_shape": ("input", _input_cell),
+    "dtype": ("dtype", _plain("dtype")),
+    "params": COLUMNS["params"],
+    "trainable_params": ("trainable", lambda r: si(r.get("trainable_params"))),
+    "buffers": ("buffers", lambda r: si(r.get("buffers"))),
+    "checkpoint_bytes": COLUMNS["checkpoint_bytes"],
+    "checkpoint_bytes_fp16": ("ckpt fp16 (B)", lambda r: nbytes(r.get("checkpoint_bytes_fp16"))),
+    "checkpoint_bytes_int8": ("ckpt int8 (B)", lambda r: nbytes(r.get("checkpoint_bytes_int8"))),
+    **{k: COLUMNS[k] for k in ("macs", "flops", "memory_access_bytes", "memory_access_elements", "activations",
+                               "arithmetic_intensity")},
+    "trace_device": ("traced on", _plain("trace_device")),
+    "fused": ("fused", lambda r: "yes" if r.get("fused") else "no" if r.get("fused") is False else "—"),
+    "device": ("device", _plain("device")),
+    "runtime": ("runtime", _plain("runtime")),
+    "batch_size": ("batch", _plain("batch_size")),
+    "threads": ("threads", _plain("threads")),
+    "latency_ms_median": ("median ms", _lat("median")),
+    "latency_ms_iqr": ("IQR ms", _lat("iqr")),
+    "latency_ms_mean": ("mean ms", _lat("mean")),
+    "latency_ms_std": ("std ms", _lat("std")),
+    "latency_ms_min": ("min ms", _lat("min")),
+    "latency_ms_p90": ("p90 ms", _lat("p90")),
+    "latency_ms_p99": ("p99 ms", _lat("p99")),
+    "latency_ms_samples": ("n", _lat("samples")),
+    "throughput_per_s": ("items/s", lambda r: f"{r['throughput_per_s']:.1f}" if r.get("throughput_per_s") else "—"),
+    "peak_memory_bytes": ("peak mem (B)", lambda r: nbytes(r.get("peak_memory_bytes"))),
+    "error": ("error", lambda r: str(r.get("error") or "")),
+}
+_TEXT = {"model", "source", "family", "input_shape", "error"}  # may wrap; numbers never do
+_ALIASES = {"input": "input_shape", "batch": "batch_size", "ckpt": "checkpoint_bytes", "checkpoint": "checkpoint_bytes",
+            "mem": "memory_access_bytes", "memory_access": "memory_access_bytes", "acts": "activations",
+            "latency": "latency_ms_median", "median": "latency_ms_median", "iqr": "latency_ms_iqr",
+            "p90": "latency_ms_p90", "p99": "latency_ms_p99", "samples": "latency_ms_samples",
+            "throughput": "throughput_per_s", "peak_memory": "peak_memory_bytes"}
+
+_STATIC_PREFERRED = ["model", "input_shape", "params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations",
+                     "arithmetic_intensity"]
+_LATENCY_PREFERRED = ["latency_ms_median", "latency_ms_iqr", "latency_ms_p90", "latency_ms_samples", "throughput_per_s",
+                      "peak_memory_bytes"]
+# dropped first to last until the table fits the console; what is left (model, params, MACs, median ms) always shows
+DROP_ORDER = ["peak_memory_bytes", "throughput_per_s", "latency_ms_p90", "latency_ms_samples", "arithmetic_intensity",
+              "activations", "checkpoint_bytes", "input_shape", "latency_ms_iqr", "memory_access_bytes"]
+
+
+def check_columns(text: str | None) -> list[str] | None:
+    """``--columns`` → record keys (``None``: the default layout). Unknown names are a one-line usage error."""
+    from cnnbench.errors import CnnbenchError
+
+    if text is None or not text.strip():
+        return None
+    out: list[str] = []
+    for raw in text.split(","):
+        name = raw.strip().lower().replace(".", "_").replace("-", "_")
+        if not name:
+            continue
+        if name == "all":
+            out += [k for k in FIELDS if k not in out]
+            continue
+        key = _ALIASES.get(name, name)
+        if key not in FIELDS:
+            raise CnnbenchError(f"unknown column {raw.strip()!r} in --columns: choose from {', '.join(FIELDS)} "
+                                "(or all)")
+        if key not in out:
+            out.append(key)
+    if not out:
+        raise CnnbenchError(f"no column named in --columns {text!r}")
+    return out
+
+
+def _varying(records: list[dict[str, Any]], key: str) -> bool:
+    return len({str(r.get(key)) for r in records}) > 1
+
+
+def default_columns(records: list[dict[str, Any]], *, compare: bool = False) -> list[str]:
+    """The preferred columns for these records (before fitting to a width)."""
+    has_latency = any(r.get("latency_ms") for r in records)
+    cols = list(_STATIC_PREFERRED)
+    if compare and not _varying(records, "input_shape"):
+        cols.remove("input_shape")  # said in the title
+    for key in ("dtype", "device", "runtime"):  # one value for all rows: said in the title, not repeated per row
+        if _varying(records, key):
+            cols.insert(cols.index("params"), key)
+    if any(r.get("trace_device") not in (None, "meta") for r in records):
+        cols.append("trace_device")
+    if has_latency:
+        cols += _LATENCY_PREFERRED
+    return cols
+
+
+def common_label(records: list[dict[str, Any]], keys: tuple[str, ...] = ("device", "runtime", "dtype")) -> str:
+    """``"cpu, eager, fp32"``: the values every row shares (said once, in a title)."""
+    parts = []
+    for k in keys:
+        vals = {str(r.get(k)) for r in records if r.get(k) is not None}
+        if len(vals) == 1:
+            parts.append(vals.pop())
+    return ", ".join(parts)
+
 
 def profile_table(records: list[dict[str, Any]], relative_to: dict[str, Any] | None = None,
-                  title: str | None = None, footer: str | None = None) -> Table:
+                  title: str | None = None, footer: str | None = None, columns: list[str] | None = None,
+                  width: int | None = None, compare: bool = False) -> Table:
+    """One row per record. ``columns`` exactly as given; otherwise the defaults, fitted to ``width`` when given.
+
+    An error column (``[n]``) appears only when some row failed; the errors themselves are listed under the table.
+    """
+    if columns is not None:
+        return _build(records, columns, relative_to, title, footer)
+    cols = default_columns(records, compare=compare)
+    table = _build(records, cols, relative_to, title, footer)
+    if width is None or _natural_width(table, width) <= width:
+        return table
+    # a long name (a file path) wraps within 24 characters before any number column goes
+    table = _build(records, cols, relative_to, title, footer, name_width=24)
+    for key in DROP_ORDER:
+        if _natural_width(table, width) <= width:
+            break
+        if key in cols:
+            cols.remove(key)
+            table = _build(records, cols, relative_to, title, footer, name_width=24)
+    return table
+
+
+def _natural_width(table: Table, width: int) -> int:
+    from rich.console import Console
+
+    console = Console(width=max(width, 400))
+    return table.__rich_measure__(console, console.options).maximum
+
+
+def _two_line(header: str) -> str:
+    """``"median ms"`` → ``"median\nms"``, ``"ckpt (B)"`` → ``"ckpt\n(B)"``: the unit under the name, so a header is no
+    wider than its numbers."""
+    if " (" in header:
+        return header.replace(" (", "\n(", 1)
+    if header.endswith(" ms"):
+        return header[:-3] + "\nms"
+    return header
+
+
+def _build(records: list[dict[str, Any]], cols: list[str], relative_to: dict[str, Any] | None, title: str | None,
+           footer: str | None, name_width: int | None = None) -> Table:
     has_latency = any(r.get("latency_ms") for r in records)
-    t = Table(title=title, caption=(footer + "\n" if footer else "") + CONVENTIONS, header_style="bold",
-              caption_justify="left")
-    t.add_column("model")
-    t.add_column("input")
-    for key in STATIC_COLUMNS:
-        t.add_column(COLUMNS[key][0], justify="right")
-    if has_latency:
-        for col in ("device", "runtime", "batch"):
-            t.add_column(col)
-        for col in ("median ms", "IQR ms", "p90 ms", "p99 ms", "n", "img/s", "peak MiB"):
-            t.add_column(col, justify="right")
+    errors = [(r, r["error"]) for r in records if r.get("error")]
+    show_error_refs = bool(errors) and "error" not in cols
+    caption = Text()
+    for i, (r, err) in enumerate(errors, 1):
+        where = ", ".join(str(r[k]) for k in ("runtime", "batch_size") if r.get(k) is not None and has_latency)
+        caption.append(f"[{i}] {r['model']}{f' ({where})' if where else ''}: {err}\n", style="red")
+    if any((r.get("latency_ms") or {}).get("noisy") for r in records) and "latency_ms_median" in cols:
+        caption.append(f"{_NOISY} noisy: IQR > 10% of the median (torch.utils.benchmark's threshold)\n")
+    caption.append((footer + "\n" if footer else "") + CONVENTIONS)
+    # no outer edge, one space of padding between columns: the 80-column budget goes to the numbers
+    t = Table(title=title, caption=caption, header_style="bold", caption_justify="left", box=box.SIMPLE_HEAD,
+              show_edge=False, pad_edge=False, collapse_padding=True)
+    for key in cols:
+        if key in _TEXT:
+            t.add_column(FIELDS[key][0], overflow="fold", style="red" if key == "error" else None,
+                         min_width=min(12, max(len(FIELDS[key][0]), 5)),
+                         max_width=name_width if key == "model" else None)
+        else:
+            t.add_column(_two_line(FIELDS[key][0]), justify="right", no_wrap=True)
     if relative_to:
         for col in ("×params", "×MACs", "×mem", "×latency") if has_latency else ("×params", "×MACs", "×mem"):
-            t.add_column(col, justify="right")
-    t.add_column("error", style="red", overflow="fold", max_width=60)
+            t.add_column(col, justify="right", no_wrap=True)
+    if show_error_refs:
+        t.add_column("error", style="red", no_wrap=True)
+    n = 0
     for r in records:
-        row = [r["model"], "x".join(map(str, r.get("input_shape") or []))]
-        row += [COLUMNS[k][1](r) for k in STATIC_COLUMNS]
-        if has_latency:
-            lat = r.get("latency_ms") or {}
-            noisy = " (noisy)" if lat.get("noisy") else ""
-            row += [str(r.get("device") or ""), str(r.get("runtime") or ""), str(r.get("batch_size") or "")]
-            row += [ms(lat.get("median")) + noisy, ms(lat.get("iqr")), ms(lat.get("p90")), ms(lat.get("p99")),
-                    str(lat.get("samples") or "—"),
-                    f"{r['throughput_per_s']:.1f}" if r.get("throughput_per_s") else "—",
-                    f"{r['peak_memory_bytes'] / 2**20:.1f}" if r.get("peak_memory_bytes") is not None else "—"]
+        row = [FIELDS[k][1](r) for k in cols]
         if relative_to:
             row += _ratios(r, relative_to, has_latency)
-        row.append(r.get("error") or "")
+        if show_error_refs:
+            n += bool(r.get("error"))
+            row.append(f"[{n}]" if r.get("error") else "")
         t.add_row(*row)
     return t
 

@@ -15,6 +15,19 @@ def si(n: float | None, digits: int = 2) -> str:
     return f"{n:.0f}" if float(n).is_integer() else f"{n:.{digits}f}"
 
 
+def nbytes(n: float | None, digits: int = 2) -> str:
+    """Bytes with a binary prefix that keeps small values readable: 4960839 → '4.73 MiB', 23261 → '22.72 KiB'.
+
+    The prefix moves up at 1024 of the one below (``ls -h``), so no size prints as "0.00 MiB".
+    """
+    if n is None:
+        return "—"
+    for shift, suffix in ((40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if abs(n) >= 2**shift:
+            return f"{n / 2**shift:.{digits}f} {suffix}"
+    return f"{n:.0f} B"
+
+
 def mib(n: float | None, digits: int = 2) -> str:
     return "—" if n is None else f"{n / MIB:.{digits}f}"
 
@@ -26,14 +39,15 @@ def ms(x: float | None) -> str:
 
 
 # column key → (header with unit, formatter). Counts carry a decimal SI suffix (k, M, G) so that a 8.5k-parameter
-# block and a 25.6M-parameter network are both readable in one table.
+# block and a 25.6M-parameter network are both readable in one table; byte sizes a binary one (KiB, MiB, GiB) for the
+# same reason, in the cell, under a header that says "(B)".
 COLUMNS = {
     "params": ("params", lambda d: si(d.get("params"))),
-    "checkpoint_bytes": ("ckpt (MiB)", lambda d: mib(d.get("checkpoint_bytes"))),
+    "checkpoint_bytes": ("ckpt (B)", lambda d: nbytes(d.get("checkpoint_bytes"))),
     "macs": ("MACs", lambda d: si(d.get("macs"))),
     "flops": ("FLOPs (2×MACs)", lambda d: si(d.get("flops"))),
-    "memory_access_bytes": ("mem access (MiB)", lambda d: mib(d.get("memory_access_bytes"), 1)),
-    "memory_access_elements": ("mem access (M elem)",
+    "memory_access_bytes": ("mem access (B)", lambda d: nbytes(d.get("memory_access_bytes"))),
+    "memory_access_elements": ("mem access (elem)",
                                lambda d: si(d.get("memory_access_elements"))),
     "activations": ("acts", lambda d: si(d.get("activations"))),
     "arithmetic_intensity": ("FLOP/byte", lambda d: f"{d['arithmetic_intensity']:.1f}"
@@ -43,6 +57,6 @@ COLUMNS = {
 CONVENTIONS = (
     "MACs = multiply-accumulates (papers' and torchvision's \"FLOPs\"); FLOPs = 2 × MACs. "
     "Memory access = ShuffleNetV2's MAC: all tensor inputs incl. weights + outputs of every op that moves data "
-    "(views count 0). Activations = output elements of conv/linear/matmul ops. k/M/G = 10^3/10^6/10^9; MiB = 2^20 bytes; "
-    "ckpt = torch.save(state_dict) size."
+    "(views count 0). Activations = output elements of conv/linear/matmul ops. k/M/G = 10^3/10^6/10^9; "
+    "KiB/MiB/GiB = 2^10/2^20/2^30 bytes; ckpt = torch.save(state_dict) size."
 )
