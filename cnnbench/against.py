@@ -19,8 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from cnnbench.errors import CnnbenchError
-from cnnbench.errors import one_line as _one_line
+from cnnbench.errors import CnnbenchError, row_error
 from cnnbench.regress import (
     CheckReport,
     LocalSide,
@@ -32,6 +31,7 @@ from cnnbench.regress import (
     _summary,
     compare_static,
     relative_iqr,
+    threads_notes,
 )
 from cnnbench.suite import CheckSettings, Entry, Suite
 
@@ -41,6 +41,11 @@ _WORKER_BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('',
 
 def worker_main() -> None:
     """A :class:`LocalSide` driven by JSON lines on stdin (one answer line per request, on the original stdout)."""
+    import signal
+
+    # Ctrl-C in a terminal reaches the whole process group: the driving process handles it (it reports the entries
+    # finished so far, then shuts the workers down through this protocol); a worker dying first would lose that
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything a model prints goes to stderr, never into the protocol
     sys.stdout = sys.stderr
@@ -70,7 +75,7 @@ def worker_main() -> None:
         except CnnbenchError as e:
             resp = {"usage_error": str(e)}
         except Exception as e:  # noqa: BLE001 - report, keep serving
-            resp = {"error": _one_line(e), "metrics": None}
+            resp = {"error": row_error(e, f"{side.name} worker, {op}"), "metrics": None}
         proto.write(json.dumps(resp, default=str) + "\n")
 
 
@@ -223,15 +228,24 @@ def check_against_ref(ref: str, suite: Suite, *, log: Log | None = None, cwd: Pa
         ref_cwd = wt / rel if (wt / rel).is_dir() else wt
         log(f"--against {ref}: {sha[:12]} checked out in {wt}")
         sides: list[Any] = []
+        rows: list[RowResult] = []
+        env = None
+        interrupted = False
         try:
             sides.append(WorkerSide("ref", wt, ref_cwd, repo_root))
             sides.append(WorkerSide("current", repo_root, cwd, repo_root))
-            rows = [check_pair(entry, sides, st, log) for entry in suite.entries]
+            for entry in suite.entries:
+                rows.append(check_pair(entry, sides, st, log))
             env = sides[1].env(None)
+        except KeyboardInterrupt:
+            # the workers ignore SIGINT and are still serving; a request may have been cut short, so nothing but
+            # shutting them down is asked of them now
+            interrupted = True
         finally:
             for s in sides:
                 s.shutdown()
-    return CheckReport(rows, "against", f"{ref} ({sha[:12]})", env)
+    return CheckReport(rows, "against", f"{ref} ({sha[:12]})", env, interrupted=interrupted,
+                       planned=len(suite.entries))
 
 
 def check_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log | None = None) -> RowResult:
@@ -273,7 +287,7 @@ def check_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log | Non
         except CnnbenchError:
             raise
         except Exception as e:  # noqa: BLE001 - a model failing mid-measurement is a row, not a crash
-            return RowResult(entry, "error", static_rows, error=_one_line(e))
+            return RowResult(entry, "error", static_rows, error=row_error(e, entry.label()))
         s_ref_sum, s_cur_sum = _summary(both[0]), _summary(both[1])
         latency.update(clock=clock, current_ms=s_cur_sum["median_ms"], base_ms=s_ref_sum["median_ms"],
                        calibration_current_ms=s_cur_sum["calibration_median_ms"],
@@ -282,4 +296,4 @@ def check_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log | Non
         for side, err in zip(sides, errs):
             if not err:
                 side.close()
-    return RowResult(entry, _status(static_rows, latency), static_rows, latency)
+    return RowResult(entry, _status(static_rows, latency), static_rows, latency, notes=threads_notes(entry))

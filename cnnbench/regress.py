@@ -29,8 +29,14 @@ Verdict for the entry's threshold ``t`` (:func:`latency_verdict`):
   still inconclusive then → a warning (exit code 3), not a failure;
 * **faster** / **pass** otherwise.
 
-On the CPU with one thread, rounds are timed with the thread's CPU time by default (see
-:class:`~cnnbench.suite.CheckSettings` ``clock``): time spent preempted by other processes is not counted.
+**Clock.** Rounds are timed with the wall clock (``time.perf_counter``, the device synchronised on CUDA): what a
+user of the model waits, sleeps, blocking I/O, waits on other threads and the GPU included. The thread's CPU time
+(``clock = "cpu"`` in the suite, CPU and one thread only) is used only when asked for: steadier on a shared
+machine, but blind to all of those (see :class:`~cnnbench.suite.CheckSettings`).
+
+**What the interval means.** It is a bootstrap interval over the *rounds of this run*: it holds the
+round-to-round noise of one process, one model instance and one memory placement per side, not the variation a
+rerun in another process sees (a few percent on a shared VM). Thresholds should stay well above that.
 """
 
 from __future__ import annotations
@@ -44,8 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnbench.errors import CnnbenchError
-from cnnbench.errors import one_line as _one_line
+from cnnbench.errors import CnnbenchError, row_error
 from cnnbench.suite import STATIC_METRICS, CheckSettings, Entry, Suite
 
 BASELINE_SCHEMA = 1
@@ -235,7 +240,7 @@ class LocalSide:
             raise
         except Exception as e:  # noqa: BLE001 - a model that cannot build or run is a row with an error
             self.close()
-            return _one_line(e)
+            return row_error(e, entry.label())
         return None
 
     def _fns(self, i: int) -> dict[str, Callable[[], object]]:
@@ -304,16 +309,104 @@ def _summary(rounds: list[tuple[float, float]]) -> dict[str, Any]:
             "calibration_iqr": relative_iqr(cal)}
 
 
-def _validated(rounds: Any, what: str) -> list[tuple[float, float]]:
-    try:
-        out = [(float(c), float(m)) for c, m in zip(rounds["calibration_ms"], rounds["model_ms"], strict=True)]
-    except (TypeError, KeyError, ValueError) as e:
-        raise CnnbenchError(f"malformed baseline: {what}: {e}") from None
-    if len(out) < 2 or any(not (c > 0 and m > 0) for c, m in out):
-        raise CnnbenchError(f"malformed baseline: {what}: needs ≥ 2 rounds of positive times")
-    if rounds.get("clock") not in ("wall", "cpu"):
-        raise CnnbenchError(f"malformed baseline: {what}: clock must be \"wall\" or \"cpu\"")
-    return out
+#: Keys of a baseline entry's ``latency`` record (written by :func:`create_baseline`) and the required ones.
+_LATENCY_KEYS = {"calibration_ms", "model_ms", "ratio", "median_ratio", "median_ms", "calibration_median_ms",
+                 "calibration_iqr", "stable", "rounds", "clock"}
+_LATENCY_REQUIRED = ("calibration_ms", "model_ms", "median_ms", "calibration_median_ms", "clock")
+_TOP_KEYS = {"schema", "kind", "created", "calibration", "git_commit", "git_dirty", "fingerprint", "env", "suite",
+             "entries"}
+
+
+def _validated(rounds: Any, what: str, where: str = "baseline") -> list[tuple[float, float]]:
+    """The ``(calibration ms, model ms)`` rounds of a baseline latency record; every field checked (one line)."""
+    from cnnbench.suite import is_int, is_number
+
+    def fail(msg: str) -> CnnbenchError:
+        return CnnbenchError(f"malformed {where}: {what}: latency.{msg}")
+
+    if not isinstance(rounds, dict):
+        raise CnnbenchError(f"malformed {where}: {what}: latency must be an object or null (got {rounds!r})")
+    unknown = sorted(set(rounds) - _LATENCY_KEYS)
+    if unknown:
+        raise fail(f"{unknown[0]} is not a known key")
+    for k in _LATENCY_REQUIRED:
+        if k not in rounds:
+            raise fail(f"{k} is missing")
+    for k in ("calibration_ms", "model_ms", "ratio"):
+        v = rounds.get(k, [1.0, 1.0])
+        if not isinstance(v, list) or len(v) < 2 or not all(is_number(x) and x > 0 for x in v):
+            raise fail(f"{k} must be a list of ≥ 2 positive numbers (rounds)")
+    if len(rounds["calibration_ms"]) != len(rounds["model_ms"]):
+        raise fail("calibration_ms and model_ms must have one value per round each")
+    for k in ("median_ms", "calibration_median_ms", "median_ratio"):
+        v = rounds.get(k, 1.0)
+        if not (is_number(v) and v > 0):
+            raise fail(f"{k} must be a number > 0 (got {v!r})")
+    if not (is_number(rounds.get("calibration_iqr", 0.0)) and rounds.get("calibration_iqr", 0.0) >= 0):
+        raise fail(f"calibration_iqr must be a number ≥ 0 (got {rounds.get('calibration_iqr')!r})")
+    if not isinstance(rounds.get("stable", True), bool):
+        raise fail(f"stable must be true or false (got {rounds.get('stable')!r})")
+    if "rounds" in rounds and not (is_int(rounds["rounds"]) and rounds["rounds"] == len(rounds["model_ms"])):
+        raise fail(f"rounds must be the number of rounds stored (got {rounds['rounds']!r})")
+    if rounds["clock"] not in ("wall", "cpu"):
+        raise fail(f"clock must be \"wall\" or \"cpu\" (got {rounds['clock']!r})")
+    return [(float(c), float(m)) for c, m in zip(rounds["calibration_ms"], rounds["model_ms"], strict=True)]
+
+
+def _validate_static(static: Any, what: str, where: str) -> None:
+    from cnnbench.suite import is_int
+
+    if static is None:
+        return
+    if not isinstance(static, dict):
+        raise CnnbenchError(f"malformed {where}: {what}: static must be an object or null (got {static!r})")
+    for k, v in static.items():
+        if k not in STATIC_METRICS:
+            raise CnnbenchError(f"malformed {where}: {what}: static.{k} is not a known metric "
+                                f"({', '.join(STATIC_METRICS)})")
+        if v is not None and not (is_int(v) and v >= 0):
+            raise CnnbenchError(f"malformed {where}: {what}: static.{k} must be an integer ≥ 0 or null "
+                                f"(got {v!r})")
+
+
+def validate_baseline(doc: dict[str, Any], where: str = "baseline") -> None:
+    """Checks every field of a baseline document (after its kind/schema/calibration), before anything is measured.
+
+    The stored suite goes through :meth:`Suite.from_dict` — the validators a TOML suite goes through — and every
+    entry record (``entry``, ``static``, ``latency``, ``error``) is checked field by field.
+
+    Raises:
+        CnnbenchError: One line naming the file and the field.
+    """
+    unknown = sorted(set(doc) - _TOP_KEYS)
+    if unknown:
+        raise CnnbenchError(f"malformed {where}: unknown key {unknown[0]!r}")
+    entries = doc.get("entries")
+    if not isinstance(entries, dict) or not isinstance(doc.get("suite"), dict):
+        raise CnnbenchError(f"malformed {where}: \"entries\" and \"suite\" must be objects")
+    if not entries:
+        raise CnnbenchError(f"{where} has no entries: re-create it with `cnnbench baseline create`")
+    Suite.from_dict(doc["suite"], where=f"{where}: suite")
+    for key, rec in entries.items():
+        what = f"entry {key!r}"
+        if not isinstance(rec, dict):
+            raise CnnbenchError(f"malformed {where}: {what} must be an object")
+        unknown = sorted(set(rec) - {"entry", "static", "latency", "error"})
+        missing = sorted({"entry", "static", "latency", "error"} - set(rec))
+        if unknown or missing:
+            raise CnnbenchError(f"malformed {where}: {what}: "
+                                + (f"unknown key {unknown[0]!r}" if unknown else f"missing key {missing[0]!r}"))
+        try:
+            entry = Entry.from_dict(rec["entry"])
+        except CnnbenchError as e:
+            raise CnnbenchError(f"malformed {where}: {what}: entry: {e}") from None
+        if entry.key != key:
+            raise CnnbenchError(f"malformed {where}: {what}: its entry's key is {entry.key!r}")
+        if rec["error"] is not None and not isinstance(rec["error"], str):
+            raise CnnbenchError(f"malformed {where}: {what}: error must be a string or null")
+        _validate_static(rec["static"], what, where)
+        if rec["latency"] is not None:
+            _validated(rec["latency"], what, where)
 
 
 @dataclass
@@ -322,7 +415,8 @@ class RowResult:
 
     Attributes:
         entry: What was measured.
-        status: ``pass | faster | regression | changed | inconclusive | error | new``.
+        status: ``pass | faster | regression | changed | inconclusive | error | new | missing`` (``missing``: in
+            the baseline, not in the suite; not checked).
         static: :func:`compare_static` rows (``None`` if either side failed).
         latency: ``estimate, low, high, rounds, verdict, calibration_unstable`` and both sides' medians.
         error: Why the entry could not be checked.
@@ -342,14 +436,29 @@ class RowResult:
 
 @dataclass
 class CheckReport:
+    """The rows of one check.
+
+    Attributes:
+        rows: One per entry checked (plus ``missing`` rows for baseline entries the suite lacks).
+        mode: ``baseline | against``.
+        reference: Baseline path or ``"REF (sha)"``.
+        env: The environment measured in.
+        interrupted: Ctrl-C stopped the check: ``rows`` are the entries finished before it.
+        planned: Entries the suite lists.
+    """
+
     rows: list[RowResult]
-    mode: str  # "baseline" | "against"
-    reference: str  # baseline path or "REF (sha)"
+    mode: str
+    reference: str
     env: dict[str, Any] | None = None
+    interrupted: bool = False
+    planned: int | None = None
 
     @property
     def exit_code(self) -> int:
-        """0 pass, 1 regression/change/error, 3 inconclusive."""
+        """130 interrupted, else 0 pass, 1 regression/change/error, 3 inconclusive."""
+        if self.interrupted:
+            return 130
         statuses = {r.status for r in self.rows}
         if statuses & {"regression", "changed", "error"}:
             return 1
@@ -359,11 +468,34 @@ class CheckReport:
 
     @property
     def verdict(self) -> str:
-        return {0: "pass", 1: "fail", 3: "inconclusive"}[self.exit_code]
+        return {0: "pass", 1: "fail", 3: "inconclusive", 130: "interrupted"}[self.exit_code]
+
+    def history_records(self) -> list[dict[str, Any]]:
+        """The rows measured now as history records (``check --db``): the current side's static metrics and its
+        median model time on the check's clock (``latency_ms.median``), with the verdict beside them."""
+        out = []
+        for r in self.rows:
+            if r.status == "missing" or (r.static is None and r.latency is None and r.error is None):
+                continue
+            e = r.entry
+            rec: dict[str, Any] = {"model": e.model, "device": e.device, "runtime": e.runtime,
+                                   "batch_size": e.batch_size, "dtype": e.dtype, "input_shape": list(e.input_shape),
+                                   "threads": e.threads, "error": r.error, "check_status": r.status,
+                                   "check_mode": self.mode, "check_reference": self.reference}
+            for row in r.static or []:
+                rec[row["metric"]] = row["current"]
+            if r.latency:
+                lat = r.latency
+                rec["latency_ms"] = {"median": lat["current_ms"]}
+                rec.update(check_ratio=lat["estimate"], check_low=lat["low"], check_high=lat["high"],
+                           check_rounds=lat["rounds"], clock=lat["clock"])
+            out.append(rec)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "exit_code": self.exit_code, "mode": self.mode,
-                "reference": self.reference, "rows": [r.to_dict() for r in self.rows]}
+                "reference": self.reference, "interrupted": self.interrupted, "planned": self.planned,
+                "rows": [r.to_dict() for r in self.rows]}
 
 
 def _judge(entry: Entry, settings: CheckSettings, measure: Callable[[int], None],
@@ -478,17 +610,7 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
     if doc.get("calibration") != CALIBRATION_ID:
         raise CnnbenchError(f"baseline {p} was measured with calibration {doc.get('calibration')!r}, this cnnbench "
                             f"uses {CALIBRATION_ID!r}: re-create the baseline")
-    entries = doc.get("entries")
-    if not isinstance(entries, dict) or not isinstance(doc.get("suite"), dict):
-        raise CnnbenchError(f"malformed baseline {p}: \"entries\" and \"suite\" must be objects")
-    for key, rec in entries.items():
-        if not isinstance(rec, dict) or not {"static", "latency", "error"} <= set(rec):
-            raise CnnbenchError(f"malformed baseline {p}: entry {key!r}")
-        if rec["static"] is not None and not isinstance(rec["static"], dict):
-            raise CnnbenchError(f"malformed baseline {p}: entry {key!r}: static")
-        if rec["latency"] is not None:
-            _validated(rec["latency"], f"entry {key!r}")
-    Suite.from_dict(doc["suite"])
+    validate_baseline(doc, f"baseline {p}")
     return doc
 
 
@@ -497,11 +619,16 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
 
 def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference: str = "baseline",
                            log: Log | None = None, model_wrapper: Callable[[Any], Any] | None = None) -> CheckReport:
-    """Measures ``suite`` now and compares every entry with ``baseline`` (from :func:`load_baseline`)."""
+    """Measures ``suite`` now and compares every entry with ``baseline`` (from :func:`load_baseline`).
+
+    Baseline entries the suite lacks are ``missing`` rows (with a warning through ``log``), never silently
+    dropped. Ctrl-C stops at once: the report holds the rows finished so far and ``interrupted`` is set.
+    """
     log = log or (lambda _m: None)
     side = LocalSide("current", model_wrapper)
     rows: list[RowResult] = []
     env = None
+    interrupted = False
     try:
         for entry in suite.entries:
             base = baseline["entries"].get(entry.key)
@@ -528,14 +655,39 @@ def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference:
             except CnnbenchError:
                 raise
             except Exception as e:  # noqa: BLE001 - a model failing mid-measurement is a row, not a crash
-                rows.append(RowResult(entry, "error", static_rows, error=_one_line(e)))
+                rows.append(RowResult(entry, "error", static_rows, error=row_error(e, entry.label())))
                 continue
             finally:
                 side.close()
-            rows.append(RowResult(entry, _status(static_rows, latency), static_rows, latency))
+            rows.append(RowResult(entry, _status(static_rows, latency), static_rows, latency,
+                                  notes=threads_notes(entry)))
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         side.shutdown()
-    return CheckReport(rows, "baseline", reference, env)
+    if not interrupted:
+        rows += missing_rows(baseline, suite, log)
+    return CheckReport(rows, "baseline", reference, env, interrupted=interrupted,
+                       planned=len(suite.entries))
+
+
+def missing_rows(baseline: dict[str, Any], suite: Suite, log: Log | None = None) -> list[RowResult]:
+    """A ``missing`` row for every baseline entry the suite does not list (and one warning through ``log``)."""
+    keys = {e.key for e in suite.entries}
+    gone = [Entry.from_dict(rec["entry"]) for key, rec in baseline["entries"].items() if key not in keys]
+    if gone and log is not None:
+        log(f"warning: {len(gone)} baseline entr{'y is' if len(gone) == 1 else 'ies are'} not in the suite, "
+            f"not checked: {', '.join(e.label() for e in gone)}")
+    return [RowResult(e, "missing", notes=["in the baseline, not in the suite: not checked"]) for e in gone]
+
+
+def threads_notes(entry: Entry) -> list[str]:
+    """A note when the entry asks for more threads than this process has cores (its timing is then distorted)."""
+    from cnnbench.sweep import cores_available, oversubscribed
+
+    if oversubscribed(entry.threads):
+        return [f"threads {entry.threads} > {cores_available()} core(s) available: oversubscribed"]
+    return []
 
 
 def _latency_vs_baseline(side: LocalSide, entry: Entry, base: dict[str, Any], st: CheckSettings) -> dict[str, Any]:

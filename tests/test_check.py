@@ -120,7 +120,7 @@ def test_suite_expands_models_devices_runtimes_batches_and_merges_defaults():
     ({"check": {"round": 3}, "entry": [{"models": ["resnet18"]}]}, "unknown key 'round' in [check]"),
     ({"defaults": {"model": "x"}, "entry": [{"models": ["resnet18"]}]}, "unknown key 'model' in [defaults]"),
     ({"entry": [{"models": ["resnet18"], "batch": [1]}]}, "unknown key 'batch' in entry 1"),
-    ({"entry": [{"models": ["resnet18"], "tolerance": {"flops": 0}}]}, "unknown key 'flops' in entry 1: tolerance"),
+    ({"entry": [{"models": ["resnet18"], "tolerance": {"flops": 0}}]}, "entry 1: unknown key 'flops' in tolerance"),
     ({"entry": []}, "no [[entry]]"),
     ({"entry": [{"models": ["resnt18"]}]}, "did you mean: resnet18"),
     ({"entry": [{"models": ["resnet18"], "runtimes": ["tensorrt"]}]}, "unknown runtime 'tensorrt'"),
@@ -128,7 +128,7 @@ def test_suite_expands_models_devices_runtimes_batches_and_merges_defaults():
     ({"entry": [{"models": ["resnet18"], "batch_sizes": [0]}]}, "batch_sizes must be ≥ 1"),
     ({"entry": [{"models": ["resnet18"], "batch_sizes": [True]}]}, "batch_sizes must be integers"),
     ({"entry": [{"models": ["resnet18"], "threshold": "10%"}]}, "threshold must be a number"),
-    ({"entry": [{"models": ["resnet18"], "threads": 0}]}, "threads must be ≥ 1"),
+    ({"entry": [{"models": ["resnet18"], "threads": 0}]}, "entry 1: threads must be an integer ≥ 1 (got 0)"),
     ({"entry": [{"models": ["resnet18"], "input_size": "22a"}]}, "malformed --input-size"),
     ({"entry": [{"models": ["resnet18"]}, {"models": ["resnet18"]}]}, "listed twice"),
     ({"check": {"rounds": 10, "max_rounds": 5}, "entry": [{"models": ["resnet18"]}]}, "max_rounds (5) must be"),
@@ -147,9 +147,13 @@ def test_suite_errors_name_the_key(doc, message):
 
 def test_project_suite_loads(tmp_path):
     s = load_suite(ROOT / "benchmarks" / "ci.toml")
-    assert {e.model for e in s.entries if e.latency} == {"resnet18", "mobilenet_v2", "shufflenet_v2_x1_0",
-                                                          "squeezenet1_1"}
-    assert all(s.settings.clock_for(e) == "cpu" for e in s.entries)  # threads = 1 on the CPU
+    timed = {e.model for e in s.entries if e.latency}
+    assert timed == {"resnet18", "mobilenet_v2", "shufflenet_v2_x1_0", "squeezenet1_1", "mobilenet_v1_x1_0",
+                     "shufflenet_v1_g3_x1_0"}
+    from cnnbench.registry import resolve
+
+    assert {resolve(m).source for m in timed} == {"torchvision", "cnnbench"}  # models/ is timed, not only counted
+    assert all(s.settings.clock_for(e) == "wall" for e in s.entries)  # wall time, whatever the threads
     (tmp_path / "bad.toml").write_text("[[entry]\nmodels = 1")
     with pytest.raises(CnnbenchError, match="not valid TOML"):
         load_suite(tmp_path / "bad.toml")
@@ -201,7 +205,7 @@ def test_baseline_document(baseline_doc):
     (rec,) = baseline_doc["entries"].values()
     assert rec["static"]["params"] == 116 and rec["static"]["macs"] == 16 * 16 * (4 * 27 + 2 * 4)  # 29,696
     lat = rec["latency"]
-    assert lat["clock"] == "cpu" and 4 <= lat["rounds"] <= 8 and len(lat["ratio"]) == lat["rounds"]
+    assert lat["clock"] == "wall" and 4 <= lat["rounds"] <= 8 and len(lat["ratio"]) == lat["rounds"]
     assert lat["ratio"] == pytest.approx([m / c for c, m in zip(lat["calibration_ms"], lat["model_ms"])])
 
 
@@ -277,9 +281,14 @@ def test_truncated_latency_in_baseline_is_rejected(tmp_path, baseline_doc):
 def test_check_settings_validation():
     with pytest.raises(CnnbenchError, match="round_stat"):
         CheckSettings(round_stat="mean")
-    assert CheckSettings().clock_for(Entry("x", threads=1)) == "cpu"
+    # wall time by default, always; the thread's CPU time only when asked for (and only where it sees the work)
+    assert CheckSettings().clock_for(Entry("x", threads=1)) == "wall"
     assert CheckSettings().clock_for(Entry("x", threads=None)) == "wall"
     assert CheckSettings().clock_for(Entry("x", device="cuda", threads=1)) == "wall"
+    assert CheckSettings(clock="auto").clock == "wall"  # older suites
+    assert CheckSettings(clock="cpu").clock_for(Entry("x", threads=1)) == "cpu"
+    with pytest.raises(CnnbenchError, match="needs device cpu and threads = 1"):
+        CheckSettings(clock="cpu").clock_for(Entry("x", device="cuda", threads=1))
 
 
 # -- --against REF in a throw-away git repository ---------------------------------------------------------------

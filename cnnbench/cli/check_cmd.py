@@ -8,20 +8,20 @@ max_rounds: a warning, not a failure).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cnnbench.cli.options import stderr, stdout
+from cnnbench.cli.options import OutputFailures, check_output_path, out, stderr, stdout
+from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.errors import CnnbenchError
 
 DEFAULT_SUITE = "benchmarks/ci.toml"
 DEFAULT_BASELINE = "results/baseline.json"
-_MARK = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive"}
+_MARK = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive", "interrupted": "⏹ interrupted"}
 _STYLE = {"pass": "green", "faster": "green", "new": "cyan", "regression": "bold red", "changed": "bold red",
-          "error": "red", "inconclusive": "yellow"}
+          "error": "red", "inconclusive": "yellow", "missing": "yellow"}
 
 SuiteOpt = Annotated[Path | None, typer.Option("--suite", "-s", help=f"Suite TOML (e.g. {DEFAULT_SUITE}).")]
 
@@ -109,20 +109,24 @@ def check(
     suite: SuiteOpt = None,
     against: Annotated[str | None, typer.Option("--against", help="Compare with the model code at this git "
                                                    "ref (temporary worktree), interleaved in this job.")] = None,
-    summary: Annotated[Path | None, typer.Option("--summary", help="Write a Markdown summary to FILE "
-                                                    "(e.g. $GITHUB_STEP_SUMMARY).")] = None,
+    summary: Annotated[Path | None, typer.Option("--summary", help="Append a Markdown summary to FILE "
+                                                    "(e.g. \"$GITHUB_STEP_SUMMARY\").")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the report as JSON.")]
     = None,
+    save: SaveOpt = False,
+    db: DbOpt = None,
 ) -> None:
     """Measure a suite now and compare it with a baseline, or with the model code at a git ref.
 
     Static metrics (params, checkpoint, MACs, memory access, activations) must match exactly unless the suite sets
-    a tolerance. Latency: a regression is a slowdown beyond the entry's threshold (default 10 %) whose bootstrap
-    interval lies above 1; too noisy to decide after max_rounds is "inconclusive".
+    a tolerance. Latency is wall-clock time (`clock = "cpu"` in the suite only on request: blind to sleeps, I/O,
+    other threads and the GPU); a regression is a slowdown beyond the entry's threshold (default 10 %) whose
+    bootstrap interval lies above 1; too noisy to decide after max_rounds is "inconclusive". The interval holds
+    the round-to-round noise of this run, not the variation between reruns.
 
-    Exit codes: 0 pass · 1 regression (or a changed static metric, or an entry that fails) · 2 usage error ·
-    3 inconclusive.
+    Exit codes: 0 pass · 1 regression (or a changed static metric, or an entry that fails) · 2 usage error, or a
+    result that could not be written · 3 inconclusive · 130 interrupted (the entries finished are reported).
     """
     from cnnbench.against import check_against_ref
     from cnnbench.regress import check_against_baseline, load_baseline
@@ -134,17 +138,24 @@ def check(
         raise CnnbenchError(f"unknown --format {fmt!r}: choose table or json")
     if baseline is None and against is None:
         raise CnnbenchError("give --baseline FILE or --against REF (see `cnnbench check --help`)")
+    # every output is checked before anything is measured (the database already is, by --db's callback)
+    check_output_path(output, "--output")
+    check_output_path(summary, "--summary")
     doc = load_baseline(baseline) if baseline is not None else None
     # with --against, a model may exist only at the ref: resolved by the worker processes, not here
     strict = against is None
     if suite is not None:
         s = load_suite(suite, resolve_models=strict)
     elif doc is not None:
-        s = Suite.from_dict(doc["suite"])
+        s = Suite.from_dict(doc["suite"], where=f"baseline {baseline}: suite", resolve_models=strict)
     elif Path(DEFAULT_SUITE).is_file():
         s = load_suite(DEFAULT_SUITE, resolve_models=strict)
     else:
         raise CnnbenchError(f"--against needs --suite FILE (no {DEFAULT_SUITE} here)")
+    for e in s.entries:
+        if e.latency:
+            s.settings.clock_for(e)  # clock = "cpu" with threads ≠ 1: a usage error now, not mid-run
+    _warn_oversubscribed(s)
     if against is not None:
         rep = check_against_ref(against, s, log=_log)
     else:
@@ -152,18 +163,45 @@ def check(
         ref = f"baseline {baseline} (commit {str(doc.get('git_commit'))[:10]}, {doc.get('created')})"
         rep = check_against_baseline(doc, s, reference=ref, log=_log)
     report = rep.to_dict()
-    if output is not None:
-        write_atomic(output, json.dumps(report, indent=2, default=str) + "\n")
-    if summary is not None:
-        write_atomic(summary, report_markdown(report))
+    failures = OutputFailures()
+    try:  # rows to the database first, then files
+        maybe_save(rep.history_records(), save=save, db=db, command=command_line(), env=rep.env)
+    except CnnbenchError as e:
+        failures.messages.append(str(e))
+        stderr.print(f"[red]error: {e}[/red]")
     if fmt == "json":
-        sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
+        out().write(json.dumps(report, indent=2, default=str) + "\n")
+        out().flush()
     else:
         stdout.print(report_table(report))
+    if output is not None:
+        with failures.attempt(output):
+            write_atomic(output, json.dumps(report, indent=2, default=str) + "\n")
+    if summary is not None:
+        # GitHub's step summary is appended to
+        with failures.attempt(summary), open(summary, "a", encoding="utf-8") as f:
+            f.write(report_markdown(report))
+    missing = [r for r in rep.rows if r.status == "missing"]
+    if missing:
+        stderr.print(f"[yellow]warning: {len(missing)} baseline entr{'y' if len(missing) == 1 else 'ies'} not in "
+                     "the suite, not checked (rows marked missing)[/yellow]")
+    if rep.interrupted:
+        stderr.print(f"interrupted: reported the {len(rep.rows)} of {rep.planned} entries finished")
+        raise typer.Exit(130)
+    failures.raise_if_any()
     if rep.exit_code == 3:
         stderr.print("[yellow]warning: latency inconclusive (too noisy to decide within max_rounds)[/yellow]")
     if rep.exit_code:
         raise typer.Exit(rep.exit_code)
+
+
+def _warn_oversubscribed(s) -> None:
+    from cnnbench.sweep import cores_available, oversubscribed
+
+    over = sorted({e.threads for e in s.entries if e.latency and oversubscribed(e.threads)})
+    if over:
+        stderr.print(f"[yellow]warning: threads {', '.join(map(str, over))} exceed the {cores_available()} core(s) "
+                     "available to this process: those rows time-share cores (marked in their notes)[/yellow]")
 
 
 baseline_app = typer.Typer(help="Create the baseline `cnnbench check` compares with.", no_args_is_help=True)
@@ -181,12 +219,16 @@ def baseline_create(
     from cnnbench.report.export import write_atomic
     from cnnbench.suite import load_suite
 
+    check_output_path(output, "--output")
     s = load_suite(suite)
     doc = create_baseline(s, log=_log)
-    write_atomic(output, json.dumps(doc, indent=1, default=str) + "\n")
     stdout.print(_baseline_table(doc))
-    stderr.print(f"wrote baseline of {len(doc['entries'])} entr{'y' if len(doc['entries']) == 1 else 'ies'} "
-                 f"to {output}")
+    failures = OutputFailures()
+    with failures.attempt(output):
+        write_atomic(output, json.dumps(doc, indent=1, default=str) + "\n")
+        stderr.print(f"wrote baseline of {len(doc['entries'])} entr{'y' if len(doc['entries']) == 1 else 'ies'} "
+                     f"to {output}")
+    failures.raise_if_any()
     if any(rec["error"] for rec in doc["entries"].values()):
         raise typer.Exit(1)
 
