@@ -17,12 +17,56 @@ from collections import OrderedDict
 import torch
 
 
+def storage_key(t: torch.Tensor) -> int:
+    """Identity of ``t``'s storage: tensors that share memory (tied weights, views, detached copies) share it."""
+    try:
+        return t.untyped_storage()._cdata
+    except (RuntimeError, NotImplementedError, AttributeError):  # wrapper subclasses without a storage
+        return id(t)
+
+
+def tensor_groups(model: torch.nn.Module) -> list[list[tuple[str, torch.Tensor, bool]]]:
+    """Every parameter and buffer name, grouped by storage: ``[[(name, tensor, is_buffer), ...], ...]``.
+
+    ``named_parameters(remove_duplicate=False)`` lists a tied weight under each of its names; two names that
+    share a storage land in one group, whatever the Python objects (``b.weight = a.weight``, or a ``Parameter``
+    wrapping another's data). Groups are in registration order.
+    """
+    groups: dict[int, list[tuple[str, torch.Tensor, bool]]] = {}
+    for name, t in model.named_parameters(remove_duplicate=False):
+        groups.setdefault(storage_key(t), []).append((name, t, False))
+    for name, t in model.named_buffers(remove_duplicate=False):
+        groups.setdefault(storage_key(t), []).append((name, t, True))
+    return list(groups.values())
+
+
+def _view(t: torch.Tensor) -> tuple:
+    return int(t.storage_offset()), tuple(t.shape), tuple(t.stride()), t.dtype
+
+
+def group_numel(group: list[tuple[str, torch.Tensor, bool]]) -> int:
+    """Elements one storage holds for the model: one view's numel, or the storage's size if several views share it."""
+    views = {_view(t) for _, t, _ in group}
+    if len(views) == 1:
+        return group[0][1].numel()
+    t = group[0][1]
+    return t.untyped_storage().nbytes() // t.element_size()
+
+
 def count_params(model: torch.nn.Module) -> tuple[int, int, int]:
-    """(total parameters, trainable parameters, buffer elements); shared tensors counted once."""
-    params = list(model.parameters())  # parameters() already de-duplicates shared tensors
-    total = sum(p.numel() for p in params)
-    trainable = sum(p.numel() for p in params if p.requires_grad)
-    buffers = sum(b.numel() for b in model.buffers())
+    """(total parameters, trainable parameters, buffer elements); each storage counted once.
+
+    A storage shared by a parameter and a buffer counts as a parameter.
+    """
+    total = trainable = buffers = 0
+    for group in tensor_groups(model):
+        n = group_numel(group)
+        params = [t for _, t, is_buffer in group if not is_buffer]
+        if params:
+            total += n
+            trainable += n if any(p.requires_grad for p in params) else 0
+        else:
+            buffers += n
     return total, trainable, buffers
 
 
@@ -57,23 +101,32 @@ class _CountingSink(io.RawIOBase):
 def checkpoint_bytes(model: torch.nn.Module, float_dtype: torch.dtype | None = None) -> int:
     """Exact ``torch.save(state_dict)`` size, optionally with floating tensors stored as ``float_dtype``.
 
-    ``float_dtype=torch.float16`` gives the fp16 checkpoint; ``torch.int8`` the size of a
-    checkpoint storing one byte per floating-point weight (a lower bound for int8 quantisation:
-    per-tensor scales/zero-points are not included).
+    ``float_dtype=torch.float16`` gives the fp16 checkpoint (what ``model.half()`` then saving writes);
+    ``torch.int8`` the size of a checkpoint storing one byte per floating-point weight (a lower bound for int8
+    quantisation: per-tensor scales/zero-points are not included). Tensors that share a storage are written once,
+    as ``torch.save`` does: ``state_dict()`` returns new (detached) tensor objects, so sharing is found by storage,
+    not by ``id()``. Non-persistent buffers are not in the state dict and not counted.
     """
     sd = model.state_dict()
-    proxies: dict[int, torch.Tensor] = {}
+    bases: dict[int, torch.Tensor] = {}  # storage → one CPU proxy storage of the same size (kept dtype)
+    converted: dict[tuple, torch.Tensor] = {}  # (storage, view) → proxy (a cast makes one new tensor per view)
     out: OrderedDict[str, torch.Tensor] = OrderedDict()
     for key, t in sd.items():
-        proxy = proxies.get(id(t))
-        if proxy is None:
-            dtype = float_dtype if (float_dtype is not None and t.is_floating_point()) else t.dtype
-            stride = t.stride() if dtype == t.dtype else None
-            if stride is not None:
-                proxy = torch.empty_strided(t.shape, stride, dtype=dtype, device="cpu")
-            else:
-                proxy = torch.empty(t.shape, dtype=dtype, device="cpu")
-            proxies[id(t)] = proxy
+        if not isinstance(t, torch.Tensor):
+            out[key] = t
+            continue
+        skey = storage_key(t)
+        if float_dtype is not None and t.is_floating_point() and t.dtype != float_dtype:
+            vkey = (skey, *_view(t))
+            proxy = converted.get(vkey)
+            if proxy is None:  # ``Tensor.to(dtype)`` keeps a dense tensor's strides (preserve_format)
+                proxy = converted[vkey] = torch.empty_like(t, dtype=float_dtype, device="cpu")
+        else:
+            base = bases.get(skey)
+            if base is None:
+                base = bases[skey] = torch.empty(t.untyped_storage().nbytes() // t.element_size(), dtype=t.dtype,
+                                                 device="cpu")
+            proxy = base.as_strided(t.shape, t.stride(), t.storage_offset())
         out[key] = proxy
     out._metadata = getattr(sd, "_metadata", None)  # type: ignore[attr-defined]
     if out._metadata is None:  # type: ignore[attr-defined]

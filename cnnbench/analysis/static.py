@@ -1,15 +1,34 @@
-"""Static analysis: one meta-device trace → params, checkpoint sizes, MACs, memory access, activations."""
+"""Static analysis: one trace → params, checkpoint sizes, MACs, memory access, activations.
+
+``analyze`` never changes the caller's model: parameters and buffers are swapped for stand-ins for the one
+call (``torch.func.functional_call``), eval mode is set per submodule and restored, hooks are removed. The
+trace runs on the cheapest device that works, and the profile says which (``trace_device``):
+
+* ``meta`` — stand-ins without storage: nothing allocated, the default;
+* ``fake`` — ``FakeTensorMode`` tensors that claim to live on the CPU: for forwards that create CPU tensors
+  (``torch.arange(n)`` without ``device=``) or mix in plain CPU tensor attributes;
+* ``cpu`` — a real run on the CPU, for data-dependent forwards (``if x.sum() > 0``, ``.item()``, ``.tolist()``,
+  ``torch.nonzero``): with the model's own weights when it has real ones (buffers cloned, nothing written back),
+  else those of ``cpu_model()``, else uninitialised CPU tensors.
+
+Counts are shape arithmetic, so every path gives the same figures for a model that runs on all of them.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from cnnbench.analysis.params import checkpoint_bytes, count_params
+from cnnbench.analysis.params import checkpoint_bytes, count_params, group_numel, storage_key, tensor_groups
 from cnnbench.analysis.trace import OpRecord, trace
+from cnnbench.errors import CnnbenchError
+from cnnbench.example_inputs import first_shape
+
+TRACE_DEVICES = ("meta", "fake", "cpu")
 
 
 @dataclass(frozen=True)
@@ -23,6 +42,7 @@ class OpGroup:
     memory_access_bytes: int
     activations: int
     params: int = 0
+    out_shape: str = ""  # module groups: the module's output shape(s), e.g. "1x64x56x56" (torchinfo's column)
 
 
 @dataclass(frozen=True)
@@ -32,8 +52,11 @@ class StaticProfile:
     Units and conventions: ``macs`` multiply-accumulates (papers' "FLOPs"), ``flops`` = 2 × macs;
     memory access = ShuffleNetV2's MAC (all tensor inputs incl. weights + outputs of every op that
     moves data; views count 0) in elements and bytes; ``activations`` = output elements of
-    conv/linear/matmul ops; ``arithmetic_intensity`` = flops / memory-access bytes (FLOP/byte);
-    checkpoint sizes in bytes.
+    conv/linear/matmul/attention ops; ``arithmetic_intensity`` = flops / memory-access bytes (FLOP/byte);
+    checkpoint sizes in bytes. ``scaled_dot_product_attention`` is one fused op (q, k, v, mask and output
+    moved; torch's FLOP formula; its output is an activation, the L×S scores are not).
+    ``trace_device``: which path traced the model (meta | fake | cpu); ``fused``: re-parameterised branches
+    were fused (``cnnbench.build.fuse_model``) before counting.
     """
 
     input_shape: tuple[int, ...]
@@ -51,6 +74,9 @@ class StaticProfile:
     uncounted_ops: dict[str, dict[str, float]]
     records: tuple[OpRecord, ...] = field(repr=False, compare=False, default=())
     module_params: dict[str, int] = field(repr=False, compare=False, default_factory=dict)
+    trace_device: str = "meta"
+    fused: bool = False
+    module_out_shapes: dict[str, str] = field(repr=False, compare=False, default_factory=dict)
 
     @property
     def flops(self) -> int:
@@ -76,7 +102,7 @@ class StaticProfile:
         out = []
         for key, rs in groups.items():
             params = self.module_params.get(key, 0) if key else 0
-            out.append(_group(key or "(top level)", rs, params))
+            out.append(_group(key or "(top level)", rs, params, self.module_out_shapes.get(key, "") if key else ""))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,10 +122,12 @@ class StaticProfile:
             "activations": self.activations,
             "arithmetic_intensity": round(self.arithmetic_intensity, 4),
             "uncounted_ops": self.uncounted_ops,
+            "trace_device": self.trace_device,
+            "fused": self.fused,
         }
 
 
-def _group(name: str, rs: list[OpRecord], params: int = 0) -> OpGroup:
+def _group(name: str, rs: list[OpRecord], params: int = 0, out_shape: str = "") -> OpGroup:
     return OpGroup(
         name=name,
         count=len(rs),
@@ -108,6 +136,7 @@ def _group(name: str, rs: list[OpRecord], params: int = 0) -> OpGroup:
         memory_access_bytes=sum(r.memory_access_bytes for r in rs),
         activations=sum(r.activations for r in rs),
         params=params,
+        out_shape=out_shape,
     )
 
 
@@ -127,41 +156,165 @@ def _uncounted(records: list[OpRecord], total_bytes: int) -> dict[str, dict[str,
 def _module_params(model: torch.nn.Module, depth_max: int = 64) -> dict[str, int]:
     """Parameters owned by every module subtree, keyed by dotted path."""
     out: dict[str, int] = defaultdict(int)
+    seen: set[int] = set()
     for pname, p in model.named_parameters():
+        key = storage_key(p)
+        if key in seen:  # a tied weight belongs to the first module that registered it
+            continue
+        seen.add(key)
         parts = pname.split(".")[:-1]
         for i in range(1, min(len(parts), depth_max) + 1):
             out[".".join(parts[:i])] += p.numel()
     return dict(out)
 
 
-def analyze(model: torch.nn.Module, input_shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> StaticProfile:
-    """Profile ``model`` on an input of ``input_shape`` (N, C, H, W), tracing on the ``meta`` device.
+def _is_shape(x: Any) -> bool:
+    return isinstance(x, (tuple, list, torch.Size)) and len(x) > 0 and all(
+        isinstance(d, int) and not isinstance(d, bool) for d in x)
 
-    ``model`` may live on any device; its parameters are moved to ``meta`` for the trace, so call
-    this on a meta-built model (``cnnbench.build.build_meta``) to never allocate weights.
+
+def _cast(t: torch.Tensor, dtype: torch.dtype) -> torch.dtype:
+    return dtype if t.is_floating_point() else t.dtype
+
+
+def _views_differ(group: list[tuple[str, torch.Tensor, bool]]) -> bool:
+    first = group[0][1]
+    return any(t.storage_offset() != first.storage_offset() or t.shape != first.shape or t.stride() != first.stride()
+               for _, t, _ in group[1:])
+
+
+def _empty_standins(groups, dtype: torch.dtype, device: str) -> dict[str, torch.Tensor]:
+    """Storage-less (meta) or fake stand-ins: ONE per storage, so tied weights stay tied in the trace."""
+    out: dict[str, torch.Tensor] = {}
+    for group in groups:
+        t0 = group[0][1]
+        dt = _cast(t0, dtype)
+        if not _views_differ(group):
+            one = torch.empty_strided(t0.shape, t0.stride(), dtype=dt, device=device)
+            out.update((name, one) for name, _, _ in group)
+            continue
+        base = torch.empty(group_numel(group), dtype=dt, device=device)  # several views of one storage
+        for name, t, _ in group:
+            out[name] = base.as_strided(t.shape, t.stride(), t.storage_offset())
+    return out
+
+
+def _cpu_standins(groups, dtype: torch.dtype, cpu_model: Callable[[], torch.nn.Module] | None):
+    """Real CPU tensors: the model's own (buffers cloned: a forward may write to them), else ``cpu_model()``'s."""
+    ref: dict[str, torch.Tensor] = {}
+    if cpu_model is not None and any(t.device.type == "meta" for g in groups for _, t, _ in g):
+        built = cpu_model()
+        ref = {**dict(built.named_parameters(remove_duplicate=False)),
+               **dict(built.named_buffers(remove_duplicate=False))}
+    out: dict[str, torch.Tensor] = {}
+    for group in groups:
+        made: dict[tuple, torch.Tensor] = {}
+        for name, t, is_buffer in group:
+            view = (t.storage_offset(), tuple(t.shape), t.stride())
+            if view in made:  # tied: the same stand-in
+                out[name] = made[view]
+                continue
+            dt = _cast(t, dtype)
+            src = t if t.device.type != "meta" else ref.get(name)
+            if src is None or src.device.type == "meta" or src.shape != t.shape:
+                value = torch.empty_strided(t.shape, t.stride(), dtype=dt)
+            else:
+                value = src.detach().to("cpu", dt)
+                if is_buffer and value.untyped_storage()._cdata == src.untyped_storage()._cdata:
+                    value = value.clone()
+            out[name] = made[view] = value
+    return out
+
+
+def _inputs(tree: Any, dtype: torch.dtype, make: Callable[[torch.Tensor, torch.dtype], torch.Tensor]) -> Any:
+    from torch.utils._pytree import tree_map
+
+    return tree_map(lambda t: make(t, _cast(t, dtype)) if isinstance(t, torch.Tensor) else t, tree)
+
+
+def _cpu_input(t: torch.Tensor, dt: torch.dtype) -> torch.Tensor:
+    """The caller's values (copied: a forward may write in place), or zeros for a meta input (valid indices too)."""
+    if t.device.type == "meta":
+        return torch.zeros(t.shape, dtype=dt)
+    return t.detach().to("cpu", dt, copy=True)
+
+
+def _run(model, groups, args, kwargs, dtype, device: str, cpu_model):
+    if device == "meta":
+        tensors = _empty_standins(groups, dtype, "meta")
+        a, k = _inputs((args, kwargs), dtype,
+                       lambda t, dt: torch.empty_strided(t.shape, t.stride(), dtype=dt, device="meta"))
+        return trace(model, a, k, tensors=tensors)
+    if device == "fake":
+        from torch._subclasses.fake_tensor import FakeTensorMode
+
+        # every fake tensor claims the CPU, so CPU tensors the forward creates (torch.arange(n)) or holds as plain
+        # attributes (allow_non_fake_inputs) mix with the stand-ins
+        fake = FakeTensorMode(allow_non_fake_inputs=True)
+        with fake:
+            tensors = _empty_standins(groups, dtype, "cpu")
+            a, k = _inputs((args, kwargs), dtype, lambda t, dt: torch.empty_strided(t.shape, t.stride(), dtype=dt))
+        return trace(model, a, k, tensors=tensors, modes=(fake,))
+    tensors = _cpu_standins(groups, dtype, cpu_model)
+    a, k = _inputs((args, kwargs), dtype, _cpu_input)
+    return trace(model, a, k, tensors=tensors)
+
+
+def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype: torch.dtype = torch.float32,
+            path: str | None = None, cpu_model: Callable[[], torch.nn.Module] | None = None,
+            fused: bool = False) -> StaticProfile:
+    """Static profile of ``model`` called as ``model(*args, **kwargs)``; the model is left exactly as it was.
+
+    Args:
+        model: any ``nn.Module``, its weights on any device (``meta`` included: ``cnnbench.build.build_meta``).
+        args: example positional inputs (a tensor or a tuple; tensors on any device, any rank — only their shapes
+            and dtypes matter, values only on the ``cpu`` path). A tuple of ints is one input shape *with* the batch
+            dimension (the older ``analyze(model, (1, 3, 224, 224))`` form).
+        kwargs: example keyword inputs; a ``torch.dtype`` here is read as ``dtype`` (older form
+            ``analyze(model, shape, torch.float16)``).
+        dtype: floating parameters, buffers and inputs are counted (and the checkpoint sized) at this dtype.
+        path: force one trace path (``"meta"``, ``"fake"`` or ``"cpu"``); default: try them in that order.
+        cpu_model: zero-argument builder of a real CPU copy of the model, used for its weights when the ``cpu``
+            path is needed and ``model`` lives on ``meta`` (values matter only to data-dependent code).
+        fused: recorded as ``StaticProfile.fused`` (set by callers that fused re-parameterised branches).
+
+    Raises:
+        CnnbenchError: ``path`` is not one of the paths.
+        Exception: the forward's error on the last path tried, when every path fails.
     """
-    if any(p.device.type != "meta" for p in model.parameters()):
-        model = model.to("meta")
-    if dtype != torch.float32:
-        model = model.to(dtype)
-    model.eval()
+    if isinstance(kwargs, torch.dtype):
+        dtype, kwargs = kwargs, None
+    if _is_shape(args):
+        args = (torch.empty(tuple(args), device="meta", dtype=dtype),)
+    elif isinstance(args, torch.Tensor):
+        args = (args,)
+    args, kwargs = tuple(args), dict(kwargs or {})
+    if path is not None and path not in TRACE_DEVICES:
+        raise CnnbenchError(f"trace path must be one of {', '.join(TRACE_DEVICES)} (got {path!r})")
+    groups = tensor_groups(model)
+    paths = (path,) if path else TRACE_DEVICES
+    for i, device in enumerate(paths):
+        try:
+            tr = _run(model, groups, args, kwargs, dtype, device, cpu_model)
+            break
+        except CnnbenchError:
+            raise
+        except Exception:
+            if i == len(paths) - 1:
+                raise
+    records = tr.records
     total, trainable, buffers = count_params(model)
-    ckpt = checkpoint_bytes(model)
-    ckpt16 = checkpoint_bytes(model, torch.float16)
-    ckpt8 = checkpoint_bytes(model, torch.int8)
-    x = torch.empty(input_shape, device="meta", dtype=dtype)
-    records = trace(model, x)
     mem_el = sum(r.memory_access_elements for r in records)
     mem_b = sum(r.memory_access_bytes for r in records)
     return StaticProfile(
-        input_shape=tuple(input_shape),
+        input_shape=first_shape(args, kwargs),
         dtype=str(dtype).replace("torch.", ""),
         params=total,
         trainable_params=trainable,
         buffers=buffers,
-        checkpoint_bytes=ckpt,
-        checkpoint_bytes_fp16=ckpt16,
-        checkpoint_bytes_int8=ckpt8,
+        checkpoint_bytes=checkpoint_bytes(model, dtype),
+        checkpoint_bytes_fp16=checkpoint_bytes(model, torch.float16),
+        checkpoint_bytes_int8=checkpoint_bytes(model, torch.int8),
         macs=sum(r.macs for r in records),
         memory_access_elements=mem_el,
         memory_access_bytes=mem_b,
@@ -169,4 +322,7 @@ def analyze(model: torch.nn.Module, input_shape: tuple[int, ...], dtype: torch.d
         uncounted_ops=_uncounted(records, mem_b),
         records=tuple(records),
         module_params=_module_params(model),
+        trace_device=device,
+        fused=fused,
+        module_out_shapes=tr.out_shapes,
     )

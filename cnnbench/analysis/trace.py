@@ -5,18 +5,27 @@ tensor inputs/outputs (elements and bytes) and, where ``torch.utils.flop_counter
 formula, its FLOPs. All metrics (MACs, memory access, activations, per-module and per-op
 views) are derived from this one list; nothing is traced twice. Run it on the ``meta`` device
 and no weight or activation memory is allocated.
+
+The pass runs under ``torch.inference_mode()``: autograd's dispatch keys are skipped, so composite
+ops reach the mode undecomposed and the mode decomposes them itself — except
+``scaled_dot_product_attention``, recorded as the one fused op that CPU/CUDA eager run (on ``meta``
+autograd would otherwise expand it into the math path with its L×S matrix). A no-op
+``TorchFunctionMode`` is active too: PyTorch's ``nn.MultiheadAttention``/``TransformerEncoderLayer``
+"fast paths" refuse to run under one, so every device takes the same (traceable) code path.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
-from torch.utils.flop_counter import flop_registry
+from torch.utils.flop_counter import flop_registry, sdpa_flop_count
 
 aten = torch.ops.aten
 
@@ -47,12 +56,17 @@ ACTIVATION_OPS = frozenset(
     {
         "convolution", "_convolution", "cudnn_convolution", "convolution_overrideable", "_slow_conv2d_forward",
         "mkldnn_convolution", "mm", "addmm", "bmm", "baddbmm", "_scaled_mm", "deform_conv2d",
+        # fused attention: its output (B·H·L·Ev, the A·V product) is an activation like a matmul's; the L×S score
+        # matrix is never materialised by the fused kernels, so it is not one (fvcore/timm count it only because
+        # they trace the unfused math path).
+        "scaled_dot_product_attention",
     }
 )
 
 # Ops whose extra outputs are bookkeeping the real inference kernels leave empty (eval-mode batch
 # norm's save_mean/save_invstd): only the first N outputs move data.
-_DATA_OUTPUTS = {"_native_batch_norm_legit_no_training": 1, "native_batch_norm": 1, "_native_batch_norm_legit": 1}
+_DATA_OUTPUTS = {"_native_batch_norm_legit_no_training": 1, "native_batch_norm": 1, "_native_batch_norm_legit": 1,
+                 "scaled_dot_product_attention": 1}
 
 
 @dataclass(frozen=True)
@@ -130,7 +144,21 @@ def _deform_conv2d_flops(input, weight, *args, out_val=None, **kwargs) -> int:
 EXTRA_FORMULAS = {"torchvision::deform_conv2d": _deform_conv2d_flops}
 
 
+def _sdpa_flops(query, key, value, *args, out_val=None, **kwargs) -> int:
+    """torch's fused-attention formula (Q·Kᵀ and A·V as two batched matmuls); leading dims of any rank are batch."""
+    q, k, v = (tuple(int(d) for d in t.shape) for t in (query, key, value))
+    if len(q) == len(k) == len(v) == 4:
+        return int(sdpa_flop_count(q, k, v))
+    b = math.prod(q[:-2])
+    return 2 * b * q[-2] * q[-1] * k[-2] + 2 * b * q[-2] * k[-2] * v[-1]
+
+
+_SDPA = aten.scaled_dot_product_attention
+
+
 def _formula(packet):
+    if packet is _SDPA:
+        return _sdpa_flops
     f = flop_registry.get(packet)
     if f is None:
         f = EXTRA_FORMULAS.get(packet._qualified_op_name if hasattr(packet, "_qualified_op_name") else "")
@@ -175,17 +203,34 @@ class _RecordingMode(TorchDispatchMode):
         return out
 
 
+class _NoFastPath(TorchFunctionMode):
+    """Passes every call through; its presence alone turns off ``nn.MultiheadAttention``'s fused fast path."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        return func(*args, **(kwargs or {}))
+
+
+def shape_text(out: Any) -> str:
+    """``"1x64x56x56"`` for a tensor; tensors of a tuple/dict output joined with ``", "``; ``""`` if none."""
+    return ", ".join("x".join(str(int(d)) for d in t.shape) for t in _tensors(out))
+
+
 class _ModuleStack:
-    """Knows which module is running, via forward pre/post hooks on every submodule."""
+    """Knows which module is running, via forward pre/post hooks on every submodule; records output shapes."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         self.stack: list[tuple[str, str]] = [("", type(model).__name__)]
+        self.out_shapes: dict[str, str] = {}
         self.handles = []
-        for name, mod in model.named_modules():
-            if not name:
-                continue
-            self.handles.append(mod.register_forward_pre_hook(self._enter(name, type(mod).__name__)))
-            self.handles.append(mod.register_forward_hook(self._exit, always_call=True))
+        try:
+            for name, mod in model.named_modules():
+                if not name:
+                    continue
+                self.handles.append(mod.register_forward_pre_hook(self._enter(name, type(mod).__name__)))
+                self.handles.append(mod.register_forward_hook(self._exit(name), always_call=True))
+        except BaseException:
+            self.remove()
+            raise
 
     def _enter(self, name: str, mtype: str):
         def hook(_mod, _inp):
@@ -193,9 +238,14 @@ class _ModuleStack:
 
         return hook
 
-    def _exit(self, _mod, _inp, _out):
-        if len(self.stack) > 1:
-            self.stack.pop()
+    def _exit(self, name: str):
+        def hook(_mod, _inp, out):
+            if len(self.stack) > 1:
+                self.stack.pop()
+            if name not in self.out_shapes and out is not None:  # a module called twice keeps its first output
+                self.out_shapes[name] = shape_text(out)
+
+        return hook
 
     def current(self) -> tuple[str, str]:
         return self.stack[-1]
@@ -203,15 +253,51 @@ class _ModuleStack:
     def remove(self) -> None:
         for h in self.handles:
             h.remove()
+        self.handles = []
 
 
-def trace(model: torch.nn.Module, *inputs: torch.Tensor) -> list[OpRecord]:
-    """Run ``model(*inputs)`` once (eval mode, no grad) and return every aten op it executed."""
+@dataclass(frozen=True)
+class Trace:
+    """What one forward pass left: every op, and each module's output shape(s) (``shape_text``)."""
+
+    records: list[OpRecord]
+    out_shapes: dict[str, str]
+
+
+def trace(model: torch.nn.Module, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, *,
+          tensors: dict[str, torch.Tensor] | None = None, modes: tuple[Any, ...] = ()) -> Trace:
+    """Run ``model(*args, **kwargs)`` once in eval mode and inference mode; return every aten op it executed.
+
+    Args:
+        model: the module; it is not modified: ``tensors`` (name → tensor for every parameter and buffer,
+            ``named_parameters(remove_duplicate=False)`` names) stand in for its own through
+            ``torch.func.functional_call``, every submodule's ``training`` flag is set to False for the pass and
+            restored afterwards, and the tracing hooks are removed even when the forward fails.
+        args, kwargs: example inputs.
+        tensors: stand-ins; ``None`` runs with the module's own tensors.
+        modes: extra context managers entered around the pass (outside the recording mode), e.g. a
+            ``FakeTensorMode``.
+    """
+    from torch.func import functional_call
+
+    flags = [(m, m.training) for m in model.modules()]
     stack = _ModuleStack(model)
     mode = _RecordingMode(stack)
     try:
-        with torch.no_grad(), mode:
-            model(*inputs)
+        for m, _ in flags:
+            m.training = False
+        with contextlib.ExitStack() as ctx:
+            ctx.enter_context(torch.inference_mode())
+            for extra in modes:
+                ctx.enter_context(extra)
+            ctx.enter_context(_NoFastPath())
+            ctx.enter_context(mode)
+            if tensors is None:
+                model(*args, **(kwargs or {}))
+            else:
+                functional_call(model, tensors, args, kwargs or {}, strict=False, tie_weights=True)
     finally:
+        for m, training in flags:
+            m.training = training
         stack.remove()
-    return mode.records
+    return Trace(mode.records, stack.out_shapes)
