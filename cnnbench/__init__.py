@@ -1,5 +1,14 @@
 """cnnbench: what a CNN costs — params, checkpoint size, MACs/FLOPs, memory access, activations, latency.
 
+Library API (``import cnnbench`` stays fast: torch is imported at the first call)::
+
+    import cnnbench
+    res = cnnbench.profile(model, input_size=(3, 224, 224))       # an nn.Module, "resnet50", "timm:x", "file.py:Cls"
+    res = cnnbench.profile(model, inputs=(x, y))                   # example inputs: tensor, tuple or dict
+    res = cnnbench.profile("resnet50", latency=True, runtime=["eager", "onnx"], batch_size=[1, 8], threads=2)
+    res[0].params, res[0].macs, res.to_pandas()
+    cnnbench.compare(["resnet18", my_model], latency=True)
+
 Conventions (every table header repeats them):
   * ``macs``  = multiply-accumulates (what papers and torchvision call "FLOPs");
   * ``flops`` = 2 × macs;
@@ -8,4 +17,50 @@ Conventions (every table header repeats them):
   * activations = output elements of convolution / linear / matmul ops (fvcore's and timm's).
 """
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+__all__ = ["CnnbenchError", "Profile", "Results", "__version__", "compare", "list_models", "profile"]
+
+# ``profile`` and ``compare`` share their names with the submodules cnnbench/profile.py and cnnbench/compare.py
+# (importing a submodule sets the package attribute to the module): those two modules are callable and forward
+# to cnnbench.api, so ``cnnbench.profile(...)`` works whichever was imported first. Both import without torch.
+from cnnbench import compare, profile
+
+if not callable(compare):  # cnnbench/compare.py predates the API: make it callable here
+    import types as _types
+
+    class _CallableCompare(_types.ModuleType):
+        """``cnnbench.compare`` is both the comparison module and the library's ``compare()`` function."""
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            from cnnbench.api import compare as _compare
+
+            return _compare(*args, **kwargs)
+
+    compare.__class__ = _CallableCompare
+
+
+def __getattr__(name: str) -> Any:
+    if name == "list_models":
+        from cnnbench.api import list_models
+
+        return list_models
+    if name == "Profile":
+        from cnnbench.profile import Profile
+
+        return Profile
+    if name == "Results":
+        from cnnbench.results import Results
+
+        return Results
+    if name == "CnnbenchError":
+        from cnnbench.errors import CnnbenchError
+
+        return CnnbenchError
+    raise AttributeError(f"module 'cnnbench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.inputs import parse_input_size
 from cnnbench.profile import Profile, static_profile
 from cnnbench.registry import ModelSpec, families, list_specs, resolve
 from cnnbench.sweep import SweepSpec
@@ -58,11 +57,12 @@ DEFAULT_ROUNDS = 5
 ProgressFn = Callable[[str, int, int], None]
 
 
-def resolve_targets(models: list[str] | None, family: list[str] | None) -> tuple[ModelSpec, ...]:
+def resolve_targets(models: list[Any] | None, family: list[str] | None) -> tuple[ModelSpec, ...]:
     """Model specs for positional names and ``--family`` values, in the order given, without duplicates.
 
     A positional name that is not a model but is a family name expands to that family, so
-    ``cnnbench compare resnet mobilenet_v2`` works too.
+    ``cnnbench compare resnet mobilenet_v2`` works too. An ``nn.Module`` instance among ``models`` (library
+    callers) becomes an ``instance`` spec (:func:`cnnbench.registry.instance_spec`); a ``ModelSpec`` is kept.
 
     Raises:
         CnnbenchError: Unknown family (with suggestions), unknown model, or nothing to compare.
@@ -72,15 +72,23 @@ def resolve_targets(models: list[str] | None, family: list[str] | None) -> tuple
         specs += _family_specs(fam)
     known = set(families())
     for name in models or []:
+        if isinstance(name, ModelSpec):
+            specs.append(name)
+            continue
+        if not isinstance(name, str):
+            from cnnbench.registry import instance_spec
+
+            specs.append(instance_spec(name))
+            continue
         try:
             specs.append(resolve(name))
         except CnnbenchError:
             if name.strip().lower() not in known:
                 raise
             specs += _family_specs(name)
-    out: dict[str, ModelSpec] = {}
-    for s in specs:
-        out.setdefault(s.name, s)
+    out: dict[Any, ModelSpec] = {}
+    for s in specs:  # the same name twice is one model; two instances are two models (even of one class)
+        out.setdefault(id(getattr(s.builder, "model", s.builder)) if s.source == "instance" else s.name, s)
     if not out:
         raise CnnbenchError("nothing to compare: give model names or --family (see `cnnbench list`)")
     return tuple(out.values())
@@ -95,12 +103,24 @@ def _family_specs(fam: str) -> list[ModelSpec]:
     return specs
 
 
-def make_spec(specs: tuple[ModelSpec, ...], *, input_size: str | None, batch_sizes: list[int], dtype: str,
-              latency: Any) -> SweepSpec:
-    """A :class:`~cnnbench.sweep.SweepSpec` over already-resolved specs (input size validated per model)."""
-    for s in specs:
-        parse_input_size(input_size, s.input_size)
-    return SweepSpec(specs, input_size, tuple(batch_sizes), dtype, latency)
+def make_spec(specs: tuple[ModelSpec, ...], *, input_size: str | list[str] | None, batch_sizes: list[int],
+              dtype: str, latency: Any, inputs: str | tuple[Any, ...] | None = None, fuse: bool = False,
+              batch_given: bool = False) -> SweepSpec:
+    """A :class:`~cnnbench.sweep.SweepSpec` over already-resolved specs (every model's inputs checked now).
+
+    ``inputs`` is ``--inputs file.py:make_inputs`` text, or (library callers) one ``InputSpec`` per spec.
+    """
+    from cnnbench.sweep import check_batch_sizes, inputs_per_model
+
+    sizes = None if input_size in (None, "", []) else input_size
+    if sizes is not None and inputs:
+        raise CnnbenchError("give --input-size or --inputs, not both")
+    if isinstance(inputs, tuple):
+        per_model = inputs
+    else:
+        per_model = inputs_per_model(specs, input_size=sizes, inputs=inputs)
+    check_batch_sizes(per_model, tuple(batch_sizes), batch_given or tuple(batch_sizes) != (1,))
+    return SweepSpec(specs, sizes, tuple(batch_sizes), dtype, latency, inputs=per_model, fuse=bool(fuse))
 
 
 def check_sort(metric: str, has_latency: bool) -> str:
@@ -131,9 +151,11 @@ class _Row:
     """One latency row being measured (mutable while the rounds run)."""
 
     index: int  # position in CompareResult.profiles
-    spec: ModelSpec
-    shape: tuple[int, ...]
+    spec: ModelSpec  # builds the model to time (already fused when the comparison fuses)
+    shape: tuple[int, ...]  # the first input tensor's full shape (batch first)
     runtime: str
+    make_inputs: Callable[[], tuple[tuple[Any, ...], dict[str, Any]]] | None = None  # CPU (args, kwargs); None: shape
+    copy_model: bool = False  # spec builds the caller's instance: time a deep copy (run_latency's copy_model)
     runner: Any = None
     block: int = 1
     samples: list[float] = field(default_factory=list)
@@ -186,17 +208,21 @@ def run_compare(spec: SweepSpec, *, rounds: int = DEFAULT_ROUNDS, progress: Prog
     n_static = len(spec.specs) * len(spec.batch_sizes)
     rows: list[_Row] = []
     try:
-        for mspec in spec.specs:
-            chw = parse_input_size(spec.input_size, mspec.input_size)
+        from cnnbench.sweep import latency_spec
+
+        for mspec, ispec in zip(spec.specs, spec.model_inputs(), strict=True):
+            timed = latency_spec(mspec, spec.fuse)  # fused (and, then, a copy of an instance) when asked
             for bs in spec.batch_sizes:
                 if progress:
                     progress("static analysis", len(result.profiles), n_static)
-                base = static_profile(mspec, chw, bs, spec.dtype)
+                base = static_profile(mspec, batch_size=bs, dtype=spec.dtype, inputs=ispec, fuse=spec.fuse)
                 if lat is None:
                     result.profiles.append(base)
                     continue
                 for rt in lat.runtimes:
-                    rows.append(_Row(len(result.profiles), mspec, (bs, *chw), rt))
+                    rows.append(_Row(len(result.profiles), timed, tuple(base.input_shape), rt,
+                                     make_inputs=ispec.maker(bs),
+                                     copy_model=mspec.source == "instance" and not spec.fuse))
                     result.profiles.append(base)
         if lat is not None and rows:
             _measure_rows(rows, lat, spec.dtype, rounds, result, progress, clock)

@@ -5,7 +5,30 @@ class CnnbenchError(Exception):
     """A domain or usage error: bad input, unknown model, unavailable device.
 
     The CLI prints ``str(err)`` on one line and exits with code 2; ``--debug`` shows the traceback.
+    Subclasses say which kind, for library callers who want to catch one (all are still ``CnnbenchError``).
     """
+
+
+class UnknownModelError(CnnbenchError):
+    """A model name that neither the registry nor timm/torchvision knows (the message has suggestions)."""
+
+
+class InputError(CnnbenchError):
+    """Input sizes or example inputs that cannot be used (malformed, out of range, wrong container)."""
+
+
+class DeviceError(CnnbenchError):
+    """A device or runtime that is not available on this machine."""
+
+
+class UserCodeError(CnnbenchError):
+    """User code named by a spec (``file.py:Class``, ``pkg.mod:fn``, an inputs factory) failed to import."""
+
+
+def exit_text(err: BaseException) -> str:
+    """``"called sys.exit(3)"`` for a ``SystemExit`` raised by user code (cnnbench never lets it choose the exit code)."""
+    code = getattr(err, "code", None)
+    return f"called sys.exit({'' if code is None else repr(code)})"
 
 
 def one_line(err: BaseException, limit: int = 300) -> str:

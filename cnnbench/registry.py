@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cnnbench.errors import CnnbenchError
+from cnnbench.errors import CnnbenchError, UnknownModelError, UserCodeError, exit_text
 
 Builder = Callable[..., Any]
 
@@ -57,6 +57,8 @@ class ModelSpec:
         tv_weights: torchvision weights enum entry (``"ResNet50_Weights.IMAGENET1K_V1"``) whose
             metadata (``num_params``, ``_ops``, ``_file_size``) is an oracle for this model.
         builder_kwargs: keyword arguments passed to the builder.
+        registry_name: for a ``timm:``/``torchvision:`` name that reuses a registered spec (one that builds the
+            identical model), the registered name; ``name`` is then what the user typed.
     """
 
     name: str
@@ -76,6 +78,7 @@ class ModelSpec:
     note: str = ""
     tv_weights: str | None = None
     builder_kwargs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    registry_name: str | None = None
 
     def paper_mismatches(self, params: int, macs: int) -> list[str]:
         """Our counts that miss the published ones by more than ``paper_tolerance`` (relative); empty = agreement."""
@@ -229,7 +232,7 @@ def resolve(name: str) -> ModelSpec:
                 blocks = [s.name for s in list_specs(kind="block")]
                 close = difflib.get_close_matches(rest.lower(), blocks, n=3, cutoff=0.5)
                 hint = f"; did you mean: {', '.join('block:' + c for c in close)}?" if close else ""
-                raise CnnbenchError(f"unknown block {rest!r}{hint} (see `cnnbench blocks`)")
+                raise UnknownModelError(f"unknown block {rest!r}{hint} (see `cnnbench blocks`)")
             return spec
         if prefix.endswith(".py") or "/" in prefix or "\\" in prefix:
             return _file_spec(prefix, rest)
@@ -240,7 +243,7 @@ def resolve(name: str) -> ModelSpec:
         return _REGISTRY[canon]
     close = suggest(name)
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
-    raise CnnbenchError(f"unknown model {name!r}{hint} (see `cnnbench list`, or use timm:NAME / torchvision:NAME)")
+    raise UnknownModelError(f"unknown model {name!r}{hint} (see `cnnbench list`, or use timm:NAME / torchvision:NAME)")
 
 
 def _timm_spec(model: str) -> ModelSpec:
@@ -249,15 +252,18 @@ def _timm_spec(model: str) -> ModelSpec:
     if not timm.is_model(model):
         close = difflib.get_close_matches(model, timm.list_models(), n=3, cutoff=0.6)
         hint = f"; did you mean: {', '.join('timm:' + c for c in close)}?" if close else ""
-        raise CnnbenchError(f"unknown timm model {model!r}{hint}")
-    # a registered spec for the same timm model keeps its paper metadata
-    for spec in _REGISTRY.values():
-        if spec.source == "timm" and spec.builder_kwargs.get("model_name") == model:
-            return spec
+        raise UnknownModelError(f"unknown timm model {model!r}{hint}")
     from cnnbench.zoo.timm_zoo import timm_builder
 
     cfg = timm.get_pretrained_cfg(model)
     size = tuple(cfg.input_size) if cfg is not None and cfg.input_size else (3, 224, 224)
+    # ``timm:NAME`` is exactly ``timm.create_model(NAME)``: a registered spec is reused (for its paper metadata)
+    # only when it builds that very model — same name, no other builder option, timm's own input size. Entries
+    # such as ``densenet264`` (timm's densenet121 with other blocks) or the 1000-class FocalNets do not qualify.
+    for spec in _REGISTRY.values():
+        if (spec.source == "timm" and spec.builder_kwargs == {"model_name": model} and spec.input_size == size
+                and spec.builder == "cnnbench.zoo.timm_zoo:timm_builder"):
+            return replace(spec, name=f"timm:{model}", registry_name=spec.name)
     return ModelSpec(
         name=f"timm:{model}", family=_family_guess(model), source="timm", builder=timm_builder,
         input_size=size, builder_kwargs={"model_name": model},
@@ -271,10 +277,10 @@ def _torchvision_spec(model: str) -> ModelSpec:
     if model not in available:
         close = difflib.get_close_matches(model, available, n=3, cutoff=0.6)
         hint = f"; did you mean: {', '.join('torchvision:' + c for c in close)}?" if close else ""
-        raise CnnbenchError(f"unknown torchvision model {model!r}{hint}")
-    for spec in _REGISTRY.values():
+        raise UnknownModelError(f"unknown torchvision model {model!r}{hint}")
+    for spec in _REGISTRY.values():  # the registered spec keeps the weights' metadata; the row keeps the typed name
         if spec.source == "torchvision" and spec.builder_kwargs.get("model_name") == model:
-            return spec
+            return replace(spec, name=f"torchvision:{model}", registry_name=spec.name)
     from cnnbench.zoo.torchvision_zoo import torchvision_builder, weights_input_size
 
     return ModelSpec(
@@ -290,10 +296,22 @@ def _family_guess(model: str) -> str:
 
 
 def _file_spec(path: str, attr: str) -> ModelSpec:
+    module = _import_file(path)
+    if not hasattr(module, attr):
+        raise CnnbenchError(f"{path} has no attribute {attr!r}")
+    return ModelSpec(name=f"{path}:{attr}", family="custom", source="file", builder=getattr(module, attr))
+
+
+def _import_file(path: str):
+    """Import the user's ``path`` (a ``.py`` file); every failure is one ``CnnbenchError``.
+
+    User code cannot choose cnnbench's exit code: a ``SystemExit`` (or any other ``BaseException`` but Ctrl-C)
+    raised at import becomes "cannot import x.py: it called sys.exit(3)".
+    """
     p = Path(path)
     if not p.is_file():
         raise CnnbenchError(f"model file not found: {path}")
-    mod_name = f"_cnnbench_user_{abs(hash(str(p.resolve())))}"
+    mod_name = f"_cnnbench_user_{abs(hash(str(p.resolve())))}"  # executed afresh each time: edits are seen
     try:
         spec = importlib.util.spec_from_file_location(mod_name, p)
         if spec is None or spec.loader is None:
@@ -303,29 +321,89 @@ def _file_spec(path: str, attr: str) -> ModelSpec:
         spec.loader.exec_module(module)
     except CnnbenchError:
         raise
-    except SyntaxError as e:
-        raise CnnbenchError(f"cannot import {path}: syntax error at line {e.lineno}: {e.msg}") from e
-    except Exception as e:
-        raise CnnbenchError(f"cannot import {path}: {type(e).__name__}: {e}") from e
-    if not hasattr(module, attr):
-        raise CnnbenchError(f"{path} has no attribute {attr!r}")
-    return ModelSpec(name=f"{path}:{attr}", family="custom", source="file", builder=getattr(module, attr))
+    except BaseException as e:  # user code: nothing it raises may escape as itself
+        sys.modules.pop(mod_name, None)
+        raise _import_error(path, e) from e
+    return module
+
+
+def _import_error(what: str, e: BaseException) -> BaseException:
+    if isinstance(e, KeyboardInterrupt):
+        return e
+    if isinstance(e, SyntaxError):
+        return UserCodeError(f"cannot import {what}: syntax error at line {e.lineno}: {e.msg}")
+    if isinstance(e, SystemExit):
+        return UserCodeError(f"cannot import {what}: it {exit_text(e)}")
+    return UserCodeError(f"cannot import {what}: {type(e).__name__}: {e}")
 
 
 def _module_spec(module_name: str, attr: str) -> ModelSpec:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        close = suggest(f"{module_name}:{attr}")
-        hint = f"; did you mean: {', '.join(close)}?" if close else ""
-        raise CnnbenchError(f"unknown model {module_name}:{attr!r} (no module {e.name!r}){hint}") from e
-    except SyntaxError as e:
-        raise CnnbenchError(f"cannot import {module_name}: syntax error at line {e.lineno}: {e.msg}") from e
-    except Exception as e:
-        raise CnnbenchError(f"cannot import {module_name}: {type(e).__name__}: {e}") from e
+    module = _import_module(module_name, attr)
     if not hasattr(module, attr):
         raise CnnbenchError(f"module {module_name} has no attribute {attr!r}")
     return ModelSpec(name=f"{module_name}:{attr}", family="custom", source="module", builder=getattr(module, attr))
+
+
+def _import_module(module_name: str, attr: str):
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        close = suggest(f"{module_name}:{attr}")
+        hint = f"; did you mean: {', '.join(close)}?" if close else ""
+        raise UnknownModelError(f"unknown model {module_name}:{attr!r} (no module {e.name!r}){hint}") from e
+    except BaseException as e:  # user code (see _import_file)
+        raise _import_error(module_name, e) from e
+
+
+def load_user_callable(target: str, what: str = "inputs"):
+    """The function ``file.py:fn`` or ``package.module:fn`` names (``--inputs file.py:make_inputs``).
+
+    Loaded as ``file.py:Class`` models are (same import, same one-line errors, ``sys.exit`` caught).
+    """
+    prefix, sep, attr = str(target).strip().rpartition(":")
+    if not sep or not prefix or not re.fullmatch(r"[A-Za-z_]\w*", attr):
+        raise CnnbenchError(f"malformed {what} {target!r}: use file.py:function or package.module:function")
+    if prefix.endswith(".py") or "/" in prefix or "\\" in prefix:
+        if not Path(prefix).is_file():
+            raise CnnbenchError(f"{what} file not found: {prefix}")
+        module = _import_file(prefix)
+    elif re.fullmatch(r"[A-Za-z_][\w.]*", prefix):
+        module = _import_module(prefix, attr)
+    else:
+        raise CnnbenchError(f"malformed {what} {target!r}: use file.py:function or package.module:function")
+    fn = getattr(module, attr, None)
+    if fn is None:
+        raise CnnbenchError(f"{prefix} has no attribute {attr!r}")
+    if not callable(fn):
+        raise CnnbenchError(f"{what} {target!r} is not callable")
+    return fn
+
+
+class _Instance:
+    """The builder of an ``instance`` spec: returns the caller's module itself (analysed without changing it)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, **_overrides: Any) -> Any:
+        return self.model
+
+    def __repr__(self) -> str:
+        return f"<instance of {type(self.model).__name__}>"
+
+
+def instance_spec(model: Any, name: str | None = None) -> ModelSpec:
+    """A spec for a module the caller already has (``cnnbench.profile(my_model)``).
+
+    ``name`` (default: the class name) is the row's ``model``; ``source`` is ``"instance"``. Every consumer treats
+    the module as borrowed: static analysis swaps in meta stand-ins for the call only, runtimes time a deep copy.
+    """
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise CnnbenchError(f"model must be a name (str) or a torch.nn.Module, not {type(model).__name__}")
+    label = str(name) if name is not None else type(model).__name__
+    return ModelSpec(name=label, family="custom", source="instance", builder=_Instance(model))
 
 
 def _load_callable(target: str) -> Builder:

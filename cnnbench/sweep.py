@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.inputs import parse_dtype, parse_input_size, parse_int_list
+from cnnbench.inputs import parse_dtype, parse_int_list
 from cnnbench.profile import Profile, static_profile
 from cnnbench.registry import ModelSpec, resolve
 
@@ -104,23 +104,77 @@ class LatencyOptions:
 
 @dataclass(frozen=True)
 class SweepSpec:
+    """What to measure: models × their inputs × batch sizes (× runtimes with ``latency``).
+
+    ``inputs`` holds one :class:`~cnnbench.example_inputs.InputSpec` per model (same order as ``specs``); when empty
+    (older callers), each model's inputs are read from ``input_size`` (CLI text) at run time.
+    """
+
     specs: tuple[ModelSpec, ...]
-    input_size: str | None
+    input_size: str | list[str] | None
     batch_sizes: tuple[int, ...]
     dtype: str
     latency: LatencyOptions | None
     counters: str = "ours"
+    inputs: tuple[Any, ...] = ()
+    fuse: bool = False
 
     @classmethod
-    def parse(cls, models: list[str], *, input_size: str | None = None, batch_sizes: list[str] | None = None,
-              dtype: str = "fp32", latency: LatencyOptions | None = None, counters: str = "ours") -> SweepSpec:
+    def parse(cls, models: list[str], *, input_size: str | list[str] | None = None, inputs: str | None = None,
+              fuse: bool = False, batch_sizes: list[str] | None = None, dtype: str = "fp32",
+              latency: LatencyOptions | None = None, counters: str = "ours") -> SweepSpec:
+        """Resolve every name and every model's inputs now, so a typo or an absurd size fails before measuring.
+
+        Args:
+            models: Names as ``cnnbench profile`` takes them.
+            input_size: ``--input-size`` value(s): one (shorthand with the model's C: ``224``, ``224x160``,
+                ``3x224x224``, ``32,``) or several (each literal: several positional tensors).
+            inputs: ``file.py:make_inputs`` / ``pkg.mod:fn``: a function returning a tensor, tuple or dict (called
+                with the batch size when it takes an argument).
+            fuse: Fuse re-parameterisable branches (RepVGG, MobileOne...) before static analysis and latency.
+        """
         if not models:
             raise CnnbenchError("no model given (see `cnnbench list`)")
         specs = tuple(resolve(m) for m in models)
-        for s in specs:  # validate the size once per model, before measuring anything
-            parse_input_size(input_size, s.input_size)
-        return cls(specs, input_size, tuple(parse_int_list(batch_sizes, "--batch-size", [1])), parse_dtype(dtype),
-                   latency, counters)
+        sizes = None if input_size in (None, "", []) else input_size
+        if sizes is not None and inputs:
+            raise CnnbenchError("give --input-size or --inputs, not both")
+        bss = tuple(parse_int_list(batch_sizes, "--batch-size", [1]))
+        per_model = inputs_per_model(specs, input_size=sizes, inputs=inputs)
+        check_batch_sizes(per_model, bss, batch_sizes is not None and batch_sizes != [], what="--batch-size")
+        return cls(specs, sizes, bss, parse_dtype(dtype), latency, counters, per_model, bool(fuse))
+
+    def model_inputs(self) -> tuple[Any, ...]:
+        """One ``InputSpec`` per model (``inputs``, or derived from ``input_size`` for older callers)."""
+        if self.inputs:
+            return self.inputs
+        return inputs_per_model(self.specs, input_size=self.input_size)
+
+
+def inputs_per_model(specs: tuple[ModelSpec, ...], *, input_size: str | list[str] | None = None,
+                     inputs: str | None = None, what: str = "--input-size") -> tuple[Any, ...]:
+    """Each model's :class:`~cnnbench.example_inputs.InputSpec` from CLI text (sizes checked up front)."""
+    from cnnbench.example_inputs import InputSpec
+    from cnnbench.inputs import parse_input_sizes
+
+    if inputs:
+        from cnnbench.registry import load_user_callable
+
+        factory = InputSpec.from_factory(load_user_callable(inputs, "--inputs"), name=str(inputs))
+        return tuple(factory for _ in specs)
+    return tuple(InputSpec.from_shapes(*parse_input_sizes(input_size, s.input_size, what)) for s in specs)
+
+
+def check_batch_sizes(per_model: tuple[Any, ...], batch_sizes: tuple[int, ...], given: bool,
+                      what: str = "--batch-size") -> None:
+    """Given example inputs (or a factory without a batch argument) fix the batch: refuse another batch size."""
+    if not given:
+        return
+    for ispec in per_model:
+        if not ispec.takes_batch and tuple(batch_sizes) != (1,):
+            label = ispec.name or "the given inputs"
+            raise CnnbenchError(f"{what} cannot be used with {label}: their batch is the batch (a factory that "
+                                "takes a batch_size argument can be called at several)")
 
 
 @dataclass
@@ -144,30 +198,27 @@ def run_sweep(spec: SweepSpec, progress: Any = None, on_row: Callable[[Profile],
 
         env = collect_env(device=spec.latency.device, threads=spec.latency.threads)
     try:
-        for mspec in spec.specs:
-            chw = parse_input_size(spec.input_size, mspec.input_size)
+        for mspec, ispec in zip(spec.specs, spec.model_inputs(), strict=True):
             skip_larger: str | None = None
             for bs in spec.batch_sizes:
                 if progress is not None:
                     progress.print(f"[dim]profiling {mspec.name} batch {bs}…[/dim]")
-                base = static_profile(mspec, chw, bs, spec.dtype)
+                base = static_profile(mspec, batch_size=bs, dtype=spec.dtype, inputs=ispec, fuse=spec.fuse)
                 extra: dict[str, Any] = {}
                 if spec.counters != "ours" and base.static is not None:
-                    from cnnbench.analysis.crosscheck import crosscheck
-
-                    extra["crosscheck"] = crosscheck(mspec, (bs, *chw), spec.counters)
+                    extra["crosscheck"] = _crosscheck(mspec, ispec, bs, spec.counters)
                 if spec.latency is None:
-                    add(_with(base, extra=extra))
+                    add(_with(base, extra={**base.extra, **extra}))
                     continue
                 for rt in spec.latency.runtimes:
                     if skip_larger:
-                        add(_with(base, error=skip_larger, extra=extra, env=env))
+                        add(_with(base, error=skip_larger, extra={**base.extra, **extra}, env=env))
                         continue
-                    lat = measure_row(mspec, (bs, *chw), spec.dtype, rt, spec.latency)
+                    lat = measure_row(mspec, ispec, bs, spec.dtype, rt, spec.latency, fuse=spec.fuse)
                     if lat.get("oom"):
                         skip_larger = f"skipped: batch {bs} ran out of memory on {spec.latency.device}"
                     lat.pop("oom", None)
-                    add(_with(base, latency=lat, extra=extra, env=env))
+                    add(_with(base, latency=lat, extra={**base.extra, **extra}, env=env))
     except KeyboardInterrupt:
         result.interrupted = True
     return result
@@ -179,17 +230,62 @@ def _with(p: Profile, **changes: Any) -> Profile:
     return replace(p, **{k: v for k, v in changes.items() if v is not None})
 
 
-def measure_row(mspec: ModelSpec, shape: tuple[int, ...], dtype: str, runtime: str,
-                opts: LatencyOptions) -> dict[str, Any]:
-    """Latency of one row as the ``LatencyResult`` dict (``error`` set on failure, never raises for the row)."""
+def _crosscheck(mspec: ModelSpec, ispec: Any, batch_size: int, counters: str) -> dict[str, Any]:
+    """fvcore/thop totals beside ours (one input tensor of a given size; a copy of a caller's instance)."""
+    from cnnbench.analysis.crosscheck import crosscheck
+
+    names = ("fvcore", "thop") if counters == "all" else (counters,)
+    if len(ispec.shapes) != 1:
+        return {n: {"error": "the cross-check takes one input tensor given by its size"} for n in names}
+    return crosscheck(latency_spec(mspec, copy=True), (batch_size, *ispec.shapes[0]), counters)
+
+
+def latency_spec(mspec: ModelSpec, fuse: bool = False, copy: bool = False) -> ModelSpec:
+    """``mspec`` whose ``build()`` returns the model to time or count: fused with ``fuse`` (``build.fuse_model``).
+
+    A caller's instance is deep-copied first when ``fuse`` or ``copy`` is set (fusing replaces modules; a
+    counter adds hooks): it is never changed in place.
+    """
+    from dataclasses import replace
+
+    copy = mspec.source == "instance" and (copy or fuse)
+    if not fuse and not copy:
+        return mspec
+
+    def build(**overrides: Any):
+        import copy as _copy
+
+        model = mspec.build(**overrides)
+        if copy:
+            model = _copy.deepcopy(model)
+        if fuse:
+            from cnnbench.build import fuse_model
+
+            model, _ = fuse_model(model)
+        return model
+
+    return replace(mspec, builder=build, builder_kwargs={})
+
+
+def measure_row(mspec: ModelSpec, inputs: Any, batch_size: int, dtype: str, runtime: str, opts: LatencyOptions,
+                *, fuse: bool = False) -> dict[str, Any]:
+    """Latency of one row as the ``LatencyResult`` dict (``error`` set on failure, never raises for the row).
+
+    Args:
+        inputs: The row's :class:`~cnnbench.example_inputs.InputSpec` (its ``maker(batch_size)`` feeds the runtime).
+        fuse: Time the fused model (``build.fuse_model``), as static analysis counted it.
+    """
     from cnnbench.latency.runtimes import run_latency
     from cnnbench.profile import builder_for
 
-    build, _ = builder_for(mspec, shape[1:])
+    chw = inputs.shapes[0] if inputs.shapes else ()
+    build, _ = builder_for(latency_spec(mspec, fuse), chw)
+    key = mspec.name if mspec.source != "instance" else f"instance-{mspec.name}"
     res = run_latency(
-        build, shape, device=opts.device, runtime=runtime, dtype=dtype, channels_last=opts.channels_last,
-        threads=opts.threads, budget_s=opts.budget, min_samples=opts.min_samples, warmup_min_s=opts.warmup,
-        onnx_dir=opts.onnx_dir, model_key=mspec.name,
+        build, inputs.maker(batch_size), device=opts.device, runtime=runtime, dtype=dtype,
+        channels_last=opts.channels_last, threads=opts.threads, budget_s=opts.budget, min_samples=opts.min_samples,
+        warmup_min_s=opts.warmup, onnx_dir=opts.onnx_dir, model_key=key,
+        copy_model=mspec.source == "instance" and not fuse,  # with fuse, latency_spec copied it already
     )
     d = res.to_dict(include_samples=True)  # raw samples: kept in the history database
     d["oom"] = bool(getattr(res, "oom", False))

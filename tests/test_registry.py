@@ -65,7 +65,9 @@ def test_unknown_name_suggests_at_most_three():
 def test_timm_and_torchvision_prefixes():
     assert resolve("timm:resnet18").source == "timm"
     s = resolve("torchvision:vit_b_16")
-    assert s.source == "torchvision" and s.name == "vit_b_16"  # the registered spec, with its metadata
+    # the registered spec (its metadata) under the name the user typed, so rows join back to what was asked
+    assert s.source == "torchvision" and s.name == "torchvision:vit_b_16" and s.registry_name == "vit_b_16"
+    assert s.tv_weights == resolve("vit_b_16").tv_weights
     with pytest.raises(CnnbenchError, match="unknown block"):
         resolve("block:cbm")
 
@@ -88,3 +90,68 @@ def test_paper_mismatches_uses_the_relative_tolerance():
     (msg,) = spec.paper_mismatches(1051, 2000)  # +5.1%
     assert "params 1,051 vs 1,000 in Table 1 (+5.1%, tolerance 5%)" in msg
     assert len(spec.paper_mismatches(900, 3000)) == 2
+
+
+# --- item 4: timm:NAME is exactly timm.create_model(NAME) ------------------------------------------------------------
+
+def test_timm_name_reuses_a_registered_spec_only_when_it_builds_the_same_model():
+    # densenet264 is registered as timm's "densenet121" with block_config=(6, 12, 64, 48): not the same model
+    s = resolve("timm:densenet121")
+    assert s.name == "timm:densenet121" and s.registry_name is None and s.builder_kwargs == {"model_name": "densenet121"}
+    # the registered focalnet_large_fl3 forces num_classes=1000; timm's own config has the 21,842-class head
+    s = resolve("timm:focalnet_large_fl3")
+    assert s.registry_name is None and s.builder_kwargs == {"model_name": "focalnet_large_fl3"}
+    # repvgg_a0 is registered re-parameterized; timm:repvgg_a0 is the model as timm creates it (item 5: --fuse)
+    assert resolve("timm:repvgg_a0").builder_kwargs == {"model_name": "repvgg_a0"}
+    # an identical registered spec is reused for its paper metadata, under the typed name
+    s = resolve("timm:regnety_120")
+    assert (s.name, s.registry_name) == ("timm:regnety_120", "regnet_y_12gf")
+    s = resolve("timm:legacy_seresnet50")
+    assert (s.name, s.registry_name, s.paper_macs) == ("timm:legacy_seresnet50", "se_resnet50", 3_870_000_000)
+
+
+def test_timm_densenet121_counts_are_timms_not_densenet264s():
+    from cnnbench.profile import static_profile
+
+    p = static_profile("timm:densenet121", (3, 32, 32)).to_dict()
+    # timm's published densenet121: 7,978,856 params (densenet264 would be 33.34M)
+    assert p["params"] == 7_978_856 and p["model"] == "timm:densenet121" and "registry_name" not in p
+    p = static_profile("timm:regnety_120", (3, 32, 32)).to_dict()
+    assert p["model"] == "timm:regnety_120" and p["registry_name"] == "regnet_y_12gf"
+
+
+# --- item 12: user code cannot choose cnnbench's exit code -----------------------------------------------------------
+
+def test_file_that_calls_sys_exit_at_import_is_a_one_line_error(tmp_path):
+    from cnnbench.errors import UserCodeError
+
+    f = tmp_path / "bye.py"
+    f.write_text("import sys\nsys.exit(3)\n")
+    with pytest.raises(UserCodeError, match=r"^cannot import .*bye.py: it called sys.exit\(3\)$"):
+        resolve(f"{f}:Net")
+    f.write_text("raise KeyError('k')\n")
+    with pytest.raises(CnnbenchError, match=r"cannot import .*: KeyError: 'k'"):
+        resolve(f"{f}:Net")
+
+
+def test_sys_exit_while_building_is_a_row_error(tmp_path):
+    from cnnbench.profile import static_profile
+
+    f = tmp_path / "m.py"
+    f.write_text("import sys\ndef net():\n    sys.exit(3)\n")
+    p = static_profile(f"{f}:net", (3, 8, 8))
+    assert p.error == "model called sys.exit(3)" and p.static is None
+
+
+def test_load_user_callable_for_inputs(tmp_path):
+    from cnnbench.registry import load_user_callable
+
+    f = tmp_path / "inp.py"
+    f.write_text("def make_inputs(batch_size):\n    return batch_size * 2\n")
+    assert load_user_callable(f"{f}:make_inputs")(3) == 6
+    with pytest.raises(CnnbenchError, match="has no attribute 'nope'"):
+        load_user_callable(f"{f}:nope")
+    with pytest.raises(CnnbenchError, match="malformed --inputs"):
+        load_user_callable("make_inputs", "--inputs")
+    with pytest.raises(CnnbenchError, match="--inputs file not found"):
+        load_user_callable("missing.py:make_inputs", "--inputs")

@@ -1,0 +1,288 @@
+"""The library API: ``cnnbench.profile``, ``cnnbench.compare``, ``cnnbench.list_models``.
+
+The model you have in hand goes in — an ``nn.Module`` instance, a registry name, ``"timm:NAME"``,
+``"torchvision:NAME"``, ``"file.py:Class"`` or ``"pkg.mod:factory"`` — and a :class:`~cnnbench.results.Results`
+(a sequence of :class:`~cnnbench.profile.Profile` rows) comes out::
+
+    import cnnbench
+    res = cnnbench.profile(model, input_size=(3, 224, 224))   # shape without the batch dimension, any rank
+    res = cnnbench.profile(model, inputs=(x, mask))            # example inputs, used as given (their batch)
+    res[0].params, res[0].macs, res.to_pandas()
+
+**Your model is never changed**: static analysis swaps in ``meta`` stand-ins for its parameters for the call only;
+latency (casts to fp16/bf16, channels-last, ``torch.compile``, ONNX export included) runs on a deep copy. Weight
+values and device, dtype, ``training`` flag, hooks and attributes are as they were.
+
+Errors are :class:`~cnnbench.errors.CnnbenchError` (``UnknownModelError``, ``InputError``, ``DeviceError``...),
+worded with these keyword names; a model that fails to build, trace or run is a row with ``error`` set, not an
+exception. Conventions: ``macs`` = multiply-accumulates (papers' "FLOPs"), ``flops`` = 2 × macs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cnnbench.errors import CnnbenchError, DeviceError, InputError
+from cnnbench.registry import ModelSpec
+from cnnbench.results import Results
+
+COUNTERS = ("ours", "fvcore", "thop", "all")
+
+
+def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_size: int | Sequence[int] | None = None,
+            dtype: str = "fp32", latency: bool = False, device: str = "cpu", runtime: str | Sequence[str] | None = None,
+            threads: int | None = None, channels_last: bool = False, budget: float = 2.0, min_samples: int = 30,
+            warmup: float = 0.5, onnx_dir: str | None = None, counter: str = "ours", fuse: bool = False,
+            name: str | None = None) -> Results:
+    """Profile one model (or several) at the given inputs: static costs, and latency with ``latency=True``.
+
+    Args:
+        model: An ``nn.Module`` instance, a name (``"resnet50"``, ``"timm:convnext_tiny"``, ``"torchvision:vgg16"``,
+            ``"file.py:Class"``, ``"pkg.mod:factory"``), a list of those, or a ``{name: model}`` dict.
+        input_size: Shape without the batch dimension, any rank — ``(3, 224, 224)``, ``(32,)`` — or a list of shapes
+            (several positional tensors). Default: the registry model's own; required for an instance unless
+            ``inputs`` is given.
+        inputs: Example inputs used as given: a tensor, a tuple (positional), a dict (keyword); or a function
+            returning one (called with the batch size if it takes an argument); or ``"file.py:make_inputs"``.
+        batch_size: One or several batch sizes prepended to ``input_size`` (default 1). Given example inputs fix
+            their own batch (their first tensor's dim 0).
+        dtype: ``"fp32"`` | ``"fp16"`` | ``"bf16"``.
+        latency: Also measure latency (one row per model × batch size × runtime).
+        device: ``"cpu"`` | ``"cuda"`` | ``"cuda:N"`` (latency only).
+        runtime: ``"eager"`` | ``"compile"`` | ``"onnx"`` or a list of them (default eager).
+        threads: Intra-op threads while timing (torch's setting is restored afterwards).
+        channels_last: Time in NHWC memory format.
+        budget: Seconds of timed samples per row; ``min_samples`` at least that many; ``warmup`` seconds first.
+        onnx_dir: ONNX export cache directory.
+        counter: ``"ours"`` | ``"fvcore"`` | ``"thop"`` | ``"all"``: add other counters' totals (``crosscheck``).
+        fuse: Fuse re-parameterisable branches (RepVGG, MobileOne, FastViT...) before counting and timing; the row
+            says ``fused``. Default: the model as built.
+        name: The row's ``model`` for an instance (default: its class name).
+
+    Returns:
+        :class:`~cnnbench.results.Results`, one :class:`~cnnbench.profile.Profile` per model × batch (× runtime).
+
+    Raises:
+        CnnbenchError: Unknown model, bad inputs or options, unavailable device (before anything is measured).
+        KeyboardInterrupt: Ctrl-C (the rows finished so far are lost; use the CLI for resumable sweeps).
+    """
+    from cnnbench.sweep import SweepSpec, run_sweep
+
+    specs = _specs(model, name)
+    plan = _plan(specs, input_size=input_size, inputs=inputs, batch_size=batch_size, dtype=dtype)
+    if counter not in COUNTERS:
+        raise CnnbenchError(f"unknown counter {counter!r}: choose {', '.join(COUNTERS)}")
+    lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
+                           budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
+    spec = SweepSpec(specs, None, plan.batch_sizes, plan.dtype, lat, counter, plan.inputs, bool(fuse))
+    result = run_sweep(spec)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    return Results(result.profiles)
+
+
+def compare(models: Any, *, family: str | Sequence[str] | None = None, input_size: Any = None, inputs: Any = None,
+            batch_size: int | Sequence[int] | None = None, dtype: str = "fp32", latency: bool = False,
+            device: str = "cpu", runtime: str | Sequence[str] | None = None, threads: int | None = None,
+            channels_last: bool = False, budget: float = 2.0, min_samples: int = 30, warmup: float = 0.5,
+            rounds: int = 5, onnx_dir: str | None = None, fuse: bool = False, sort: str | None = None) -> Results:
+    """Compare models side by side; with ``latency=True`` every row is timed *interleaved* (round-robin).
+
+    Takes what :func:`profile` takes (``models`` may mix names, family names and instances, or be a
+    ``{name: model}`` dict), plus ``family`` (every registered model of a family), ``rounds`` (round-robin rounds
+    the budget is split over) and ``sort`` (``None`` = as given; ``"params"``, ``"macs"``, ``"memory_access"``,
+    ``"activations"``, ``"latency"``, ``"checkpoint"``: ascending within each device/runtime/batch group).
+    ``Results.footer`` says how latency was measured.
+    """
+    from cnnbench import compare as cmp
+
+    if isinstance(models, (str, Mapping)) or not isinstance(models, Sequence):
+        items: list[Any] = _specs(models, None) if isinstance(models, Mapping) else [models]
+    else:
+        items = list(models)
+    fams = [family] if isinstance(family, str) else list(family or [])
+    specs = _unique_names(cmp.resolve_targets(items, fams))
+    plan = _plan(specs, input_size=input_size, inputs=inputs, batch_size=batch_size, dtype=dtype)
+    if sort is not None:
+        sort = cmp.check_sort(sort, has_latency=latency)
+    if not isinstance(rounds, int) or rounds < 1:
+        raise CnnbenchError(f"rounds must be an integer ≥ 1 (got {rounds!r})")
+    lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
+                           budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
+    spec = cmp.make_spec(specs, input_size=None, batch_sizes=list(plan.batch_sizes), dtype=plan.dtype, latency=lat,
+                         inputs=plan.inputs, fuse=fuse)
+    result = cmp.run_compare(spec, rounds=rounds)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    profiles = list(result.profiles)
+    if sort is not None:
+        records = [p.to_dict() for p in profiles]
+        by_id = {id(r): p for r, p in zip(records, profiles, strict=True)}
+        profiles = [by_id[id(r)] for r in cmp.sort_records(records, sort)]
+    return Results(profiles, footer=result.footer())
+
+
+def list_models(pattern: str | None = None, *, family: str | None = None, source: str | None = None,
+                kind: str | None = "network") -> list[str]:
+    """Registered model names (natural sort), filtered like timm's: ``list_models("resnet*", source="torchvision")``.
+
+    Anything timm or torchvision ships is also reachable as ``"timm:NAME"`` / ``"torchvision:NAME"``.
+    """
+    from cnnbench.registry import list_specs
+
+    return [s.name for s in list_specs(family=family, source=source, kind=kind, pattern=pattern)]
+
+
+# --- argument handling ---------------------------------------------------------------------------------------------
+
+class _Plan:
+    def __init__(self, inputs: tuple[Any, ...], batch_sizes: tuple[int, ...], dtype: str) -> None:
+        self.inputs, self.batch_sizes, self.dtype = inputs, batch_sizes, dtype
+
+
+def _specs(model: Any, name: str | None) -> tuple[ModelSpec, ...]:
+    """Specs for what the caller passed: names resolved now (a typo fails before anything runs)."""
+    from cnnbench.registry import instance_spec, resolve
+
+    if isinstance(model, Mapping):
+        if name is not None:
+            raise CnnbenchError("name= names one model; a dict already names its models")
+        return _unique_names(tuple(
+            _rename(resolve(m), str(k)) if isinstance(m, str) else instance_spec(m, str(k)) for k, m in model.items()))
+    if isinstance(model, (list, tuple)):
+        if name is not None:
+            raise CnnbenchError("name= names one model; pass a {name: model} dict for several")
+        if not model:
+            raise CnnbenchError("no model given")
+        return _unique_names(tuple(s for m in model for s in _specs(m, None)))
+    if isinstance(model, str):
+        spec = resolve(model)
+        return (spec if name is None else _rename(spec, name),)
+    return (instance_spec(model, name),)
+
+
+def _rename(spec: ModelSpec, name: str) -> ModelSpec:
+    from dataclasses import replace
+
+    return replace(spec, name=name, registry_name=spec.registry_name or spec.name)
+
+
+def _unique_names(specs: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
+    """Two instances of one class become ``Net`` and ``Net#2`` (rows must tell them apart)."""
+    from dataclasses import replace
+
+    seen: dict[str, int] = {}
+    out = []
+    for s in specs:
+        n = seen.get(s.name, 0) + 1
+        seen[s.name] = n
+        out.append(s if n == 1 else replace(s, name=f"{s.name}#{n}"))
+    return tuple(out)
+
+
+def _plan(specs: tuple[ModelSpec, ...], *, input_size: Any, inputs: Any, batch_size: Any, dtype: str) -> _Plan:
+    from cnnbench.inputs import parse_dtype
+    from cnnbench.sweep import check_batch_sizes
+
+    if input_size is not None and inputs is not None:
+        raise InputError("give input_size or inputs, not both")
+    bss = _batch_sizes(batch_size)
+    per_model = tuple(_input_spec(s, input_size, inputs) for s in specs)
+    check_batch_sizes(per_model, bss, batch_size is not None, what="batch_size")
+    return _Plan(per_model, bss, parse_dtype(dtype))
+
+
+def _input_spec(spec: ModelSpec, input_size: Any, inputs: Any) -> Any:
+    from cnnbench.example_inputs import InputSpec
+
+    try:
+        if inputs is not None:
+            return _given_inputs(inputs)
+        if input_size is None:
+            if spec.source == "instance":
+                raise InputError(f"{spec.name} is a model instance: give input_size (shape without the batch "
+                                 "dimension, e.g. (3, 224, 224) or (32,)) or inputs (example tensors)")
+            return InputSpec.from_shapes(tuple(spec.input_size))
+        if isinstance(input_size, str):  # the CLI's shorthand, for convenience: "224", "3x224x224", "32,"
+            from cnnbench.inputs import parse_input_sizes
+
+            return InputSpec.from_shapes(*parse_input_sizes(input_size, spec.input_size, "input_size"))
+        return InputSpec.from_shapes(*_shapes(input_size))
+    except InputError:
+        raise
+    except CnnbenchError as e:  # example_inputs' own wording, as an InputError
+        raise InputError(str(e).replace("input size", "input_size")) from None
+
+
+def _shapes(input_size: Any) -> tuple[tuple[int, ...], ...]:
+    """``(3, 224, 224)`` → one shape; ``[(3, 32, 32), (10,)]`` → two; anything else is an ``InputError``."""
+    hint = "a shape without the batch dimension, e.g. (3, 224, 224) or (32,), or a list of shapes"
+    if not isinstance(input_size, Sequence) or isinstance(input_size, (bytes, bytearray)) or not input_size:
+        raise InputError(f"input_size must be {hint} (got {input_size!r})")
+    if all(isinstance(d, Sequence) and not isinstance(d, str) for d in input_size):
+        return tuple(tuple(s) for s in input_size)
+    if any(isinstance(d, (Sequence, float, bool)) for d in input_size):
+        raise InputError(f"input_size must be {hint} (got {input_size!r})")
+    return (tuple(input_size),)
+
+
+def _given_inputs(inputs: Any) -> Any:
+    from cnnbench.example_inputs import InputSpec
+
+    if isinstance(inputs, InputSpec):
+        return inputs
+    if isinstance(inputs, str):
+        from cnnbench.registry import load_user_callable
+
+        return InputSpec.from_factory(load_user_callable(inputs, "inputs"), name=inputs)
+    import torch
+
+    if callable(inputs) and not isinstance(inputs, (torch.Tensor, torch.nn.Module)):
+        return InputSpec.from_factory(inputs)
+    return InputSpec.from_example(inputs)
+
+
+def _batch_sizes(batch_size: Any) -> tuple[int, ...]:
+    if batch_size is None:
+        return (1,)
+    values = [batch_size] if isinstance(batch_size, int) else batch_size
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise InputError(f"batch_size must be an integer ≥ 1 or a list of them (got {batch_size!r})")
+    out: list[int] = []
+    for b in values:
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+            raise InputError(f"batch_size must be an integer ≥ 1 or a list of them (got {b!r})")
+        if b not in out:
+            out.append(b)
+    return tuple(out)
+
+
+def _latency_options(latency: bool, *, device: str, runtime: Any, threads: int | None, channels_last: bool,
+                     budget: float, min_samples: int, warmup: float, onnx_dir: str | None) -> Any:
+    from cnnbench.sweep import LatencyOptions
+
+    if not latency:
+        if runtime is not None:
+            raise CnnbenchError("runtime= needs latency=True")
+        return None
+    if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0:
+        raise CnnbenchError(f"budget must be a finite number of seconds > 0 (got {budget!r})")
+    if not isinstance(min_samples, int) or min_samples < 1:
+        raise CnnbenchError(f"min_samples must be an integer ≥ 1 (got {min_samples!r})")
+    if not isinstance(warmup, (int, float)) or not math.isfinite(warmup) or warmup < 0:
+        raise CnnbenchError(f"warmup must be a finite number of seconds ≥ 0 (got {warmup!r})")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise CnnbenchError(f"threads must be an integer ≥ 1 (got {threads!r})")
+    runtimes = [runtime] if isinstance(runtime, str) else (list(runtime) if runtime is not None else None)
+    try:
+        from cnnbench.latency.devices import resolve_device
+
+        resolve_device(device)
+    except CnnbenchError as e:
+        raise DeviceError(str(e).replace("--device", "device")) from None
+    return LatencyOptions.parse(device=device, runtimes=runtimes, threads=threads, channels_last=channels_last,
+                                budget=float(budget), min_samples=min_samples, warmup=float(warmup),
+                                onnx_dir=onnx_dir)
+
