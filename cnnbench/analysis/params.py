@@ -121,6 +121,7 @@ def checkpoint_bytes(model: torch.nn.Module, float_dtype: torch.dtype | None = N
             proxy = converted.get(vkey)
             if proxy is None:  # ``Tensor.to(dtype)`` keeps a dense tensor's strides (preserve_format)
                 proxy = converted[vkey] = torch.empty_like(t, dtype=float_dtype, device="cpu")
+            proxy = proxy.detach()  # state_dict() gives each key its own tensor object: pickle must not memoize one
         else:
             base = bases.get(skey)
             if base is None:

@@ -156,6 +156,21 @@ def _sdpa_flops(query, key, value, *args, out_val=None, **kwargs) -> int:
 _SDPA = aten.scaled_dot_product_attention
 
 
+def _fused_layout(out: torch.Tensor) -> torch.Tensor:
+    """SDPA's output in the layout the fused kernels give it (CPU flash, CUDA flash/efficient: B×L×H×E memory).
+
+    The math path that ``meta`` runs returns it B×H×L×E-contiguous instead; a later ``transpose(1, 2).reshape``
+    is then a copy on meta but a view on CPU/CUDA. Normalising the layout keeps every trace path identical.
+    """
+    if out.dim() != 4:
+        return out
+    _, h, n, e = out.shape
+    want = (n * h * e, e, h * e, 1)
+    if out.stride() == want:
+        return out
+    return torch.empty_strided(out.shape, want, dtype=out.dtype, device=out.device).copy_(out)
+
+
 def _formula(packet):
     if packet is _SDPA:
         return _sdpa_flops
@@ -184,6 +199,8 @@ class _RecordingMode(TorchDispatchMode):
             if r is not NotImplemented:
                 return r
         out = func(*args, **kwargs)
+        if packet is _SDPA:
+            out = _fused_layout(out)
         name = packet.__name__
         ins = _tensors((args, kwargs))
         outs = _tensors(out)

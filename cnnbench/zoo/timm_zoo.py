@@ -33,7 +33,9 @@ def timm_builder(*, model_name: str, reparameterize: bool = False, **kwargs: Any
     Args:
         model_name: timm model name.
         reparameterize: fuse re-parameterizable branches (RepVGG, MobileOne, ...) into their
-            inference form, the form whose counts papers like RepVGG publish.
+            inference form, the form whose counts papers like RepVGG publish (``cnnbench.build.fuse_model``;
+            ``timm:NAME`` never sets it: the default is the model exactly as ``timm.create_model`` builds it,
+            and ``fuse=True`` / ``--fuse`` fuse any model).
         **kwargs: passed to ``timm.create_model``; ``None`` values are dropped so they never override
             a model's own defaults (timm's own convention).
 
@@ -44,13 +46,9 @@ def timm_builder(*, model_name: str, reparameterize: bool = False, **kwargs: Any
 
     model = timm.create_model(model_name, pretrained=False, **{k: v for k, v in kwargs.items() if v is not None})
     if reparameterize:
-        import torch
-        from timm.utils.model import reparameterize_model
+        from cnnbench.build import fuse_model
 
-        # fused weights are created on the default device: make it the model's (``meta`` when counting)
-        device = next(model.parameters()).device
-        with torch.device(device):
-            model = reparameterize_model(model)
+        model, _ = fuse_model(model, inplace=True)  # fused weights are created on the model's device (meta too)
     return model
 
 
