@@ -246,7 +246,7 @@ def _ratios(r: dict[str, Any], ref: dict[str, Any], has_latency: bool) -> list[s
 
 
 def groups_table(title: str, groups, total_macs: int, total_bytes: int, label: str) -> Table:
-    """Per-module or per-op breakdown with each metric's share of the total."""
+    """Per-module or per-op breakdown with each metric's share of the total; modules also show their output shape."""
     t = Table(title=title, header_style="bold")
     t.add_column(label)
     if label == "module":
@@ -256,9 +256,10 @@ def groups_table(title: str, groups, total_macs: int, total_bytes: int, label: s
     for g in groups:
         row = [g.name]
         if label == "module":
-            row.append(si(g.params))
+            row += [getattr(g, "out_shape", "") or "—", si(g.params)]
         row += [str(g.count), si(g.macs), f"{100 * g.macs / total_macs:.1f}" if total_macs else "—",
                 f"{g.memory_access_bytes / 2**20:.2f}",
+        t.add_column("output", overflow="fold")  # torchinfo's "Output Shape" (batch first; tuples joined by ", ")
                 f"{100 * g.memory_access_bytes / total_bytes:.1f}" if total_bytes else "—", si(g.activations)]
         t.add_row(*row)
     return t
