@@ -250,6 +250,7 @@ def groups_table(title: str, groups, total_macs: int, total_bytes: int, label: s
     t = Table(title=title, header_style="bold")
     t.add_column(label)
     if label == "module":
+        t.add_column("output", overflow="fold")  # torchinfo's "Output Shape" (batch first; tuples joined by ", ")
         t.add_column("params", justify="right")
     for col in ("ops", "MACs", "% MACs", "mem access (MiB)", "% mem", "acts"):
         t.add_column(col, justify="right")
@@ -259,7 +260,6 @@ def groups_table(title: str, groups, total_macs: int, total_bytes: int, label: s
             row += [getattr(g, "out_shape", "") or "—", si(g.params)]
         row += [str(g.count), si(g.macs), f"{100 * g.macs / total_macs:.1f}" if total_macs else "—",
                 f"{g.memory_access_bytes / 2**20:.2f}",
-        t.add_column("output", overflow="fold")  # torchinfo's "Output Shape" (batch first; tuples joined by ", ")
                 f"{100 * g.memory_access_bytes / total_bytes:.1f}" if total_bytes else "—", si(g.activations)]
         t.add_row(*row)
     return t
