@@ -159,24 +159,25 @@ def static_profile(spec: ModelSpec | str, input_size: tuple[int, ...] | None = N
 
 def _analyze(spec: ModelSpec, inputs: Any, batch_size: int, dtype: Any, fuse: bool) -> tuple[Any, bool]:
     """``(StaticProfile, fused)`` of ``spec`` at ``inputs``; the caller's instance is never modified."""
-    from cnnbench.analysis import static as st
+    from cnnbench.analysis.static import analyze
 
     args, kwargs = inputs.make(batch_size, device="meta")
     if spec.source == "instance":
         model = spec.build()
         fused = False
         if fuse:
-            import copy
-
             from cnnbench.build import fuse_model
 
-            model, fused = fuse_model(copy.deepcopy(model))  # fusing replaces modules: never on the caller's
-        return _analyze_module(model, args, kwargs, dtype), fused
+            model, fused = fuse_model(model)  # not in place: a fused deep copy, the caller's model stays as it is
+        return analyze(model, args, kwargs, dtype=dtype, fused=fused), fused
     chw = inputs.shapes[0] if inputs.shapes else ()
     _, overrides = builder_for(spec, chw)
-    if hasattr(st, "analyze_spec"):
-        return st.analyze_spec(spec, inputs, batch_size, dtype, fuse=fuse, **overrides)
-    from cnnbench.build import build_meta
+    helper = _analyze_spec()
+    if helper is not None:
+        out = helper(spec, inputs, batch_size, dtype, fuse=fuse, **overrides)
+        static = out[0] if isinstance(out, tuple) else out
+        return static, bool(getattr(static, "fused", fuse))
+    from cnnbench.build import _no_init, build_meta
 
     model = build_meta(spec, **overrides)
     fused = False
@@ -184,23 +185,28 @@ def _analyze(spec: ModelSpec, inputs: Any, batch_size: int, dtype: Any, fuse: bo
         from cnnbench.build import fuse_model
 
         model, fused = fuse_model(model)
-    return _analyze_module(model, args, kwargs, dtype), fused
+
+    def cpu_model():  # real weights for data-dependent forwards (the ``cpu`` trace path)
+        with _no_init():
+            m = spec.build(**overrides)
+        if fuse:
+            from cnnbench.build import fuse_model
+
+            m, _ = fuse_model(m)
+        return m.eval()
+
+    return analyze(model, args, kwargs, dtype=dtype, cpu_model=cpu_model, fused=fused), fused
 
 
-def _analyze_module(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], dtype: Any) -> Any:
-    """TEMPORARY until the non-mutating ``analyze(model, args, kwargs, *, dtype)`` lands: old one-shape signature."""
-    import copy
-    import inspect
+def _analyze_spec() -> Any:
+    """The analysis owner's registry helper ``analyze_spec(spec, inputs, batch_size, dtype, fuse=, **overrides)``."""
+    import importlib
 
-    from cnnbench.analysis.static import analyze
-
-    if "input_shape" not in inspect.signature(analyze).parameters:
-        return analyze(model, args, kwargs, dtype=dtype)
-    if kwargs or len(args) != 1:
-        raise NotImplementedError("several or keyword inputs need the new analysis.static.analyze")
-    if any(p.device.type != "meta" for p in model.parameters()):
-        model = copy.deepcopy(model)  # the old analyze moves the model to meta in place
-    return analyze(model, tuple(args[0].shape), dtype)
+    for mod in ("cnnbench.build", "cnnbench.analysis.static"):
+        fn = getattr(importlib.import_module(mod), "analyze_spec", None)
+        if fn is not None:
+            return fn
+    return None
 
 
 class _CallableModule(types.ModuleType):

@@ -206,7 +206,7 @@ def run_sweep(spec: SweepSpec, progress: Any = None, on_row: Callable[[Profile],
                 base = static_profile(mspec, batch_size=bs, dtype=spec.dtype, inputs=ispec, fuse=spec.fuse)
                 extra: dict[str, Any] = {}
                 if spec.counters != "ours" and base.static is not None:
-                    extra["crosscheck"] = _crosscheck(mspec, ispec, bs, spec.counters)
+                    extra["crosscheck"] = _crosscheck(mspec, ispec, bs, spec.counters, spec.fuse)
                 if spec.latency is None:
                     add(_with(base, extra={**base.extra, **extra}))
                     continue
@@ -230,14 +230,15 @@ def _with(p: Profile, **changes: Any) -> Profile:
     return replace(p, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _crosscheck(mspec: ModelSpec, ispec: Any, batch_size: int, counters: str) -> dict[str, Any]:
-    """fvcore/thop totals beside ours (one input tensor of a given size; a copy of a caller's instance)."""
+def _crosscheck(mspec: ModelSpec, ispec: Any, batch_size: int, counters: str, fuse: bool = False) -> dict[str, Any]:
+    """fvcore/thop totals beside ours (one input tensor of a given size; the same model we count, a copy of a
+    caller's instance)."""
     from cnnbench.analysis.crosscheck import crosscheck
 
     names = ("fvcore", "thop") if counters == "all" else (counters,)
     if len(ispec.shapes) != 1:
         return {n: {"error": "the cross-check takes one input tensor given by its size"} for n in names}
-    return crosscheck(latency_spec(mspec, copy=True), (batch_size, *ispec.shapes[0]), counters)
+    return crosscheck(latency_spec(mspec, fuse, copy=True), (batch_size, *ispec.shapes[0]), counters)
 
 
 def latency_spec(mspec: ModelSpec, fuse: bool = False, copy: bool = False) -> ModelSpec:
@@ -259,9 +260,10 @@ def latency_spec(mspec: ModelSpec, fuse: bool = False, copy: bool = False) -> Mo
         if copy:
             model = _copy.deepcopy(model)
         if fuse:
-            from cnnbench.build import fuse_model
+            from cnnbench.build import fuse_model, spec_prefused
 
-            model, _ = fuse_model(model)
+            if not spec_prefused(mspec, overrides):  # registered repvgg_* build fused already: fuse once
+                model, _ = fuse_model(model, inplace=True)  # a fresh build, or the copy made above
         return model
 
     return replace(mspec, builder=build, builder_kwargs={})
