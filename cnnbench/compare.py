@@ -282,25 +282,33 @@ def _measure_rows(rows: list[_Row], lat: Any, dtype: str, rounds: int, result: C
 def _prepare_row(row: _Row, lat: Any, dtype: str, dev: Any) -> None:
     import torch
 
-    from cnnbench.latency.runtimes import build_inputs, prepare_compile, prepare_eager
+    from cnnbench.latency.runtimes import build_inputs, prepare_compile, prepare_eager, stdout_to_stderr
 
+    # row.make_inputs: CPU (args, kwargs) (InputSpec.maker(batch)), else one tensor of row.shape; row.copy_model:
+    # the spec returns the caller's instance, so the engine times a deep copy and the instance stays as it was
+    inputs = getattr(row, "make_inputs", None) or row.shape
+    copy_model = bool(getattr(row, "copy_model", False))
     phase = "build"
     try:
-        model, x = build_inputs(row.spec.build, row.shape)
-        phase = {"eager": "prepare", "compile": "compile", "onnx": "export"}[row.runtime]
-        if row.runtime == "eager":
-            row.runner = prepare_eager(model, x, device=dev, dtype=dtype, channels_last=lat.channels_last)
-        elif row.runtime == "compile":
-            row.runner = prepare_compile(model, x, device=dev, dtype=dtype, channels_last=lat.channels_last)
-        else:
-            from cnnbench.latency.onnx import prepare_onnx
+        with stdout_to_stderr():  # build, export and the first compiled call are user code
+            model, args, kwargs = build_inputs(row.spec.build, inputs, copy_model=copy_model)
+            phase = {"eager": "prepare", "compile": "compile", "onnx": "export"}[row.runtime]
+            if row.runtime == "eager":
+                row.runner = prepare_eager(model, args, kwargs, device=dev, dtype=dtype,
+                                           channels_last=lat.channels_last)
+            elif row.runtime == "compile":
+                row.runner = prepare_compile(model, args, kwargs, device=dev, dtype=dtype,
+                                             channels_last=lat.channels_last)
+            else:
+                from cnnbench.latency.onnx import prepare_onnx
 
-            # interleaved with other rows: ORT's idle workers must not busy-wait and steal torch's cores
-            row.runner = prepare_onnx(model, x, device=dev, dtype=dtype, threads=torch.get_num_threads(),
-                                      model_key=row.spec.name, cache_dir=lat.onnx_dir, spinning=False)
+                # interleaved with other rows: ORT's idle workers must not busy-wait and steal torch's cores
+                row.runner = prepare_onnx(model, args, kwargs, device=dev, dtype=dtype,
+                                          threads=torch.get_num_threads(), model_key=row.spec.name,
+                                          cache_dir=lat.onnx_dir, spinning=False)
     except CnnbenchError:
         raise
-    except Exception as err:  # noqa: BLE001 - build/export failures are this row's error
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - build/export failures (and a model's sys.exit) are this row's error
         _fail(row, phase, err)
 
 
@@ -345,11 +353,11 @@ def _rounds(rows: list[_Row], lat: Any, rounds: int, result: CompareResult, prog
 
 
 def _fail(row: _Row, phase: str, err: BaseException, rows: list[_Row] | None = None) -> None:
-    from cnnbench.errors import one_line
-    from cnnbench.latency.runtimes import is_oom
+    from cnnbench.latency.runtimes import failure_text, is_oom
 
     row.oom = is_oom(err)
-    row.error = f"{'out of memory' if row.oom else f'{phase} failed'}: {one_line(err)}"
+    # failure_text: row_error (traceback under --debug), one plain line, "model called sys.exit(N)"
+    row.error = f"{'out of memory' if row.oom else f'{phase} failed'}: {failure_text(err, phase)}"
     row.samples.clear()
     _close(row)
     if row.oom and rows:  # as in `profile`: larger batches of the same model and runtime would fail too

@@ -5,15 +5,32 @@ tried first; if it fails, the legacy TorchScript exporter (``dynamo=False``, dep
 tried, unless ``exporter`` names one. The exporter used and the opset actually written (read back from the file)
 are recorded. Progress output and warnings of the exporters are kept off stdout.
 
+Inputs: the model is exported with its positional ``args`` and keyword ``kwargs`` (``torch.onnx.export(model,
+args, kwargs=...)``); every graph input is fed by name when the names are the forward's parameter names (the
+dynamo exporter's naming), else in order — the tensors (then, for the TorchScript exporter, which also turns
+Python numbers into inputs, the tensors and numbers) in the order of the forward's signature.
+
 Cache: one directory per entry, ``<cache>/<model>-<N>x<C>x<H>x<W>-<dtype>-opset<k>-<hash>/model.onnx`` (plus
-``model.onnx.data`` for models over 2 GB and ``meta.json``). The hash covers the model key, input shape, dtype,
-opset, the module tree's ``repr`` and the torch version, so editing a model's layers or upgrading torch does
-not reuse a stale graph. Entries are written to a temporary directory and renamed into place (atomic, so two
-processes never read half a file). Weights are random but seeded (see :func:`cnnbench.latency.runtimes.build_inputs`),
+``model.onnx.data`` for models over 2 GB and ``meta.json``; several inputs: ``<shape>_<shape>``). The hash
+(:func:`graph_fingerprint`) changes whenever the exported graph would: the model key, dtype, opset and exporter;
+the content of the source file of every module class in the model and its bases, and the bytecode of the
+class's own methods (so editing ``forward()``, or a helper in the same file, exports again; a class without a
+readable file — a notebook cell, a module loaded by hand — falls back to linecache's lines, then to the
+compiled file's mtime/size, and its bytecode still counts; torch's own classes are covered by its version);
+the versions of torch, onnx, onnxscript and the model's libraries (timm, torchvision...); the state_dict keys,
+shapes, dtypes and a digest of the values (a trained model is not timed with another's weights); the
+``repr`` of the module tree; and the shapes/dtypes (values for non-tensors) of all inputs. Code in *other*
+files that a forward calls (a helper module) is not covered: clear the cache (or pass no ``model_key``) after
+editing one. Entries are written to a temporary directory and renamed into place (atomic, so two processes
+never read half a file). Weights are random but seeded (see :func:`cnnbench.latency.runtimes.build_inputs`),
 so a cached file and a freshly built eager model compute the same function.
 
+Errors: exporter messages are reduced to one plain line (the innermost cause, ANSI colours stripped) and the
+exporters' own output — progress, the TorchScript IR graph dumped on failure — is captured, not printed
+(replayed on stderr under ``--debug``).
+
 Threads: ``SessionOptions.intra_op_num_threads`` = the same thread count torch uses; one inter-op thread,
-sequential execution. On CUDA the input is bound once on the device with I/O binding so host-to-device copies
+sequential execution. On CUDA every input is bound once on the device with I/O binding so host-to-device copies
 are not timed, like the eager runner whose input already lives on the device; ``run_with_iobinding`` returns
 after the CUDA stream is synchronised (ORT's default ``disable_synchronize_execution_providers=0``).
 """
@@ -22,10 +39,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -36,7 +55,9 @@ from typing import TYPE_CHECKING, Any
 
 from cnnbench.errors import CnnbenchError
 from cnnbench.latency.devices import check_session_providers, onnx_providers
-from cnnbench.latency.runtimes import Runner, normalize_dtype, stdout_to_stderr, torch_dtype
+from cnnbench.latency.placement import as_inputs, normalize_dtype, place_inputs, torch_dtype
+from cnnbench.latency.runtimes import Runner
+from cnnbench.latency.usercode import _ANSI, quiet_output, stdout_to_stderr
 
 if TYPE_CHECKING:
     import numpy as np
@@ -78,17 +99,127 @@ class OnnxExport:
     export_s: float | None
 
 
-def cache_entry_name(model_key: str, model: nn.Module, input_shape: tuple[int, ...], dtype: str,
-                     opset: int) -> str:
-    """Directory name of a cache entry (see the module docstring for what the hash covers)."""
+def _class_file(cls: type) -> str | None:
+    try:
+        return inspect.getsourcefile(cls)
+    except TypeError:  # its module is not in sys.modules (loaded with importlib by hand), or a C class
+        pass
+    for value in vars(cls).values():  # the file its methods were compiled from
+        code = getattr(getattr(value, "__func__", value), "__code__", None)
+        if code is not None:
+            return code.co_filename
+    return None
+
+
+def _code_digest(cls: type) -> str:
+    """The bytecode of the class's own functions: changes with ``forward`` even when no source can be read."""
+    import marshal
+
+    h = hashlib.sha1()
+    for name, value in sorted(vars(cls).items()):
+        code = getattr(getattr(value, "__func__", value), "__code__", None)
+        if code is not None:
+            h.update(name.encode())
+            with contextlib.suppress(ValueError):
+                h.update(marshal.dumps(code))
+    return h.hexdigest()
+
+
+def _file_digest(cls: type, files: dict[str, str]) -> str:
+    """What identifies a class's code: its source file's content and its bytecode (see the module docstring)."""
+    import linecache
+
+    path = _class_file(cls)
+    if path and path not in files:
+        if os.path.isfile(path):
+            files[path] = hashlib.sha1(Path(path).read_bytes()).hexdigest()
+        elif linecache.getlines(path):  # notebooks and exec'd code: linecache holds the cell
+            files[path] = hashlib.sha1("".join(linecache.getlines(path)).encode()).hexdigest()
+        else:
+            try:
+                st = os.stat(inspect.getfile(cls))
+                files[path] = f"stat:{st.st_mtime_ns}:{st.st_size}"
+            except (OSError, TypeError):
+                files[path] = "no-source"
+    return f"{files.get(path, 'no-source') if path else 'no-source'}:{_code_digest(cls)}"
+
+
+def _library_version(top: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(top)
+    except metadata.PackageNotFoundError:
+        mod = sys.modules.get(top)
+        v = getattr(mod, "__version__", None)
+        return str(v) if v is not None else None
+
+
+def _values_digest(tensors: list[torch.Tensor]) -> str:
     import torch
 
+    h = hashlib.sha1()
+    for t in tensors:
+        if t.device.type == "meta" or t.layout != torch.strided or t.is_quantized:
+            h.update(b"-")
+            continue
+        h.update(memoryview(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()))
+    return h.hexdigest()
+
+
+def graph_fingerprint(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Everything the exported graph depends on, JSON-ready (see the module docstring)."""
+    import torch
+    from torch.utils._pytree import keystr, tree_flatten_with_path
+
+    classes: dict[str, str] = {}
+    files: dict[str, str] = {}
+    tops = {"torch"}
+    for m in model.modules():
+        for cls in type(m).__mro__:
+            mod = getattr(cls, "__module__", "") or ""
+            if cls is object or mod == "torch" or mod.startswith("torch."):
+                continue  # torch's own classes change only with its version, which is in the key
+            name = f"{mod}.{cls.__qualname__}"
+            if name not in classes:
+                classes[name] = _file_digest(cls, files)
+                tops.add(mod.split(".")[0])
+    versions = {top: _library_version(top) for top in sorted(tops | {"onnx", "onnxscript"})
+                if top not in ("__main__", "builtins")}
+    versions["torch"] = torch.__version__
+    state = model.state_dict(keep_vars=False)
+    inputs = []
+    for path, leaf in tree_flatten_with_path((args, kwargs))[0]:
+        if isinstance(leaf, torch.Tensor):
+            inputs.append([keystr(path), list(leaf.shape), str(leaf.dtype)])
+        else:
+            inputs.append([keystr(path), repr(leaf)])
+    return {
+        "classes": dict(sorted(classes.items())),
+        "versions": versions,
+        "state": [[k, list(v.shape), str(v.dtype)] for k, v in state.items()],
+        "values": _values_digest(list(state.values())),
+        "repr": repr(model),
+        "inputs": inputs,
+    }
+
+
+def _shape_slug(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    from cnnbench.example_inputs import tensor_shapes
+
+    shapes = ["x".join(str(d) for d in shape) or "scalar" for _, shape in tensor_shapes(args, kwargs)]
+    return ("_".join(shapes) or "noinput")[:80]
+
+
+def cache_entry_name(model_key: str, model: nn.Module, args: Any, kwargs: dict[str, Any] | None, dtype: str,
+                     opset: int, exporter: str = "auto") -> str:
+    """Directory name of a cache entry: ``<key>-<shapes>-<dtype>-opset<k>-<hash of graph_fingerprint>``."""
+    args, kwargs = as_inputs(args, kwargs)
     slug = re.sub(r"[^A-Za-z0-9_.+-]+", "_", model_key).strip("_")[:80] or "model"
-    shape = "x".join(str(int(d)) for d in input_shape)
-    digest = hashlib.sha256(
-        json.dumps([model_key, list(input_shape), dtype, opset, repr(model), torch.__version__]).encode()
-    ).hexdigest()[:12]
-    return f"{slug}-{shape}-{dtype}-opset{opset}-{digest}"
+    fingerprint = {"key": model_key, "dtype": dtype, "opset": opset, "exporter": exporter,
+                   **graph_fingerprint(model, args, kwargs)}
+    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return f"{slug}-{_shape_slug(args, kwargs)}-{dtype}-opset{opset}-{digest}"
 
 
 def _file_opset(path: Path) -> int:
@@ -98,32 +229,52 @@ def _file_opset(path: Path) -> int:
     return next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), -1)
 
 
-def _export_to(model: nn.Module, x: torch.Tensor, path: Path, opset: int, exporter: str) -> None:
+def _export_to(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], path: Path, opset: int,
+               exporter: str) -> None:
     import torch
 
     large = sum(p.numel() * p.element_size() for p in model.parameters()) > _EXTERNAL_DATA_BYTES
-    with stdout_to_stderr(), warnings.catch_warnings():
+    with quiet_output(), warnings.catch_warnings():
         # Exporter deprecation and tracer warnings are about the exporter, not the measurement.
         warnings.simplefilter("ignore")
+        # no input_names: dynamo names the graph inputs after forward's parameters, which the session feed uses
         if exporter == "dynamo":
-            torch.onnx.export(model, (x,), str(path), dynamo=True, opset_version=opset, verbose=False,
-                              external_data=large, input_names=["input"])
+            torch.onnx.export(model, args, str(path), kwargs=kwargs or None, dynamo=True, opset_version=opset,
+                              verbose=False, external_data=large)
         else:
-            torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=opset, verbose=False,
-                              input_names=["input"], do_constant_folding=True)
+            torch.onnx.export(model, args, str(path), kwargs=kwargs or None, dynamo=False, opset_version=opset,
+                              verbose=False, do_constant_folding=True)
 
 
-def _export_any(model: nn.Module, x: torch.Tensor, path: Path, opset: int, exporter: str) -> str:
+def _root_cause(err: BaseException) -> BaseException:
+    """The innermost exception of the chain: the exporters wrap the reason in generic "step 3/3" errors."""
+    seen = {id(err)}
+    while True:
+        nxt = err.__cause__ or (None if err.__suppress_context__ else err.__context__)
+        if nxt is None or id(nxt) in seen or len(seen) > 20:
+            return err
+        seen.add(id(nxt))
+        err = nxt
+
+
+def _plain_first_line(err: BaseException, limit: int = 200) -> str:
+    text = _ANSI.sub("", str(err))
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return first if len(first) <= limit else first[: limit - 3] + "..."
+
+
+def _export_any(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], path: Path, opset: int,
+                exporter: str) -> str:
     """Exports with the requested exporter, or dynamo then TorchScript for ``"auto"``; returns the one used."""
     order = ("dynamo", "torchscript") if exporter == "auto" else (exporter,)
     failures = []
     for name in order:
         try:
-            _export_to(model, x, path, opset, name)
+            _export_to(model, args, kwargs, path, opset, name)
             return name
         except Exception as err:  # noqa: BLE001 - every exporter failure is reported together below
-            first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), "")
-            failures.append(f"{name}: {type(err).__name__}: {first[:200]}")
+            root = _root_cause(err)
+            failures.append(f"{name}: {type(root).__name__}: {_plain_first_line(root)}")
             for leftover in path.parent.iterdir():  # half-written files of the failed attempt
                 if leftover.is_dir():
                     shutil.rmtree(leftover)
@@ -132,20 +283,33 @@ def _export_any(model: nn.Module, x: torch.Tensor, path: Path, opset: int, expor
     raise RuntimeError("ONNX export failed (" + "; ".join(failures) + ")")
 
 
-def export_onnx(model: nn.Module, x: torch.Tensor, *, model_key: str, dtype: str = "fp32",
-                cache_dir: str | Path | None = None, opset: int | None = None,
+def export_onnx(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *, model_key: str,
+                dtype: str = "fp32", cache_dir: str | Path | None = None, opset: int | None = None,
                 exporter: str = "auto") -> OnnxExport:
-    """Exports ``model`` at input ``x`` (both on the CPU, already in ``dtype``) into the cache, or reuses it.
+    """Exports ``model`` at inputs ``args``/``kwargs`` (on the CPU, already in ``dtype``) into the cache, or reuses it.
+
+    Args:
+        model: The model to export (the engine's copy: the exporters may change it).
+        args: Positional inputs (a tuple, or one tensor).
+        kwargs: Keyword inputs.
+        model_key: Names the cache entry.
+        dtype: Recorded in the entry's name.
+        cache_dir: Cache directory (default :func:`default_cache_dir`).
+        opset: ONNX opset (default :data:`DEFAULT_OPSET`).
+        exporter: ``"auto" | "dynamo" | "torchscript"``.
 
     Raises:
         CnnbenchError: Unknown exporter.
         RuntimeError: Every exporter tried failed.
     """
+    from cnnbench.example_inputs import shape_label
+
     if exporter not in EXPORTERS:
         raise CnnbenchError(f"unknown ONNX exporter {exporter!r}: expected one of {', '.join(EXPORTERS)}")
+    args, kwargs = as_inputs(args, kwargs)
     opset = opset or DEFAULT_OPSET
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    final = cache / cache_entry_name(model_key, model, tuple(x.shape), normalize_dtype(dtype), opset)
+    final = cache / cache_entry_name(model_key, model, args, kwargs, normalize_dtype(dtype), opset, exporter)
     if (final / "model.onnx").is_file():
         meta = json.loads((final / "meta.json").read_text())
         return OnnxExport(final / "model.onnx", int(meta["opset"]), meta["exporter"], True, None)
@@ -154,11 +318,11 @@ def export_onnx(model: nn.Module, x: torch.Tensor, *, model_key: str, dtype: str
     tmp.mkdir()
     try:
         t0 = time.perf_counter()
-        used = _export_any(model, x, tmp / "model.onnx", opset, exporter)
+        used = _export_any(model, args, kwargs, tmp / "model.onnx", opset, exporter)
         export_s = time.perf_counter() - t0
         written = _file_opset(tmp / "model.onnx")
         (tmp / "meta.json").write_text(json.dumps({
-            "model_key": model_key, "input_shape": list(x.shape), "dtype": dtype, "opset": written,
+            "model_key": model_key, "inputs": shape_label(args, kwargs), "dtype": dtype, "opset": written,
             "exporter": used, "export_s": export_s}, indent=1))
         try:
             tmp.rename(final)
@@ -170,14 +334,82 @@ def export_onnx(model: nn.Module, x: torch.Tensor, *, model_key: str, dtype: str
     return OnnxExport(final / "model.onnx", written, used, False, export_s)
 
 
-def prepare_onnx(model: nn.Module, x: torch.Tensor, *, device: torch.device, dtype: str = "fp32", threads: int,
-                 model_key: str | None = None, cache_dir: str | Path | None = None, opset: int | None = None,
-                 exporter: str = "auto", spinning: bool = True) -> Runner:
+_ORT_NUMPY = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
+              "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int16)": "int16", "tensor(int8)": "int8",
+              "tensor(uint8)": "uint8", "tensor(bool)": "bool"}
+
+
+def _signature_leaves(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[str | None, Any]]:
+    """Input leaves in the order of ``forward``'s signature, each with its parameter name when it is a whole
+    parameter (a tensor passed as ``x`` or ``mask=``), else ``None`` (nested containers, ``*args``)."""
+    from torch.utils._pytree import tree_flatten
+
+    try:
+        sig = inspect.signature(model.forward)
+        bound = sig.bind(*args, **kwargs)
+        items = list(bound.arguments.items())
+        kinds = {n: p.kind for n, p in sig.parameters.items()}
+    except (TypeError, ValueError):
+        items, kinds = [(None, a) for a in args] + list(kwargs.items()), {}
+    out: list[tuple[str | None, Any]] = []
+    for name, value in items:
+        if kinds.get(name) == inspect.Parameter.VAR_KEYWORD and isinstance(value, dict):
+            for k, v in value.items():
+                out += [(k, v)] if _is_leaf(v) else [(None, leaf) for leaf in tree_flatten(v)[0]]
+        elif kinds.get(name) != inspect.Parameter.VAR_POSITIONAL and _is_leaf(value):
+            out.append((name, value))
+        else:
+            out += [(None, leaf) for leaf in tree_flatten(value)[0]]
+    return out
+
+
+def _is_leaf(v: Any) -> bool:
+    from torch.utils._pytree import tree_flatten
+
+    leaves = tree_flatten(v)[0]
+    return len(leaves) == 1 and leaves[0] is v
+
+
+def session_feed(session: Any, model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Graph input name → numpy array, for every input of ``session`` (see the module docstring for the rule).
+
+    Raises:
+        RuntimeError: The graph's inputs cannot be matched with the model's inputs.
+    """
+    import numpy as np
+    import torch
+
+    graph = session.get_inputs()
+    leaves = _signature_leaves(model, args, kwargs)
+    named = {n: v for n, v in leaves if n is not None and isinstance(v, torch.Tensor)}
+    if all(i.name in named for i in graph):
+        values = [named[i.name] for i in graph]
+    else:
+        tensors = [v for _, v in leaves if isinstance(v, torch.Tensor)]
+        with_numbers = [v for _, v in leaves if isinstance(v, (torch.Tensor, bool, int, float))]
+        values = tensors if len(tensors) == len(graph) else with_numbers
+        if len(values) != len(graph):
+            raise RuntimeError(f"the ONNX graph takes {len(graph)} inputs ({', '.join(i.name for i in graph)}) "
+                               f"but the model was given {len(tensors)} tensors")
+    feed = {}
+    for inp, v in zip(graph, values):
+        want = _ORT_NUMPY.get(inp.type)
+        arr = v.numpy() if isinstance(v, torch.Tensor) else np.asarray(v, dtype=want)
+        feed[inp.name] = np.ascontiguousarray(arr)
+    return feed
+
+
+def prepare_onnx(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *, device: torch.device,
+                 dtype: str = "fp32", threads: int, model_key: str | None = None,
+                 cache_dir: str | Path | None = None, opset: int | None = None, exporter: str = "auto",
+                 spinning: bool = True) -> Runner:
     """Exports (or reuses) the graph and opens an ``InferenceSession`` on ``device``.
 
     Args:
-        model: CPU model in eval mode (random init).
-        x: CPU input, float32.
+        model: CPU model in eval mode (the engine's own: exporting may change it; see
+            :func:`cnnbench.latency.runtimes.build_inputs` ``copy_model``).
+        args: CPU positional inputs (a tuple, or one tensor); floating tensors are cast to ``dtype``.
+        kwargs: CPU keyword inputs.
         device: ``cpu`` or ``cuda:N``.
         dtype: ``"fp32" | "fp16"`` (``bf16`` has no numpy type to feed ONNX Runtime and fails).
         threads: ``intra_op_num_threads``.
@@ -198,12 +430,12 @@ def prepare_onnx(model: nn.Module, x: torch.Tensor, *, device: torch.device, dty
     dtype = normalize_dtype(dtype)
     if dtype == "bf16":
         raise ValueError("bf16 is not supported on the onnx runtime (numpy has no bfloat16 input type)")
-    tdt = torch_dtype(dtype)
-    model, x = model.to(dtype=tdt), x.to(dtype=tdt)
+    model = model.to(dtype=torch_dtype(dtype))
+    args, kwargs = place_inputs(*as_inputs(args, kwargs), device="cpu", dtype=dtype)
     tmp_dir = None
     if model_key is None:
         tmp_dir = tempfile.mkdtemp(prefix="cnnbench-onnx-")
-    export = export_onnx(model, x, model_key=model_key or "model", dtype=dtype,
+    export = export_onnx(model, args, kwargs, model_key=model_key or "model", dtype=dtype,
                          cache_dir=tmp_dir or cache_dir, opset=opset, exporter=exporter)
 
     so = ort.SessionOptions()
@@ -216,13 +448,16 @@ def prepare_onnx(model: nn.Module, x: torch.Tensor, *, device: torch.device, dty
     with stdout_to_stderr():
         session = ort.InferenceSession(str(export.path), sess_options=so, providers=providers)
     check_session_providers(session.get_providers(), device)
-    x_np = x.numpy()
-    input_name = session.get_inputs()[0].name
+    feed = session_feed(session, model, args, kwargs)
+    keep: list[Any] = []  # device copies of the inputs live as long as the runner
 
     if device.type == "cuda":
         binding = session.io_binding()
-        x_dev = ort.OrtValue.ortvalue_from_numpy(x_np, "cuda", device.index or 0)
-        binding.bind_ortvalue_input(input_name, x_dev)
+        on_device = {name: ort.OrtValue.ortvalue_from_numpy(arr, "cuda", device.index or 0)
+                     for name, arr in feed.items()}
+        keep.extend(on_device.values())
+        for name, value in on_device.items():
+            binding.bind_ortvalue_input(name, value)
         for out in session.get_outputs():
             binding.bind_output(out.name, "cuda", device.index or 0)
 
@@ -233,8 +468,6 @@ def prepare_onnx(model: nn.Module, x: torch.Tensor, *, device: torch.device, dty
         def to_numpy(out: Any) -> np.ndarray:
             return out.copy_outputs_to_cpu()[0].astype("float32")
     else:
-        feed = {input_name: x_np}
-
         def call() -> Any:
             return session.run(None, feed)
 
@@ -244,13 +477,14 @@ def prepare_onnx(model: nn.Module, x: torch.Tensor, *, device: torch.device, dty
     def cleanup() -> None:
         nonlocal session
         session = None  # drops the session (and its arena) before the temp files go
+        keep.clear()
         if tmp_dir is not None:
             with contextlib.suppress(OSError):
                 shutil.rmtree(tmp_dir)
 
     details = {"onnx_path": str(export.path) if tmp_dir is None else None, "onnx_opset": export.opset,
                "onnx_exporter": export.exporter, "onnx_cached": export.cached, "export_s": export.export_s,
-               "onnx_providers": session.get_providers()}
+               "onnx_providers": session.get_providers(), "onnx_inputs": list(feed)}
     # ORT's CUDA arena is invisible to torch.cuda.max_memory_allocated (see memory.py)
     return Runner("onnx", device, call, None, details=details, to_numpy=to_numpy, cleanup=cleanup,
                   memory_visible=device.type == "cpu")

@@ -1,11 +1,28 @@
 """Latency of one model on one runtime: eager, torch.compile or ONNX Runtime (in :mod:`cnnbench.latency.onnx`).
 
-:func:`prepare_runner` builds the model (random init, seeded), moves it and its input to the device and dtype,
+:func:`prepare_runner` builds the model (random init, seeded), moves it and its inputs to the device and dtype,
 compiles or exports it, and returns a :class:`Runner` whose ``call()`` is one inference. :func:`run_latency` runs
 the protocol of :mod:`cnnbench.latency.timer` on it with peak-memory tracking (:mod:`cnnbench.latency.memory`)
 and returns a :class:`LatencyResult`. It never raises for a failing row (build, export, compile, unsupported
-dtype, out of memory): the result carries ``error``. It raises :class:`~cnnbench.errors.CnnbenchError` for bad
-usage — an unknown runtime or dtype, an unavailable device or ONNX Runtime provider — so a sweep stops early.
+dtype, out of memory, user code calling ``sys.exit``): the result carries ``error``. It raises
+:class:`~cnnbench.errors.CnnbenchError` for bad usage — an unknown runtime or dtype, an unavailable device or ONNX
+Runtime provider — so a sweep stops early.
+
+Inputs are either a shape (``(N, C, H, W)``, any rank: one standard-normal tensor) or a zero-argument callable
+returning CPU example inputs ``(args, kwargs)`` (:meth:`cnnbench.example_inputs.InputSpec.maker`); the model is
+called as ``model(*args, **kwargs)``. Casts to fp16/bf16 apply to floating tensors only (token ids stay integers),
+channels-last to 4-D floating tensors only; every tensor, nested in tuples/lists/dicts too, is copied to the
+device — the caller's tensors are never modified, even by a model that works in place on its input.
+
+**The caller's model is never changed.** With ``copy_model=True`` (pass it whenever ``build_model`` returns an
+instance the caller keeps, e.g. ``lambda: user_model``) the engine works on a ``copy.deepcopy`` of it: eval mode,
+device moves, dtype casts, channels-last, ``torch.compile`` and the ONNX exporters (which may flip training mode
+or mutate the module) all touch the copy only, so the caller's weights (values and device), dtypes, ``training``
+flags, hooks and attributes stay as they were. The copy costs the model's memory once more while the row runs.
+With ``copy_model=False`` (registry builders: a fresh model per call) the built model is used directly.
+
+User code (build, input factory, forward, export, compile) runs with stdout sent to stderr, so a model that prints
+never corrupts ``--format json`` on stdout, for library callers too.
 
 For :func:`~cnnbench.latency.timer.measure_interleaved` (``compare``), prepare one runner per model and pass their
 ``call`` / ``sync``.
@@ -14,21 +31,38 @@ For :func:`~cnnbench.latency.timer.measure_interleaved` (``compare``), prepare o
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import gc
-import os
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnnbench.errors import CnnbenchError, one_line
+from cnnbench.errors import CnnbenchError
 from cnnbench.latency.devices import device_sync, onnx_providers, resolve_device
 from cnnbench.latency.memory import PeakMemory
+
+# re-exported: callers import these from here (placement/usercode hold them to keep this module small)
+from cnnbench.latency.placement import (  # noqa: F401
+    DTYPES,
+    Inputs,
+    as_inputs,
+    batch_size_of,
+    build_inputs,
+    make_example_inputs,
+    normalize_dtype,
+    place,
+    place_inputs,
+    torch_dtype,
+)
 from cnnbench.latency.timer import LatencyStats, measure
+from cnnbench.latency.usercode import (  # noqa: F401
+    ModelExitError,
+    exit_text,
+    failure_text,
+    quiet_output,
+    stdout_to_stderr,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,57 +70,6 @@ if TYPE_CHECKING:
     from torch import nn
 
 RUNTIMES = ("eager", "compile", "onnx")
-DTYPES = ("fp32", "fp16", "bf16")
-_DTYPE_ALIASES = {"float32": "fp32", "float": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16"}
-
-
-def normalize_dtype(dtype: str) -> str:
-    """``"fp32" | "fp16" | "bf16"`` (also accepts float32, float16, half, bfloat16).
-
-    Raises:
-        CnnbenchError: Any other value.
-    """
-    d = _DTYPE_ALIASES.get(dtype.lower(), dtype.lower())
-    if d not in DTYPES:
-        raise CnnbenchError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
-    return d
-
-
-def torch_dtype(dtype: str) -> torch.dtype:
-    """The torch dtype for ``"fp32" | "fp16" | "bf16"``."""
-    import torch
-
-    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[normalize_dtype(dtype)]
-
-
-@contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """Sends everything written to stdout — Python ``print`` and C/C++ writes to fd 1 — to stderr.
-
-    The ONNX exporter and Inductor's compiler subprocesses may print progress; stdout must carry only the
-    requested output (``cnnbench ... --format json | jq``).
-    """
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except OSError:  # no usable fd 1 (embedded interpreters): the Python-level redirect still applies
-        saved = None
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        if saved is not None:
-            _fflush_c_stdio()
-            os.dup2(saved, 1)
-            os.close(saved)
-
-
-def _fflush_c_stdio() -> None:
-    # C stdio buffers must be flushed while fd 1 still points at stderr, or they surface on stdout later.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").fflush(None)
 
 
 @dataclass
@@ -142,51 +125,35 @@ def _first_tensor_to_numpy(out: Any) -> np.ndarray:
     return out.detach().float().cpu().numpy()
 
 
-def build_inputs(build_model: Callable[[], nn.Module], input_shape: Sequence[int], *,
-                 seed: int = 0) -> tuple[nn.Module, torch.Tensor]:
-    """Builds the model (eval mode, CPU) and a standard-normal input, both from ``seed``.
+def prepare_eager(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *, device: torch.device,
+                  dtype: str = "fp32", channels_last: bool = False) -> Runner:
+    """Moves model and inputs to ``device``/``dtype`` (and channels-last) once; ``call`` runs under inference_mode.
 
-    Seeding makes runs reproducible and makes a cached ONNX file hold the same weights as a fresh eager model.
-    The global RNG state is restored afterwards.
+    Args:
+        model: CPU model in eval mode (the engine's own: use :func:`build_inputs` with ``copy_model=True`` for a
+            model the caller keeps).
+        args: Positional inputs (a tuple, or one tensor).
+        kwargs: Keyword inputs.
+        device: Where to run.
+        dtype: ``"fp32" | "fp16" | "bf16"`` (floating tensors only).
+        channels_last: NHWC for the model and 4-D floating inputs.
     """
     import torch
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = build_model().eval()
-        x = torch.randn(*input_shape)
-    return model, x
-
-
-def _place(model: nn.Module, x: torch.Tensor, device: torch.device, dtype: str,
-           channels_last: bool) -> tuple[nn.Module, torch.Tensor]:
-    import torch
-
-    tdt = torch_dtype(dtype)
-    model = model.to(device=device, dtype=tdt)
-    x = x.to(device=device, dtype=tdt)
-    if channels_last and x.dim() == 4:
-        model = model.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
-    return model, x
-
-
-def prepare_eager(model: nn.Module, x: torch.Tensor, *, device: torch.device, dtype: str = "fp32",
-                  channels_last: bool = False) -> Runner:
-    """Moves model and input to ``device``/``dtype`` (and channels-last) once; ``call`` runs under inference_mode."""
-    import torch
-
-    model, x = _place(model, x, device, dtype, channels_last)
+    model, args, kwargs = place(model, *as_inputs(args, kwargs), device, dtype, channels_last)
 
     def call() -> Any:
-        with torch.inference_mode():
-            return model(x)
+        try:  # free unless raised; a user's sys.exit() must fail the row, not end the process
+            with torch.inference_mode():
+                return model(*args, **kwargs)
+        except SystemExit as e:
+            raise ModelExitError(e) from e
 
     return Runner("eager", device, call, device_sync(device), to_numpy=_first_tensor_to_numpy)
 
 
-def prepare_compile(model: nn.Module, x: torch.Tensor, *, device: torch.device, dtype: str = "fp32",
-                    channels_last: bool = False, mode: str | None = None) -> Runner:
+def prepare_compile(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *, device: torch.device,
+                    dtype: str = "fp32", channels_last: bool = False, mode: str | None = None) -> Runner:
     """Like :func:`prepare_eager` with ``torch.compile(model, dynamic=False)``; the first call is timed as compile.
 
     ``compile_s`` is the wall time of the first call (Dynamo tracing, Inductor code generation and C++/Triton
@@ -195,14 +162,17 @@ def prepare_compile(model: nn.Module, x: torch.Tensor, *, device: torch.device, 
     """
     import torch
 
-    model, x = _place(model, x, device, dtype, channels_last)
+    model, args, kwargs = place(model, *as_inputs(args, kwargs), device, dtype, channels_last)
     sync = device_sync(device)
     torch._dynamo.reset()
     compiled = torch.compile(model, dynamic=False, mode=mode)
 
     def call() -> Any:
-        with torch.inference_mode():
-            return compiled(x)
+        try:
+            with torch.inference_mode():
+                return compiled(*args, **kwargs)
+        except SystemExit as e:
+            raise ModelExitError(e) from e
 
     with stdout_to_stderr():
         t0 = time.perf_counter()
@@ -214,29 +184,31 @@ def prepare_compile(model: nn.Module, x: torch.Tensor, *, device: torch.device, 
                   to_numpy=_first_tensor_to_numpy)
 
 
-def _prepare(model: nn.Module, x: torch.Tensor, *, runtime: str, device: torch.device, dtype: str,
-             channels_last: bool, threads: int, model_key: str | None, onnx_dir: str | Path | None,
-             opset: int | None, exporter: str, onnx_spinning: bool = True) -> Runner:
+def _prepare(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], *, runtime: str,
+             device: torch.device, dtype: str, channels_last: bool, threads: int, model_key: str | None,
+             onnx_dir: str | Path | None, opset: int | None, exporter: str, onnx_spinning: bool = True) -> Runner:
     if runtime == "eager":
-        return prepare_eager(model, x, device=device, dtype=dtype, channels_last=channels_last)
+        return prepare_eager(model, args, kwargs, device=device, dtype=dtype, channels_last=channels_last)
     if runtime == "compile":
-        return prepare_compile(model, x, device=device, dtype=dtype, channels_last=channels_last)
+        return prepare_compile(model, args, kwargs, device=device, dtype=dtype, channels_last=channels_last)
     from cnnbench.latency.onnx import prepare_onnx
 
-    return prepare_onnx(model, x, device=device, dtype=dtype, threads=threads, model_key=model_key,
+    return prepare_onnx(model, args, kwargs, device=device, dtype=dtype, threads=threads, model_key=model_key,
                         cache_dir=onnx_dir, opset=opset, exporter=exporter, spinning=onnx_spinning)
 
 
-def prepare_runner(build_model: Callable[[], nn.Module], input_shape: Sequence[int], *, device: str = "cpu",
+def prepare_runner(build_model: Callable[[], nn.Module], input_shape: Inputs, *, device: str = "cpu",
                    runtime: str = "eager", dtype: str = "fp32", channels_last: bool = False,
                    threads: int | None = None, model_key: str | None = None, onnx_dir: str | Path | None = None,
                    opset: int | None = None, exporter: str = "auto", seed: int = 0,
-                   onnx_spinning: bool = True) -> Runner:
+                   onnx_spinning: bool = True, copy_model: bool = False) -> Runner:
     """Builds and prepares one model for timing (exceptions from building/exporting/compiling propagate).
 
     Args:
-        build_model: Returns the model on the CPU with random init (e.g. ``spec.build``).
-        input_shape: ``(N, C, H, W)``.
+        build_model: Returns the model on the CPU with random init (e.g. ``spec.build``), or the caller's instance
+            (``lambda: model``, with ``copy_model=True``).
+        input_shape: A shape ``(N, C, H, W)`` (any rank) or a zero-argument callable returning CPU
+            ``(args, kwargs)`` (``InputSpec.maker(batch_size)``).
         device: ``"cpu" | "cuda" | "cuda:N"``.
         runtime: ``"eager" | "compile" | "onnx"``.
         dtype: ``"fp32" | "fp16" | "bf16"``.
@@ -246,8 +218,10 @@ def prepare_runner(build_model: Callable[[], nn.Module], input_shape: Sequence[i
         onnx_dir: ONNX cache directory (default :func:`cnnbench.latency.onnx.default_cache_dir`).
         opset: ONNX opset (default :data:`cnnbench.latency.onnx.DEFAULT_OPSET`).
         exporter: ``"auto"`` (dynamo, then TorchScript), ``"dynamo"`` or ``"torchscript"``.
-        seed: Seed for weights and input.
+        seed: Seed for weights (fresh models) and generated inputs.
         onnx_spinning: ONNX Runtime's busy-waiting workers; pass False when interleaving ORT with torch runners.
+        copy_model: Work on a deep copy of the built model (see the module docstring): True for an instance the
+            caller keeps, False (default) for a builder that returns a fresh model per call.
 
     Raises:
         CnnbenchError: Bad runtime, dtype, device or ONNX Runtime provider.
@@ -255,8 +229,8 @@ def prepare_runner(build_model: Callable[[], nn.Module], input_shape: Sequence[i
     import torch
 
     runtime, dtype, dev = _check_usage(runtime, dtype, device)
-    model, x = build_inputs(build_model, input_shape, seed=seed)
-    return _prepare(model, x, runtime=runtime, device=dev, dtype=dtype, channels_last=channels_last,
+    model, args, kwargs = build_inputs(build_model, input_shape, seed=seed, copy_model=copy_model)
+    return _prepare(model, args, kwargs, runtime=runtime, device=dev, dtype=dtype, channels_last=channels_last,
                     threads=threads or torch.get_num_threads(), model_key=model_key, onnx_dir=onnx_dir,
                     opset=opset, exporter=exporter, onnx_spinning=onnx_spinning)
 
@@ -341,19 +315,35 @@ def is_oom(err: BaseException) -> bool:
     return any(s in msg for s in ("out of memory", "can't allocate memory", "failed to allocate memory"))
 
 
+def _batch_guess(inputs: Inputs, seed: int) -> int:
+    """The batch size for a row that failed before its inputs existed (0 when even the inputs fail)."""
+    import torch
+
+    if not callable(inputs):
+        return int(inputs[0]) if len(inputs) else 1
+    try:
+        with torch.random.fork_rng(devices=[]), stdout_to_stderr():
+            torch.manual_seed(seed)
+            return batch_size_of(*make_example_inputs(inputs))
+    except (Exception, SystemExit):  # noqa: BLE001 - only a label for the failed row
+        return 0
 
 
-def run_latency(build_model: Callable[[], nn.Module], input_shape: Sequence[int], *, device: str = "cpu",
+def run_latency(build_model: Callable[[], nn.Module], input_shape: Inputs, *, device: str = "cpu",
                 runtime: str = "eager", dtype: str = "fp32", channels_last: bool = False,
                 threads: int | None = None, model_key: str | None = None, onnx_dir: str | Path | None = None,
                 opset: int | None = None, exporter: str = "auto", seed: int = 0, warmup_min_iters: int = 10,
                 warmup_min_s: float = 0.5, min_samples: int = 30, budget_s: float = 2.0,
-                block_target_s: float = 1e-3, track_memory: bool = True) -> LatencyResult:
+                block_target_s: float = 1e-3, track_memory: bool = True, copy_model: bool = False) -> LatencyResult:
     """Measures one latency row; per-row failures become ``error``, usage errors raise.
 
+    User code runs with stdout sent to stderr, and a ``SystemExit`` it raises is the row's error
+    (``build failed: model called sys.exit(3)``), never the process's exit.
+
     Args:
-        build_model: Returns the model on the CPU with random init.
-        input_shape: ``(N, C, H, W)``.
+        build_model: Returns the model on the CPU with random init, or the caller's instance (with ``copy_model``).
+        input_shape: A shape ``(N, C, H, W)`` (any rank) or a zero-argument callable returning CPU
+            ``(args, kwargs)``; ``batch_size`` is dim 0 of the first tensor.
         device: ``"cpu" | "cuda" | "cuda:N"``.
         runtime: ``"eager" | "compile" | "onnx"``.
         dtype: ``"fp32" | "fp16" | "bf16"``.
@@ -371,6 +361,8 @@ def run_latency(build_model: Callable[[], nn.Module], input_shape: Sequence[int]
         budget_s: See :func:`cnnbench.latency.timer.measure`.
         block_target_s: See :func:`cnnbench.latency.timer.measure`.
         track_memory: Measure peak memory over warm-up and samples.
+        copy_model: Work on a deep copy of the built model so the caller's instance is never changed (see the
+            module docstring); False for builders that return a fresh model.
 
     Raises:
         CnnbenchError: Unknown runtime/dtype, unavailable device or ONNX Runtime provider, threads < 1.
@@ -383,34 +375,41 @@ def run_latency(build_model: Callable[[], nn.Module], input_shape: Sequence[int]
     prev_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
-    row = {"device": str(dev), "runtime": runtime, "batch_size": int(input_shape[0]),
-           "threads": torch.get_num_threads(), "dtype": dtype, "channels_last": channels_last}
+    batch = None if callable(input_shape) else (int(input_shape[0]) if len(input_shape) else 1)
+    row = {"device": str(dev), "runtime": runtime, "threads": torch.get_num_threads(), "dtype": dtype,
+           "channels_last": channels_last}
     runner: Runner | None = None
     phase = "build"
     try:
-        model, x = build_inputs(build_model, input_shape, seed=seed)
-        phase = {"eager": "prepare", "compile": "compile", "onnx": "export"}[runtime]
-        runner = _prepare(model, x, runtime=runtime, device=dev, dtype=dtype, channels_last=channels_last,
-                          threads=row["threads"], model_key=model_key, onnx_dir=onnx_dir, opset=opset,
-                          exporter=exporter)
-        del model, x
-        phase = "run"
-        memory = PeakMemory(dev) if track_memory and runner.memory_visible else None
-        with memory if memory is not None else contextlib.nullcontext():
-            stats = measure(runner.call, sync=runner.sync, warmup_min_iters=warmup_min_iters,
-                            warmup_min_s=warmup_min_s, min_samples=min_samples, budget_s=budget_s,
-                            block_target_s=block_target_s)
+        with stdout_to_stderr():  # user code below (forward in every timed call) must not write to our stdout
+            model, args, kwargs = build_inputs(build_model, input_shape, seed=seed, copy_model=copy_model)
+            batch = batch_size_of(args, kwargs)
+            phase = {"eager": "prepare", "compile": "compile", "onnx": "export"}[runtime]
+            runner = _prepare(model, args, kwargs, runtime=runtime, device=dev, dtype=dtype,
+                              channels_last=channels_last, threads=row["threads"], model_key=model_key,
+                              onnx_dir=onnx_dir, opset=opset, exporter=exporter)
+            del model, args, kwargs
+            phase = "run"
+            memory = PeakMemory(dev) if track_memory and runner.memory_visible else None
+            with memory if memory is not None else contextlib.nullcontext():
+                stats = measure(runner.call, sync=runner.sync, warmup_min_iters=warmup_min_iters,
+                                warmup_min_s=warmup_min_s, min_samples=min_samples, budget_s=budget_s,
+                                block_target_s=block_target_s)
         details = {**runner.details, "block_size": stats.block_size, "seed": seed,
                    "memory_method": memory.method if memory is not None else None}
-        return LatencyResult(**row, latency=stats, peak_memory_bytes=memory.peak_bytes if memory else None,
-                             compile_s=runner.compile_s, details=details)
+        return LatencyResult(**row, batch_size=batch, latency=stats,
+                             peak_memory_bytes=memory.peak_bytes if memory else None, compile_s=runner.compile_s,
+                             details=details)
     except CnnbenchError:
         raise
-    except Exception as err:  # noqa: BLE001 - a failing row must not stop the sweep; Ctrl-C still does
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing row must not stop the sweep; Ctrl-C still does
         oom = is_oom(err)
         reason = "out of memory" if oom else f"{phase} failed"
         details = dict(runner.details) if runner is not None else {}
-        return LatencyResult(**row, error=f"{reason}: {one_line(err)}", oom=oom, details=details)
+        if batch is None:
+            batch = _batch_guess(input_shape, seed)
+        return LatencyResult(**row, batch_size=batch, error=f"{reason}: {failure_text(err, phase)}", oom=oom,
+                             details=details)
     finally:
         if runner is not None:
             runner.close()
