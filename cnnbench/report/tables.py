@@ -89,9 +89,13 @@ _STATIC_PREFERRED = ["model", "input_shape", "params", "checkpoint_bytes", "macs
                      "arithmetic_intensity"]
 _LATENCY_PREFERRED = ["latency_ms_median", "latency_ms_iqr", "latency_ms_p90", "latency_ms_samples", "throughput_per_s",
                       "peak_memory_bytes"]
-# dropped first to last until the table fits the console; what is left (model, params, MACs, median ms) always shows
-DROP_ORDER = ["peak_memory_bytes", "throughput_per_s", "latency_ms_p90", "latency_ms_samples", "arithmetic_intensity",
-              "activations", "checkpoint_bytes", "input_shape", "latency_ms_iqr", "memory_access_bytes"]
+# what goes, in order, until the default table fits the console: the extras first (long names already wrap at 24
+# characters), then long names wrap at 20 and 16, then core columns, with names at 12 as the last resort. With ratio
+# columns the absolute memory access and IQR go earlier (×mem and ×latency tell the story).
+_EXTRAS = ["trace_device", "peak_memory_bytes", "throughput_per_s", "latency_ms_p90", "latency_ms_samples",
+           "arithmetic_intensity", "activations", "checkpoint_bytes"]
+_FIT_STEPS: list[str | int] = [*_EXTRAS, 20, 16, "input_shape", 12, "latency_ms_iqr", "memory_access_bytes"]
+_FIT_STEPS_RATIOS: list[str | int] = [*_EXTRAS, 20, 16, "memory_access_bytes", "latency_ms_iqr", 12, "input_shape"]
 
 
 def check_columns(text: str | None) -> list[str] | None:
@@ -162,15 +166,16 @@ def profile_table(records: list[dict[str, Any]], relative_to: dict[str, Any] | N
     table = _build(records, cols, relative_to, title, footer)
     if width is None or _natural_width(table, width) <= width:
         return table
-    # a long name (a file path) wraps within 24 characters before any number column goes
-    table = _build(records, cols, relative_to, title, footer, name_width=24)
-    for key in DROP_ORDER:
+    name_width = 24
+    for step in _FIT_STEPS_RATIOS if relative_to else _FIT_STEPS:
+        table = _build(records, cols, relative_to, title, footer, name_width=name_width)
         if _natural_width(table, width) <= width:
-            break
-        if key in cols:
-            cols.remove(key)
-            table = _build(records, cols, relative_to, title, footer, name_width=24)
-    return table
+            return table
+        if isinstance(step, int):
+            name_width = step
+        elif step in cols:
+            cols.remove(step)
+    return _build(records, cols, relative_to, title, footer, name_width=name_width)
 
 
 def _natural_width(table: Table, width: int) -> int:
