@@ -45,7 +45,7 @@ def parse_input_size(text: str | None, default: tuple[int, ...], what: str = "--
         shape: tuple[int, ...] = tuple(nums)
     else:  # spatial shorthand: the model's own leading dims (C of an image model)
         shape = (*default[:-2], nums[0], nums[-1])
-    return _checked(shape, what)
+    return _checked(shape, what, text)
 
 
 def parse_input_sizes(values: str | list[str] | tuple[str, ...] | None, default: tuple[int, ...],
@@ -65,19 +65,22 @@ def parse_input_sizes(values: str | list[str] | tuple[str, ...] | None, default:
     for v in values:
         if v is None or str(v).strip() == "":
             raise InputError(f"empty {what} among several: give every input's shape")
-        out.append(_checked(tuple(_numbers(v, what)[0]), what))
+        out.append(_checked(tuple(_numbers(v, what)[0]), what, v))
     return tuple(out)
 
 
-def _checked(shape: tuple[int, ...], what: str) -> tuple[int, ...]:
+def _checked(shape: tuple[int, ...], what: str, text: str) -> tuple[int, ...]:
+    """``check_shape`` (range limits) with the text as typed in the message: ``--input-size '224' = 3x224x224 ...``."""
     from cnnbench.example_inputs import check_shape
 
     try:
         return check_shape(shape, what)
-    except InputError:
-        raise
     except CnnbenchError as e:
-        raise InputError(str(e)) from None
+        typed = str(text).strip()
+        msg = str(e)
+        if typed != "x".join(map(str, shape)):
+            msg = msg.replace(f"{what} ", f"{what} {typed!r} = ", 1)
+        raise InputError(msg) from None
 
 
 def parse_int_list(values: list[str] | str | None, what: str, default: list[int]) -> list[int]:
