@@ -11,10 +11,13 @@ import typer
 from cnnbench.cli.options import (
     BatchOpt,
     ChannelsLastOpt,
+    ColumnsOpt,
     DeviceOpt,
     DtypeOpt,
     FormatOpt,
-    InputSizeOpt,
+    FuseOpt,
+    InputSizesOpt,
+    InputsOpt,
     MinSamplesOpt,
     NoLatencyOpt,
     OnnxDirOpt,
@@ -44,7 +47,9 @@ def compare(
     plot: Annotated[Path | None, typer.Option(help="Write a figure: FILE.png | .svg | .pdf (proxies vs latency "
                                                  "with Pareto fronts, params vs checkpoint).",
                                                  rich_help_panel=_CMP)] = None,
-    input_size: InputSizeOpt = None,
+    input_size: InputSizesOpt = None,
+    inputs: InputsOpt = None,
+    fuse: FuseOpt = False,
     batch_size: BatchOpt = None,
     dtype: DtypeOpt = "fp32",
     no_latency: NoLatencyOpt = False,
@@ -59,6 +64,7 @@ def compare(
     rounds: Annotated[int, typer.Option(help="Round-robin rounds the budget is split over.",
                                         rich_help_panel=_LAT)] = 5,
     onnx_dir: OnnxDirOpt = None,
+    columns: ColumnsOpt = None,
     fmt: FormatOpt = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write FILE: .json/.csv = the "
                                                    "records (as `profile`), .md = the comparison report.")] = None,
@@ -67,11 +73,14 @@ def compare(
 ) -> None:
     """Compare models: one row per model × runtime × batch size, latency measured interleaved."""
     from cnnbench import compare as cmp
+    from cnnbench.cli.profile_cmd import input_options
     from cnnbench.inputs import parse_dtype, parse_int_list
     from cnnbench.report.plots import check_plot_path
+    from cnnbench.report.tables import check_columns
     from cnnbench.sweep import LatencyOptions
 
     fmt = check_format(fmt)
+    cols = check_columns(columns)
     if plot is not None:
         check_plot_path(plot)
     sort = cmp.check_sort(sort, has_latency=not no_latency)
@@ -84,13 +93,14 @@ def compare(
         from cnnbench.errors import CnnbenchError
 
         raise CnnbenchError(f"--rounds must be ≥ 1 (got {rounds})")
-    spec = cmp.make_spec(specs, input_size=input_size, batch_sizes=parse_int_list(batch_size, "--batch-size", [1]),
+    spec = cmp.make_spec(specs, **input_options(input_size, inputs, fuse),
+                         batch_sizes=parse_int_list(batch_size, "--batch-size", [1]),
                          dtype=parse_dtype(dtype), latency=lat)
 
     result = _run(spec, rounds, show_progress=fmt == "table" or stderr.is_terminal)
     records = cmp.sort_records([p.to_dict() for p in result.profiles], sort)
     corrs = cmp.correlations(records) if lat is not None else []
-    view = _View(records, cmp.references(records, ref), ref, sort, result.footer(), corrs, lat is not None)
+    view = _View(records, cmp.references(records, ref), ref, sort, result.footer(), corrs, lat is not None, cols)
 
     if output is not None:
         from cnnbench.report.export import format_for_path, write_atomic, write_records
@@ -157,7 +167,7 @@ _SORT_LABEL = {"params": "params", "macs": "MACs", "memory_access": "memory acce
 class _View:
     """Renders one comparison as Rich tables (stdout) or a Markdown report."""
 
-    def __init__(self, records, refs, ref_model, sort, footer, corrs, has_latency) -> None:
+    def __init__(self, records, refs, ref_model, sort, footer, corrs, has_latency, columns=None) -> None:
         from cnnbench.compare import group_key
 
         self.records = records
@@ -167,6 +177,7 @@ class _View:
         self.footer = footer
         self.corrs = corrs
         self.has_latency = has_latency
+        self.columns = columns
         self.groups: dict[tuple, list[dict[str, Any]]] = {}
         for r in records:
             self.groups.setdefault(group_key(r), []).append(r)
@@ -199,8 +210,11 @@ class _View:
         from cnnbench.report.tables import profile_table
 
         for key, recs in self.groups.items():
+            shapes = {"x".join(map(str, r.get("input_shape") or [])) for r in recs}
+            title = self._title(key) + (f" — input {shapes.pop()}" if len(shapes) == 1 and self.columns is None else "")
             stdout.print(profile_table(recs, relative_to=self.refs.get(key) if self.ref_model else None,
-                                       title=self._title(key), footer=self._caption()))
+                                       title=title, footer=self._caption(), columns=self.columns, width=stdout.width,
+                                       compare=True))
         if self.ref_model and self.refs == {}:
             stdout.print(f"[yellow]{self.ref_model} has no row to compare against[/yellow]")
         self._print_correlations()
