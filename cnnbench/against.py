@@ -50,6 +50,8 @@ def worker_main() -> None:
     os.dup2(2, 1)  # anything a model prints goes to stderr, never into the protocol
     sys.stdout = sys.stderr
     side = LocalSide(os.environ.get("CNNBENCH_SIDE", "worker"))
+    import torch  # noqa: F401 - both workers import it at once, while the driver waits for neither
+
     for line in sys.stdin:
         msg = json.loads(line)
         op = msg.pop("op")

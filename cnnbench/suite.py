@@ -77,7 +77,7 @@ def _want_number(name: str, v: Any, rule: str = "", ok: Any = None) -> float:
 
 def _want_choice(name: str, v: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(v, str) or v not in choices:
-        raise CnnbenchError(f"{name} must be {' or '.join(repr(c) for c in choices)} (got {v!r})")
+        raise CnnbenchError(f"{name} must be one of {', '.join(repr(c) for c in choices)} (got {v!r})")
     return v
 
 
@@ -378,10 +378,7 @@ def parse_suite(data: dict[str, Any], *, source: str = "<suite>", resolve_models
         if isinstance(defaults.get("tolerance"), dict) and isinstance(raw.get("tolerance"), dict):
             merged["tolerance"] = {**defaults["tolerance"], **raw["tolerance"]}
         try:
-            _no_unknown_keys(raw, _ENTRY_KEYS, where)
-        except CnnbenchError as e:
-            raise fail(str(e)) from None
-        try:
+            _no_unknown_keys(raw, _ENTRY_KEYS, "the entry")
             expanded = _expand(merged, resolve_models)
         except CnnbenchError as e:
             raise fail(f"{where}: {e}") from None

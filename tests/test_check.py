@@ -18,6 +18,7 @@ from cnnbench.errors import CnnbenchError
 from cnnbench.regress import (
     BASELINE_SCHEMA,
     CALIBRATION_SHAPE,
+    LocalSide,
     bootstrap_ratio,
     build_calibration,
     check_against_baseline,
@@ -119,7 +120,7 @@ def test_suite_expands_models_devices_runtimes_batches_and_merges_defaults():
     ({"entry": [{"models": ["resnet18"]}], "extra": 1}, "unknown key 'extra' in top level"),
     ({"check": {"round": 3}, "entry": [{"models": ["resnet18"]}]}, "unknown key 'round' in [check]"),
     ({"defaults": {"model": "x"}, "entry": [{"models": ["resnet18"]}]}, "unknown key 'model' in [defaults]"),
-    ({"entry": [{"models": ["resnet18"], "batch": [1]}]}, "unknown key 'batch' in entry 1"),
+    ({"entry": [{"models": ["resnet18"], "batch": [1]}]}, "entry 1: unknown key 'batch' in the entry"),
     ({"entry": [{"models": ["resnet18"], "tolerance": {"flops": 0}}]}, "entry 1: unknown key 'flops' in tolerance"),
     ({"entry": []}, "no [[entry]]"),
     ({"entry": [{"models": ["resnt18"]}]}, "did you mean: resnet18"),
@@ -344,3 +345,178 @@ def test_against_ref_imports_model_code_from_the_ref_and_cleans_up(tmp_path):
     res = subprocess.run([*cmd[:2], "--against", "no-such-ref", "--suite", "suite.toml"], cwd=repo,
                          capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 2 and "unknown git ref 'no-such-ref'" in res.stderr and "Traceback" not in res.stderr
+
+
+# -- what the default clock sees: a sleep committed into forward (--against, temp repository) --------------------
+
+SLEEPY = """import time
+
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x):
+        return self.a(x)
+"""
+# tens of µs per call at 3×32×32; rounds kept few so each check takes seconds. The machine's own noise (other
+# processes on a shared CI box) is not under test: calibration_max_iqr = 1 keeps it from making A/A inconclusive
+_TIMED = ('[check]\nrounds = 6\nmax_rounds = 12\nsamples_per_round = 3\ncalibration_copies = 1\nwarmup = 0.05\n'
+          'calibration_max_iqr = 1.0\n'
+          '[[entry]]\nmodels = ["net.py:Net"]\ninput_size = "3x32x32"\nthreads = 1\nthreshold = 0.5\n')
+
+
+def _cnnbench() -> str:
+    # the console script, not `python -m`: a repository's own cnnbench/ must not shadow the tool
+    return str(Path(sys.executable).parent / "cnnbench")
+
+
+def _repo(tmp_path: Path, net: str, suite: str) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "net.py").write_text(net)
+    (repo / "suite.toml").write_text(suite)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "init")
+    return repo
+
+
+def _against(repo: Path) -> tuple[int, dict, str]:
+    res = subprocess.run([_cnnbench(), "check", "--against", "HEAD", "--suite", "suite.toml", "-f", "json"], cwd=repo,
+                         capture_output=True, text=True, timeout=300, check=False)
+    return res.returncode, json.loads(res.stdout) if res.stdout.strip() else {}, res.stderr
+
+
+@pytest.mark.slow
+def test_a_committed_sleep_is_a_regression_with_the_default_clock_and_a_a_passes(tmp_path):
+    repo = _repo(tmp_path, SLEEPY, _TIMED)
+    code, report, err = _against(repo)  # A/A: the same code on both sides
+    assert code == 0, (report, err)
+    (row,) = report["rows"]
+    assert row["status"] == "pass" and row["latency"]["clock"] == "wall"
+    # the working tree sleeps 4 ms per call: ~100× the conv's time, on the wall clock
+    (repo / "net.py").write_text(SLEEPY.replace("return self.a(x)", "time.sleep(0.004)\n        return self.a(x)"))
+    code, report, err = _against(repo)
+    assert code == 1, (report, err)
+    (row,) = report["rows"]
+    assert row["status"] == "regression" and row["latency"]["low"] > 1.5, row
+    assert row["latency"]["current_ms"] >= 4.0  # the sleep itself: ≥ 4 ms per call
+
+
+class Sleeps:
+    """Wraps a model so each call also sleeps 4 ms (what a blocking read or a wait on another thread looks like)."""
+
+    def __call__(self, model):
+        from torch import nn
+
+        class Slept(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = model
+
+            def forward(self, x):
+                time.sleep(0.004)
+                return self.inner(x)
+
+        return Slept()
+
+
+def test_cpu_clock_is_blind_to_a_sleep_and_the_wall_clock_is_not():
+    (entry,) = _suite().entries
+    side = LocalSide("current", Sleeps())
+    try:
+        assert side.open(entry, warmup=0.0, copies=1) is None
+        _, wall_ms = side.round(3, "median", "wall")
+        _, cpu_ms = side.round(3, "median", "cpu")
+    finally:
+        side.shutdown()
+    assert wall_ms >= 4.0  # the 4 ms sleep, plus a 2-conv model at 16×16 (µs)
+    assert cpu_ms < 2.0  # the thread's CPU time misses most of it: why "cpu" is only used when asked for
+
+
+# -- Ctrl-C: the entries finished so far are reported, exit 130, in both modes ----------------------------------
+
+SLOW_SECOND = SLEEPY + """
+
+class Slow(Net):
+    def forward(self, x):
+        time.sleep(0.02)
+        return self.a(x)
+"""
+_TWO = ('[check]\nrounds = 40\nmax_rounds = 40\nsamples_per_round = 1\ncalibration_copies = 1\nwarmup = 0.0\n'
+        '[defaults]\ninput_size = "3x8x8"\nthreads = 1\n'
+        '[[entry]]\nmodels = ["net.py:Net"]\nlatency = false\n'
+        '[[entry]]\nmodels = ["net.py:Slow"]\n')
+
+
+def _interrupt_after_first(cmd: list[str], cwd: Path, second: str) -> tuple[int, str, str]:
+    """Runs ``cmd`` in its own process group; Ctrl-C (SIGINT to the group, as a terminal does) once the log says
+    the second entry started — the first is finished then; the second takes 40 rounds × ≥ 20 ms."""
+    import os
+    import signal
+    import threading
+
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    err_lines: list[str] = []
+    started = threading.Event()
+
+    def read_err() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            err_lines.append(line)
+            if f"check: {second}" in line:
+                started.set()
+
+    reader = threading.Thread(target=read_err, daemon=True)
+    reader.start()
+    try:
+        assert started.wait(120), "".join(err_lines)
+        time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(10)
+    return proc.returncode, out, "".join(err_lines)
+
+
+@pytest.mark.slow
+def test_ctrl_c_reports_the_finished_entries_and_exits_130_in_both_modes(tmp_path, monkeypatch):
+    repo = _repo(tmp_path, SLOW_SECOND, _TWO)
+    # --against: two worker processes (they get the SIGINT too, and must leave the shutdown to the driver)
+    code, out, err = _interrupt_after_first([_cnnbench(), "check", "--against", "HEAD", "--suite", "suite.toml",
+                                             "-f", "json"], repo, "net.py:Slow")
+    assert code == 130, err
+    report = json.loads(out)
+    assert report["interrupted"] and report["verdict"] == "interrupted" and report["planned"] == 2
+    assert [(r["entry"]["model"], r["status"]) for r in report["rows"]] == [("net.py:Net", "pass")]
+    assert "interrupted: reported the 1 of 2 entries finished" in err and "worker stopped" not in err
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True,
+                               check=True).stdout
+    assert len(worktrees.strip().splitlines()) == 1  # cleaned up
+    # --baseline: a baseline by hand (static metrics only for the first entry, nothing measured for it)
+    from cnnbench.regress import BASELINE_KIND, CALIBRATION_ID
+
+    monkeypatch.chdir(repo)  # net.py:Net is relative to the working directory
+    suite = load_suite("suite.toml")
+    entries = {}
+    for e in suite.entries:
+        static = LocalSide().static(e)["metrics"]
+        lat = None if not e.latency else {"calibration_ms": [5.0, 5.0], "model_ms": [20.0, 20.0], "median_ms": 20.0,
+                                          "calibration_median_ms": 5.0, "clock": "wall"}
+        entries[e.key] = {"entry": e.to_dict(), "static": static, "latency": lat, "error": None}
+    (repo / "b.json").write_text(json.dumps({"schema": BASELINE_SCHEMA, "kind": BASELINE_KIND,
+                                             "calibration": CALIBRATION_ID, "suite": suite.to_dict(),
+                                             "entries": entries}))
+    code, out, err = _interrupt_after_first([_cnnbench(), "check", "--baseline", "b.json"], repo, "net.py:Slow")
+    assert code == 130, err
+    assert "net.py:Net" in out and "net.py:Slow" not in out and "interrupted" in out  # the table, partial
+    assert "interrupted: reported the 1 of 2 entries finished" in err

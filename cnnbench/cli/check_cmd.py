@@ -19,7 +19,8 @@ from cnnbench.errors import CnnbenchError
 
 DEFAULT_SUITE = "benchmarks/ci.toml"
 DEFAULT_BASELINE = "results/baseline.json"
-_MARK = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive", "interrupted": "⏹ interrupted"}
+_MARK = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive",
+         "interrupted": "⏹ interrupted (entries finished so far)"}
 _STYLE = {"pass": "green", "faster": "green", "new": "cyan", "regression": "bold red", "changed": "bold red",
           "error": "red", "inconclusive": "yellow", "missing": "yellow"}
 
@@ -109,10 +110,11 @@ def check(
     suite: SuiteOpt = None,
     against: Annotated[str | None, typer.Option("--against", help="Compare with the model code at this git "
                                                    "ref (temporary worktree), interleaved in this job.")] = None,
-    summary: Annotated[Path | None, typer.Option("--summary", help="Append a Markdown summary to FILE "
+    # str, not Path: Path("") is "." and an unset $GITHUB_STEP_SUMMARY must be reported as empty
+    summary: Annotated[str | None, typer.Option("--summary", help="Append a Markdown summary to FILE "
                                                     "(e.g. \"$GITHUB_STEP_SUMMARY\").")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the report as JSON.")]
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Also write the report as JSON.")]
     = None,
     save: SaveOpt = False,
     db: DbOpt = None,
@@ -139,8 +141,8 @@ def check(
     if baseline is None and against is None:
         raise CnnbenchError("give --baseline FILE or --against REF (see `cnnbench check --help`)")
     # every output is checked before anything is measured (the database already is, by --db's callback)
-    check_output_path(output, "--output")
-    check_output_path(summary, "--summary")
+    output_path = check_output_path(output, "--output")
+    summary_path = check_output_path(summary, "--summary")
     doc = load_baseline(baseline) if baseline is not None else None
     # with --against, a model may exist only at the ref: resolved by the worker processes, not here
     strict = against is None
@@ -174,12 +176,17 @@ def check(
         out().flush()
     else:
         stdout.print(report_table(report))
-    if output is not None:
-        with failures.attempt(output):
-            write_atomic(output, json.dumps(report, indent=2, default=str) + "\n")
-    if summary is not None:
+    if output_path is not None:
+        with failures.attempt(output_path):
+            text = json.dumps(report, indent=2, default=str) + "\n"
+            if output_path.exists() and not output_path.is_file():  # /dev/stdout, a pipe: written, never replaced
+                with open(output_path, "w", encoding="utf-8") as f:
+                    f.write(text)
+            else:
+                write_atomic(output_path, text)
+    if summary_path is not None:
         # GitHub's step summary is appended to
-        with failures.attempt(summary), open(summary, "a", encoding="utf-8") as f:
+        with failures.attempt(summary_path), open(summary_path, "a", encoding="utf-8") as f:
             f.write(report_markdown(report))
     missing = [r for r in rep.rows if r.status == "missing"]
     if missing:

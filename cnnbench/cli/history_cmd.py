@@ -16,7 +16,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cnnbench.cli.options import FormatOpt, OutputOpt, check_format, emit, stderr, stdout
+from cnnbench.cli.options import (
+    FormatOpt,
+    OutputFailures,
+    OutputOpt,
+    check_format,
+    check_output_path,
+    emit,
+    stderr,
+    stdout,
+)
 from cnnbench.cli.storage import ReadDbOpt, db_path
 from cnnbench.errors import CnnbenchError
 
@@ -155,9 +164,7 @@ def plot_history(records: list[dict[str, Any]], metric: str, path: str | Path) -
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg", "pdf"):
-        raise CnnbenchError(f"--plot {path}: use a .png, .svg or .pdf file")
+    fmt = _plot_format(path)
     _, header, scale = METRICS[metric]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     series: dict[tuple, list[dict[str, Any]]] = {}
@@ -194,13 +201,20 @@ def plot_history(records: list[dict[str, Any]], metric: str, path: str | Path) -
         plt.close(fig)
 
 
+def _plot_format(path: Path) -> str:
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg", "pdf"):
+        raise CnnbenchError(f"--plot {path}: use a .png, .svg or .pdf file")
+    return fmt
+
+
 def history(
     model: Annotated[list[str] | None, typer.Argument(help="Model name(s); default: every recorded model.")]
     = None,
     metric: Annotated[str, typer.Option("--metric", "-m", help=" | ".join(METRICS))] = "latency",
     since: Annotated[str | None, typer.Option(help="Only runs since a date (2024-05-01) or an age (7d, 12h).")]
     = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the trend to FILE (.png .svg .pdf).")]
+    plot: Annotated[str | None, typer.Option("--plot", help="Also draw the trend to FILE (.png .svg .pdf).")]
     = None,
     db: ReadDbOpt = None,
     fmt: FormatOpt = "table",
@@ -213,6 +227,11 @@ def history(
     if metric not in METRICS:
         raise CnnbenchError(f"unknown --metric {metric!r}: choose {', '.join(METRICS)}")
     when = parse_since(since) if since else None
+    # outputs are checked before the history is read (a bad path fails at once, exit 2)
+    check_output_path(output, "--output")
+    plot_path = check_output_path(plot, "--plot")  # a str: Path("") would be "." and hide an empty value
+    if plot_path is not None:
+        _plot_format(plot_path)
     path = db_path(db)
     with open_store(path, create=False) as store:
         names = None
@@ -232,10 +251,13 @@ def history(
                      + (" (latency is recorded when profiling without --no-latency)" if "latency" in
                         METRICS[metric][0] else ""))
         return
-    emit(records, fmt, output, lambda recs: stdout.print(_table(recs, metric, path)))
-    if plot is not None:
-        plot_history(records, metric, plot)
-        stderr.print(f"wrote {plot}")
+    failures = OutputFailures()  # the table is printed even when a file cannot be written
+    emit(records, fmt, output, lambda recs: stdout.print(_table(recs, metric, path)), failures=failures)
+    if plot_path is not None:
+        with failures.attempt(plot_path):
+            plot_history(records, metric, plot_path)
+            stderr.print(f"wrote {plot_path}")
+    failures.raise_if_any()
 
 
 def register(app: typer.Typer) -> None:
