@@ -365,3 +365,42 @@ def test_sys_exit_in_a_compare_row_is_its_error(runtime, tmp_path):
     _prepare_row(row, LatencyOptions(), "fp32", torch.device("cpu"))
     with pytest.raises(RuntimeError, match=r"^model called sys.exit\(3\)$"):
         row.runner.call()
+
+
+def test_prepare_eager_still_takes_one_tensor():
+    from cnnbench.latency.runtimes import prepare_eager
+
+    x = torch.randn(SHAPE)
+    runner = prepare_eager(small_cnn().eval(), x, device=torch.device("cpu"))
+    assert runner.output().shape == (1, 4)
+
+
+# ---- CUDA (skipped without a GPU) ----------------------------------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_fp16_leaves_the_user_model_on_the_cpu():
+    m, _, hook = _user_model()
+    before = _snapshot(m)
+    r = run_latency(lambda: m, SHAPE, device="cuda", dtype="fp16", copy_model=True, **PROTOCOL)
+    assert r.error is None, r.error
+    _assert_unchanged(m, before, hook)
+    assert all(p.device.type == "cpu" for p in m.parameters())
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_onnx_binds_every_input(tmp_path):
+    import onnxruntime
+
+    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+        pytest.skip("onnxruntime without CUDA")
+    eager = prepare_runner(TwoInputs, two_inputs, seed=1)
+    ort = prepare_runner(TwoInputs, two_inputs, device="cuda", runtime="onnx", seed=1, onnx_dir=tmp_path,
+                         model_key="two")
+    try:
+        assert ort.details["onnx_inputs"] == ["x", "y", "mask"]
+        torch.testing.assert_close(torch.from_numpy(ort.output()), torch.from_numpy(eager.output()),
+                                   rtol=1e-3, atol=1e-4)
+    finally:
+        ort.close()
