@@ -120,7 +120,7 @@ def section_agreement(args: argparse.Namespace) -> None:
           "alternating x3)")
     print(f"   {'model':<14}{'ours ms':>10}{'blocked ms':>12}{'ratio':>8}   per-pair ratios")
     for name in args.models:
-        model, x = build_inputs(tv_builder(name), (1, 3, args.size, args.size))
+        model, (x,), _ = build_inputs(tv_builder(name), (1, 3, args.size, args.size))
         torch.set_num_threads(args.threads)
         timer = Timer("with torch.inference_mode():\n    model(x)", globals={"torch": torch, "model": model, "x": x},
                       num_threads=args.threads)
