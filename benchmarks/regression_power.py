@@ -12,9 +12,8 @@ The checks:
 * **A/A** — the same model again: a ``regression`` verdict is a false positive;
 * **slowed** — the model wrapped in :class:`BusyWait`, which spins for ``slowdown`` × the time the forward pass
   just took (so the injected slowdown is exactly proportional to the model's own latency, whatever the load):
-  a ``regression`` verdict is a detection. The forward pass is timed on the clock the check uses (the thread's
-  CPU time for single-threaded CPU checks; wall time otherwise) and the wait is a calibrated loop: 15 % more
-  *work*.
+  a ``regression`` verdict is a detection. The forward pass is timed on the clock the check uses (wall time, the
+  default; the thread's CPU time with ``--clock cpu``) and the wait is a calibrated loop: 15 % more *work*.
 
 Prints every check (ratio estimate, interval, rounds, verdict) and the false-positive and detection rates with
 Wilson 95 % intervals. Goals: false positives ≤ 5 %, detection ≥ 90 %. ``inconclusive`` (exit code 3, a warning
@@ -98,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-rounds", type=int, default=48)
     ap.add_argument("--samples-per-round", type=int, default=3)
     ap.add_argument("--round-stat", default="median", choices=("min", "median"))
-    ap.add_argument("--clock", default="auto", choices=("auto", "wall", "cpu"))
+    ap.add_argument("--clock", default="wall", choices=("wall", "cpu"),
+                    help="wall (the default of `cnnbench check`) or cpu (the thread's CPU time: blind to sleeps)")
     ap.add_argument("--mode", default="both", choices=("baseline", "paired", "both"))
     ap.add_argument("--json", help="also write every check to this file")
     args = ap.parse_args(argv)

@@ -193,6 +193,9 @@ def plot_history(records: list[dict[str, Any]], metric: str, path: str | Path) -
     os.close(fd)
     try:
         fig.savefig(tmp, format=fmt, dpi=120)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a plot should read like any other file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
