@@ -161,8 +161,8 @@ def _analyze(spec: ModelSpec, inputs: Any, batch_size: int, dtype: Any, fuse: bo
     """``(StaticProfile, fused)`` of ``spec`` at ``inputs``; the caller's instance is never modified."""
     from cnnbench.analysis.static import analyze
 
-    args, kwargs = inputs.make(batch_size, device="meta")
     if spec.source == "instance":
+        args, kwargs = inputs.make(batch_size, device="meta")
         model = spec.build()
         fused = False
         if fuse:
@@ -170,43 +170,13 @@ def _analyze(spec: ModelSpec, inputs: Any, batch_size: int, dtype: Any, fuse: bo
 
             model, fused = fuse_model(model)  # not in place: a fused deep copy, the caller's model stays as it is
         return analyze(model, args, kwargs, dtype=dtype, fused=fused), fused
+    from cnnbench.build import analyze_spec
+
     chw = inputs.shapes[0] if inputs.shapes else ()
     _, overrides = builder_for(spec, chw)
-    helper = _analyze_spec()
-    if helper is not None:
-        out = helper(spec, inputs, batch_size, dtype, fuse=fuse, **overrides)
-        static = out[0] if isinstance(out, tuple) else out
-        return static, bool(getattr(static, "fused", fuse))
-    from cnnbench.build import _no_init, build_meta
-
-    model = build_meta(spec, **overrides)
-    fused = False
-    if fuse:
-        from cnnbench.build import fuse_model
-
-        model, fused = fuse_model(model)
-
-    def cpu_model():  # real weights for data-dependent forwards (the ``cpu`` trace path)
-        with _no_init():
-            m = spec.build(**overrides)
-        if fuse:
-            from cnnbench.build import fuse_model
-
-            m, _ = fuse_model(m)
-        return m.eval()
-
-    return analyze(model, args, kwargs, dtype=dtype, cpu_model=cpu_model, fused=fused), fused
-
-
-def _analyze_spec() -> Any:
-    """The analysis owner's registry helper ``analyze_spec(spec, inputs, batch_size, dtype, fuse=, **overrides)``."""
-    import importlib
-
-    for mod in ("cnnbench.build", "cnnbench.analysis.static"):
-        fn = getattr(importlib.import_module(mod), "analyze_spec", None)
-        if fn is not None:
-            return fn
-    return None
+    # built on meta (CPU with ties kept when the builder computes), the cpu trace path gets a seeded real build
+    static = analyze_spec(spec, inputs, batch_size, dtype, fuse=fuse, **overrides)
+    return static, bool(static.fused)
 
 
 class _CallableModule(types.ModuleType):

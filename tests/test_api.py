@@ -270,6 +270,8 @@ def test_failed_rows_are_rows_and_sys_exit_is_one(tmp_path):
     assert "ValueError: boom" in res[1].error and res[2].error is None
     assert [p.model for p in res.errors] == ["exits", "breaks"]
     assert "error" in repr(res)
+    (row,) = cnnbench.profile(Exits(), input_size=(32,), latency=True, **TINY)  # timing it: a row error too
+    assert "sys.exit(3)" in row.to_dict()["error"]
 
 
 # --- usage errors -----------------------------------------------------------------------------------------------------
