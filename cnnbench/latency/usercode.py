@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
+from cnnbench.errors import exit_text as errors_exit_text
 from cnnbench.errors import row_error
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -91,7 +92,7 @@ class ModelExitError(RuntimeError):
 
 def exit_text(exc: SystemExit) -> str:
     """``"model called sys.exit(3)"`` (``sys.exit()`` when no code was given)."""
-    return f"model called sys.exit({'' if exc.code is None else repr(exc.code)})"
+    return f"model {errors_exit_text(exc)}"
 
 
 def failure_text(err: BaseException, context: str = "") -> str:
