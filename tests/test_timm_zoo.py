@@ -113,9 +113,10 @@ def test_registered_names_and_aliases_resolve():
 
     assert resolve("NASNetALarge").name == "nasnet_a_large"
     assert resolve("skresnext50_32x4d").name == "sknet50"
-    # timm:<name> of a catalogued model keeps its paper metadata
+    # timm:<name> of a catalogued model keeps its paper metadata, under the name the user typed
     spec = resolve("timm:legacy_seresnet50")
-    assert spec.name == "se_resnet50" and spec.paper_macs == 3_870_000_000
+    assert spec.name == "timm:legacy_seresnet50" and spec.registry_name == "se_resnet50"
+    assert spec.paper_macs == 3_870_000_000
 
 
 def test_catalogue_imports_neither_torch_nor_timm():
