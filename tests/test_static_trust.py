@@ -200,6 +200,15 @@ def test_item_tolist_nonzero_need_cpu():
     assert p.macs == 3 * 2 * 8 * 8  # three 2x8 @ 8x8 matmuls
 
 
+def test_a_shape_error_is_raised_at_once_without_a_cpu_run():
+    with torch.device("meta"):
+        m = Branchy()
+    built = []
+    with pytest.raises(RuntimeError, match="channel"):
+        analyze(m, (1, 5, 4, 4), cpu_model=lambda: built.append(1) or Branchy())  # 5 channels into c1 (3 in)
+    assert built == []  # meta's error is the model's own: fake and cpu would only repeat it
+
+
 def test_forced_path_fails_with_the_forward_error():
     with pytest.raises(RuntimeError, match="meta"):
         analyze(Branchy(), (1, 3, 4, 4), path="meta")

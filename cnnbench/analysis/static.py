@@ -239,6 +239,20 @@ def _cpu_input(t: torch.Tensor, dt: torch.dtype) -> torch.Tensor:
     return t.detach().to("cpu", dt, copy=True)
 
 
+# What meta/fake failures say when the *path* is the problem (values needed, devices mixed, no meta kernel), as
+# opposed to the model's own error (a shape mismatch), which every path would raise again: that one is raised at
+# once, so a mis-sized input to a large model never triggers a real CPU run.
+_PATH_HINTS = ("meta", "fake", "device", "data-dependent", "data dependent", "dynamic", "item()", "tolist", "numpy",
+               "nonzero", "unsupported", "not implemented", "could not run", "symbolic", "guard")
+
+
+def _path_problem(e: Exception) -> bool:
+    if isinstance(e, NotImplementedError) or type(e).__module__.startswith("torch._subclasses"):
+        return True
+    text = f"{type(e).__name__}: {e}".lower()
+    return any(h in text for h in _PATH_HINTS)
+
+
 def _run(model, groups, args, kwargs, dtype, device: str, cpu_model):
     if device == "meta":
         tensors = _empty_standins(groups, dtype, "meta")
@@ -280,7 +294,8 @@ def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype
 
     Raises:
         CnnbenchError: ``path`` is not one of the paths.
-        Exception: the forward's error on the last path tried, when every path fails.
+        Exception: the forward's own error: at once when it is not about the path (a shape mismatch fails the
+            same way everywhere), else the last path's.
     """
     if isinstance(kwargs, torch.dtype):
         dtype, kwargs = kwargs, None
@@ -299,8 +314,8 @@ def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype
             break
         except CnnbenchError:
             raise
-        except Exception:
-            if i == len(paths) - 1:
+        except Exception as e:
+            if i == len(paths) - 1 or not _path_problem(e):
                 raise
     records = tr.records
     total, trainable, buffers = count_params(model)
