@@ -278,14 +278,17 @@ def _torchvision_spec(model: str) -> ModelSpec:
         close = difflib.get_close_matches(model, available, n=3, cutoff=0.6)
         hint = f"; did you mean: {', '.join('torchvision:' + c for c in close)}?" if close else ""
         raise UnknownModelError(f"unknown torchvision model {model!r}{hint}")
-    for spec in _REGISTRY.values():  # the registered spec keeps the weights' metadata; the row keeps the typed name
-        if spec.source == "torchvision" and spec.builder_kwargs.get("model_name") == model:
+    # ``torchvision:NAME`` is exactly ``get_model(NAME, weights=None)``, like ``timm:NAME``: a registered spec (with the
+    # weights' metadata) is reused only when it builds that model — not googlenet/inception_v3 built with the aux heads
+    # their weight files keep; the row keeps the typed name
+    for spec in _REGISTRY.values():
+        if spec.source == "torchvision" and spec.builder_kwargs == {"model_name": model}:
             return replace(spec, name=f"torchvision:{model}", registry_name=spec.name)
-    from cnnbench.zoo.torchvision_zoo import torchvision_builder, weights_input_size
+    from cnnbench.zoo.torchvision_zoo import default_input_size, torchvision_builder
 
     return ModelSpec(
         name=f"torchvision:{model}", family=_family_guess(model), source="torchvision",
-        builder=torchvision_builder, input_size=weights_input_size(model),
+        builder=torchvision_builder, input_size=default_input_size(model),
         builder_kwargs={"model_name": model},
     )
 

@@ -155,3 +155,19 @@ def test_load_user_callable_for_inputs(tmp_path):
         load_user_callable("make_inputs", "--inputs")
     with pytest.raises(CnnbenchError, match="--inputs file not found"):
         load_user_callable("missing.py:make_inputs", "--inputs")
+
+
+def test_torchvision_prefix_builds_get_model_defaults_exactly():
+    # the friendly name keeps the published weights' architecture (GoogLeNet's file has no aux heads);
+    # torchvision:NAME is exactly get_model(NAME, weights=None), whose GoogLeNet builds both aux classifiers
+    import cnnbench
+
+    friendly = resolve("googlenet")
+    exact = resolve("torchvision:googlenet")
+    assert friendly.builder_kwargs == {"model_name": "googlenet", "aux_logits": False, "init_weights": False}
+    assert exact.builder_kwargs == {"model_name": "googlenet"} and exact.registry_name is None
+    # an InceptionAux on C channels: 1×1 conv C·128 + BN 2·128, fc 2048·1024 + 1024, fc 1024·1000 + 1000
+    # aux1 (C = 512) 3,188,968 + aux2 (C = 528) 3,191,016 on top of torchvision's num_params 6,624,904
+    assert cnnbench.profile("googlenet")[0].params == 6_624_904
+    assert cnnbench.profile("torchvision:googlenet")[0].params == 6_624_904 + 3_188_968 + 3_191_016
+    assert resolve("torchvision:vit_h_14").input_size == (3, 224, 224)  # get_model's default image_size

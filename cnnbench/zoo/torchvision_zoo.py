@@ -145,11 +145,21 @@ _ALIASES = {
 
 
 def torchvision_builder(*, model_name: str, **kwargs: Any):
-    """Build a torchvision model with random init (``weights=None``); never downloads."""
+    """Build a torchvision model with random init (``weights=None``); never downloads.
+
+    Exactly ``get_model(model_name, weights=None, **kwargs)``: the registered specs name the published weights'
+    architecture in their ``builder_kwargs`` (``_BUILD_KWARGS``), so ``torchvision:NAME`` builds torchvision's default.
+    """
     import torchvision
 
-    kwargs = {**_BUILD_KWARGS.get(model_name, {}), **kwargs}
     return torchvision.models.get_model(model_name, weights=None, **kwargs)
+
+
+def default_input_size(model_name: str) -> tuple[int, int, int]:
+    """The input of ``get_model(model_name)`` as built by default (ViT-H/14 is built for 224 px unless told 518)."""
+    if "image_size" in _BUILD_KWARGS.get(model_name, {}):
+        return (3, 224, 224)
+    return weights_input_size(model_name)
 
 
 def weights_input_size(model_name: str) -> tuple[int, int, int]:
@@ -179,6 +189,6 @@ for _name, _family, (_title, _year), _side, _weights in _MODELS:
             input_size=(3, _side, _side),
             aliases=_ALIASES.get(_name, ()),
             tv_weights=_weights,
-            builder_kwargs={"model_name": _name},
+            builder_kwargs={"model_name": _name, **_BUILD_KWARGS.get(_name, {})},
         )
     )
