@@ -120,9 +120,8 @@ class OutputFailures:
         def guard():
             try:
                 yield
-            except OSError as e:
+            except OSError as e:  # reported once, by raise_if_any, after every other output
                 self.messages.append(f"could not write {path}: {e.strerror or e}")
-                stderr.print(f"[red]error: could not write {path}: {e.strerror or e}[/red]")
 
         return guard()
 

@@ -70,8 +70,16 @@ def format_for_path(path: Path, default: str) -> str:
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` so that ``path`` is either the old file or the complete new one, never half."""
+    """Write ``text`` so that ``path`` is either the old file or the complete new one, never half.
+
+    An existing path that is not a regular file (``/dev/stdout``, a FIFO, ``/dev/full``) is written to, never
+    replaced: renaming over it would turn a device node into a regular file (as root, for every later user).
+    """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
