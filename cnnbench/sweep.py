@@ -13,25 +13,11 @@ from typing import Any
 
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import parse_dtype, parse_int_list
+from cnnbench.latency.devices import cores_available, oversubscribed
 from cnnbench.profile import Profile, static_profile
 from cnnbench.registry import ModelSpec, resolve
 
 RUNTIMES = ("eager", "compile", "onnx")
-
-
-def cores_available() -> int:
-    """CPU cores this process may run on (its affinity mask: what a container or ``taskset`` allows)."""
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
-
-
-def oversubscribed(threads: int | None) -> bool:
-    """``threads`` exceeds :func:`cores_available` (the threads then time-share cores: far slower, noisy)."""
-    return threads is not None and threads > cores_available()
 
 
 _WARNED_THREADS: set[int] = set()

@@ -16,6 +16,21 @@ from cnnbench.errors import CnnbenchError
 if TYPE_CHECKING:
     import torch
 
+def cores_available() -> int:
+    """CPU cores this process may run on (its affinity mask: what a container or ``taskset`` allows)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def oversubscribed(threads: int | None) -> bool:
+    """``threads`` exceeds :func:`cores_available` (the threads then time-share cores: far slower, noisy)."""
+    return threads is not None and threads > cores_available()
+
+
 _DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
 
 

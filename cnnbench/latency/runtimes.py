@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.latency.devices import device_sync, onnx_providers, resolve_device
+from cnnbench.latency.devices import device_sync, onnx_providers, oversubscribed, resolve_device
 from cnnbench.latency.memory import PeakMemory
 
 # re-exported: callers import these from here (placement/usercode hold them to keep this module small)
@@ -300,6 +300,8 @@ class LatencyResult:
             "compile_s": self.compile_s,
             "error": self.error,
             "details": dict(self.details),
+            # threads above the cores this process may use time-share them: far slower and noisier (warned too)
+            "threads_oversubscribed": oversubscribed(self.threads) if self.device == "cpu" else False,
         }
         if include_samples:
             d["samples_ms"] = list(self.latency.samples_ms) if self.latency is not None else None
