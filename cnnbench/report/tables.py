@@ -185,7 +185,15 @@ def _natural_width(table: Table, width: int) -> int:
     return table.__rich_measure__(console, console.options).maximum
 
 
-def _two_line(header: str) -> str:
+def compact_table(title: str | None = None, caption: Text | str | None = None) -> Table:
+    """The house table: no outer edge, a rule under the header, two spaces between columns, so the 80-column
+    budget goes to the numbers (add number columns with ``justify="right", no_wrap=True`` and a unit under the name,
+    see :func:`two_line_header`)."""
+    return Table(title=title, caption=caption, header_style="bold", caption_justify="left", box=box.SIMPLE_HEAD,
+                 show_edge=False, pad_edge=False, collapse_padding=True)
+
+
+def two_line_header(header: str) -> str:
     """``"median ms"`` → ``"median\nms"``, ``"ckpt (B)"`` → ``"ckpt\n(B)"``: the unit under the name, so a header is no
     wider than its numbers."""
     if " (" in header:
@@ -207,16 +215,14 @@ def _build(records: list[dict[str, Any]], cols: list[str], relative_to: dict[str
     if any((r.get("latency_ms") or {}).get("noisy") for r in records) and "latency_ms_median" in cols:
         caption.append(f"{_NOISY} noisy: IQR > 10% of the median (torch.utils.benchmark's threshold)\n")
     caption.append((footer + "\n" if footer else "") + CONVENTIONS)
-    # no outer edge, one space of padding between columns: the 80-column budget goes to the numbers
-    t = Table(title=title, caption=caption, header_style="bold", caption_justify="left", box=box.SIMPLE_HEAD,
-              show_edge=False, pad_edge=False, collapse_padding=True)
+    t = compact_table(title, caption)
     for key in cols:
         if key in _TEXT:
             t.add_column(FIELDS[key][0], overflow="fold", style="red" if key == "error" else None,
                          min_width=min(12, max(len(FIELDS[key][0]), 5)),
                          max_width=name_width if key == "model" else None)
         else:
-            t.add_column(_two_line(FIELDS[key][0]), justify="right", no_wrap=True)
+            t.add_column(two_line_header(FIELDS[key][0]), justify="right", no_wrap=True)
     if relative_to:
         for col in ("×params", "×MACs", "×mem", "×latency") if has_latency else ("×params", "×MACs", "×mem"):
             t.add_column(col, justify="right", no_wrap=True)
