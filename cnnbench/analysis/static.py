@@ -217,10 +217,10 @@ def _cpu_standins(groups, dtype: torch.dtype, cpu_model: Callable[[], torch.nn.M
             dt = _cast(t, dtype)
             src = t if t.device.type != "meta" else ref.get(name)
             if src is None or src.device.type == "meta" or src.shape != t.shape:
-                value = torch.empty_strided(t.shape, t.stride(), dtype=dt)
+                value = torch.empty_strided(t.shape, t.stride(), dtype=dt, device="cpu")
             else:
                 value = src.detach().to("cpu", dt)
-                if is_buffer and value.untyped_storage()._cdata == src.untyped_storage()._cdata:
+                if is_buffer and storage_key(value) == storage_key(src):
                     value = value.clone()
             out[name] = made[view] = value
     return out
@@ -235,7 +235,7 @@ def _inputs(tree: Any, dtype: torch.dtype, make: Callable[[torch.Tensor, torch.d
 def _cpu_input(t: torch.Tensor, dt: torch.dtype) -> torch.Tensor:
     """The caller's values (copied: a forward may write in place), or zeros for a meta input (valid indices too)."""
     if t.device.type == "meta":
-        return torch.zeros(t.shape, dtype=dt)
+        return torch.zeros(t.shape, dtype=dt, device="cpu")
     return t.detach().to("cpu", dt, copy=True)
 
 
@@ -267,7 +267,8 @@ def _run(model, groups, args, kwargs, dtype, device: str, cpu_model):
         fake = FakeTensorMode(allow_non_fake_inputs=True)
         with fake:
             tensors = _empty_standins(groups, dtype, "cpu")
-            a, k = _inputs((args, kwargs), dtype, lambda t, dt: torch.empty_strided(t.shape, t.stride(), dtype=dt))
+            a, k = _inputs((args, kwargs), dtype,
+                           lambda t, dt: torch.empty_strided(t.shape, t.stride(), dtype=dt, device="cpu"))
         return trace(model, a, k, tensors=tensors, modes=(fake,))
     tensors = _cpu_standins(groups, dtype, cpu_model)
     a, k = _inputs((args, kwargs), dtype, _cpu_input)
