@@ -67,15 +67,15 @@ CASES = [
     # sizes and batch lists
     (["profile", "resnet18", "--input-size", "3x0x8", "--no-latency"], "malformed --input-size"),
     (["profile", "resnet18", "--input-size", "abc", "--no-latency"], "malformed --input-size"),
-    (["profile", "resnet18", "--input-size", "1x2x3x4", "--no-latency"], "malformed --input-size"),
+    (["profile", "resnet18", "--input-size", "1x2x0x4", "--no-latency"], "malformed --input-size"),
     (["profile", "resnet18", "--input-size", "-8", "--no-latency"], "malformed --input-size"),
     (["profile", "resnet18", "-b", "1,,x", "--no-latency"], "malformed --batch-size"),
     (["profile", "resnet18", "-b", "-2", "--no-latency"], "--batch-size must be ≥ 1"),
     (["profile", "resnet18", "-b", "1.5", "--no-latency"], "malformed --batch-size"),
     # budgets
-    (["profile", "resnet18", "--budget", "0"], "--budget must be > 0"),
-    (["profile", "resnet18", "--budget", "-3"], "--budget must be > 0"),
-    (["profile", "resnet18", "--budget", "nan"], "--budget must be > 0"),
+    (["profile", "resnet18", "--budget", "0"], "--budget must be a finite number > 0"),
+    (["profile", "resnet18", "--budget", "-3"], "--budget must be a finite number > 0"),
+    (["profile", "resnet18", "--budget", "nan"], "--budget must be a finite number > 0"),
     (["profile", "resnet18", "--budget", "two"], "Invalid value for '--budget'"),
     (["profile", "resnet18", "--min-samples", "0"], "--min-samples must be ≥ 1"),
     # dtype / runtime / device
@@ -103,7 +103,7 @@ CASES = [
     # suites
     (["baseline", "create", "--suite", "{d}/unknown_key.toml", "-o", "{d}/b.json"], "unknown key 'batch_size'"),
     (["baseline", "create", "--suite", "{d}/unknown_table.toml", "-o", "{d}/b.json"], "unknown key 'checks'"),
-    (["check", "--against", "HEAD", "--suite", "{d}/unknown_key.toml"], "unknown key 'batch_size' in entry 1"),
+    (["check", "--against", "HEAD", "--suite", "{d}/unknown_key.toml"], "entry 1: unknown key 'batch_size'"),
     (["baseline", "create", "--suite", "{d}/missing.toml"], "suite file not found"),
 ]
 

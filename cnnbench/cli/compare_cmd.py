@@ -25,6 +25,7 @@ from cnnbench.cli.options import (
     ThreadsOpt,
     WarmupOpt,
     check_format,
+    out,
     stderr,
     stdout,
 )
@@ -113,11 +114,11 @@ def compare(
     if fmt == "table":
         view.print_tables()
     elif fmt == "md":
-        typer.echo(view.markdown(), nl=False)
+        out().write(view.markdown())
     else:
         from cnnbench.report.export import render
 
-        typer.echo(render(records, fmt), nl=False)
+        out().write(render(records, fmt))
     if plot is not None:
         _plot(records, plot, view)
     maybe_save(records, save=save, db=db, command=command_line())
