@@ -23,32 +23,14 @@ __version__ = "0.1.0"
 
 __all__ = ["CnnbenchError", "Profile", "Results", "__version__", "compare", "list_models", "profile"]
 
-# ``profile`` and ``compare`` share their names with the submodules cnnbench/profile.py and cnnbench/compare.py
-# (importing a submodule sets the package attribute to the module): those two modules are callable and forward
-# to cnnbench.api, so ``cnnbench.profile(...)`` works whichever was imported first. Both import without torch.
-from cnnbench import compare, profile
 
-if not callable(compare):  # cnnbench/compare.py predates the API: make it callable here
-    import types as _types
+def __getattr__(name: str) -> Any:  # lazy: ``import cnnbench`` imports no torch (PEP 562)
+    if name in ("profile", "compare", "list_models"):
+        from cnnbench import api
 
-    class _CallableCompare(_types.ModuleType):
-        """``cnnbench.compare`` is both the comparison module and the library's ``compare()`` function."""
-
-        def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            from cnnbench.api import compare as _compare
-
-            return _compare(*args, **kwargs)
-
-    compare.__class__ = _CallableCompare
-
-
-def __getattr__(name: str) -> Any:
-    if name == "list_models":
-        from cnnbench.api import list_models
-
-        return list_models
+        return getattr(api, name)
     if name == "Profile":
-        from cnnbench.profile import Profile
+        from cnnbench.profiling import Profile
 
         return Profile
     if name == "Results":

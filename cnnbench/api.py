@@ -2,7 +2,7 @@
 
 The model you have in hand goes in — an ``nn.Module`` instance, a registry name, ``"timm:NAME"``,
 ``"torchvision:NAME"``, ``"file.py:Class"`` or ``"pkg.mod:factory"`` — and a :class:`~cnnbench.results.Results`
-(a sequence of :class:`~cnnbench.profile.Profile` rows) comes out::
+(a sequence of :class:`~cnnbench.profiling.Profile` rows) comes out::
 
     import cnnbench
     res = cnnbench.profile(model, input_size=(3, 224, 224))   # shape without the batch dimension, any rank
@@ -62,7 +62,7 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         name: The row's ``model`` for an instance (default: its class name).
 
     Returns:
-        :class:`~cnnbench.results.Results`, one :class:`~cnnbench.profile.Profile` per model × batch (× runtime).
+        :class:`~cnnbench.results.Results`, one :class:`~cnnbench.profiling.Profile` per model × batch (× runtime).
 
     Raises:
         CnnbenchError: Unknown model, bad inputs or options, unavailable device (before anything is measured).
@@ -96,7 +96,7 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
     ``"activations"``, ``"latency"``, ``"checkpoint"``: ascending within each device/runtime/batch group).
     ``Results.footer`` says how latency was measured.
     """
-    from cnnbench import compare as cmp
+    from cnnbench import comparison as cmp
 
     if isinstance(models, (str, Mapping)) or not isinstance(models, Sequence):
         items: list[Any] = _specs(models, None) if isinstance(models, Mapping) else [models]

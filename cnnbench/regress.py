@@ -198,7 +198,7 @@ class LocalSide:
 
     def static(self, entry: Entry) -> dict[str, Any]:
         """``{"metrics": {metric: value}, "error": None}`` or ``{"metrics": None, "error": "..."}``."""
-        from cnnbench.profile import static_profile
+        from cnnbench.profiling import static_profile
         from cnnbench.registry import resolve
 
         p = static_profile(resolve(entry.model), entry.input_size, entry.batch_size, entry.dtype)

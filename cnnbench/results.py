@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-from cnnbench.profile import Profile
+from cnnbench.profiling import Profile
 
 #: Keys kept whole by :meth:`Results.to_pandas` (a dict per row reads better than dozens of sparse columns).
 UNFLATTENED = ("uncounted_ops",)

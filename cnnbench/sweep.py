@@ -14,7 +14,7 @@ from typing import Any
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import parse_dtype, parse_int_list
 from cnnbench.latency.devices import cores_available, oversubscribed
-from cnnbench.profile import Profile, static_profile
+from cnnbench.profiling import Profile, static_profile
 from cnnbench.registry import ModelSpec, resolve
 
 RUNTIMES = ("eager", "compile", "onnx")
@@ -264,7 +264,7 @@ def measure_row(mspec: ModelSpec, inputs: Any, batch_size: int, dtype: str, runt
         fuse: Time the fused model (``build.fuse_model``), as static analysis counted it.
     """
     from cnnbench.latency.runtimes import run_latency
-    from cnnbench.profile import builder_for
+    from cnnbench.profiling import builder_for
 
     chw = inputs.shapes[0] if inputs.shapes else ()
     build, _ = builder_for(latency_spec(mspec, fuse), chw)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
-from cnnbench.profile import STATIC_KEYS
+from cnnbench.profiling import STATIC_KEYS
 
 DATA = Path(__file__).parent / "data"
 USER = str(DATA / "user_models.py")

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
-from cnnbench.compare import Correlation, correlations, make_spec, resolve_targets, run_compare, sort_records
-from cnnbench.profile import STATIC_KEYS
+from cnnbench.comparison import Correlation, correlations, make_spec, resolve_targets, run_compare, sort_records
+from cnnbench.profiling import STATIC_KEYS
 from cnnbench.report.plots import pareto_front
 from cnnbench.sweep import LatencyOptions
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnbench.compare import _prepare_row, _Row
+from cnnbench.comparison import _prepare_row, _Row
 from cnnbench.latency.runtimes import place_inputs, prepare_runner, run_latency
 from cnnbench.registry import ModelSpec
 from cnnbench.sweep import LatencyOptions

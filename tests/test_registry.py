@@ -111,7 +111,7 @@ def test_timm_name_reuses_a_registered_spec_only_when_it_builds_the_same_model()
 
 
 def test_timm_densenet121_counts_are_timms_not_densenet264s():
-    from cnnbench.profile import static_profile
+    from cnnbench.profiling import static_profile
 
     p = static_profile("timm:densenet121", (3, 32, 32)).to_dict()
     # timm's published densenet121: 7,978,856 params (densenet264 would be 33.34M)
@@ -135,7 +135,7 @@ def test_file_that_calls_sys_exit_at_import_is_a_one_line_error(tmp_path):
 
 
 def test_sys_exit_while_building_is_a_row_error(tmp_path):
-    from cnnbench.profile import static_profile
+    from cnnbench.profiling import static_profile
 
     f = tmp_path / "m.py"
     f.write_text("import sys\ndef net():\n    sys.exit(3)\n")

@@ -21,11 +21,14 @@ from cnnbench.cli.options import (
     MinSamplesOpt,
     NoLatencyOpt,
     OnnxDirOpt,
+    OutputFailures,
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
     check_format,
+    check_output_path,
     out,
+    output_path,
     stderr,
     stdout,
 )
@@ -67,14 +70,16 @@ def compare(
     onnx_dir: OnnxDirOpt = None,
     columns: ColumnsOpt = None,
     fmt: FormatOpt = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write FILE: .json/.csv = the "
-                                                   "records (as `profile`), .md = the comparison report.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Also write FILE: .json/.csv = the "
+                                                  "records (as `profile`), .md = the comparison report.",
+                                                  callback=output_path)] = None,
     save: SaveOpt = False,
     db: DbOpt = None,
 ) -> None:
     """Compare models: one row per model × runtime × batch size, latency measured interleaved."""
-    from cnnbench import compare as cmp
+    from cnnbench import comparison as cmp
     from cnnbench.cli.profile_cmd import input_options
+    from cnnbench.errors import CnnbenchError
     from cnnbench.inputs import parse_dtype, parse_int_list
     from cnnbench.report.plots import check_plot_path
     from cnnbench.report.tables import check_columns
@@ -83,7 +88,7 @@ def compare(
     fmt = check_format(fmt)
     cols = check_columns(columns)
     if plot is not None:
-        check_plot_path(plot)
+        check_output_path(check_plot_path(plot), "--plot")
     sort = cmp.check_sort(sort, has_latency=not no_latency)
     specs = cmp.resolve_targets(models, family)
     ref = cmp.check_reference(relative_to, specs)
@@ -91,8 +96,6 @@ def compare(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
     if rounds < 1:
-        from cnnbench.errors import CnnbenchError
-
         raise CnnbenchError(f"--rounds must be ≥ 1 (got {rounds})")
     spec = cmp.make_spec(specs, **input_options(input_size, inputs, fuse),
                          batch_sizes=parse_int_list(batch_size, "--batch-size", [1]),
@@ -103,14 +106,12 @@ def compare(
     corrs = cmp.correlations(records) if lat is not None else []
     view = _View(records, cmp.references(records, ref), ref, sort, result.footer(), corrs, lat is not None, cols)
 
-    if output is not None:
-        from cnnbench.report.export import format_for_path, write_atomic, write_records
-
-        if format_for_path(output, "json") == "md":
-            write_atomic(output, view.markdown())
-        else:
-            write_records(output, records, "json" if fmt in ("table", "md") else fmt)
-        stderr.print(f"wrote {len(records)} row(s) to {output}")
+    # rows to the database first, then stdout, then files: a failed write never loses what was measured
+    failures = OutputFailures()
+    try:
+        maybe_save(records, save=save, db=db, command=command_line())
+    except CnnbenchError as e:
+        failures.messages.append(str(e))
     if fmt == "table":
         view.print_tables()
     elif fmt == "md":
@@ -119,9 +120,19 @@ def compare(
         from cnnbench.report.export import render
 
         out().write(render(records, fmt))
+    if output is not None:
+        from cnnbench.report.export import format_for_path, write_atomic, write_records
+
+        with failures.attempt(output):
+            if format_for_path(output, "json") == "md":
+                write_atomic(output, view.markdown())
+            else:
+                write_records(output, records, "json" if fmt in ("table", "md") else fmt)
+            stderr.print(f"wrote {len(records)} row(s) to {output}")
     if plot is not None:
-        _plot(records, plot, view)
-    maybe_save(records, save=save, db=db, command=command_line())
+        with failures.attempt(plot):
+            _plot(records, plot, view)
+    failures.raise_if_any()
 
     if result.interrupted:
         stderr.print(f"interrupted: kept {len(records)} row(s)")
@@ -131,7 +142,7 @@ def compare(
 
 
 def _run(spec, rounds: int, show_progress: bool):
-    from cnnbench.compare import run_compare
+    from cnnbench.comparison import run_compare
 
     if not show_progress:
         return run_compare(spec, rounds=rounds)
@@ -169,7 +180,7 @@ class _View:
     """Renders one comparison as Rich tables (stdout) or a Markdown report."""
 
     def __init__(self, records, refs, ref_model, sort, footer, corrs, has_latency, columns=None) -> None:
-        from cnnbench.compare import group_key
+        from cnnbench.comparison import group_key
 
         self.records = records
         self.refs = refs
@@ -192,12 +203,12 @@ class _View:
         return "; ".join(parts)
 
     def _title(self, key: tuple) -> str:
-        from cnnbench.compare import group_label
+        from cnnbench.comparison import group_label
 
         return f"cnnbench compare — {group_label(key)}" if self.has_latency else "cnnbench compare"
 
     def plot_title(self) -> str:
-        from cnnbench.compare import group_label
+        from cnnbench.comparison import group_label
 
         if not self.has_latency:
             return "cnnbench compare (static costs)"
@@ -226,7 +237,7 @@ class _View:
         if not self.has_latency:
             return
         if not self.corrs:
-            from cnnbench.compare import MIN_CORRELATION_MODELS
+            from cnnbench.comparison import MIN_CORRELATION_MODELS
 
             stdout.print(f"[dim]which proxy predicts latency: needs ≥ {MIN_CORRELATION_MODELS} models with "
                          "latency in one device/runtime/batch group[/dim]")

@@ -46,7 +46,7 @@ def list_models(
             "paper_macs": s.paper_macs, "paper_table": s.paper_table or None,
         }
         if stats:
-            from cnnbench.profile import static_profile
+            from cnnbench.profiling import static_profile
 
             p = static_profile(s).to_dict()
             rec.update(params=p["params"], macs=p["macs"], error=p["error"])

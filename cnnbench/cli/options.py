@@ -21,8 +21,14 @@ stdout = Console(soft_wrap=False, width=_stdout_width())
 stderr = Console(stderr=True)
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | md")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Also write the records to FILE "
-                                                   "(format from its extension: .json .csv .md).")]
+def output_path(value: str | None) -> Path | None:
+    """``-o`` is checked while the command line is parsed: before anything is measured (see check_output_path)."""
+    return check_output_path(value, "--output")
+
+
+OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Also write the records to FILE "
+                                                  "(format from its extension: .json .csv .md).",
+                                                  callback=output_path)]
 InputSizeOpt = Annotated[str | None, typer.Option("--input-size", help="224, 224x160 or 3x224x224 "
                                                      "(default: the model's own).")]
 InputSizesOpt = Annotated[list[str] | None, typer.Option(
@@ -94,6 +100,8 @@ def check_output_path(path: Path | str | None, what: str = "--output", *, direct
     if p.is_dir():
         raise CnnbenchError(f"{what} {p} is a directory; name a file")
     parent = p.parent if str(p.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise CnnbenchError(f"{what} {p}: {parent} is not a directory")
     if not parent.is_dir():
         raise CnnbenchError(f"{what} {p}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):

@@ -24,11 +24,10 @@ from cnnbench.cli.options import (
     ThreadsOpt,
     WarmupOpt,
     check_format,
-    emit,
     stderr,
     stdout,
 )
-from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
+from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, deliver
 
 _LAT = "Latency"
 
@@ -90,8 +89,7 @@ def profile(
         for p in result.profiles:
             _show_extras(p, by, depth, counter)
 
-    emit(records, fmt, output, show)
-    maybe_save(records, save=save, db=db, command=command_line())
+    deliver(records, fmt, output, show, save=save, db=db, command=command_line())
     if result.interrupted:
         stderr.print(f"interrupted: kept {len(records)} finished row(s)")
         raise typer.Exit(130)

@@ -75,3 +75,22 @@ def maybe_save(records: list[dict[str, Any]], *, save: bool, db: str | None, com
         run_id = store.save_run(records, command=command, env=env)
     stderr.print(f"recorded {len(records)} row(s) in {path} (run {run_id})")
     return run_id
+
+
+def deliver(records: list[dict[str, Any]], fmt: str, output: Any, table_fn=None, *, save: bool, db: str | None,
+            command: str, env: dict[str, Any] | None = None) -> None:
+    """Hands finished rows out in the order that loses nothing: the database first, then stdout, then ``-o``.
+
+    A failure in one step (database locked, disk full) does not stop the next; afterwards one line names every
+    failure and the command exits 2 (``CnnbenchError``) — with the results already printed.
+    """
+    from cnnbench.cli.options import OutputFailures, emit
+    from cnnbench.errors import CnnbenchError
+
+    failures = OutputFailures()
+    try:
+        maybe_save(records, save=save, db=db, command=command, env=env)
+    except CnnbenchError as e:
+        failures.messages.append(str(e))
+    emit(records, fmt, output, table_fn, failures)
+    failures.raise_if_any()

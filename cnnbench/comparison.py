@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.profile import Profile, static_profile
+from cnnbench.profiling import Profile, static_profile
 from cnnbench.registry import ModelSpec, families, list_specs, resolve
 from cnnbench.sweep import SweepSpec
 

@@ -11,8 +11,6 @@ exports a function of the same name as this module, so the module forwards calls
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,15 +175,3 @@ def _analyze(spec: ModelSpec, inputs: Any, batch_size: int, dtype: Any, fuse: bo
     # built on meta (CPU with ties kept when the builder computes), the cpu trace path gets a seeded real build
     static = analyze_spec(spec, inputs, batch_size, dtype, fuse=fuse, **overrides)
     return static, bool(static.fused)
-
-
-class _CallableModule(types.ModuleType):
-    """``cnnbench.profile`` is both this module and the library's ``profile()`` function."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from cnnbench.api import profile
-
-        return profile(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

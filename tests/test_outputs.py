@@ -1,0 +1,118 @@
+"""Nothing measured is lost: profile / compare / reproduce check every output path before measuring, save rows to
+the database before writing files, and a write that fails afterwards still prints the results (exit 2, path named).
+
+A write that fails *after* the checks is produced for real: the model's constructor (user code, run while the model
+is analysed) turns the output path into a directory, as a clean-up script would break it; ``/dev/full`` gives a
+real "No space left on device".
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cnnbench.cli.app import app
+
+runner = CliRunner()
+NET = '''import os
+
+from torch import nn
+
+
+class Net(nn.Module):
+    """conv3x3 3→4: 3·4·9 = 108 weights + 4 biases = 112 params; its constructor makes $SABOTAGE a directory."""
+
+    def __init__(self):
+        super().__init__()
+        if os.environ.get("SABOTAGE"):
+            os.makedirs(os.environ["SABOTAGE"], exist_ok=True)
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.a(x)
+'''
+FAST = ["--input-size", "3x8x8", "--threads", "1", "--budget", "0.02", "--min-samples", "2", "--warmup", "0"]
+
+
+@pytest.fixture()
+def net(tmp_path, monkeypatch):
+    monkeypatch.delenv("SABOTAGE", raising=False)
+    monkeypatch.delenv("CNNBENCH_DB", raising=False)
+    p = tmp_path / "net.py"
+    p.write_text(NET)
+    return f"{p}:Net"
+
+
+def _db_models(db: Path) -> list[str]:
+    with sqlite3.connect(db) as con:
+        return [r[0] for r in con.execute("SELECT model FROM results")]
+
+
+@pytest.mark.parametrize("cmd", ["profile", "compare"])
+@pytest.mark.parametrize("bad, says", [
+    ("{f}/x.json", "is not a directory"),  # under a regular file
+    ("{d}", "is a directory"),
+    ("{d}/missing/x.json", "does not exist"),
+    ("", "is empty"),
+])
+def test_bad_output_path_is_refused_before_measuring(tmp_path, net, cmd, bad, says):
+    f = tmp_path / "afile"
+    f.write_text("")
+    db = tmp_path / "h.db"
+    res = runner.invoke(app, [cmd, net, "--no-latency", "--input-size", "3x8x8", "--db", str(db),
+                              "-o", bad.format(f=f, d=tmp_path)])
+    assert res.exit_code == 2, res.output
+    assert says in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert "Net" not in res.stdout  # nothing was measured, nothing printed
+    assert not db.exists() or _db_models(db) == []
+
+
+def test_bad_plot_path_is_refused_before_measuring(tmp_path, net):
+    res = runner.invoke(app, ["compare", net, "--no-latency", "--input-size", "3x8x8",
+                              "--plot", str(tmp_path / "nodir" / "p.png")])
+    assert res.exit_code == 2 and "--plot" in res.stderr and "does not exist" in res.stderr
+
+
+@pytest.mark.parametrize("cmd", ["profile", "compare"])
+def test_a_write_that_fails_after_measuring_keeps_db_rows_and_the_table(tmp_path, net, monkeypatch, cmd):
+    out = tmp_path / "rows.json"
+    db = tmp_path / "h.db"
+    monkeypatch.setenv("SABOTAGE", str(out))  # the model's constructor makes the output path a directory
+    res = runner.invoke(app, [cmd, net, *FAST, "--db", str(db), "-o", str(out), "-f", "json"])
+    assert res.exit_code == 2, res.output
+    rows = json.loads(res.stdout)  # the results were printed in full
+    assert [r["params"] for r in rows] == [112] and rows[0]["latency_ms"]["median"] > 0
+    assert _db_models(db) == [rows[0]["model"]]  # and saved before the file was tried
+    assert f"could not write {out}" in res.stderr
+
+
+def test_disk_full_after_measuring_is_exit_2_with_the_table(tmp_path, net):
+    full = Path("/dev/full")
+    if not full.is_char_device():
+        pytest.skip("no /dev/full")
+    res = runner.invoke(app, ["profile", net, "--no-latency", "--input-size", "3x8x8", "-o", str(full)])
+    assert res.exit_code == 2
+    assert "Net" in res.stdout and "112" in res.stdout
+    assert "could not write /dev/full" in res.stderr and "No space left on device" in res.stderr
+    assert full.is_char_device()  # written into, never replaced by a regular file
+
+
+def test_compare_plot_failing_after_measuring_keeps_the_markdown_report(tmp_path, net, monkeypatch):
+    plot, md = tmp_path / "p.png", tmp_path / "r.md"
+    monkeypatch.setenv("SABOTAGE", str(plot))
+    res = runner.invoke(app, ["compare", net, "--no-latency", "--input-size", "3x8x8", "--plot", str(plot),
+                              "-o", str(md)])
+    assert res.exit_code == 2, res.output
+    assert f"could not write {plot}" in res.stderr
+    assert "| Net" in md.read_text() or "Net" in md.read_text()  # the other output was still written
+
+
+def test_reproduce_output_dir_is_checked_before_measuring(tmp_path):
+    f = tmp_path / "afile"
+    f.write_text("")
+    res = runner.invoke(app, ["reproduce", "vgg-3x3-stack", "--no-latency", "-o", str(f / "sub")])
+    assert res.exit_code == 2 and "--output-dir" in res.stderr and "VGG" not in res.stdout
