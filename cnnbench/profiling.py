@@ -160,7 +160,9 @@ def _analyze(spec: ModelSpec, inputs: Any, batch_size: int, dtype: Any, fuse: bo
     from cnnbench.analysis.static import analyze
 
     if spec.source == "instance":
-        args, kwargs = inputs.make(batch_size, device="meta")
+        # shapes: meta stand-ins; given inputs (or a factory's): the real tensors, so a data-dependent forward sees
+        # the user's values if the trace has to run on the CPU (analyze never writes into them)
+        args, kwargs = inputs.make(batch_size, device="meta" if inputs.shapes else "cpu")
         model = spec.build()
         fused = False
         if fuse:

@@ -403,3 +403,28 @@ def test_fuse_is_off_by_default_and_says_so():
     assert (p.params, p.fused) == (8_309_384, True)
     assert_unchanged(m, before)  # a fused copy was counted
     assert cnnbench.profile(TwoConv(), input_size=(3, 8, 8), fuse=True)[0].fused is False  # nothing to fuse
+
+
+def test_given_inputs_reach_a_data_dependent_forward_with_their_values():
+    class Gate(nn.Module):
+        """conv 3→4 (3×3, pad 1) always; a second conv 4→4 only when the input's mean is positive."""
+
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 3, padding=1)
+            self.b = nn.Conv2d(4, 4, 3, padding=1)
+
+        def forward(self, x):
+            y = self.a(x)
+            if x.mean() > 0:  # needs the values: meta and fake cannot answer, the trace runs on the CPU
+                y = self.b(y)
+            return y
+
+    m = Gate()
+    pos, neg = torch.ones(1, 3, 8, 8), -torch.ones(1, 3, 8, 8)
+    # a: 8·8 positions × 4 outputs × 3·3·3 = 6,912 MACs; b: 8·8 × 4 × 4·3·3 = 9,216
+    on_pos = cnnbench.profile(m, inputs=pos)[0]
+    on_neg = cnnbench.profile(m, inputs=neg)[0]
+    assert (on_pos.trace_device, on_pos.macs) == ("cpu", 6_912 + 9_216)
+    assert (on_neg.trace_device, on_neg.macs) == ("cpu", 6_912)
+    assert torch.equal(pos, torch.ones(1, 3, 8, 8)) and torch.equal(neg, -torch.ones(1, 3, 8, 8))
