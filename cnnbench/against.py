@@ -1,9 +1,15 @@
 """``cnnbench check --against REF``: the model code at git REF and in the working tree, measured in one job.
 
 REF is checked out in a temporary ``git worktree``; two worker processes — one importing the model code of the
-working tree, one of REF — are driven alternately round by round from this process, so both sides see the same
-machine state at the same time (see :mod:`cnnbench.regress` for the verdict rules and why the calibration ratio
-is not used here). The worktree is always removed afterwards.
+working tree, one of REF — are driven from this process in the same blocks (fresh instances per block on both
+sides, who goes first alternating block by block and round by round), so both sides see the same machine state at
+the same time. The machine's speed then cancels without the calibration, and dividing by it would only add its
+own noise: the estimate is the mean of the per-block log ratios ``log(median(model now / model at REF))`` with a
+paired t interval across blocks (:mod:`cnnbench.check.stats`). The calibration is still timed on both sides and
+still flags an unstable machine. With ``fresh_process_every = N`` both workers are replaced by fresh processes
+every N blocks. The measuring code (this ``cnnbench``) is the same on both sides; only the model code
+(``models/`` as ``cnnbench_models``, ``pkg.module:factory`` and ``file.py:Class`` models inside the repository)
+comes from REF. The worktree is always removed afterwards.
 """
 
 from __future__ import annotations
@@ -19,20 +25,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cnnbench.check.measure import OpenFailed, measure_and_judge, summary
+from cnnbench.check.report import CheckReport, Log, RowResult, row_status, threads_notes
+from cnnbench.check.side import LocalSide
+from cnnbench.check.stats import compare_static
 from cnnbench.errors import CnnbenchError, row_error
-from cnnbench.regress import (
-    CheckReport,
-    LocalSide,
-    Log,
-    RowResult,
-    _judge,
-    _measure_rounds,
-    _status,
-    _summary,
-    compare_static,
-    relative_iqr,
-    threads_notes,
-)
 from cnnbench.suite import CheckSettings, Entry, Suite
 
 _WORKER_BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
@@ -90,7 +87,8 @@ class WorkerSide:
     """
 
     def __init__(self, name: str, root: Path, cwd: Path, repo_root: Path) -> None:
-        self.name, self.root, self.repo_root = name, root, repo_root
+        self.name, self.root, self.repo_root, self.cwd = name, root, repo_root, cwd
+        self.processes = 0
         self._tmp = Path(tempfile.mkdtemp(prefix=f"cnnbench-{name}-"))
         shim = self._tmp / "shim"
         shim.mkdir()
@@ -101,12 +99,34 @@ class WorkerSide:
                 os.symlink(root / "models", shim / "cnnbench_models")
         except OSError as e:
             raise CnnbenchError(f"--against needs symbolic links in the temp directory: {e}") from None
-        env = dict(os.environ, CNNBENCH_SIDE=name)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(shim), str(root), os.environ.get("PYTHONPATH")) if p)
+        self._env = dict(os.environ, CNNBENCH_SIDE=name)
+        self._env["PYTHONPATH"] = os.pathsep.join(p for p in (str(shim), str(root), os.environ.get("PYTHONPATH"))
+                                                  if p)
         self._err = open(self._tmp / "stderr.txt", "w+")  # noqa: SIM115 - read back when the worker dies
+        self._spawn()
+
+    def _spawn(self) -> None:
+        self.processes += 1
         self.proc = subprocess.Popen([sys.executable, "-c", _WORKER_BOOT], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self._err, cwd=cwd, env=env, text=True,
-                                     bufsize=1)
+                                     stdout=subprocess.PIPE, stderr=self._err, cwd=self.cwd, env=self._env,
+                                     text=True, bufsize=1)
+
+    def _stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self._call("exit")
+            except CnnbenchError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def restart(self) -> None:
+        """Replaces the worker by a fresh process (between blocks: nothing is open)."""
+        self._stop()
+        self._spawn()
 
     def _model_name(self, model: str) -> str:
         # an absolute file.py path inside the repository points into this side's tree
@@ -162,16 +182,7 @@ class WorkerSide:
 
     def shutdown(self) -> None:
         try:
-            if self.proc.poll() is None:
-                try:
-                    self._call("exit")
-                except CnnbenchError:
-                    pass
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            self._stop()
         finally:
             self._err.close()
             shutil.rmtree(self._tmp, ignore_errors=True)
@@ -251,9 +262,9 @@ def check_against_ref(ref: str, suite: Suite, *, log: Log | None = None, cwd: Pa
 
 
 def check_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log | None = None) -> RowResult:
-    """Checks one entry on two sides ``[reference, current]`` measured in alternating rounds (paired bootstrap).
+    """Checks one entry on two sides ``[reference, current]`` measured in the same blocks (paired t across blocks).
 
-    The sides are :class:`WorkerSide` for ``--against``; two :class:`LocalSide` work too (``regression_power``).
+    The sides are :class:`WorkerSide` for ``--against``; two :class:`LocalSide` work too (tests).
     """
     ref, cur = sides
     if log is not None:
@@ -265,37 +276,18 @@ def check_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log | Non
         return RowResult(entry, "new", notes=[f"fails at the reference: {s_ref['error']}"])
     static_rows = compare_static(s_ref["metrics"], s_cur["metrics"], entry.tolerance)
     if not entry.latency:
-        return RowResult(entry, _status(static_rows, None), static_rows)
+        return RowResult(entry, row_status(static_rows, None), static_rows)
     clock = st.clock_for(entry)
-    errs = [side.open(entry, st.warmup, st.calibration_copies) for side in sides]
     try:
-        if errs[1] or errs[0]:
-            return RowResult(entry, "error", static_rows,
-                             error=errs[1] or f"reference: {errs[0]}")
-        both: list[list[tuple[float, float]]] = [[], []]
-
-        def measure(n: int) -> None:
-            got = _measure_rounds(sides, n, st, len(both[0]), clock)
-            both[0].extend(got[0])
-            both[1].extend(got[1])
-
-        def state():
-            unstable = any(relative_iqr([c for c, _ in side]) > st.calibration_max_iqr for side in both)
-            # same rounds, same machine state: the model times compare directly (module docstring)
-            return [m for _, m in both[1]], [m for _, m in both[0]], unstable, len(both[0])
-
-        try:
-            latency = _judge(entry, st, measure, state, paired=True)
-        except CnnbenchError:
-            raise
-        except Exception as e:  # noqa: BLE001 - a model failing mid-measurement is a row, not a crash
-            return RowResult(entry, "error", static_rows, error=row_error(e, entry.label()))
-        s_ref_sum, s_cur_sum = _summary(both[0]), _summary(both[1])
-        latency.update(clock=clock, current_ms=s_cur_sum["median_ms"], base_ms=s_ref_sum["median_ms"],
-                       calibration_current_ms=s_cur_sum["calibration_median_ms"],
-                       calibration_base_ms=s_ref_sum["calibration_median_ms"])
-    finally:
-        for side, err in zip(sides, errs):
-            if not err:
-                side.close()
-    return RowResult(entry, _status(static_rows, latency), static_rows, latency, notes=threads_notes(entry))
+        latency, (b_ref, b_cur) = measure_and_judge(sides, entry, st, clock)
+    except OpenFailed as e:
+        return RowResult(entry, "error", static_rows, error=str(e) if e.side == 1 else f"reference: {e}")
+    except CnnbenchError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a model failing mid-measurement is a row, not a crash
+        return RowResult(entry, "error", static_rows, error=row_error(e, entry.label()))
+    s_ref_sum, s_cur_sum = summary(b_ref), summary(b_cur)
+    latency.update(clock=clock, current_ms=s_cur_sum["median_ms"], base_ms=s_ref_sum["median_ms"],
+                   calibration_current_ms=s_cur_sum["calibration_median_ms"],
+                   calibration_base_ms=s_ref_sum["calibration_median_ms"])
+    return RowResult(entry, row_status(static_rows, latency), static_rows, latency, notes=threads_notes(entry))

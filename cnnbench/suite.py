@@ -4,9 +4,10 @@ A suite lists entries (models × devices × runtimes × batch sizes) with their 
 ``[defaults]`` and measurement settings in ``[check]``::
 
     [check]
-    rounds = 8                 # rounds measured first, per entry and side
-    max_rounds = 32            # more rounds while the verdict is inconclusive, up to this many
-    samples_per_round = 5      # interleaved calibration/model samples in one round
+    blocks = 6                 # independent blocks per entry and side (fresh instances, own warm-up)
+    max_blocks = 12            # more blocks while the verdict is inconclusive, up to this many
+    rounds = 8                 # rounds per block
+    samples_per_round = 3      # interleaved calibration/model samples in one round
     clock = "wall"             # the default; "cpu" only on request (blind to sleeps, I/O, other threads, the GPU)
 
     [defaults]
@@ -87,64 +88,78 @@ def _no_unknown_keys(d: dict[str, Any], allowed: set[str], where: str) -> None:
         raise CnnbenchError(f"unknown key {unknown[0]!r} in {where} (allowed: {', '.join(sorted(allowed))})")
 
 
+#: ``[check]`` keys of older suites, and why they are gone (refused with this message, never silently ignored).
+_RETIRED_CHECK_KEYS = {
+    "max_rounds": "replaced by max_blocks (rounds are per block now; a check measures independent blocks)",
+    "bootstrap": "no longer used (the interval is a t interval across blocks)",
+    "seed": "no longer used (the interval is a t interval across blocks)",
+}
+
+
 @dataclass(frozen=True)
 class CheckSettings:
     """How latency is measured and judged (the ``[check]`` table).
 
+    A side is measured in **blocks** (:mod:`cnnbench.check.measure`): each block builds a fresh model instance and
+    fresh calibration instances, warms them up, fixes their block sizes, then takes ``rounds`` rounds. The
+    interval is across blocks, so it holds what changes between reruns (instance, memory placement, warm-up,
+    the machine minutes apart), not only round-to-round noise (:mod:`cnnbench.check.stats`).
+
     Attributes:
-        rounds: Rounds measured first for every entry (on each side).
-        max_rounds: While inconclusive, more rounds (``rounds`` at a time) up to this many.
+        blocks: Blocks measured first for every entry (on each side).
+        max_blocks: While inconclusive, more blocks (half of ``blocks`` at a time) up to this many.
+        rounds: Rounds per block.
         samples_per_round: Calibration and model samples taken alternately in one round.
-        round_stat: ``median`` or ``min``: a round's ratio is stat(model samples) / stat(calibration samples).
+        round_stat: ``median`` or ``min``: a round's value is stat(samples) for the model and the calibration.
         clock: ``wall`` (default): ``time.perf_counter``, with device synchronisation on CUDA — what a user of the
             model waits. ``cpu``: the measuring thread's CPU time (``time.thread_time``), only on request: it is
             steadier on a shared machine (preemption is not counted) but **blind** to sleeps, blocking I/O, waits
             on other threads and the GPU — a slowdown of that kind passes unseen. Valid only on the CPU with
             ``threads = 1``. ``auto`` (older suites) means ``wall``.
-        confidence: Level of the bootstrap confidence interval on the ratio.
-        bootstrap: Bootstrap resamples.
-        seed: Bootstrap seed (verdicts are reproducible from the same samples).
-        calibration_max_iqr: The calibration is unstable when the IQR of its per-round medians exceeds this
+        confidence: Level of the two-sided t interval on the ratio (0.90: "lower bound > 1" is a one-sided 5 %
+            test).
+        calibration_max_iqr: The calibration is unstable when the IQR of its per-round values exceeds this
             fraction of their median.
-        warmup: Seconds of warm-up for each model and the calibration before the first round.
-        calibration_copies: Calibration instances, used in turn round by round (averages out the few percent an
-            instance's speed depends on where its tensors landed in memory).
+        warmup: Seconds of warm-up for the model and for the calibration in every block (at least 3 calls each).
+        calibration_copies: Calibration instances per block, used in turn round by round.
+        fresh_process_every: ``--against``: replace both worker processes by fresh ones every this many blocks
+            (0: one process per side for the whole check). Costs a torch import per side and restart.
     """
 
-    rounds: int = 16
-    max_rounds: int = 48
+    blocks: int = 6
+    max_blocks: int = 12
+    rounds: int = 8
     samples_per_round: int = 3
     round_stat: str = "median"
     clock: str = "wall"
     confidence: float = 0.90
-    bootstrap: int = 2000
-    seed: int = 0
     calibration_max_iqr: float = 0.25
-    warmup: float = 0.3
-    calibration_copies: int = 4
+    warmup: float = 0.1
+    calibration_copies: int = 1
+    fresh_process_every: int = 0
 
     def __post_init__(self) -> None:
         def fail(msg: str) -> CnnbenchError:
             return CnnbenchError(f"[check] {msg}")
 
         try:
-            _want_int("rounds", self.rounds, 2)
-            _want_int("max_rounds", self.max_rounds, 2)
+            _want_int("blocks", self.blocks, 2, " (an interval needs two)")
+            _want_int("max_blocks", self.max_blocks, 2)
+            _want_int("rounds", self.rounds, 1)
             _want_int("samples_per_round", self.samples_per_round, 1)
             _want_choice("round_stat", self.round_stat, ("median", "min"))
             _want_choice("clock", self.clock, ("wall", "cpu", "auto"))
             _want_number("confidence", self.confidence, " in [0.5, 1)", lambda x: 0.5 <= x < 1)
-            _want_int("bootstrap", self.bootstrap, 100)
-            _want_int("seed", self.seed, 0)
             _want_number("calibration_max_iqr", self.calibration_max_iqr, " > 0", lambda x: x > 0)
             _want_number("warmup", self.warmup, " ≥ 0 (seconds)", lambda x: x >= 0)
             _want_int("calibration_copies", self.calibration_copies, 1)
             if self.calibration_copies > 16:
                 raise CnnbenchError(f"calibration_copies must be 1..16 (got {self.calibration_copies})")
+            _want_int("fresh_process_every", self.fresh_process_every, 0, " (0: never)")
         except CnnbenchError as e:
             raise fail(str(e)) from None
-        if self.max_rounds < self.rounds:
-            raise fail(f"max_rounds ({self.max_rounds}) must be ≥ rounds ({self.rounds})")
+        if self.max_blocks < self.blocks:
+            raise fail(f"max_blocks ({self.max_blocks}) must be ≥ blocks ({self.blocks})")
         for name in ("confidence", "calibration_max_iqr", "warmup"):
             object.__setattr__(self, name, float(getattr(self, name)))
         if self.clock == "auto":
@@ -155,6 +170,9 @@ class CheckSettings:
         """The ``[check]`` table of a TOML suite or the ``check`` object of a baseline's suite."""
         if not isinstance(d, dict):
             raise CnnbenchError(f"[check] must be a table (got {d!r})")
+        for k in d:
+            if k in _RETIRED_CHECK_KEYS:
+                raise CnnbenchError(f"[check] {k} is {_RETIRED_CHECK_KEYS[k]}")
         _no_unknown_keys(d, {f.name for f in fields(cls)}, "[check]")
         return cls(**d)
 

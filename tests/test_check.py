@@ -19,7 +19,6 @@ from cnnbench.regress import (
     BASELINE_SCHEMA,
     CALIBRATION_SHAPE,
     LocalSide,
-    bootstrap_ratio,
     build_calibration,
     check_against_baseline,
     compare_static,
@@ -33,26 +32,13 @@ from cnnbench.suite import CheckSettings, Entry, load_suite, parse_suite
 ROOT = Path(__file__).resolve().parents[1]
 USER = str(Path(__file__).parent / "data" / "user_models.py")
 runner = CliRunner()
-# a fast suite: a 2-conv model at 16×16 (µs per call), few rounds
-FAST = {"check": {"rounds": 4, "max_rounds": 8, "samples_per_round": 3, "calibration_copies": 1, "warmup": 0.05},
+# a fast suite: a 2-conv model at 16×16 (µs per call), few blocks of few rounds
+FAST = {"check": {"blocks": 3, "max_blocks": 4, "rounds": 3, "samples_per_round": 3, "calibration_copies": 1,
+                  "warmup": 0.05},
         "defaults": {"threads": 1}}
 
 
 # -- statistics and verdicts ----------------------------------------------------------------------------------
-
-
-def test_bootstrap_ratio_is_exact_for_a_pure_scale_and_reproducible():
-    base = [1.0, 1.1, 0.9, 1.05, 0.95, 1.02, 0.98]
-    est, lo, hi = bootstrap_ratio([1.2 * b for b in base], base, paired=True)
-    # every paired resample has the same medians up to the factor 1.2
-    assert est == pytest.approx(1.2) and lo == pytest.approx(1.2) and hi == pytest.approx(1.2)
-    rng = np.random.default_rng(1)
-    cur, ref = rng.normal(1.0, 0.05, 40), rng.normal(1.0, 0.05, 40)
-    a = bootstrap_ratio(cur, ref, paired=False, seed=3)
-    assert a == bootstrap_ratio(cur, ref, paired=False, seed=3)  # fixed seed: same interval
-    assert a[1] < a[0] < a[2] and a[1] < 1 < a[2]
-    with pytest.raises(ValueError):
-        bootstrap_ratio([1.0, 2.0], [1.0], paired=True)
 
 
 def test_relative_iqr():
@@ -65,10 +51,13 @@ def test_relative_iqr():
     (1.15, 1.08, 1.17, False, "regression"),  # above 1 + 10 %, interval above 1
     (1.15, 0.99, 1.08, False, "pass"),  # interval reaches 1: not proven slower
     (1.05, 1.02, 1.08, False, "pass"),  # slower, but within the threshold
-    (1.15, 1.02, 1.30, False, "inconclusive"),  # interval 0.28 wide > 0.10
-    (1.30, 1.12, 1.45, False, "regression"),  # wide, but entirely above 1.10
+    (1.15, 1.02, 1.30, False, "regression"),  # wide (0.28), but proven slower and 15 % at the best estimate
+    (1.08, 0.99, 1.20, False, "inconclusive"),  # interval 0.21 wide > 0.10, reaches 1
+    (1.30, 1.12, 1.45, False, "regression"),  # entirely above 1.10
     (1.00, 0.97, 1.03, True, "inconclusive"),  # unstable calibration
+    (1.15, 1.08, 1.17, True, "regression"),  # proven slower beyond the threshold, even so
     (0.85, 0.82, 0.88, False, "faster"),
+    (0.85, 0.70, 0.99, False, "faster"),  # wide, but proven faster
 ])
 def test_latency_verdict(est, lo, hi, unstable, verdict):
     assert latency_verdict(est, lo, hi, 0.10, unstable) == verdict
@@ -100,7 +89,7 @@ def test_calibration_workload_is_the_documented_one():
 
 def test_suite_expands_models_devices_runtimes_batches_and_merges_defaults():
     s = parse_suite({
-        "check": {"rounds": 5, "max_rounds": 10},
+        "check": {"blocks": 5, "max_blocks": 10},
         "defaults": {"batch_sizes": [1, 8], "threads": 1, "tolerance": {"macs": 0.01}},
         "entry": [{"models": ["resnet18", "squeezenet1_1"], "input_size": "64", "threshold": 0.2,
                    "tolerance": {"params": 0.5}},
@@ -113,7 +102,7 @@ def test_suite_expands_models_devices_runtimes_batches_and_merges_defaults():
     assert e.key == "resnet18|cpu|eager|b1|fp32|3x64x64|t1"
     lenet = s.entries[-1]
     assert lenet.input_size == (1, 32, 32) and not lenet.latency  # the model's own default input
-    assert (s.settings.rounds, s.settings.max_rounds, s.settings.samples_per_round) == (5, 10, 3)
+    assert (s.settings.blocks, s.settings.max_blocks, s.settings.rounds, s.settings.samples_per_round) == (5, 10, 8, 3)
 
 
 @pytest.mark.parametrize("doc, message", [
@@ -132,7 +121,10 @@ def test_suite_expands_models_devices_runtimes_batches_and_merges_defaults():
     ({"entry": [{"models": ["resnet18"], "threads": 0}]}, "entry 1: threads must be an integer ≥ 1 (got 0)"),
     ({"entry": [{"models": ["resnet18"], "input_size": "22a"}]}, "malformed --input-size"),
     ({"entry": [{"models": ["resnet18"]}, {"models": ["resnet18"]}]}, "listed twice"),
-    ({"check": {"rounds": 10, "max_rounds": 5}, "entry": [{"models": ["resnet18"]}]}, "max_rounds (5) must be"),
+    ({"check": {"blocks": 10, "max_blocks": 5}, "entry": [{"models": ["resnet18"]}]}, "max_blocks (5) must be"),
+    ({"check": {"blocks": 1}, "entry": [{"models": ["resnet18"]}]}, "[check] blocks must be an integer ≥ 2"),
+    ({"check": {"max_rounds": 48}, "entry": [{"models": ["resnet18"]}]}, "[check] max_rounds is replaced by max_blocks"),
+    ({"check": {"bootstrap": 2000}, "entry": [{"models": ["resnet18"]}]}, "[check] bootstrap is no longer used"),
     ({"check": {"clock": "cpu"}, "entry": [{"models": ["resnet18"]}]}, None),  # valid until used (clock_for)
 ])
 def test_suite_errors_name_the_key(doc, message):
@@ -206,8 +198,11 @@ def test_baseline_document(baseline_doc):
     (rec,) = baseline_doc["entries"].values()
     assert rec["static"]["params"] == 116 and rec["static"]["macs"] == 16 * 16 * (4 * 27 + 2 * 4)  # 29,696
     lat = rec["latency"]
-    assert lat["clock"] == "wall" and 4 <= lat["rounds"] <= 8 and len(lat["ratio"]) == lat["rounds"]
-    assert lat["ratio"] == pytest.approx([m / c for c, m in zip(lat["calibration_ms"], lat["model_ms"])])
+    # FAST: 3 blocks first, up to 4; 3 rounds per block
+    assert lat["clock"] == "wall" and len(lat["blocks"]) in (3, 4) and lat["rounds"] == 3 * len(lat["blocks"])
+    assert all(len(b["calibration_ms"]) == len(b["model_ms"]) == 3 for b in lat["blocks"])
+    all_model = [m for b in lat["blocks"] for m in b["model_ms"]]
+    assert lat["median_ms"] == pytest.approx(float(np.median(all_model)))
 
 
 def test_same_code_passes_and_a_3x_slowdown_is_a_regression(baseline_doc):
@@ -218,6 +213,7 @@ def test_same_code_passes_and_a_3x_slowdown_is_a_regression(baseline_doc):
     (slow,) = check_against_baseline(baseline_doc, suite, model_wrapper=Slow(2.0)).rows
     assert slow.status == "regression", slow.latency
     assert slow.latency["estimate"] > 2 and slow.latency["low"] > 1.5
+    assert slow.latency["blocks"] == 3 and slow.latency["method"] == "Welch t over blocks"  # conclusive at once
 
 
 def test_static_change_fails_and_summary_says_which(tmp_path, baseline_doc):
@@ -238,7 +234,7 @@ def test_static_change_fails_and_summary_says_which(tmp_path, baseline_doc):
 
 def test_baseline_create_cli_writes_atomically_and_check_reads_it(tmp_path):
     suite = tmp_path / "s.toml"
-    suite.write_text(f'[check]\nrounds = 4\nmax_rounds = 4\ncalibration_copies = 1\nwarmup = 0.05\n'
+    suite.write_text(f'[check]\nblocks = 2\nmax_blocks = 2\nrounds = 4\ncalibration_copies = 1\nwarmup = 0.05\n'
                      f'[[entry]]\nmodels = ["{USER}:TwoConv"]\ninput_size = "3x16x16"\nthreads = 1\nthreshold = 0.5\n'
                      f'[[entry]]\nmodels = ["squeezenet1_1"]\nlatency = false\n')
     out = tmp_path / "b.json"
@@ -256,9 +252,11 @@ def test_baseline_create_cli_writes_atomically_and_check_reads_it(tmp_path):
     ("{not json", "is not valid JSON"),
     ("[1, 2]", "is not a cnnbench baseline"),
     ('{"kind": "cnnbench-baseline", "schema": 99, "calibration": "x", "entries": {}, "suite": {}}',
-     "has schema 99, newer than this cnnbench reads (1)"),
+     "has schema 99, newer than this cnnbench reads (2)"),
     ('{"kind": "cnnbench-baseline", "schema": "1"}', "bad \"schema\""),
-    ('{"kind": "cnnbench-baseline", "schema": 1, "calibration": "convstack-v0", "entries": {}, "suite": {}}',
+    ('{"kind": "cnnbench-baseline", "schema": 1, "calibration": "convmlp128-v1", "entries": {}, "suite": {}}',
+     "has schema 1: its latency rounds are not grouped in independent blocks"),
+    ('{"kind": "cnnbench-baseline", "schema": 2, "calibration": "convstack-v0", "entries": {}, "suite": {}}',
      "re-create the baseline"),
 ])
 def test_bad_baselines_are_rejected(tmp_path, content, message):
@@ -272,7 +270,7 @@ def test_bad_baselines_are_rejected(tmp_path, content, message):
 def test_truncated_latency_in_baseline_is_rejected(tmp_path, baseline_doc):
     doc = json.loads(json.dumps(baseline_doc))
     (rec,) = doc["entries"].values()
-    rec["latency"]["model_ms"] = rec["latency"]["model_ms"][:1]
+    rec["latency"]["blocks"][0]["model_ms"] = rec["latency"]["blocks"][0]["model_ms"][:1]
     p = tmp_path / "b.json"
     p.write_text(json.dumps(doc))
     with pytest.raises(CnnbenchError, match="malformed baseline"):
@@ -364,7 +362,8 @@ class Net(nn.Module):
 """
 # tens of µs per call at 3×32×32; rounds kept few so each check takes seconds. The machine's own noise (other
 # processes on a shared CI box) is not under test: calibration_max_iqr = 1 keeps it from making A/A inconclusive
-_TIMED = ('[check]\nrounds = 6\nmax_rounds = 12\nsamples_per_round = 3\ncalibration_copies = 1\nwarmup = 0.05\n'
+_TIMED = ('[check]\nblocks = 3\nmax_blocks = 6\nrounds = 3\nsamples_per_round = 3\ncalibration_copies = 1\n'
+          'warmup = 0.05\n'
           'calibration_max_iqr = 1.0\n'
           '[[entry]]\nmodels = ["net.py:Net"]\ninput_size = "3x32x32"\nthreads = 1\nthreshold = 0.5\n')
 
@@ -447,7 +446,8 @@ class Slow(Net):
         time.sleep(0.02)
         return self.a(x)
 """
-_TWO = ('[check]\nrounds = 40\nmax_rounds = 40\nsamples_per_round = 1\ncalibration_copies = 1\nwarmup = 0.0\n'
+_TWO = ('[check]\nblocks = 2\nmax_blocks = 2\nrounds = 40\nsamples_per_round = 1\ncalibration_copies = 1\n'
+        'warmup = 0.0\n'
         '[defaults]\ninput_size = "3x8x8"\nthreads = 1\n'
         '[[entry]]\nmodels = ["net.py:Net"]\nlatency = false\n'
         '[[entry]]\nmodels = ["net.py:Slow"]\n')
@@ -455,7 +455,7 @@ _TWO = ('[check]\nrounds = 40\nmax_rounds = 40\nsamples_per_round = 1\ncalibrati
 
 def _interrupt_after_first(cmd: list[str], cwd: Path, second: str) -> tuple[int, str, str]:
     """Runs ``cmd`` in its own process group; Ctrl-C (SIGINT to the group, as a terminal does) once the log says
-    the second entry started — the first is finished then; the second takes 40 rounds × ≥ 20 ms."""
+    the second entry started — the first is finished then; the second takes 2 blocks × 40 rounds × ≥ 20 ms."""
     import os
     import signal
     import threading
@@ -510,8 +510,8 @@ def test_ctrl_c_reports_the_finished_entries_and_exits_130_in_both_modes(tmp_pat
     entries = {}
     for e in suite.entries:
         static = LocalSide().static(e)["metrics"]
-        lat = None if not e.latency else {"calibration_ms": [5.0, 5.0], "model_ms": [20.0, 20.0], "median_ms": 20.0,
-                                          "calibration_median_ms": 5.0, "clock": "wall"}
+        lat = None if not e.latency else {"blocks": [{"calibration_ms": [5.0], "model_ms": [20.0]}] * 2,
+                                          "median_ms": 20.0, "calibration_median_ms": 5.0, "clock": "wall"}
         entries[e.key] = {"entry": e.to_dict(), "static": static, "latency": lat, "error": None}
     (repo / "b.json").write_text(json.dumps({"schema": BASELINE_SCHEMA, "kind": BASELINE_KIND,
                                              "calibration": CALIBRATION_ID, "suite": suite.to_dict(),

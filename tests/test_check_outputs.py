@@ -46,14 +46,14 @@ def setup(tmp_path, monkeypatch):
     monkeypatch.delenv("CNNBENCH_DB", raising=False)
     model = tmp_path / "net.py"
     model.write_text(SABOTAGE)
-    suite = parse_suite({"check": {"rounds": 2, "max_rounds": 2, "samples_per_round": 1, "calibration_copies": 1,
-                                   "warmup": 0.0},
+    suite = parse_suite({"check": {"blocks": 2, "max_blocks": 2, "rounds": 2, "samples_per_round": 1,
+                                   "calibration_copies": 1, "warmup": 0.0},
                          "entry": [{"models": [f"{model}:Net"], "input_size": "3x8x8", "threads": 1}]}, source="t")
     (e,) = suite.entries
     static = LocalSide().static(e)["metrics"]
     assert static["params"] == 112
-    lat = {"calibration_ms": [5.0, 5.0], "model_ms": [0.05, 0.05], "median_ms": 0.05, "calibration_median_ms": 5.0,
-           "clock": "wall"}
+    lat = {"blocks": [{"calibration_ms": [5.0, 5.0], "model_ms": [0.05, 0.05]}] * 2, "median_ms": 0.05,
+           "calibration_median_ms": 5.0, "clock": "wall"}
     doc = {"schema": BASELINE_SCHEMA, "kind": BASELINE_KIND, "calibration": CALIBRATION_ID, "suite": suite.to_dict(),
            "entries": {e.key: {"entry": e.to_dict(), "static": static, "latency": lat, "error": None}}}
     base = tmp_path / "b.json"
@@ -72,7 +72,7 @@ def _no_measurement(res) -> None:
     ("--output", "{tmp}", "is a directory; name a file"),
     ("--summary", "{tmp}", "is a directory; name a file"),
     ("--output", "{tmp}/no/such/r.json", "does not exist"),
-    ("--summary", "{tmp}/b.json/s.md", "does not exist"),  # under a file
+    ("--summary", "{tmp}/b.json/s.md", "b.json is not a directory"),  # under a file
 ])
 def test_bad_output_paths_are_refused_before_measuring(setup, option, value, message):
     tmp, base = setup

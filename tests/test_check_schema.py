@@ -21,7 +21,7 @@ from cnnbench.suite import Suite, parse_suite
 
 USER = str(Path(__file__).parent / "data" / "user_models.py")
 runner = CliRunner()
-FAST = {"rounds": 2, "max_rounds": 2, "samples_per_round": 1, "calibration_copies": 1, "warmup": 0.0}
+FAST = {"blocks": 2, "max_blocks": 2, "rounds": 2, "samples_per_round": 1, "calibration_copies": 1, "warmup": 0.0}
 
 
 def _suite_doc(**entry) -> dict:
@@ -34,10 +34,10 @@ def _baseline(suite: Suite, latency: bool = True) -> dict:
     entries = {}
     for e in suite.entries:
         static = LocalSide().static(e)["metrics"]
-        # 3 rounds: model 0.05 ms, calibration 5 ms → ratio 0.01
-        lat = {"calibration_ms": [5.0, 5.1, 4.9], "model_ms": [0.05, 0.051, 0.049], "ratio": [0.01, 0.01, 0.01],
-               "median_ratio": 0.01, "median_ms": 0.05, "calibration_median_ms": 5.0, "calibration_iqr": 0.02,
-               "stable": True, "rounds": 3, "clock": "wall"} if latency else None
+        # 2 blocks of 3 rounds: model 0.05 ms, calibration 5 ms → ratio 0.01
+        block = {"calibration_ms": [5.0, 5.1, 4.9], "model_ms": [0.05, 0.051, 0.049]}
+        lat = {"blocks": [block, dict(block)], "median_ratio": 0.01, "median_ms": 0.05, "calibration_median_ms": 5.0,
+               "calibration_iqr": 0.02, "stable": True, "rounds": 6, "clock": "wall"} if latency else None
         entries[e.key] = {"entry": e.to_dict(), "static": static, "latency": lat, "error": None}
     return {"schema": BASELINE_SCHEMA, "kind": BASELINE_KIND, "created": "2026-01-01T00:00:00+00:00",
             "calibration": CALIBRATION_ID, "git_commit": None, "git_dirty": None, "fingerprint": "test", "env": {},
@@ -89,11 +89,13 @@ FIELDS = [
     ("unknown entry key", {"batch": 1}, {"batch": 1}, ("unknown key 'batch'",) * 2),
 ]
 CHECK_FIELDS = [
-    ("rounds", {"rounds": "16"}, "[check] rounds must be an integer ≥ 2 (got '16')"),
+    ("rounds", {"rounds": "16"}, "[check] rounds must be an integer ≥ 1 (got '16')"),
     ("clock", {"clock": "gpu"}, "[check] clock must be one of 'wall', 'cpu', 'auto' (got 'gpu')"),
     ("confidence", {"confidence": 2}, "[check] confidence must be a number in [0.5, 1) (got 2)"),
     ("warmup", {"warmup": -1}, "[check] warmup must be a number ≥ 0"),
-    ("max_rounds", {"max_rounds": 1}, "[check] max_rounds must be an integer ≥ 2"),
+    ("max_blocks", {"max_blocks": 1}, "[check] max_blocks must be an integer ≥ 2"),
+    ("blocks", {"blocks": 1.5}, "[check] blocks must be an integer ≥ 2"),
+    ("retired key", {"max_rounds": 48}, "[check] max_rounds is replaced by max_blocks"),
     ("unknown key", {"round": 3}, "unknown key 'round' in [check]"),
 ]
 
@@ -147,10 +149,16 @@ RECORDS = [
     ("median_ms missing", lambda d: _first(d)["latency"].pop("median_ms"), "latency.median_ms is missing"),
     ("median_ms type", lambda d: _first(d)["latency"].update(median_ms="fast"),
      "latency.median_ms must be a number > 0"),
-    ("rounds", lambda d: _first(d)["latency"].update(model_ms=[0.05, "x", 0.05]),
-     "latency.model_ms must be a list of ≥ 2 positive numbers"),
-    ("round count", lambda d: _first(d)["latency"].update(model_ms=[0.05, 0.05]),
-     "calibration_ms and model_ms must have one value per round"),
+    ("rounds", lambda d: _first(d)["latency"]["blocks"][1].update(model_ms=[0.05, "x", 0.05]),
+     "latency.blocks[1].model_ms must be a list of ≥ 1 positive numbers"),
+    ("round count", lambda d: _first(d)["latency"]["blocks"][0].update(model_ms=[0.05, 0.05]),
+     "latency.blocks[0]: calibration_ms and model_ms must have one value per round"),
+    ("one block", lambda d: _first(d)["latency"].update(blocks=_first(d)["latency"]["blocks"][:1]),
+     "latency.blocks must be a list of ≥ 2 blocks"),
+    ("block key", lambda d: _first(d)["latency"]["blocks"][0].update(ratio=[0.01]),
+     "latency.blocks[0] must be an object with exactly calibration_ms and model_ms"),
+    ("rounds total", lambda d: _first(d)["latency"].update(rounds=3), "latency.rounds must be the number of rounds"),
+    ("schema-1 rounds", lambda d: _first(d)["latency"].update(model_ms=[0.05, 0.05]), "latency.model_ms is not a known key"),
     ("clock", lambda d: _first(d)["latency"].update(clock="auto"), "latency.clock must be \"wall\" or \"cpu\""),
     ("latency key", lambda d: _first(d)["latency"].update(p99=1.0), "latency.p99 is not a known key"),
     ("error type", lambda d: _first(d).update(error=3), "error must be a string or null"),

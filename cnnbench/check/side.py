@@ -1,0 +1,153 @@
+"""One side of a check measured in this process: static metrics, and latency blocks of fresh instances.
+
+:class:`LocalSide` is driven block by block (:mod:`cnnbench.check.measure`): ``open`` builds a *fresh* model
+instance and fresh calibration instances, warms each up and fixes its block size (calls per timed sample) once;
+``round`` times interleaved samples with those block sizes; ``close`` releases them. The worker processes of
+``--against`` (:class:`cnnbench.against.WorkerSide`) serve the same calls over a pipe.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from cnnbench.check.calibration import CALIBRATION_SHAPE, build_calibration
+from cnnbench.errors import CnnbenchError, row_error
+from cnnbench.suite import STATIC_METRICS, Entry
+
+#: Warm-up calls per runner and block, at least (with at least ``warmup`` seconds).
+WARMUP_MIN_ITERS = 3
+
+
+class LocalSide:
+    """Measures entries in this process.
+
+    Args:
+        name: Label in messages (``current``, ``REF``...).
+        model_wrapper: Applied to every built model before timing (tests and ``regression_power`` inject a
+            slowdown with it); static metrics are never wrapped.
+
+    Attributes:
+        builds: Model instances built for timing so far (one per block).
+        block_sizes: ``{"calibration": [n per copy], "model": n}`` of the open block: calls per timed sample,
+            fixed once per runner after its warm-up.
+    """
+
+    def __init__(self, name: str = "current", model_wrapper: Callable[[Any], Any] | None = None) -> None:
+        self.name = name
+        self.model_wrapper = model_wrapper
+        self.builds = 0
+        self.block_sizes: dict[str, Any] = {}
+        self._calib: list[Any] = []
+        self._calib_n: list[int] = []
+        self._model: Any = None
+        self._model_n = 1
+        self._round = 0
+        self._prev_threads: int | None = None
+
+    def static(self, entry: Entry) -> dict[str, Any]:
+        """``{"metrics": {metric: value}, "error": None}`` or ``{"metrics": None, "error": "..."}``."""
+        from cnnbench.profiling import static_profile
+        from cnnbench.registry import resolve
+
+        p = static_profile(resolve(entry.model), entry.input_size, entry.batch_size, entry.dtype)
+        if p.error or p.static is None:
+            return {"metrics": None, "error": p.error or "static analysis failed"}
+        s = p.static.to_dict()
+        return {"metrics": {m: s.get(m) for m in STATIC_METRICS}, "error": None}
+
+    def open(self, entry: Entry, warmup: float, copies: int = 1) -> str | None:
+        """Opens a block: builds a fresh model and ``copies`` fresh calibration instances, warms each up for
+        ``warmup`` seconds (and at least :data:`WARMUP_MIN_ITERS` calls) and fixes its block size from that warm-up.
+        Returns an error or ``None``.
+
+        Rounds rotate through the calibration copies: one instance's timing depends a few percent on where its
+        tensors landed in memory, and the median over rounds averages that out.
+        """
+        import torch
+
+        from cnnbench.latency.runtimes import prepare_runner
+        from cnnbench.latency.timer import calibrate_block_size, run_warmup
+        from cnnbench.registry import resolve
+
+        self.close()
+        spec = resolve(entry.model)
+
+        def build():
+            self.builds += 1
+            m = spec.build()
+            return m if self.model_wrapper is None else self.model_wrapper(m)
+
+        self._prev_threads = torch.get_num_threads()
+        if entry.threads is not None:
+            torch.set_num_threads(entry.threads)
+        common = {"device": entry.device, "threads": entry.threads}
+        try:
+            for _ in range(copies):
+                self._calib.append(prepare_runner(build_calibration, CALIBRATION_SHAPE, runtime="eager",
+                                                  dtype="fp32", **common))
+            # model_key=None: an ONNX export per side, never a cache entry shared by REF and the working tree
+            self._model = prepare_runner(build, entry.input_shape, runtime=entry.runtime, dtype=entry.dtype,
+                                         **common)
+            # the block size is fixed here, once per runner, from its whole warm-up (wall clock: calls per sample)
+            for r in self._calib:
+                per_call = run_warmup(r.call, r.sync, WARMUP_MIN_ITERS, warmup / copies, time.perf_counter)
+                self._calib_n.append(calibrate_block_size(per_call))
+            per_call = run_warmup(self._model.call, self._model.sync, WARMUP_MIN_ITERS, warmup, time.perf_counter)
+            self._model_n = calibrate_block_size(per_call)
+            self.block_sizes = {"calibration": list(self._calib_n), "model": self._model_n}
+        except CnnbenchError:
+            self.close()
+            raise
+        except Exception as e:  # noqa: BLE001 - a model that cannot build or run is a row with an error
+            self.close()
+            return row_error(e, entry.label())
+        return None
+
+    def round(self, samples: int, stat: str = "median", clock: str = "wall") -> tuple[float, float]:
+        """One round: ``(calibration ms, model ms)``, the ``stat`` (median | min) of ``samples`` samples of each,
+        alternating (the first of each pair alternating too), with the block sizes fixed at :meth:`open`.
+
+        ``clock="cpu"`` times the CPU time of this thread (see :class:`~cnnbench.suite.CheckSettings`).
+        """
+        from cnnbench.latency.timer import time_block
+
+        if self._model is None:
+            raise RuntimeError(f"{self.name}: no block open")
+        clk = time.thread_time if clock == "cpu" else time.perf_counter
+        i = self._round % len(self._calib)
+        r = self._round
+        self._round += 1
+        cal, model = self._calib[i], self._model
+        jobs = [(cal, self._calib_n[i], []), (model, self._model_n, [])]
+        for k in range(samples):
+            for runner, n, out in (jobs if (r + k) % 2 == 0 else jobs[::-1]):
+                out.append(time_block(runner.call, n, runner.sync, clk) * 1e3)
+        pick = np.median if stat == "median" else np.min
+        return float(pick(jobs[0][2])), float(pick(jobs[1][2]))
+
+    def env(self, entry: Entry | None = None, repo_dir: str | None = None) -> dict[str, Any]:
+        from cnnbench.env import collect_env
+
+        return collect_env(device=entry.device if entry else None, threads=entry.threads if entry else None,
+                           repo_dir=repo_dir)
+
+    def close(self) -> None:
+        """Closes the block: releases its instances and restores torch's thread count."""
+        for r in [*self._calib, *([self._model] if self._model is not None else [])]:
+            r.close()
+        self._calib, self._calib_n, self._model, self._round = [], [], None, 0
+        if self._prev_threads is not None:
+            import torch
+
+            torch.set_num_threads(self._prev_threads)
+            self._prev_threads = None
+
+    def restart(self) -> None:
+        """A fresh process for the next blocks (:class:`~cnnbench.against.WorkerSide`); nothing to do here."""
+
+    def shutdown(self) -> None:
+        self.close()
