@@ -54,6 +54,8 @@ class ModelSpec:
         paper_params / paper_macs: published counts (MACs = multiply-accumulates), with
             ``paper_table`` saying where they come from and ``paper_tolerance`` the relative
             tolerance our count must meet; ``note`` explains any known difference.
+        paper_fused: The published counts are of the re-parameterized (deployed) model: compare them with
+            ``fuse=True`` (``--fuse``). The model itself is still built as its library creates it.
         tv_weights: torchvision weights enum entry (``"ResNet50_Weights.IMAGENET1K_V1"``) whose
             metadata (``num_params``, ``_ops``, ``_file_size``) is an oracle for this model.
         builder_kwargs: keyword arguments passed to the builder.
@@ -76,6 +78,7 @@ class ModelSpec:
     paper_table: str = ""
     paper_tolerance: float = 0.05
     note: str = ""
+    paper_fused: bool = False
     tv_weights: str | None = None
     builder_kwargs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     registry_name: str | None = None

@@ -36,6 +36,10 @@ def _count(spec) -> tuple[int, int, tuple[int, ...]]:
     """(params, MACs, output shape) of one forward at the spec's input size, all on ``meta``."""
     with torch.device("meta"):
         model = spec.build()
+    if spec.paper_fused:  # the paper counts the re-parameterized model
+        from cnnbench.build import fuse_model
+
+        model, _ = fuse_model(model)
     model.eval()
     params = sum(p.numel() for p in model.parameters())
     x = torch.empty(1, *spec.input_size, device="meta")

@@ -48,7 +48,7 @@ def list_models(
         if stats:
             from cnnbench.profiling import static_profile
 
-            p = static_profile(s).to_dict()
+            p = static_profile(s, fuse=s.paper_fused).to_dict()  # counted as the paper counted
             rec.update(params=p["params"], macs=p["macs"], error=p["error"])
         records.append(rec)
     emit(records, fmt, output, lambda recs: stdout.print(_table(recs, stats)))

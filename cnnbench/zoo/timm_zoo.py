@@ -65,6 +65,7 @@ def _add(
     table: str = "",
     tol: float = 0.05,
     note: str = "",
+    paper_fused: bool = False,
     **builder_kwargs: Any,
 ) -> None:
     """Register one timm model; ``params``/``macs`` as published (absolute counts)."""
@@ -83,6 +84,7 @@ def _add(
             paper_table=table,
             paper_tolerance=tol,
             note=note,
+            paper_fused=paper_fused,
             builder_kwargs={"model_name": timm_name, **builder_kwargs},
         )
     )
@@ -329,8 +331,9 @@ for _n, (_p, _g) in _RV.items():
     _add(f"repvgg_{_n}", f"repvgg_{_n}", "repvgg", REPVGG, 224, params=_p * M,
          macs=None if _g is None else _g * G,
          table="RepVGG paper, ImageNet results table (inference-time params, Theo FLOPs = MACs)",
-         note="built re-parameterized (single 3x3 branch), as deployed; pass reparameterize=False for the "
-              "training-time multi-branch form", reparameterize=True)
+         note="built as timm creates it (training-time 3x3 + 1x1 + identity branches); the paper's counts are "
+              "of the re-parameterized model (one 3x3 conv per block): profile with --fuse to compare",
+         paper_fused=True)
 for _n, _p in (("xxs", 1.3), ("xs", 2.3), ("s", 5.6)):
     _add(f"mobilevit_{_n}", f"mobilevit_{_n}", "mobilevit", MOBILEVIT, 256, params=_p * M,
          table="MobileViT paper, ImageNet-1k results (params)")
