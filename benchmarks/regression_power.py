@@ -1,25 +1,28 @@
-"""How often does `cnnbench check` cry wolf, and how often does it catch a real 15 % slowdown — on this machine?
+"""How often does `cnnbench check` cry wolf, and how often does it catch a real slowdown — on this machine?
 
-Two modes (``--mode``), each with A/A and slowed checks:
+Every check runs on the engine `cnnbench check` runs on (:mod:`cnnbench.check.measure`: independent blocks, t
+interval across blocks), with every side in its own worker process (:class:`cnnbench.against.WorkerSide`), fresh
+for every repetition — as in CI, where the baseline comes from another job and ``--against`` starts two workers:
 
-* ``baseline`` — each repetition measures a fresh baseline, then two checks against it (their order
-  alternating), as ``cnnbench baseline create`` + ``cnnbench check --baseline`` do;
-* ``paired`` — reference and current model measured in alternating rounds in one job, as
-  ``cnnbench check --against REF`` does (here both sides in this process).
+* ``baseline`` — a baseline measured in one process (the stages of ``cnnbench baseline create``), then each check
+  in another process against it (Welch t across blocks of model / calibration ratios);
+* ``against`` — reference and current measured in the same blocks by two worker processes, as
+  ``cnnbench check --against REF`` does (paired t across blocks).
 
-The checks:
+The checks of one repetition, in rotating order (one measurement set is judged at both thresholds where asked):
 
-* **A/A** — the same model again: a ``regression`` verdict is a false positive;
-* **slowed** — the model wrapped in :class:`BusyWait`, which spins for ``slowdown`` × the time the forward pass
-  just took (so the injected slowdown is exactly proportional to the model's own latency, whatever the load):
-  a ``regression`` verdict is a detection. The forward pass is timed on the clock the check uses (wall time, the
-  default; the thread's CPU time with ``--clock cpu``) and the wait is a calibrated loop: 15 % more *work*.
+* **A/A** — the same model again, judged at 5 % and at 10 %: a ``regression`` verdict is a false positive (goal ≤ 5 %);
+* **compute +10 %** and **sleep +10 %** judged at 5 %, **compute +15 %** and **sleep +15 %** judged at 10 %: a
+  ``regression`` verdict is a detection (goal ≥ 90 %). *compute*: forward spins for ``s`` × the time the forward pass
+  just took (a calibrated Python loop: more work); *sleep*: forward sleeps that long (``time.sleep``, its overshoot
+  measured and subtracted) — what blocking I/O or a wait looks like. Both are proportional to the model's own
+  latency, whatever the load.
 
-Prints every check (ratio estimate, interval, rounds, verdict) and the false-positive and detection rates with
-Wilson 95 % intervals. Goals: false positives ≤ 5 %, detection ≥ 90 %. ``inconclusive`` (exit code 3, a warning
-in CI) is counted separately: it is neither a false alarm nor a detection.
+``inconclusive`` (exit code 3, a warning in CI) is counted apart: neither a false alarm nor a detection. Prints every
+check, then the table with Wilson 95 % intervals and the cost of one check.
 
-    python benchmarks/regression_power.py                    # resnet18 at 112 px, 20 + 20 checks per mode
+    python benchmarks/regression_power.py              # the full run (about 25 min on a 2-core VM)
+    python benchmarks/regression_power.py --quick      # a smoke run (about a minute)
     python benchmarks/regression_power.py --model mobilenet_v2 --reps 30 --json power.json
 """
 
@@ -28,50 +31,85 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-import torch
 from torch import nn
 
-from cnnbench.against import check_pair
-from cnnbench.regress import LocalSide, check_against_baseline, create_baseline
-from cnnbench.suite import parse_suite
+#: Environment of the worker processes: which model to build and how to slow it down (in the "current" worker).
+ENV_MODEL, ENV_CONTROL = "CNNBENCH_POWER_MODEL", "CNNBENCH_POWER_CONTROL"
 
 
 class BusyWait(nn.Module):
-    """Runs ``inner``, then spins for ``slowdown`` × the time it took: a ``1 + slowdown`` slower model.
+    """Runs ``inner``, then spins for ``slowdown`` × the time it took (wall clock): a ``1 + slowdown`` slower model.
 
-    The forward pass is timed with ``clock``; the spin is a plain Python loop whose speed is measured once, so
-    the extra time is pure extra *work*. (Spinning on ``time.thread_time()`` itself would make thousands of
-    system calls, which disturb the caches and slow whatever runs next — e.g. the calibration workload.)
+    The spin is a plain Python loop whose speed is measured once, so the extra time is pure extra *work*.
+    (Spinning on the clock itself would make thousands of system calls, which disturb the caches.)
     """
 
-    def __init__(self, inner: nn.Module, slowdown: float, clock=time.perf_counter) -> None:
+    def __init__(self, inner: nn.Module, slowdown: float) -> None:
         super().__init__()
-        self.inner = inner
-        self.slowdown = slowdown
-        self.clock = clock
-        self.iters_per_s = self._loop_speed()
+        self.inner, self.slowdown = inner, slowdown
+        n, best = 200_000, float("inf")
+        for _ in range(5):  # the fastest of five: the loop's own speed, without interruptions
+            t0 = time.thread_time()
+            self._spin(n)
+            best = min(best, time.thread_time() - t0)
+        self.iters_per_s = n / best
 
     @staticmethod
     def _spin(n: int) -> None:
         for _ in range(n):
             pass
 
-    def _loop_speed(self) -> float:
-        n, best = 200_000, float("inf")
-        for _ in range(5):  # the fastest of five: the loop's own speed, without interruptions
-            t0 = time.thread_time()
-            self._spin(n)
-            best = min(best, time.thread_time() - t0)
-        return n / best
+    def forward(self, x):
+        t0 = time.perf_counter()
+        y = self.inner(x)
+        self._spin(int(self.slowdown * (time.perf_counter() - t0) * self.iters_per_s))
+        return y
+
+
+class Sleep(nn.Module):
+    """Runs ``inner``, then sleeps ``slowdown`` × the time it took, less ``time.sleep``'s own overshoot."""
+
+    def __init__(self, inner: nn.Module, slowdown: float) -> None:
+        super().__init__()
+        self.inner, self.slowdown = inner, slowdown
+        over = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            time.sleep(0.0005)
+            over.append(time.perf_counter() - t0 - 0.0005)
+        self.overshoot = statistics.median(over)
 
     def forward(self, x):
-        t0 = self.clock()
+        t0 = time.perf_counter()
         y = self.inner(x)
-        self._spin(int(self.slowdown * (self.clock() - t0) * self.iters_per_s))
+        time.sleep(max(0.0, self.slowdown * (time.perf_counter() - t0) - self.overshoot))
         return y
+
+
+class PowerModel(nn.Module):
+    """The timed model (built in the worker processes, a fresh instance per block): ``$CNNBENCH_POWER_MODEL`` from
+    the registry, slowed down as the control file says for this worker (``{"current": ["compute", 0.1]}``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from cnnbench.registry import resolve
+
+        model = resolve(os.environ[ENV_MODEL]).build()
+        slow = json.loads(Path(os.environ[ENV_CONTROL]).read_text()).get(os.environ.get("CNNBENCH_SIDE", ""))
+        if slow:
+            kind, amount = slow
+            model = (BusyWait if kind == "compute" else Sleep)(model, amount)
+        self.m = model
+
+    def forward(self, x):
+        return self.m(x)
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -85,85 +123,143 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, c - h), min(1.0, c + h)
 
 
+#: (check, slowdown kind, amount, thresholds it is judged at)
+CHECKS = [("A/A", None, 0.0, (0.05, 0.10)), ("compute +10%", "compute", 0.10, (0.05,)),
+          ("compute +15%", "compute", 0.15, (0.10,)), ("sleep +10%", "sleep", 0.10, (0.05,)),
+          ("sleep +15%", "sleep", 0.15, (0.10,))]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="resnet18")
-    ap.add_argument("--input-size", default="112")
-    ap.add_argument("--reps", type=int, default=20, help="A/A checks and slowed checks, each (default 20)")
-    ap.add_argument("--slowdown", type=float, default=0.15)
-    ap.add_argument("--threshold", type=float, default=0.10)
+    ap.add_argument("--input-size", default="64", help="C×H×W or H (default 64)")
+    ap.add_argument("--reps", type=int, default=12, help="repetitions per mode (default 12: ~25 min on 2 cores)")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--rounds", type=int, default=16)
-    ap.add_argument("--max-rounds", type=int, default=48)
-    ap.add_argument("--samples-per-round", type=int, default=3)
-    ap.add_argument("--round-stat", default="median", choices=("min", "median"))
+    ap.add_argument("--blocks", type=int, help="default: the [check] default (6)")
+    ap.add_argument("--max-blocks", type=int, help="default: the [check] default (12)")
+    ap.add_argument("--rounds", type=int, help="rounds per block (default: the [check] default, 8)")
+    ap.add_argument("--samples-per-round", type=int)
+    ap.add_argument("--warmup", type=float)
+    ap.add_argument("--confidence", type=float)
+    ap.add_argument("--fresh-process-every", type=int, help="--against mode: fresh workers every N blocks")
     ap.add_argument("--clock", default="wall", choices=("wall", "cpu"),
                     help="wall (the default of `cnnbench check`) or cpu (the thread's CPU time: blind to sleeps)")
-    ap.add_argument("--mode", default="both", choices=("baseline", "paired", "both"))
+    ap.add_argument("--mode", default="both", choices=("baseline", "against", "both"))
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 1 repetition, 4 blocks of 4 rounds, 48 px (about a minute)")
     ap.add_argument("--json", help="also write every check to this file")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.reps, args.input_size = 1, "48"
+        args.blocks, args.max_blocks, args.rounds = args.blocks or 4, args.max_blocks or 4, args.rounds or 4
 
-    suite = parse_suite({
-        "check": {"rounds": args.rounds, "max_rounds": args.max_rounds, "samples_per_round": args.samples_per_round,
-                  "round_stat": args.round_stat, "clock": args.clock},
-        "entry": [{"models": [args.model], "input_size": args.input_size, "threads": args.threads,
-                   "threshold": args.threshold}],
-    }, source="regression_power")
-    entry = suite.entries[0]
-    clock = suite.settings.clock_for(entry)
-    timer = time.thread_time if clock == "cpu" else time.perf_counter
-    print(f"# {entry.label()}, {args.threads} thread(s); threshold {args.threshold:.0%}, injected slowdown "
-          f"{args.slowdown:.0%}; rounds {args.rounds}..{args.max_rounds} × {args.samples_per_round} samples "
-          f"({args.round_stat}), {clock} clock; torch {torch.__version__}", flush=True)
+    from cnnbench.against import WorkerSide
+    from cnnbench.check.baseline import baseline_latency
+    from cnnbench.check.measure import Block, measure_and_judge, sequential_judge
+    from cnnbench.suite import parse_suite
+
+    check = {k: v for k, v in {"blocks": args.blocks, "max_blocks": args.max_blocks, "rounds": args.rounds,
+                                "samples_per_round": args.samples_per_round, "warmup": args.warmup,
+                                "confidence": args.confidence, "fresh_process_every": args.fresh_process_every,
+                                "clock": args.clock}.items() if v is not None}
+    size = args.input_size if "x" in args.input_size else f"3x{args.input_size}x{args.input_size}"
+    tmp = Path(tempfile.mkdtemp(prefix="cnnbench-power-"))
+    control = tmp / "control.json"
+    control.write_text("{}")
+    os.environ[ENV_MODEL], os.environ[ENV_CONTROL] = args.model, str(control)
+    suite = parse_suite({"check": check, "entry": [{"models": [f"{Path(__file__).resolve()}:PowerModel"],
+                                                    "input_size": size, "threads": args.threads}]},
+                        source="regression_power")
+    st = suite.settings
+    base_entry = suite.entries[0]
+    clock = st.clock_for(base_entry)
+    import torch
+
+    print(f"# {args.model} {size}, {args.threads} thread(s), {clock} clock; blocks {st.blocks}..{st.max_blocks} × "
+          f"{st.rounds} rounds × {st.samples_per_round} samples, confidence {st.confidence}; {args.reps} rep(s) per "
+          f"mode; torch {torch.__version__}, {os.cpu_count()} CPUs", flush=True)
+
+    def worker(name: str) -> WorkerSide:
+        return WorkerSide(name, tmp, tmp, tmp)
+
+    def entry_at(threshold: float):
+        from dataclasses import replace
+
+        return replace(base_entry, threshold=threshold)
+
     checks: list[dict] = []
     t_start = time.perf_counter()
-    modes = ["baseline", "paired"] if args.mode == "both" else [args.mode]
+    modes = ["baseline", "against"] if args.mode == "both" else [args.mode]
     for mode in modes:
         for rep in range(args.reps):
-            base = create_baseline(suite) if mode == "baseline" else None
-            for kind in (["aa", "slowed"] if rep % 2 == 0 else ["slowed", "aa"]):
-                wrap = (lambda m: BusyWait(m, args.slowdown, timer)) if kind == "slowed" else None
-                t0 = time.perf_counter()
-                if base is not None:
-                    row = check_against_baseline(base, suite, model_wrapper=wrap).rows[0]
-                    base_rounds = base["entries"][entry.key]["latency"]["rounds"]
-                else:
-                    sides = [LocalSide("ref"), LocalSide("current", wrap)]
+            control.write_text("{}")
+            sides = [worker("ref"), worker("current")]
+            try:
+                ref_blocks: list[Block] | None = None
+                if mode == "baseline":
+                    t0 = time.perf_counter()
+                    # the stages of `baseline create`, at the stricter threshold, in the "ref" process
+                    rec = baseline_latency(sides[0], entry_at(0.05), st, lambda m: print(m, flush=True))
+                    ref_blocks = [Block.from_dict(b) for b in rec["blocks"]]
+                    print(f"{mode:8s} {rep:3d} baseline: {len(ref_blocks)} blocks, {time.perf_counter() - t0:.1f}s",
+                          flush=True)
+                order = CHECKS[rep % len(CHECKS):] + CHECKS[:rep % len(CHECKS)]
+                for name, kind, amount, thresholds in order:
+                    control.write_text(json.dumps({"current": [kind, amount]} if kind else {}))
+                    t0 = time.perf_counter()
+                    # measured as a check at the strictest threshold it is judged at; the others replay its blocks
+                    run_sides = [sides[1]] if mode == "baseline" else sides
                     try:
-                        row = check_pair(entry, sides, suite.settings)
-                    finally:
-                        for s in sides:
-                            s.shutdown()
-                    base_rounds = None
-                lat = row.latency or {}
-                rec = {"mode": mode, "rep": rep, "kind": kind, "verdict": row.status, "error": row.error,
-                       "estimate": lat.get("estimate"), "low": lat.get("low"), "high": lat.get("high"),
-                       "rounds": lat.get("rounds"), "baseline_rounds": base_rounds,
-                       "calibration_unstable": lat.get("calibration_unstable"), "seconds": time.perf_counter() - t0}
-                checks.append(rec)
-                if row.error:
-                    print(f"{mode:8s} {rep:3d} {kind:6s} error: {row.error}", flush=True)
-                    continue
-                print(f"{mode:8s} {rep:3d} {kind:6s} {row.status:12s} ratio {rec['estimate']:.3f} "
-                      f"[{rec['low']:.3f}, {rec['high']:.3f}] rounds {rec['rounds']:2d}"
-                      f"{f' (baseline {base_rounds})' if base_rounds else ''}"
-                      f"{' calibration unstable' if rec['calibration_unstable'] else ''}  {rec['seconds']:.1f}s",
-                      flush=True)
+                        res, got = measure_and_judge(run_sides, entry_at(min(thresholds)), st, clock, ref=ref_blocks)
+                    except Exception as e:  # noqa: BLE001 - report and go on
+                        print(f"{mode:8s} {rep:3d} {name:13s} error: {e}", flush=True)
+                        checks.append({"mode": mode, "rep": rep, "check": name, "error": str(e)})
+                        continue
+                    secs = time.perf_counter() - t0
+                    cur = got[0] if mode == "baseline" else got[1]
+                    ref = ref_blocks if mode == "baseline" else got[0]
+                    for t in thresholds:
+                        r = res if t == min(thresholds) else sequential_judge(cur, ref, paired=mode == "against",
+                                                                               st=st, threshold=t)
+                        rec = {"mode": mode, "rep": rep, "check": name, "threshold": t, "verdict": r["verdict"],
+                               "estimate": r["estimate"], "low": r["low"], "high": r["high"], "blocks": r["blocks"],
+                               "calibration_unstable": r["calibration_unstable"], "seconds": secs}
+                        checks.append(rec)
+                        print(f"{mode:8s} {rep:3d} {name:13s} @{t:4.0%} {r['verdict']:12s} ratio {r['estimate']:.3f} "
+                              f"[{r['low']:.3f}, {r['high']:.3f}] blocks {r['blocks']:2d}"
+                              f"{' calibration unstable' if r['calibration_unstable'] else ''}  {secs:.1f}s",
+                              flush=True)
+            finally:
+                for s in sides:
+                    s.shutdown()
 
-    print(f"\n# {len(checks)} checks in {time.perf_counter() - t_start:.0f} s")
+    total = time.perf_counter() - t_start
+    print(f"\n# {len(checks)} verdicts in {total:.0f} s ({total / 60:.1f} min)")
+    print("| mode | check | threshold | goal | regression | rate | 95% Wilson | inconclusive | goal met |\n"
+          "|---|---|---:|---|---:|---:|---|---:|---|")
     for mode in modes:
-        for kind, goal_name in (("aa", "false-positive rate"), ("slowed", "detection rate")):
-            rs = [c for c in checks if c["kind"] == kind and c["mode"] == mode]
-            n = len(rs)
-            k = sum(c["verdict"] == "regression" for c in rs)
-            inc = sum(c["verdict"] == "inconclusive" for c in rs)
-            lo, hi = wilson(k, n)
-            goal = "goal ≤ 5%" if kind == "aa" else "goal ≥ 90%"
-            print(f"{mode:8s} {goal_name:20s} {k}/{n} = {k / n:6.1%}  (95% CI {lo:.1%}–{hi:.1%}; {goal}); "
-                  f"inconclusive {inc}/{n}; pass {sum(c['verdict'] in ('pass', 'faster') for c in rs)}/{n}")
+        for name, _kind, _amount, thresholds in CHECKS:
+            for t in thresholds:
+                rs = [c for c in checks if c["mode"] == mode and c["check"] == name and c.get("threshold") == t]
+                n = len(rs)
+                k = sum(c["verdict"] == "regression" for c in rs)
+                inc = sum(c["verdict"] == "inconclusive" for c in rs)
+                lo, hi = wilson(k, n)
+                rate = k / n if n else float("nan")
+                aa = name == "A/A"
+                goal = "false positives ≤ 5%" if aa else "detected ≥ 90%"
+                met = (rate <= 0.05) if aa else (rate >= 0.90)
+                print(f"| {mode} | {name} | {t:.0%} | {goal} | {k}/{n} | {rate:.0%} | {lo:.0%}–{hi:.0%} | {inc}/{n} | "
+                      f"{'yes' if met else 'NO'} |")
+    for mode in modes:
+        secs = [c["seconds"] for c in checks if c["mode"] == mode and "seconds" in c]
+        blocks = [c["blocks"] for c in checks if c["mode"] == mode and "blocks" in c]
+        if secs:
+            print(f"# {mode}: one check of one entry takes {statistics.median(secs):.1f} s median "
+                  f"(max {max(secs):.1f} s), {statistics.median(blocks):.0f} blocks median (max {max(blocks)})")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "checks": checks}, f, indent=1)
+            json.dump({"args": vars(args), "settings": check, "checks": checks}, f, indent=1)
     return 0
 
 

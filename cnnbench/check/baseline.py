@@ -69,7 +69,7 @@ def create_baseline(suite: Suite, *, log: Log | None = None,
             if entry.latency and rec["error"] is None:
                 env = env or side.env(entry)
                 try:
-                    rec["latency"] = _baseline_latency(side, entry, st, log)
+                    rec["latency"] = baseline_latency(side, entry, st, log)
                 except OpenFailed as e:
                     rec["error"] = str(e)
                 except CnnbenchError:
@@ -96,7 +96,7 @@ def create_baseline(suite: Suite, *, log: Log | None = None,
     }
 
 
-def _baseline_latency(side: LocalSide, entry: Entry, st: CheckSettings, log: Log) -> dict[str, Any]:
+def baseline_latency(side: LocalSide, entry: Entry, st: CheckSettings, log: Log) -> dict[str, Any]:
     clock = st.clock_for(entry)
     blocks: list[Block] = []
     stable = False
