@@ -13,41 +13,12 @@ from typing import Any
 
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import parse_dtype, parse_int_list
-from cnnbench.latency.devices import cores_available, oversubscribed
+from cnnbench.latency.devices import cores_available, oversubscribed  # noqa: F401 - re-exported
+from cnnbench.latency.protocol import check_protocol_options  # the one protocol check (re-exported)
 from cnnbench.profiling import Profile, static_profile
 from cnnbench.registry import ModelSpec, resolve
 
 RUNTIMES = ("eager", "compile", "onnx")
-
-
-_WARNED_THREADS: set[int] = set()
-
-
-def check_protocol_options(*, budget: float, min_samples: int, warmup: float, threads: int | None,
-                           zero_budget_ok: bool = False) -> None:
-    """Usage errors (exit 2) for the measurement options every timing command shares.
-
-    Non-finite ``budget``/``warmup`` (``inf`` would never stop, ``nan`` compares false) are refused. ``threads``
-    above the cores available to the process (:func:`oversubscribed`) is allowed but warned about on stderr, once
-    per thread count; rows measured so should be marked ``threads_oversubscribed: true``.
-    """
-    import math
-    import sys
-
-    if not math.isfinite(budget) or not (budget >= 0 if zero_budget_ok else budget > 0):
-        raise CnnbenchError(f"--budget must be a finite number {'≥ 0' if zero_budget_ok else '> 0'} of seconds "
-                            f"(got {budget})")
-    if min_samples < 1:
-        raise CnnbenchError(f"--min-samples must be ≥ 1 (got {min_samples})")
-    if not math.isfinite(warmup) or warmup < 0:
-        raise CnnbenchError(f"--warmup must be a finite number ≥ 0 of seconds (got {warmup})")
-    if threads is not None and threads < 1:
-        raise CnnbenchError(f"--threads must be ≥ 1 (got {threads})")
-    if oversubscribed(threads) and threads not in _WARNED_THREADS:
-        _WARNED_THREADS.add(threads)
-        print(f"warning: --threads {threads} exceeds the {cores_available()} core(s) available to this process: "
-              "threads will time-share cores (far slower and noisier than a real machine with that many)",
-              file=sys.stderr)
 
 
 @dataclass(frozen=True)

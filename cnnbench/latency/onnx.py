@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 from cnnbench.errors import CnnbenchError
 from cnnbench.latency.devices import check_session_providers, onnx_providers
 from cnnbench.latency.placement import as_inputs, normalize_dtype, place_inputs, torch_dtype
-from cnnbench.latency.runtimes import Runner
+from cnnbench.latency.runner import Runner
 from cnnbench.latency.usercode import _ANSI, quiet_output, stdout_to_stderr
 
 if TYPE_CHECKING:

@@ -24,8 +24,9 @@ With ``copy_model=False`` (registry builders: a fresh model per call) the built 
 User code (build, input factory, forward, export, compile) runs with stdout sent to stderr, so a model that prints
 never corrupts ``--format json`` on stdout, for library callers too.
 
-For :func:`~cnnbench.latency.timer.measure_interleaved` (``compare``), prepare one runner per model and pass their
-``call`` / ``sync``.
+For :func:`~cnnbench.latency.timer.measure_interleaved` (``reproduce``), prepare one runner per model and pass their
+``call`` / ``sync``; :func:`prepare_row` is the failure-as-row prepare step that ``run_latency`` and ``compare``
+share. :class:`~cnnbench.latency.runner.Runner` lives in :mod:`cnnbench.latency.runner` (re-exported here).
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ from cnnbench.latency.placement import (  # noqa: F401
     place_inputs,
     torch_dtype,
 )
-from cnnbench.latency.timer import LatencyStats, measure
+from cnnbench.latency.runner import Runner, first_tensor_to_numpy
+from cnnbench.latency.threads import torch_threads
+from cnnbench.latency.timer import LatencyStats, _check_protocol, measure
 from cnnbench.latency.usercode import (  # noqa: F401
     ModelExitError,
     exit_text,
@@ -65,64 +68,12 @@ from cnnbench.latency.usercode import (  # noqa: F401
 )
 
 if TYPE_CHECKING:
-    import numpy as np
     import torch
     from torch import nn
 
 RUNTIMES = ("eager", "compile", "onnx")
-
-
-@dataclass
-class Runner:
-    """A prepared model: ``call()`` runs one inference on pre-placed input; nothing else happens in it.
-
-    Attributes:
-        runtime: ``"eager" | "compile" | "onnx"``.
-        device: The torch device the work runs on.
-        call: Zero-argument callable timed by the protocol.
-        sync: What the timer calls to wait for the device (``None`` on CPU).
-        compile_s: Seconds of the first compiled call (compile runtime only).
-        details: Runtime facts for the record (ONNX opset, exporter, cache path...).
-        to_numpy: Converts ``call()``'s return value to a float32 numpy array of the first output.
-        cleanup: Releases resources (sessions, temporary files).
-        memory_visible: Whether :class:`~cnnbench.latency.memory.PeakMemory` sees this runtime's allocations.
-    """
-
-    runtime: str
-    device: torch.device
-    call: Callable[[], Any]
-    sync: Callable[[], None] | None = None
-    compile_s: float | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    to_numpy: Callable[[Any], np.ndarray] | None = None
-    cleanup: Callable[[], None] | None = None
-    memory_visible: bool = True
-
-    def output(self) -> np.ndarray:
-        """One inference's first output as a float32 numpy array (for numerical comparisons)."""
-        out = self.call()
-        if self.sync is not None:
-            self.sync()
-        assert self.to_numpy is not None
-        return self.to_numpy(out)
-
-    def close(self) -> None:
-        """Releases what the runner holds; safe to call twice."""
-        if self.cleanup is not None:
-            self.cleanup()
-            self.cleanup = None
-
-
-def _first_tensor_to_numpy(out: Any) -> np.ndarray:
-    import torch
-
-    while isinstance(out, (tuple, list)):
-        out = out[0]
-    if isinstance(out, dict):
-        out = next(iter(out.values()))
-    if not isinstance(out, torch.Tensor):
-        raise TypeError(f"model output is {type(out).__name__}, not a tensor")
-    return out.detach().float().cpu().numpy()
+#: The phase a row's failure is named by once its inputs exist: ``"<phase> failed: ..."``.
+PREPARE_PHASE = {"eager": "prepare", "compile": "compile", "onnx": "export"}
 
 
 def prepare_eager(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *, device: torch.device,
@@ -149,7 +100,7 @@ def prepare_eager(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = N
         except SystemExit as e:
             raise ModelExitError(e) from e
 
-    return Runner("eager", device, call, device_sync(device), to_numpy=_first_tensor_to_numpy)
+    return Runner("eager", device, call, device_sync(device), to_numpy=first_tensor_to_numpy)
 
 
 def prepare_compile(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *, device: torch.device,
@@ -181,7 +132,7 @@ def prepare_compile(model: nn.Module, args: Any, kwargs: dict[str, Any] | None =
             sync()
         compile_s = time.perf_counter() - t0
     return Runner("compile", device, call, sync, compile_s=compile_s, details={"compile_mode": mode},
-                  to_numpy=_first_tensor_to_numpy)
+                  to_numpy=first_tensor_to_numpy)
 
 
 def _prepare(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], *, runtime: str,
@@ -331,6 +282,61 @@ def _batch_guess(inputs: Inputs, seed: int) -> int:
         return 0
 
 
+def row_failure(err: BaseException, phase: str) -> tuple[str, bool]:
+    """``(error, oom)`` of a row that failed in ``phase``: ``"<phase> failed: <one line>"`` or
+    ``"out of memory: ..."`` (:func:`failure_text`: traceback under --debug, ``model called sys.exit(N)``)."""
+    oom = is_oom(err)
+    return f"{'out of memory' if oom else f'{phase} failed'}: {failure_text(err, phase)}", oom
+
+
+@dataclass
+class Prepared:
+    """A row's runner, or why it could not be prepared (:func:`prepare_row`).
+
+    Attributes:
+        runner: The runner (``None`` when the row failed).
+        batch: Dim 0 of the first input tensor (``None`` when even the inputs could not be made).
+        error: ``"build failed: ..."``, ``"export failed: ..."``, ``"out of memory: ..."``...
+        oom: The failure was an out-of-memory.
+    """
+
+    runner: Runner | None = None
+    batch: int | None = None
+    error: str | None = None
+    oom: bool = False
+
+
+def prepare_row(build_model: Callable[[], nn.Module], inputs: Inputs, *, runtime: str, device: torch.device,
+                dtype: str = "fp32", channels_last: bool = False, threads: int, model_key: str | None = None,
+                onnx_dir: str | Path | None = None, opset: int | None = None, exporter: str = "auto",
+                seed: int = 0, copy_model: bool = False, onnx_spinning: bool = True) -> Prepared:
+    """Builds and prepares one row (build → prepare | compile | export); a failure is the row's ``error``.
+
+    The one prepare step of ``profile`` (:func:`run_latency`) and ``compare``: user code (build, input factory,
+    export, first compiled call) runs with stdout sent to stderr, and its exceptions — a ``sys.exit`` too — become
+    ``Prepared.error`` named by phase (``build`` until the model and inputs exist, then :data:`PREPARE_PHASE`).
+    ``runtime``/``dtype``/``device`` must be valid already (:func:`prepare_runner` checks them).
+
+    Raises:
+        CnnbenchError: Bad usage found while preparing (e.g. an ONNX Runtime provider that fails to load).
+    """
+    phase, batch = "build", None
+    try:
+        with stdout_to_stderr():
+            model, args, kwargs = build_inputs(build_model, inputs, seed=seed, copy_model=copy_model)
+            batch = batch_size_of(args, kwargs)
+            phase = PREPARE_PHASE[runtime]
+            runner = _prepare(model, args, kwargs, runtime=runtime, device=device, dtype=dtype,
+                              channels_last=channels_last, threads=threads, model_key=model_key,
+                              onnx_dir=onnx_dir, opset=opset, exporter=exporter, onnx_spinning=onnx_spinning)
+        return Prepared(runner, batch)
+    except CnnbenchError:
+        raise
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing row must not stop the others; Ctrl-C does
+        error, oom = row_failure(err, phase)
+        return Prepared(None, batch, error, oom)
+
+
 def run_latency(build_model: Callable[[], nn.Module], input_shape: Inputs, *, device: str = "cpu",
                 runtime: str = "eager", dtype: str = "fp32", channels_last: bool = False,
                 threads: int | None = None, model_key: str | None = None, onnx_dir: str | Path | None = None,
@@ -372,51 +378,39 @@ def run_latency(build_model: Callable[[], nn.Module], input_shape: Inputs, *, de
     import torch
 
     runtime, dtype, dev = _check_usage(runtime, dtype, device)
-    if threads is not None and threads < 1:
-        raise CnnbenchError(f"--threads must be at least 1 (got {threads})")
-    prev_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    batch = None if callable(input_shape) else (int(input_shape[0]) if len(input_shape) else 1)
-    row = {"device": str(dev), "runtime": runtime, "threads": torch.get_num_threads(), "dtype": dtype,
-           "channels_last": channels_last}
-    runner: Runner | None = None
-    phase = "build"
-    try:
-        with stdout_to_stderr():  # user code below (forward in every timed call) must not write to our stdout
-            model, args, kwargs = build_inputs(build_model, input_shape, seed=seed, copy_model=copy_model)
-            batch = batch_size_of(args, kwargs)
-            phase = {"eager": "prepare", "compile": "compile", "onnx": "export"}[runtime]
-            runner = _prepare(model, args, kwargs, runtime=runtime, device=dev, dtype=dtype,
-                              channels_last=channels_last, threads=row["threads"], model_key=model_key,
-                              onnx_dir=onnx_dir, opset=opset, exporter=exporter)
-            del model, args, kwargs
-            phase = "run"
+    _check_protocol(warmup_min_iters, warmup_min_s, min_samples, budget_s, block_target_s)  # before building
+    with torch_threads(threads) as n_threads:  # restored afterwards; "--threads must be at least 1" otherwise
+        row = {"device": str(dev), "runtime": runtime, "threads": n_threads, "dtype": dtype,
+               "channels_last": channels_last}
+        prep = prepare_row(build_model, input_shape, runtime=runtime, device=dev, dtype=dtype,
+                           channels_last=channels_last, threads=n_threads, model_key=model_key, onnx_dir=onnx_dir,
+                           opset=opset, exporter=exporter, seed=seed, copy_model=copy_model)
+        runner = prep.runner
+        try:
+            if runner is None:
+                batch = prep.batch if prep.batch is not None else _batch_guess(input_shape, seed)
+                return LatencyResult(**row, batch_size=batch, error=prep.error, oom=prep.oom)
             memory = PeakMemory(dev) if track_memory and runner.memory_visible else None
-            with memory if memory is not None else contextlib.nullcontext():
-                stats = measure(runner.call, sync=runner.sync, warmup_min_iters=warmup_min_iters,
-                                warmup_min_s=warmup_min_s, min_samples=min_samples, budget_s=budget_s,
-                                block_target_s=block_target_s)
-        details = {**runner.details, "block_size": stats.block_size, "seed": seed,
-                   "memory_method": memory.method if memory is not None else None}
-        return LatencyResult(**row, batch_size=batch, latency=stats,
-                             peak_memory_bytes=memory.peak_bytes if memory else None, compile_s=runner.compile_s,
-                             details=details)
-    except CnnbenchError:
-        raise
-    except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing row must not stop the sweep; Ctrl-C still does
-        oom = is_oom(err)
-        reason = "out of memory" if oom else f"{phase} failed"
-        details = dict(runner.details) if runner is not None else {}
-        if batch is None:
-            batch = _batch_guess(input_shape, seed)
-        return LatencyResult(**row, batch_size=batch, error=f"{reason}: {failure_text(err, phase)}", oom=oom,
-                             details=details)
-    finally:
-        if runner is not None:
-            runner.close()
-        runner = None
-        torch.set_num_threads(prev_threads)
-        gc.collect()
-        if dev.type == "cuda":
-            torch.cuda.empty_cache()
+            try:
+                # forward is user code in every timed call: it must not write to our stdout
+                with stdout_to_stderr(), memory if memory is not None else contextlib.nullcontext():
+                    stats = measure(runner.call, sync=runner.sync, warmup_min_iters=warmup_min_iters,
+                                    warmup_min_s=warmup_min_s, min_samples=min_samples, budget_s=budget_s,
+                                    block_target_s=block_target_s)
+            except CnnbenchError:
+                raise
+            except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing row must not stop the sweep
+                error, oom = row_failure(err, "run")
+                return LatencyResult(**row, batch_size=prep.batch, error=error, oom=oom, details=dict(runner.details))
+            details = {**runner.details, "block_size": stats.block_size, "seed": seed,
+                       "memory_method": memory.method if memory is not None else None}
+            return LatencyResult(**row, batch_size=prep.batch, latency=stats,
+                                 peak_memory_bytes=memory.peak_bytes if memory else None, compile_s=runner.compile_s,
+                                 details=details)
+        finally:
+            if runner is not None:
+                runner.close()
+            runner = prep = None
+            gc.collect()
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()

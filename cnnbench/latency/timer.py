@@ -16,8 +16,14 @@ The protocol (one callable, :func:`measure`):
    ``torch.utils.benchmark``). ``noisy`` is ``IQR / median > 0.10``, torch.utils.benchmark's warning threshold.
 
 :func:`measure_interleaved` applies the same protocol to several callables, alternating between them one sample
-at a time (rotating the order every round), so slow machine drift affects all of them alike. Used by ``compare``
-and regression checks.
+at a time (rotating the order every round), so slow machine drift affects all of them alike.
+
+The pieces, for callers with their own schedule (``compare`` takes a time slice per visit; ``check`` runs
+blocks): a :class:`Timed` per runner — its callable, its block size fixed *once* from its warm-up
+(:meth:`Timed.warm_up`), its samples — and one scheduler, :func:`interleave` (round-robin, rotating start,
+optional time slice per visit, progress and failure callbacks; on Ctrl-C every sample taken stays in its
+:class:`Timed`). :func:`measure` is the one-runner case, :func:`measure_interleaved` the one-sample-per-visit
+case; ``profile``, ``compare``, ``reproduce`` and ``check`` all time through these.
 
 This module does not import torch: it times any zero-argument callable.
 """
@@ -29,11 +35,12 @@ import statistics
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from cnnbench.errors import CnnbenchError
+from cnnbench.latency.protocol import check_protocol_options
 
 #: ``IQR / median`` above this marks a measurement noisy (``torch.utils.benchmark``'s ``_IQR_WARN_THRESHOLD``).
 NOISY_IQR_RATIO = 0.10
@@ -155,15 +162,9 @@ def calibrate_block_size(
 
 def _check_protocol(warmup_min_iters: int, warmup_min_s: float, min_samples: int, budget_s: float,
                     block_target_s: float) -> None:
-    # Protocol values arrive from the CLI (--budget, --min-samples), so bad ones are usage errors.
-    if warmup_min_iters < 0 or warmup_min_s < 0:
-        raise CnnbenchError(f"warm-up must be non-negative (got {warmup_min_iters} iterations, {warmup_min_s} s)")
-    if min_samples < 1:
-        raise CnnbenchError(f"--min-samples must be at least 1 (got {min_samples})")
-    if budget_s < 0:
-        raise CnnbenchError(f"--budget must be non-negative seconds (got {budget_s})")
-    if block_target_s < 0:
-        raise CnnbenchError(f"block target must be non-negative seconds (got {block_target_s})")
+    # Protocol values arrive from the CLI (--budget, --min-samples), so bad ones are usage errors (one wording).
+    check_protocol_options(budget=budget_s, min_samples=min_samples, warmup=warmup_min_s, zero_budget_ok=True,
+                           warmup_min_iters=warmup_min_iters, block_target_s=block_target_s)
 
 
 def run_warmup(fn: Callable[[], object], sync: SyncFn | None, min_iters: int, min_s: float, clock: Clock) -> float:
@@ -198,6 +199,117 @@ def time_block(fn: Callable[[], object], n: int, sync: SyncFn | None, clock: Clo
     return (clock() - t0) / n
 
 
+@dataclass
+class Timed:
+    """One runner being timed: its callable, its block size (fixed once, after its warm-up) and its samples.
+
+    Attributes:
+        call: Zero-argument callable; one call = one inference.
+        sync: Called before a sample starts and before it ends (``None`` on CPU).
+        block: Calls per sample (a sample is block time / block); set by :meth:`warm_up`, never changed after.
+        samples: Samples so far, in milliseconds, in measurement order.
+        dropped: Taken out of the rounds (its visit raised, or its owner dropped it).
+    """
+
+    call: Callable[[], object]
+    sync: SyncFn | None = None
+    block: int = 1
+    samples: list[float] = field(default_factory=list)
+    dropped: bool = False
+
+    def warm_up(self, min_iters: int, min_s: float, clock: Clock = time.perf_counter, *,
+                block_target_s: float = 1e-3, overhead_s: float = 0.0, block_size: int | None = None) -> float:
+        """Runs the warm-up and fixes :attr:`block` from it (or to ``block_size``); returns the per-call estimate."""
+        per_call = run_warmup(self.call, self.sync, min_iters, min_s, clock)
+        self.block = block_size or calibrate_block_size(per_call, block_target_s=block_target_s,
+                                                        overhead_s=overhead_s)
+        return per_call
+
+    def sample(self, clock: Clock = time.perf_counter) -> float:
+        """Times one block; appends and returns the sample (ms per call)."""
+        ms = time_block(self.call, self.block, self.sync, clock) * 1e3
+        self.samples.append(ms)
+        return ms
+
+    def stats(self) -> LatencyStats:
+        """Statistics of the samples so far (``ValueError`` when there are none)."""
+        return LatencyStats.from_samples(self.samples, block_size=self.block)
+
+
+#: ``stop(round, active, elapsed_s)``: True ends the rounds before round ``round`` starts.
+StopFn = Callable[[int, Sequence[Timed], float], bool]
+
+
+def interleave(
+    timed: Sequence[Timed],
+    stop: StopFn,
+    *,
+    slice_s: float | Callable[[int], float] = 0.0,
+    clock: Clock = time.perf_counter,
+    on_visit: Callable[[int, int, int], None] | None = None,
+    on_error: Callable[[Timed, Exception], None] | None = None,
+    on_round: Callable[[int], None] | None = None,
+) -> int:
+    """The one interleaving scheduler: rounds of round-robin visits to every runner still in the rounds.
+
+    Round ``r`` visits the active runners once each, starting at runner ``r mod n`` so none always follows the
+    same neighbour. A visit takes samples until ``slice_s`` (or ``slice_s(r)``) seconds have passed — at least
+    one sample, exactly one with a slice of 0. Before each round, ``stop(r, active, elapsed)`` may end the rounds.
+    A Ctrl-C propagates; every sample taken so far stays in its :class:`Timed`.
+
+    Args:
+        timed: The runners, warmed up (block sizes fixed).
+        stop: Ends the rounds (see :data:`StopFn`); ``elapsed`` counts from the first round's start.
+        slice_s: Seconds of samples per visit, or a function of the round.
+        clock: Seconds clock.
+        on_visit: ``on_visit(round, k, n)`` before the ``k``-th of ``n`` visits of a round (progress).
+        on_error: With it, an exception in a visit drops that runner (:attr:`Timed.dropped`) and is passed here;
+            without it, the exception propagates.
+        on_round: ``on_round(rounds_done)`` after each round.
+
+    Returns:
+        The number of rounds completed.
+    """
+    start = clock()
+    r = 0
+    active = [t for t in timed if not t.dropped]
+    while active and not stop(r, active, clock() - start):
+        s = slice_s(r) if callable(slice_s) else slice_s
+        n = len(active)
+        for k in range(n):
+            t = active[(r + k) % n]
+            if t.dropped:  # dropped by its owner during this round (e.g. a larger batch after an OOM)
+                continue
+            if on_visit is not None:
+                on_visit(r, k, n)
+            try:
+                if s <= 0:
+                    t.sample(clock)
+                else:
+                    t0 = clock()
+                    t.sample(clock)
+                    while clock() - t0 < s:
+                        t.sample(clock)
+            except Exception as err:
+                if on_error is None:
+                    raise
+                t.dropped = True
+                on_error(t, err)
+        r += 1
+        if on_round is not None:
+            on_round(r)
+        active = [t for t in active if not t.dropped]
+    return r
+
+
+def budget_stop(min_samples: int, budget_s: float, rounds: int | None = None) -> StopFn:
+    """The protocol's stop rule: ``rounds`` rounds exactly when given, else until every runner has
+    ``min_samples`` samples and ``budget_s`` seconds per runner have passed."""
+    if rounds is not None:
+        return lambda r, active, elapsed: r >= rounds
+    return lambda r, active, elapsed: r >= min_samples and elapsed >= budget_s * len(active)
+
+
 def measure(
     fn: Callable[[], object],
     *,
@@ -230,14 +342,11 @@ def measure(
         CnnbenchError: Invalid protocol values.
     """
     _check_protocol(warmup_min_iters, warmup_min_s, min_samples, budget_s, block_target_s)
-    per_call = run_warmup(fn, sync, warmup_min_iters, warmup_min_s, clock)
-    n = block_size or calibrate_block_size(per_call, block_target_s=block_target_s,
-                                           overhead_s=timer_overhead(clock))
-    samples: list[float] = []
-    start = clock()
-    while len(samples) < min_samples or clock() - start < budget_s:
-        samples.append(time_block(fn, n, sync, clock) * 1e3)
-    return LatencyStats.from_samples(samples, block_size=n)
+    t = Timed(fn, sync)
+    t.warm_up(warmup_min_iters, warmup_min_s, clock, block_target_s=block_target_s, block_size=block_size,
+              overhead_s=timer_overhead(clock) if block_size is None else 0.0)
+    interleave([t], budget_stop(min_samples, budget_s), clock=clock)
+    return t.stats()
 
 
 def measure_interleaved(
@@ -283,22 +392,8 @@ def measure_interleaved(
     names = list(fns)
     syncs = {name: (sync.get(name) if isinstance(sync, Mapping) else sync) for name in names}
     overhead = timer_overhead(clock)
-    blocks = {}
-    for name in names:
-        per_call = run_warmup(fns[name], syncs[name], warmup_min_iters, warmup_min_s, clock)
-        blocks[name] = calibrate_block_size(per_call, block_target_s=block_target_s, overhead_s=overhead)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    start = clock()
-    r = 0
-    while True:
-        if rounds is not None:
-            if r >= rounds:
-                break
-        elif r >= min_samples and clock() - start >= budget_s * len(names):
-            break
-        # Rotating the start avoids always measuring the same callable right after the same other one.
-        for k in range(len(names)):
-            name = names[(r + k) % len(names)]
-            samples[name].append(time_block(fns[name], blocks[name], syncs[name], clock) * 1e3)
-        r += 1
-    return {name: LatencyStats.from_samples(samples[name], block_size=blocks[name]) for name in names}
+    timed = {name: Timed(fns[name], syncs[name]) for name in names}
+    for t in timed.values():
+        t.warm_up(warmup_min_iters, warmup_min_s, clock, block_target_s=block_target_s, overhead_s=overhead)
+    interleave(list(timed.values()), budget_stop(min_samples, budget_s, rounds), clock=clock)
+    return {name: t.stats() for name, t in timed.items()}
