@@ -362,7 +362,7 @@ class Net(nn.Module):
 """
 # tens of µs per call at 3×32×32; rounds kept few so each check takes seconds. The machine's own noise (other
 # processes on a shared CI box) is not under test: calibration_max_iqr = 1 keeps it from making A/A inconclusive
-_TIMED = ('[check]\nblocks = 3\nmax_blocks = 6\nrounds = 3\nsamples_per_round = 3\ncalibration_copies = 1\n'
+_TIMED = ('[check]\nblocks = 4\nmax_blocks = 8\nrounds = 3\nsamples_per_round = 3\ncalibration_copies = 1\n'
           'warmup = 0.05\n'
           'calibration_max_iqr = 1.0\n'
           '[[entry]]\nmodels = ["net.py:Net"]\ninput_size = "3x32x32"\nthreads = 1\nthreshold = 0.5\n')
@@ -391,7 +391,7 @@ def _against(repo: Path) -> tuple[int, dict, str]:
 
 
 @pytest.mark.slow
-def test_a_committed_sleep_is_a_regression_with_the_default_clock_and_a_a_passes(tmp_path):
+def test_a_committed_sleep_or_extra_compute_is_a_regression_and_a_a_passes(tmp_path):
     repo = _repo(tmp_path, SLEEPY, _TIMED)
     code, report, err = _against(repo)  # A/A: the same code on both sides
     assert code == 0, (report, err)
@@ -404,6 +404,17 @@ def test_a_committed_sleep_is_a_regression_with_the_default_clock_and_a_a_passes
     (row,) = report["rows"]
     assert row["status"] == "regression" and row["latency"]["low"] > 1.5, row
     assert row["latency"]["current_ms"] >= 4.0  # the sleep itself: ≥ 4 ms per call
+    # extra compute committed into forward, invisible to the static metrics (no tensor op): a Python loop of 20,000
+    # additions, ~10× the conv's tens of µs; the workers replaced by fresh processes every 2 blocks
+    # (fresh_process_every: blocks 0-1, then 2-3 in new workers)
+    (repo / "net.py").write_text(SLEEPY.replace("return self.a(x)", "sum(range(20_000))\n        return self.a(x)"))
+    (repo / "suite.toml").write_text(_TIMED.replace("[check]\n", "[check]\nfresh_process_every = 2\n"))
+    code, report, err = _against(repo)
+    assert code == 1, (report, err)
+    (row,) = report["rows"]
+    assert row["status"] == "regression" and row["latency"]["low"] > 2, row
+    assert all(r["ok"] for r in row["static"])  # the same MACs, parameters...: only the time says it
+    assert row["latency"]["blocks"] == 4 and row["latency"]["method"] == "paired t over blocks"
 
 
 class Sleeps:
