@@ -10,8 +10,10 @@ activations) tell me which one is faster?". Two things differ from ``profile``'s
   ``budget / rounds`` seconds per visit (at least one sample), so each row gets about the time budget
   ``profile`` would give it; further rounds take one sample per row until every row has ``min_samples``.
   Slow drift of the machine (thermal throttling, a neighbour's job) therefore lands on all rows alike instead of
-  favouring whichever model ran first. This is :func:`cnnbench.latency.timer.measure_interleaved`'s scheme
-  with a time slice per visit instead of a single sample, plus progress reporting and Ctrl-C keeping samples.
+  favouring whichever model ran first. The rows are prepared by :func:`cnnbench.latency.runtimes.prepare_row`
+  (``profile``'s prepare step) and timed by :func:`cnnbench.latency.timer.interleave` (the scheduler under
+  :func:`~cnnbench.latency.timer.measure_interleaved`), with a time slice per visit instead of a single sample,
+  progress reporting, and Ctrl-C keeping the samples.
 * **Peak memory** (CPU) is the RSS growth during each row's warm-up (which contains its first inferences,
   where the allocator grows) with every compared model already resident — the same "weights excluded"
   meaning as ``profile``'s. On CUDA it is not measured here (``max_memory_allocated`` would include the
@@ -24,6 +26,7 @@ bytes and activations, within one (device, runtime, batch size) group.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import gc
 import math
@@ -157,12 +160,19 @@ class _Row:
     make_inputs: Callable[[], tuple[tuple[Any, ...], dict[str, Any]]] | None = None  # CPU (args, kwargs); None: shape
     copy_model: bool = False  # spec builds the caller's instance: time a deep copy (run_latency's copy_model)
     runner: Any = None
-    block: int = 1
-    samples: list[float] = field(default_factory=list)
+    timed: Any = None  # cnnbench.latency.timer.Timed once prepared: block size (fixed after warm-up) and samples
     peak: int | None = None
     memory_method: str | None = None
     error: str | None = None
     oom: bool = False
+
+    @property
+    def block(self) -> int:
+        return self.timed.block if self.timed is not None else 1
+
+    @property
+    def samples(self) -> list[float]:
+        return self.timed.samples if self.timed is not None else []
 
 
 @dataclass
@@ -239,17 +249,13 @@ def run_compare(spec: SweepSpec, *, rounds: int = DEFAULT_ROUNDS, progress: Prog
 
 def _measure_rows(rows: list[_Row], lat: Any, dtype: str, rounds: int, result: CompareResult,
                   progress: ProgressFn | None, clock: Callable[[], float]) -> None:
-    import torch
-
     from cnnbench.latency.devices import resolve_device
     from cnnbench.latency.memory import PeakMemory
-    from cnnbench.latency.timer import calibrate_block_size, timer_overhead
+    from cnnbench.latency.threads import torch_threads
+    from cnnbench.latency.timer import timer_overhead
 
     dev = resolve_device(lat.device)
-    prev_threads = torch.get_num_threads()
-    if lat.threads is not None:
-        torch.set_num_threads(lat.threads)
-    try:
+    with torch_threads(lat.threads):
         for i, row in enumerate(rows):
             if progress:
                 progress("preparing", i, len(rows))
@@ -262,110 +268,82 @@ def _measure_rows(rows: list[_Row], lat: Any, dtype: str, rounds: int, result: C
                 continue
             memory = PeakMemory(dev) if dev.type == "cpu" and row.runner.memory_visible else None
             try:
+                # the same warm-up as `profile` (run_latency's default: ≥ 10 calls and ≥ warmup seconds)
+                with memory if memory is not None else contextlib.nullcontext():
+                    row.timed.warm_up(10, lat.warmup, clock, overhead_s=overhead)
                 if memory is not None:
-                    with memory:
-                        per_call = _warmup(row, lat.warmup, clock)
                     row.peak, row.memory_method = memory.peak_bytes, memory.method
-                else:
-                    per_call = _warmup(row, lat.warmup, clock)
-                row.block = calibrate_block_size(per_call, overhead_s=overhead)
             except Exception as err:  # noqa: BLE001 - a failing row must not stop the comparison
                 _fail(row, "run", err, rows)
         result.memory_note = ("peak MiB = RSS growth during each row's warm-up, all compared models resident"
                               if dev.type == "cpu" else "peak memory not measured on CUDA by compare (all models "
                               "are resident at once); see `cnnbench profile`")
         _rounds(rows, lat, rounds, result, progress, clock)
-    finally:
-        torch.set_num_threads(prev_threads)
 
 
 def _prepare_row(row: _Row, lat: Any, dtype: str, dev: Any) -> None:
     import torch
 
-    from cnnbench.latency.runtimes import build_inputs, prepare_compile, prepare_eager, stdout_to_stderr
+    from cnnbench.latency.runtimes import prepare_row
+    from cnnbench.latency.timer import Timed
 
     # row.make_inputs: CPU (args, kwargs) (InputSpec.maker(batch)), else one tensor of row.shape; row.copy_model:
     # the spec returns the caller's instance, so the engine times a deep copy and the instance stays as it was
-    inputs = getattr(row, "make_inputs", None) or row.shape
-    copy_model = bool(getattr(row, "copy_model", False))
-    phase = "build"
-    try:
-        with stdout_to_stderr():  # build, export and the first compiled call are user code
-            model, args, kwargs = build_inputs(row.spec.build, inputs, copy_model=copy_model)
-            phase = {"eager": "prepare", "compile": "compile", "onnx": "export"}[row.runtime]
-            if row.runtime == "eager":
-                row.runner = prepare_eager(model, args, kwargs, device=dev, dtype=dtype,
-                                           channels_last=lat.channels_last)
-            elif row.runtime == "compile":
-                row.runner = prepare_compile(model, args, kwargs, device=dev, dtype=dtype,
-                                             channels_last=lat.channels_last)
-            else:
-                from cnnbench.latency.onnx import prepare_onnx
-
-                # interleaved with other rows: ORT's idle workers must not busy-wait and steal torch's cores
-                row.runner = prepare_onnx(model, args, kwargs, device=dev, dtype=dtype,
-                                          threads=torch.get_num_threads(), model_key=row.spec.name,
-                                          cache_dir=lat.onnx_dir, spinning=False)
-    except CnnbenchError:
-        raise
-    except (Exception, SystemExit) as err:  # noqa: BLE001 - build/export failures (and a model's sys.exit) are this row's error
-        _fail(row, phase, err)
-
-
-def _warmup(row: _Row, warmup_s: float, clock: Callable[[], float]) -> float:
-    from cnnbench.latency.timer import run_warmup as warm
-
-    # the same warm-up as `profile` (run_latency's default: ≥ 10 calls and ≥ warmup_s seconds)
-    return warm(row.runner.call, row.runner.sync, 10, warmup_s, clock)
+    # interleaved with other rows: ORT's idle workers must not busy-wait and steal torch's cores (onnx_spinning)
+    prep = prepare_row(row.spec.build, row.make_inputs or row.shape, runtime=row.runtime, device=dev, dtype=dtype,
+                       channels_last=lat.channels_last, threads=torch.get_num_threads(), model_key=row.spec.name,
+                       onnx_dir=lat.onnx_dir, copy_model=row.copy_model, onnx_spinning=False)
+    if prep.runner is None:
+        row.error, row.oom = prep.error, prep.oom
+        return
+    row.runner = prep.runner
+    row.timed = Timed(prep.runner.call, prep.runner.sync)
 
 
 def _rounds(rows: list[_Row], lat: Any, rounds: int, result: CompareResult, progress: ProgressFn | None,
             clock: Callable[[], float]) -> None:
-    from cnnbench.latency.timer import time_block
+    from cnnbench.latency.timer import interleave
 
     active = [r for r in rows if not r.error]
+    by_timed = {id(r.timed): r for r in active}
     result.timed_rows = len(active)
     result.slice_s = lat.budget / rounds
-    r = 0
-    while active:
-        if r >= rounds and all(len(row.samples) >= lat.min_samples for row in active):
-            break
+
+    def stop(r: int, timed: Any, elapsed: float) -> bool:
         # after the budgeted rounds, one sample per row per round until every row has min_samples
-        slice_s = result.slice_s if r < rounds else 0.0
-        n = len(active)
-        for k in range(n):
-            row = active[(r + k) % n]
-            if row.error:
-                continue
-            if progress:
-                progress("measuring", r * n + k, max(rounds, r + 1) * n)
-            try:
-                t0 = clock()
-                while True:
-                    row.samples.append(time_block(row.runner.call, row.block, row.runner.sync, clock) * 1e3)
-                    if clock() - t0 >= slice_s:
-                        break
-            except Exception as err:  # noqa: BLE001
-                _fail(row, "run", err, rows)
-        r += 1
+        return r >= rounds and all(len(t.samples) >= lat.min_samples for t in timed)
+
+    def on_visit(r: int, k: int, n: int) -> None:
+        if progress:
+            progress("measuring", r * n + k, max(rounds, r + 1) * n)
+
+    def on_round(r: int) -> None:
         result.rounds = r
-        active = [row for row in active if not row.error]
+
+    interleave([r.timed for r in active], stop, slice_s=lambda r: result.slice_s if r < rounds else 0.0,
+               clock=clock, on_visit=on_visit, on_round=on_round,
+               on_error=lambda t, err: _fail(by_timed[id(t)], "run", err, rows))
 
 
 def _fail(row: _Row, phase: str, err: BaseException, rows: list[_Row] | None = None) -> None:
-    from cnnbench.latency.runtimes import failure_text, is_oom
+    from cnnbench.latency.runtimes import row_failure
 
-    row.oom = is_oom(err)
-    # failure_text: row_error (traceback under --debug), one plain line, "model called sys.exit(N)"
-    row.error = f"{'out of memory' if row.oom else f'{phase} failed'}: {failure_text(err, phase)}"
-    row.samples.clear()
-    _close(row)
+    row.error, row.oom = row_failure(err, phase)  # traceback under --debug, one plain line, sys.exit(N)
+    _drop(row)
     if row.oom and rows:  # as in `profile`: larger batches of the same model and runtime would fail too
         for other in rows:
             if (other.spec.name == row.spec.name and other.runtime == row.runtime and other.shape[0] > row.shape[0]
                     and not other.error):
                 other.error = f"skipped: batch {row.shape[0]} ran out of memory"
-                _close(other)
+                _drop(other)
+
+
+def _drop(row: _Row) -> None:
+    """Out of the rounds, its samples discarded (a failed row has no latency), its runner released."""
+    if row.timed is not None:
+        row.timed.dropped = True
+        row.timed.samples.clear()
+    _close(row)
 
 
 def _close(row: _Row) -> None:

@@ -9,99 +9,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from cnnbench.cli.options import OutputFailures, check_output_path, out, stderr, stdout
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.errors import CnnbenchError
+from cnnbench.report.check import baseline_table, report_markdown, report_table  # report_*: re-exported too
 
 DEFAULT_SUITE = "benchmarks/ci.toml"
 DEFAULT_BASELINE = "results/baseline.json"
-_MARK = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive",
-         "interrupted": "⏹ interrupted (entries finished so far)"}
-_STYLE = {"pass": "green", "faster": "green", "new": "cyan", "regression": "bold red", "changed": "bold red",
-          "error": "red", "inconclusive": "yellow", "missing": "yellow"}
-
 SuiteOpt = Annotated[Path | None, typer.Option("--suite", "-s", help=f"Suite TOML (e.g. {DEFAULT_SUITE}).")]
 
 
 def _log(msg: str) -> None:
     stderr.print(f"[dim]{msg}[/dim]")
-
-
-def _ratio(lat: dict[str, Any] | None) -> str:
-    if not lat:
-        return "—"
-    return f"{lat['estimate']:.3f}× [{lat['low']:.3f}, {lat['high']:.3f}]"
-
-
-def _static_cell(row: dict[str, Any]) -> str:
-    if row["static"] is None:
-        return "—"
-    bad = [s for s in row["static"] if not s["ok"]]
-    if not bad:
-        return "="
-    return ", ".join(f"{s['metric']} {s['base']}→{s['current']}" for s in bad)
-
-
-def _note(row: dict[str, Any]) -> str:
-    parts = list(row["notes"])
-    if row["error"]:
-        parts.append(row["error"])
-    lat = row["latency"]
-    if lat and lat["calibration_unstable"]:
-        parts.append("calibration unstable")
-    return "; ".join(parts)
-
-
-def _ratio_meaning(report: dict[str, Any]) -> str:
-    if report["mode"] == "against":
-        return ("latency ratio = model now ÷ model at the ref, measured in alternating rounds in this job "
-                "(paired bootstrap interval)")
-    return ("latency ratio = (model ÷ calibration workload) now ÷ the same in the baseline (bootstrap interval)")
-
-
-def report_table(report: dict[str, Any]):
-    from rich.table import Table
-
-    t = Table(title=f"cnnbench check vs {report['reference']}: {_MARK[report['verdict']]}", header_style="bold",
-              caption=f"{_ratio_meaning(report)}; a regression is a ratio above 1 + threshold with the interval "
-                      "above 1. Static metrics must match exactly unless a tolerance is set.",
-              caption_justify="left")
-    for col in ("entry", "static", "latency ratio [CI]", "ms ref → now", "rounds", "verdict", "note"):
-        t.add_column(col, overflow="fold")
-    for r in report["rows"]:
-        e, lat = r["entry"], r["latency"]
-        label = f"{e['model']} {e['device']}/{e['runtime']} b{e['batch_size']} {'x'.join(map(str, e['input_size']))}"
-        ms = f"{lat['base_ms']:.3g} → {lat['current_ms']:.3g}" if lat else "—"
-        st = _STYLE.get(r["status"], "")
-        t.add_row(label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—",
-                  f"[{st}]{r['status']}[/{st}]" if st else r["status"], _note(r))
-    return t
-
-
-def report_markdown(report: dict[str, Any]) -> str:
-    """The ``--summary`` text (GitHub-flavoured Markdown, e.g. for ``$GITHUB_STEP_SUMMARY``)."""
-    lines = [f"## cnnbench check: {_MARK[report['verdict']]}", "",
-             f"Compared with **{report['reference']}**.", "",
-             "| entry | static | latency ratio [CI] | ms ref → now | rounds | verdict | note |",
-             "|---|---|---|---|---:|---|---|"]
-    for r in report["rows"]:
-        e, lat = r["entry"], r["latency"]
-        label = f"`{e['model']}` {e['device']}/{e['runtime']} b{e['batch_size']} " \
-                f"{'x'.join(map(str, e['input_size']))}"
-        ms = f"{lat['base_ms']:.3g} → {lat['current_ms']:.3g}" if lat else "—"
-        verdict = f"**{r['status']}**" if r["status"] in ("regression", "changed", "error") else r["status"]
-        cells = [label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—", verdict, _note(r)]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    meaning = _ratio_meaning(report)
-    note = f"{meaning[0].upper()}{meaning[1:]}; a regression is an estimate above 1 + threshold with the interval's " \
-           "lower bound above 1."
-    lines += ["", note,
-              "Exit codes: 0 pass · 1 regression · 2 usage error · 3 inconclusive.", ""]
-    return "\n".join(lines)
 
 
 def check(
@@ -178,12 +101,8 @@ def check(
         stdout.print(report_table(report))
     if output_path is not None:
         with failures.attempt(output_path):
-            text = json.dumps(report, indent=2, default=str) + "\n"
-            if output_path.exists() and not output_path.is_file():  # /dev/stdout, a pipe: written, never replaced
-                with open(output_path, "w", encoding="utf-8") as f:
-                    f.write(text)
-            else:
-                write_atomic(output_path, text)
+            # /dev/stdout, a pipe: written into, never replaced (write_atomic)
+            write_atomic(output_path, json.dumps(report, indent=2, default=str) + "\n")
     if summary_path is not None:
         # GitHub's step summary is appended to
         with failures.attempt(summary_path), open(summary_path, "a", encoding="utf-8") as f:
@@ -229,7 +148,7 @@ def baseline_create(
     check_output_path(output, "--output")
     s = load_suite(suite)
     doc = create_baseline(s, log=_log)
-    stdout.print(_baseline_table(doc))
+    stdout.print(baseline_table(doc))
     failures = OutputFailures()
     with failures.attempt(output):
         write_atomic(output, json.dumps(doc, indent=1, default=str) + "\n")
@@ -238,23 +157,6 @@ def baseline_create(
     failures.raise_if_any()
     if any(rec["error"] for rec in doc["entries"].values()):
         raise typer.Exit(1)
-
-
-def _baseline_table(doc: dict[str, Any]):
-    from rich.table import Table
-
-    t = Table(title=f"cnnbench baseline ({doc['created']}, commit {str(doc.get('git_commit'))[:10]})",
-              header_style="bold")
-    for col in ("entry", "params", "MACs", "model ms", "calibration ms", "ratio", "rounds", "note"):
-        t.add_column(col, overflow="fold")
-    for key, rec in doc["entries"].items():
-        st, lat = rec["static"] or {}, rec["latency"]
-        note = rec["error"] or ("" if not lat else f"{lat['clock']} time" + ("" if lat["stable"] else
-                                                                             "; noisy: consider more rounds"))
-        t.add_row(key, str(st.get("params", "—")), str(st.get("macs", "—")),
-                  f"{lat['median_ms']:.3g}" if lat else "—", f"{lat['calibration_median_ms']:.3g}" if lat else "—",
-                  f"{lat['median_ratio']:.3f}" if lat else "—", str(lat["rounds"]) if lat else "—", note)
-    return t
 
 
 def register(app: typer.Typer) -> None:

@@ -8,11 +8,8 @@ previous run of the same series, and what changed in the environment (torch vers
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -28,31 +25,14 @@ from cnnbench.cli.options import (
 )
 from cnnbench.cli.storage import ReadDbOpt, db_path
 from cnnbench.errors import CnnbenchError
-
-#: --metric name → (results column, header with unit, scale to display).
-METRICS = {
-    "latency": ("latency_median_ms", "median latency (ms)", 1.0),
-    "p90": ("latency_p90_ms", "p90 latency (ms)", 1.0),
-    "throughput": ("throughput_per_s", "throughput (inputs/s)", 1.0),
-    "params": ("params", "params (M)", 1e-6),
-    "checkpoint": ("checkpoint_bytes", "checkpoint (MiB)", 1 / 2**20),
-    "macs": ("macs", "GMACs (multiply-accumulates)", 1e-9),
-    "flops": ("flops", "GFLOPs (2 × MACs)", 1e-9),
-    "memory_access": ("memory_access_bytes", "memory access (MiB)", 1 / 2**20),
-    "activations": ("activations", "activations (M)", 1e-6),
-    "peak_memory": ("peak_memory_bytes", "peak memory (MiB)", 1 / 2**20),
-}
-#: Environment fields whose change is marked (they can explain a step in latency).
-ENV_FIELDS = ("cpu_model", "logical_cores", "gpu_name", "torch", "torchvision", "timm", "onnxruntime", "python",
-              "threads", "cuda", "cudnn")
-SERIES = ("model", "input_shape", "dtype", "device", "runtime", "batch_size", "threads")
-#: Machine-independent metrics: one series per model × input × dtype (device, runtime and threads do not matter).
-STATIC = {"params", "checkpoint", "macs", "flops", "memory_access", "activations"}
-STATIC_SERIES = ("model", "input_shape", "dtype")
-
-
-def _series_key(r: dict[str, Any], metric: str) -> tuple:
-    return tuple(r.get(k) for k in (STATIC_SERIES if metric in STATIC else SERIES))
+from cnnbench.report.history import (  # noqa: F401 - re-exported: callers import them from here
+    METRICS,
+    env_changes,
+    history_records,
+    history_table,
+    plot_format,
+    plot_history,
+)
 
 
 def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
@@ -83,134 +63,6 @@ def _model_names(model: str) -> list[str]:
     return [canon] if canon == model else [canon, model]
 
 
-def env_changes(prev: dict[str, Any] | None, cur: dict[str, Any] | None) -> list[str]:
-    """``["torch 2.3.0→2.4.0", "cpu_model A→B"]`` for the :data:`ENV_FIELDS` that differ."""
-    if not prev or not cur:
-        return []
-    return [f"{k} {prev.get(k)}→{cur.get(k)}" for k in ENV_FIELDS if prev.get(k) != cur.get(k)]
-
-
-def history_records(rows: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
-    """One record per stored result with a value for ``metric``, series by series, oldest first.
-
-    Each carries ``change`` (relative to the previous value of its series) and ``env_changes``.
-    """
-    column = METRICS[metric][0]
-    by_series: dict[tuple, list[dict[str, Any]]] = {}
-    for r in rows:
-        if r.get(column) is None:
-            continue
-        rs = by_series.setdefault(_series_key(r, metric), [])
-        if metric in STATIC and rs and rs[-1]["run_id"] == r["run_id"]:
-            continue  # the same static value on every runtime row of one run
-        rs.append(r)
-    out = []
-    for series in sorted(by_series, key=lambda s: tuple("" if v is None else str(v) for v in s)):
-        prev = None
-        for r in by_series[series]:
-            value = r[column]
-            change = None
-            if prev is not None and prev[column]:
-                change = value / prev[column] - 1
-            keys = STATIC_SERIES if metric in STATIC else SERIES
-            out.append({
-                **{k: (r.get(k) if k in keys else None) for k in SERIES},
-                "run_id": r["run_id"], "time": r["time"], "git_commit": r.get("git_commit"),
-                "git_dirty": None if r.get("git_dirty") is None else bool(r["git_dirty"]),
-                "metric": metric, "value": value, "change": change,
-                "env_changes": env_changes(prev["env"] if prev else None, r.get("env")),
-                "error": r.get("error"),
-            })
-            prev = r
-    return out
-
-
-def _commit(rec: dict[str, Any]) -> str:
-    c = rec.get("git_commit")
-    return "—" if not c else c[:10] + ("*" if rec.get("git_dirty") else "")
-
-
-def _table(records: list[dict[str, Any]], metric: str, db: str):
-    from rich.table import Table
-
-    _, header, scale = METRICS[metric]
-    t = Table(title=f"cnnbench history: {metric}", header_style="bold", caption_justify="left",
-              caption=f"{db} · * = uncommitted changes · Δ = change from the previous run of the same row")
-    for col in ("model", "input", "device", "runtime", "batch", "run", "time (UTC)", "commit"):
-        t.add_column(col)
-    t.add_column(header, justify="right")
-    t.add_column("Δ", justify="right")
-    t.add_column("environment change", style="yellow", overflow="fold", max_width=50)
-    last = None
-    for r in records:
-        series = tuple(r.get(k) for k in SERIES)
-        if last is not None and series != last:
-            t.add_section()
-        last = series
-        change = "" if r["change"] is None else f"{100 * r['change']:+.1f}%"
-        if r["change"] is not None and abs(r["change"]) >= 0.05:
-            change = f"[bold]{change}[/bold]"
-        t.add_row(str(r["model"]), r["input_shape"] or "", r["device"] or "—", r["runtime"] or "—",
-                  str(r["batch_size"] or ""), str(r["run_id"]), r["time"][:19].replace("T", " "), _commit(r),
-                  f"{r['value'] * scale:.4g}", change, "; ".join(r["env_changes"]))
-    return t
-
-
-def plot_history(records: list[dict[str, Any]], metric: str, path: str | Path) -> None:
-    """One line per series against run time; environment changes as dotted lines. Written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    fmt = _plot_format(path)
-    _, header, scale = METRICS[metric]
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    series: dict[tuple, list[dict[str, Any]]] = {}
-    for r in records:
-        series.setdefault(_series_key(r, metric), []).append(r)
-    for rs in series.values():
-        r0 = rs[0]
-        label = " ".join(str(x) for x in (r0["model"], r0["input_shape"], r0["device"], r0["runtime"],
-                                          f"b{r0['batch_size']}" if r0["batch_size"] else None) if x)
-        times = [dt.datetime.fromisoformat(r["time"]) for r in rs]
-        line, = ax.plot(times, [r["value"] * scale for r in rs], marker="o", label=label)
-        for r, t in zip(rs, times):
-            if r["env_changes"]:
-                ax.axvline(t, color=line.get_color(), linestyle=":", alpha=0.7)
-                ax.annotate(", ".join(r["env_changes"])[:60], (t, r["value"] * scale), fontsize=7, rotation=90,
-                            va="bottom", ha="right", color=line.get_color())
-    ax.set_ylabel(header)
-    ax.set_xlabel("run time (UTC)")
-    ax.set_title(f"cnnbench history: {metric}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=fmt, dpi=120)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a plot should read like any other file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    finally:
-        plt.close(fig)
-
-
-def _plot_format(path: Path) -> str:
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg", "pdf"):
-        raise CnnbenchError(f"--plot {path}: use a .png, .svg or .pdf file")
-    return fmt
-
-
 def history(
     model: Annotated[list[str] | None, typer.Argument(help="Model name(s); default: every recorded model.")]
     = None,
@@ -234,7 +86,7 @@ def history(
     check_output_path(output, "--output")
     plot_path = check_output_path(plot, "--plot")  # a str: Path("") would be "." and hide an empty value
     if plot_path is not None:
-        _plot_format(plot_path)
+        plot_format(plot_path)
     path = db_path(db)
     with open_store(path, create=False) as store:
         names = None
@@ -255,7 +107,7 @@ def history(
                         METRICS[metric][0] else ""))
         return
     failures = OutputFailures()  # the table is printed even when a file cannot be written
-    emit(records, fmt, output, lambda recs: stdout.print(_table(recs, metric, path)), failures=failures)
+    emit(records, fmt, output, lambda recs: stdout.print(history_table(recs, metric, path)), failures=failures)
     if plot_path is not None:
         with failures.attempt(plot_path):
             plot_history(records, metric, plot_path)

@@ -7,14 +7,14 @@ Writes Markdown, CSV and PNG files under results/reproduce/ (or -o DIR).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from cnnbench.cli.options import OutputFailures, check_output_path, stderr, stdout
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
+from cnnbench.report.reproduce import history_records, list_table, print_result
 
 _LAT = "Latency"
 
@@ -51,7 +51,7 @@ def reproduce(
     from cnnbench.reproduce.base import DEFAULT_OUT_DIR, RunOptions, check_device, write_outputs
 
     if list_:
-        _print_list(runner.REPRODUCTIONS)
+        stdout.print(list_table(runner.REPRODUCTIONS))
         return
     if name is None:
         raise CnnbenchError("name a reproduction (see `cnnbench reproduce --list`) or use --list")
@@ -74,69 +74,9 @@ def reproduce(
     for n in todo:
         stderr.print(f"[bold]reproduce {n}[/bold]")
         res = runner.run(n, opts)
-        _print_result(res)
-        maybe_save(_records(res), save=save, db=db, command=command_line())  # rows first, then files
+        print_result(res, stdout)
+        maybe_save(history_records(res), save=save, db=db, command=command_line())  # rows first, then files
         with failures.attempt(out_dir):
             paths = write_outputs(res, out_dir)
             stderr.print("wrote " + ", ".join(str(p) for p in paths))
     failures.raise_if_any()
-
-
-def _records(res) -> list[dict[str, Any]]:
-    """One history record per table row: ``model`` = ``<reproduction>/<table>/<row label>``, all columns kept."""
-    out = []
-    for sec in res.sections:
-        for row in sec.df.to_dict(orient="records"):
-            label = next(iter(row.values()), "") if row else ""
-            clean = {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-            out.append({"model": f"{res.name}/{sec.key}/{label}", "source": "reproduce", "family": res.name,
-                        **clean})
-    return out
-
-
-def _print_list(repros) -> None:
-    from rich.table import Table
-
-    t = Table(title="cnnbench reproductions", header_style="bold")
-    t.add_column("name")
-    t.add_column("timed")
-    t.add_column("what")
-    for r in repros:
-        t.add_row(r.name, "yes" if r.timed else "static", r.summary)
-    stdout.print(t)
-
-
-def _cell(v: Any, col: str) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        if "Δ" in col or "%" in col:
-            if "Δ" in col:
-                return f"{v:+.2f}" if abs(v) < 10 else f"{v:+.1f}"
-            return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
-        return f"{v:.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
-
-
-def _print_result(res) -> None:
-    from rich.table import Table
-
-    stdout.print(f"\n[bold]{res.title}[/bold]  ({res.source})")
-    stdout.print(f"[italic]Claim:[/italic] {res.claim}")
-    for s in res.sections:
-        t = Table(title=s.title, header_style="bold", caption=s.note or None, caption_justify="left")
-        for col in s.df.columns:
-            t.add_column(str(col), justify="left" if s.df[col].dtype == object else "right", overflow="fold")
-        for row in s.df.itertuples(index=False):
-            t.add_row(*[_cell(v, str(c)) for v, c in zip(row, s.df.columns)])
-        stdout.print(t)
-    for v in res.verdicts:
-        stdout.print(f"[bold]Verdict:[/bold] {v}")
-    for n in res.notes:
-        stdout.print(f"[dim]Note: {n}[/dim]")
-    if res.env:
-        stdout.print(f"[dim]Measured on: {res.env}[/dim]")

@@ -123,14 +123,17 @@ def compare_figure(records: list[dict[str, Any]], path: str | Path, *, title: st
         fig.suptitle(title, fontsize=13)
     if footnote:
         fig.text(0.005, 0.002, footnote, fontsize=7, color="0.35", ha="left", va="bottom")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    try:
-        fig.savefig(tmp, dpi=130)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    save_figure(fig, path, dpi=130)
     return path
+
+
+def save_figure(fig: Any, path: str | Path, **savefig_kwargs: Any) -> None:
+    """``fig.savefig`` to ``path`` atomically (:func:`~cnnbench.report.export.write_atomic`), the format from its
+    extension (``.png``, ``.svg``, ``.pdf``)."""
+    from cnnbench.report.export import write_atomic
+
+    fmt = Path(path).suffix.lower().lstrip(".") or "png"
+    write_atomic(path, lambda f: fig.savefig(f, format=fmt, **savefig_kwargs))
 
 
 def _group(r: dict[str, Any]) -> tuple[Any, ...]:

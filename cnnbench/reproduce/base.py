@@ -7,14 +7,13 @@ Markdown, one CSV per table and the figures under the output directory.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnnbench.errors import CnnbenchError
+from cnnbench.latency.threads import torch_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,22 +121,6 @@ def pct(ours: float | None, ref: float | None) -> float | None:
     if ours is None or ref is None or ref == 0 or (isinstance(ours, float) and math.isnan(ours)):
         return None
     return 100.0 * (ours - ref) / ref
-
-
-@contextlib.contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Sets torch's intra-op threads for the block and restores them afterwards."""
-    import torch
-
-    prev = torch.get_num_threads()
-    if n is not None:
-        if n < 1:
-            raise CnnbenchError(f"--threads must be at least 1 (got {n})")
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(prev)
 
 
 def check_device(device: str) -> str:
@@ -313,11 +296,10 @@ def _save_figure(f: Figure, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from cnnbench.report.plots import save_figure
+
     fig = f.draw()
-    tmp = path.with_name(f".{path.name}.tmp.png")
     try:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        tmp.replace(path)
+        save_figure(fig, path, dpi=120, bbox_inches="tight")
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)

@@ -1,0 +1,104 @@
+"""Rendering of ``cnnbench check`` reports (Rich table, ``--summary`` Markdown) and of a created baseline.
+
+The report is the JSON-ready dict of :meth:`cnnbench.check.report.CheckReport.to_dict`; these functions only
+format it (``cnnbench check`` prints or writes what they return).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MARK = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive",
+         "interrupted": "⏹ interrupted (entries finished so far)"}
+_STYLE = {"pass": "green", "faster": "green", "new": "cyan", "regression": "bold red", "changed": "bold red",
+          "error": "red", "inconclusive": "yellow", "missing": "yellow"}
+
+
+def _ratio(lat: dict[str, Any] | None) -> str:
+    if not lat:
+        return "—"
+    return f"{lat['estimate']:.3f}× [{lat['low']:.3f}, {lat['high']:.3f}]"
+
+
+def _static_cell(row: dict[str, Any]) -> str:
+    if row["static"] is None:
+        return "—"
+    bad = [s for s in row["static"] if not s["ok"]]
+    if not bad:
+        return "="
+    return ", ".join(f"{s['metric']} {s['base']}→{s['current']}" for s in bad)
+
+
+def _note(row: dict[str, Any]) -> str:
+    parts = list(row["notes"])
+    if row["error"]:
+        parts.append(row["error"])
+    lat = row["latency"]
+    if lat and lat["calibration_unstable"]:
+        parts.append("calibration unstable")
+    return "; ".join(parts)
+
+
+def _ratio_meaning(report: dict[str, Any]) -> str:
+    if report["mode"] == "against":
+        return ("latency ratio = model now ÷ model at the ref, measured in alternating rounds in this job "
+                "(paired bootstrap interval)")
+    return ("latency ratio = (model ÷ calibration workload) now ÷ the same in the baseline (bootstrap interval)")
+
+
+def report_table(report: dict[str, Any]):
+    from rich.table import Table
+
+    t = Table(title=f"cnnbench check vs {report['reference']}: {_MARK[report['verdict']]}", header_style="bold",
+              caption=f"{_ratio_meaning(report)}; a regression is a ratio above 1 + threshold with the interval "
+                      "above 1. Static metrics must match exactly unless a tolerance is set.",
+              caption_justify="left")
+    for col in ("entry", "static", "latency ratio [CI]", "ms ref → now", "rounds", "verdict", "note"):
+        t.add_column(col, overflow="fold")
+    for r in report["rows"]:
+        e, lat = r["entry"], r["latency"]
+        label = f"{e['model']} {e['device']}/{e['runtime']} b{e['batch_size']} {'x'.join(map(str, e['input_size']))}"
+        ms = f"{lat['base_ms']:.3g} → {lat['current_ms']:.3g}" if lat else "—"
+        st = _STYLE.get(r["status"], "")
+        t.add_row(label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—",
+                  f"[{st}]{r['status']}[/{st}]" if st else r["status"], _note(r))
+    return t
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    """The ``--summary`` text (GitHub-flavoured Markdown, e.g. for ``$GITHUB_STEP_SUMMARY``)."""
+    lines = [f"## cnnbench check: {_MARK[report['verdict']]}", "",
+             f"Compared with **{report['reference']}**.", "",
+             "| entry | static | latency ratio [CI] | ms ref → now | rounds | verdict | note |",
+             "|---|---|---|---|---:|---|---|"]
+    for r in report["rows"]:
+        e, lat = r["entry"], r["latency"]
+        label = f"`{e['model']}` {e['device']}/{e['runtime']} b{e['batch_size']} " \
+                f"{'x'.join(map(str, e['input_size']))}"
+        ms = f"{lat['base_ms']:.3g} → {lat['current_ms']:.3g}" if lat else "—"
+        verdict = f"**{r['status']}**" if r["status"] in ("regression", "changed", "error") else r["status"]
+        cells = [label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—", verdict, _note(r)]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    meaning = _ratio_meaning(report)
+    note = f"{meaning[0].upper()}{meaning[1:]}; a regression is an estimate above 1 + threshold with the interval's " \
+           "lower bound above 1."
+    lines += ["", note,
+              "Exit codes: 0 pass · 1 regression · 2 usage error · 3 inconclusive.", ""]
+    return "\n".join(lines)
+
+
+def baseline_table(doc: dict[str, Any]):
+    from rich.table import Table
+
+    t = Table(title=f"cnnbench baseline ({doc['created']}, commit {str(doc.get('git_commit'))[:10]})",
+              header_style="bold")
+    for col in ("entry", "params", "MACs", "model ms", "calibration ms", "ratio", "rounds", "note"):
+        t.add_column(col, overflow="fold")
+    for key, rec in doc["entries"].items():
+        st, lat = rec["static"] or {}, rec["latency"]
+        note = rec["error"] or ("" if not lat else f"{lat['clock']} time" + ("" if lat["stable"] else
+                                                                             "; noisy: consider more rounds"))
+        t.add_row(key, str(st.get("params", "—")), str(st.get("macs", "—")),
+                  f"{lat['median_ms']:.3g}" if lat else "—", f"{lat['calibration_median_ms']:.3g}" if lat else "—",
+                  f"{lat['median_ratio']:.3f}" if lat else "—", str(lat["rounds"]) if lat else "—", note)
+    return t
