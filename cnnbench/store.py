@@ -185,34 +185,63 @@ class Store:
             time: Run time (default now, UTC).
             git: ``(commit, dirty)``; default from ``env`` or the current directory.
         """
-        from cnnbench.env import fingerprint
-
         if env is None:
             env = next((r["env"] for r in records if isinstance(r.get("env"), dict)), None)
         if env is None:
             env = _light_env()
-        if git is None:
-            git = (env.get("git_commit"), env.get("git_dirty")) if "git_commit" in env else _git()
-        when = (time or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
-        rows = [_result_row(r) for r in records]
+        run = self._run_row(command, env, time, git)
+        rows = [_result_row(r) for r in records]  # prepared before the write lock is taken: it is held briefly
         try:
             with self._transaction():
-                cur = self.conn.execute(
-                    "INSERT INTO runs (time, git_commit, git_dirty, env_fingerprint, env_json, command) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (when.isoformat(timespec="microseconds"), git[0], None if git[1] is None else int(git[1]),
-                     fingerprint(env), json.dumps(env, sort_keys=True, default=str), command),
-                )
-                run_id = int(cur.lastrowid)
-                if rows:
-                    cols = list(rows[0])
-                    self.conn.executemany(
-                        f"INSERT INTO results (run_id, {', '.join(cols)}) VALUES (?, {', '.join('?' * len(cols))})",
-                        [(run_id, *(row[c] for c in cols)) for row in rows],
-                    )
+                run_id = self._insert_run(run)
+                self._insert_results(run_id, rows)
         except sqlite3.Error as e:
             raise _db_error(self.path, e) from e
         return run_id
+
+    def start_run(self, *, command: str = "", env: dict[str, Any] | None = None, time: dt.datetime | None = None,
+                  git: tuple[str | None, bool | None] | None = None) -> int:
+        """Records a run without rows yet (a sweep streams them in with :meth:`append_results`); returns its id."""
+        run = self._run_row(command, env if env is not None else _light_env(), time, git)
+        try:
+            with self._transaction():
+                return self._insert_run(run)
+        except sqlite3.Error as e:
+            raise _db_error(self.path, e) from e
+
+    def append_results(self, run_id: int, records: Sequence[dict[str, Any]]) -> None:
+        """Adds result rows to run ``run_id`` in one transaction (a row is stored whole or not at all)."""
+        rows = [_result_row(r) for r in records]
+        try:
+            with self._transaction():
+                self._insert_results(run_id, rows)
+        except sqlite3.Error as e:
+            raise _db_error(self.path, e) from e
+
+    @staticmethod
+    def _run_row(command: str, env: dict[str, Any], time: dt.datetime | None,
+                 git: tuple[str | None, bool | None] | None) -> tuple[Any, ...]:
+        from cnnbench.env import fingerprint
+
+        if git is None:
+            git = (env.get("git_commit"), env.get("git_dirty")) if "git_commit" in env else _git()
+        when = (time or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+        return (when.isoformat(timespec="microseconds"), git[0], None if git[1] is None else int(git[1]),
+                fingerprint(env), json.dumps(env, sort_keys=True, default=str), command)
+
+    def _insert_run(self, run: tuple[Any, ...]) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO runs (time, git_commit, git_dirty, env_fingerprint, env_json, command) "
+            "VALUES (?, ?, ?, ?, ?, ?)", run)
+        return int(cur.lastrowid)
+
+    def _insert_results(self, run_id: int, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            cols = list(rows[0])
+            self.conn.executemany(
+                f"INSERT INTO results (run_id, {', '.join(cols)}) VALUES (?, {', '.join('?' * len(cols))})",
+                [(run_id, *(row[c] for c in cols)) for row in rows],
+            )
 
     # -- reading ------------------------------------------------------------------------------------------------
 
@@ -248,6 +277,29 @@ class Store:
             row["samples_ms"] = json.loads(row["samples_ms"]) if row["samples_ms"] else None
             out.append(row)
         return out
+
+    def measured_keys(self, *, env_fingerprints: str | Sequence[str], git_commit: str | None,
+                      git_dirty: bool | None, version: str | None, ok_only: bool = False) -> set[str]:
+        """The ``row_key`` of every row measured by this code version on a machine of these fingerprints.
+
+        A sweep (``cnnbench sweep``) stores each row's key in its record (``row_key``: model, inputs, dtype,
+        batch, runtime, device); ``--resume`` skips the keys returned here. The code version is the run's git commit
+        and dirty flag plus the ``cnnbench`` version in its environment; the fingerprint is
+        :func:`cnnbench.env.fingerprint` (machine identity). ``ok_only`` leaves out rows that failed.
+        """
+        fps = [env_fingerprints] if isinstance(env_fingerprints, str) else list(env_fingerprints)
+        if not fps:
+            return set()
+        sql = ("SELECT DISTINCT json_extract(results.record, '$.row_key') AS k FROM results "
+               "JOIN runs ON runs.id = results.run_id "
+               f"WHERE runs.env_fingerprint IN ({', '.join('?' * len(fps))}) "
+               "AND runs.git_commit IS ? AND runs.git_dirty IS ? "
+               "AND json_extract(runs.env_json, '$.cnnbench') IS ? "
+               "AND json_extract(results.record, '$.row_key') IS NOT NULL")
+        args: list[Any] = [*fps, git_commit, None if git_dirty is None else int(git_dirty), version]
+        if ok_only:
+            sql += " AND results.error IS NULL"
+        return {r["k"] for r in self._query(sql, args)}
 
     def models(self) -> list[str]:
         return [r["model"] for r in self._query("SELECT DISTINCT model FROM results ORDER BY model")]
