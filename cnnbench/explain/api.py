@@ -1,0 +1,240 @@
+"""``explain(model_or_name, ...)``: which modules of a model take the time, and why (see :mod:`cnnbench.explain`)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from cnnbench.errors import CnnbenchError, InputError, row_error
+from cnnbench.explain.report import Explanation, join, top_layers
+
+RUNTIMES = ("eager", "onnx")
+BY = ("module", "op")
+
+
+@contextlib.contextmanager
+def _threads(n: int | None) -> Iterator[int]:
+    import torch
+
+    prev = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(prev)
+
+
+def _spec_and_inputs(model: Any, input_size: Any, inputs: Any, name: str | None):
+    from cnnbench.example_inputs import InputSpec
+    from cnnbench.registry import instance_spec, resolve
+
+    if isinstance(model, str):
+        spec = resolve(model)
+        if name is not None:
+            from dataclasses import replace
+
+            spec = replace(spec, name=name)
+    else:
+        spec = instance_spec(model, name)
+    if input_size is not None and inputs is not None:
+        raise InputError("give input_size or inputs, not both")
+    if inputs is not None:
+        if isinstance(inputs, InputSpec):
+            return spec, inputs
+        if callable(inputs) and not hasattr(inputs, "shape"):
+            return spec, InputSpec.from_factory(inputs)
+        return spec, InputSpec.from_example(inputs)
+    if input_size is None:
+        if spec.source == "instance":
+            raise InputError(f"{spec.name} is a model instance: give input_size (shape without the batch dimension, "
+                             "e.g. (3, 224, 224)) or inputs (example tensors)")
+        return spec, InputSpec.from_shapes(tuple(spec.input_size))
+    if isinstance(input_size, str):
+        from cnnbench.inputs import parse_input_sizes
+
+        return spec, InputSpec.from_shapes(*parse_input_sizes(input_size, spec.input_size, "input_size"))
+    if input_size and all(isinstance(s, (tuple, list)) for s in input_size):
+        return spec, InputSpec.from_shapes(*(tuple(s) for s in input_size))
+    return spec, InputSpec.from_shapes(tuple(input_size))
+
+
+def _check(runtime: str, by: str, depth: int, top: int | None, iterations: int) -> None:
+    if runtime == "compile":
+        raise CnnbenchError("explain --runtime compile is not supported: Inductor fuses ops across module "
+                            "boundaries, so times cannot be given per module; use eager or onnx")
+    if runtime not in RUNTIMES:
+        raise CnnbenchError(f"unknown runtime {runtime!r}: explain supports {', '.join(RUNTIMES)}")
+    if by not in BY:
+        raise CnnbenchError(f"unknown --by {by!r}: choose module or op")
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise CnnbenchError(f"--depth must be an integer ≥ 1 (got {depth!r})")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise CnnbenchError(f"--top must be an integer ≥ 1 (got {top!r})")
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise CnnbenchError(f"iterations must be an integer ≥ 1 (got {iterations!r})")
+
+
+def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_size: int = 1, device: str = "cpu",
+            runtime: str = "eager", dtype: str = "fp32", threads: int | None = None, depth: int = 1,
+            by: str = "module", top: int | None = None, roofline: dict[str, Any] | None = None,
+            refresh_roofline: bool = False, budget: float = 1.0, min_samples: int = 10, warmup: float = 0.3,
+            iterations: int = 20, name: str | None = None) -> Explanation:
+    """Where ``model``'s time goes: its time split over modules (or module × op type), joined with the static
+    trace's MACs, memory access and activations for the same modules, against this machine's roofline.
+
+    Args:
+        model: An ``nn.Module`` (left unchanged: timed on a deep copy) or a name (``"resnet18"``, ``"timm:x"``...).
+        input_size: Shape without the batch dimension (default: a registry model's own); or ``inputs``: example
+            inputs (tensor, tuple, dict, factory).
+        batch_size: Batch prepended to ``input_size``.
+        device: ``cpu | cuda | cuda:N``.
+        runtime: ``eager`` (``torch.profiler``) or ``onnx`` (ONNX Runtime node profiling).
+        dtype: ``fp32 | fp16 | bf16``.
+        threads: Intra-op threads for torch and ONNX Runtime (default torch's current setting; restored after).
+        depth: Module depth of the rows (1 = the model's children), like ``profile --by module --depth``.
+        by: ``module`` (one row per module) or ``op`` (one row per module × op type).
+        top: Keep the ``top`` rows with the most time (default all, in execution order).
+        roofline: A roofline dict (:func:`cnnbench.explain.roofline.measure_roofline`); default the cached one for
+            this machine, device, dtype and threads, measured (and cached) when there is none.
+        refresh_roofline: Remeasure the roofline even when one is cached.
+        budget, min_samples, warmup: The end-to-end latency protocol (seconds of samples, samples, warm-up s).
+        iterations: Profiled inferences (after 3 unprofiled warm-up calls).
+        name: The model's label (default: its registry name or class name).
+
+    Returns:
+        An :class:`~cnnbench.explain.report.Explanation`; a model that fails to build, trace or run gives one with
+        ``error`` set.
+
+    Raises:
+        CnnbenchError: Bad options, unknown model, unavailable device.
+    """
+    from cnnbench.inputs import parse_dtype
+    from cnnbench.latency.devices import resolve_device
+    from cnnbench.latency.placement import normalize_dtype
+
+    runtime = str(runtime).lower()
+    _check(runtime, by, depth, top, iterations)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InputError(f"batch_size must be an integer ≥ 1 (got {batch_size!r})")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise CnnbenchError(f"threads must be an integer ≥ 1 (got {threads!r})")
+    dev = str(resolve_device(device))
+    dtype = normalize_dtype(parse_dtype(dtype))
+    spec, ins = _spec_and_inputs(model, input_size, inputs, name)
+    with _threads(threads) as n_threads:
+        if roofline is None:
+            from cnnbench.explain.roofline import get_roofline
+
+            roofline = get_roofline(dev, dtype, n_threads, refresh=refresh_roofline)
+        ex = Explanation(spec.name, runtime, dev, dtype, n_threads, batch_size, (), depth, by, roofline=roofline)
+        try:
+            _run(ex, spec, ins, budget=budget, min_samples=min_samples, warmup=warmup, iterations=iterations,
+                 top=top)
+        except CnnbenchError:
+            raise
+        except KeyboardInterrupt:
+            raise
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - a failing model is a row, not a crash
+            ex.error = f"model called sys.exit({e.code!r})" if isinstance(e, SystemExit) else row_error(e, spec.name)
+    from cnnbench.env import collect_env
+
+    ex.env = collect_env(device=dev, threads=n_threads)
+    return ex
+
+
+def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: int, warmup: float, iterations: int,
+         top: int | None) -> None:
+    from cnnbench.explain.roofline import efficiency
+    from cnnbench.profiling import builder_for, static_profile
+
+    prof = static_profile(spec, batch_size=ex.batch_size, dtype=ex.dtype, inputs=ins)
+    ex.input_shape = tuple(prof.input_shape)
+    if prof.error:
+        ex.error = prof.error
+        return
+    static = prof.static
+    ex.totals = {"macs": static.macs, "flops": static.flops, "memory_access_bytes": static.memory_access_bytes,
+                 "activations": static.activations, "params": static.params}
+    instance = spec.source == "instance"
+    chw = ins.shapes[0] if ins.shapes else ()
+    build = spec.build if instance else builder_for(spec, chw)[0]
+    if ex.runtime == "eager":
+        timing, stats, types = _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterations)
+    else:
+        timing, stats, types = _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterations)
+    ex.end_to_end_ms = stats.median
+    ex.end_to_end = stats.to_dict()
+    ex.sum_of_layers_ms = timing.total_ms
+    ex.profiled_iterations = timing.iterations
+    ex.timing_source = timing.source
+    layers, ex.op_types = join(static, timing, ex.roofline, depth=ex.depth, by=ex.by, module_types=types)
+    ex.layers = top_layers(layers, top)
+    eff = efficiency({"flops": static.flops, "latency_ms": {"median": stats.median}, "device": ex.device,
+                      "dtype": ex.dtype}, ex.roofline)
+    ex.totals.update(eff)
+    ex.notes.append(f"Per-layer times: {timing.source}, trimmed mean of {timing.kept} of {timing.iterations} profiled "
+                    f"inferences; end-to-end: median of {stats.samples} unprofiled samples (the latency protocol), "
+                    "in the same run.")
+
+
+def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
+    import torch
+
+    from cnnbench.explain.attribution import profile_eager
+    from cnnbench.latency.runtimes import build_inputs, prepare_eager
+    from cnnbench.latency.timer import measure
+    from cnnbench.latency.usercode import stdout_to_stderr
+
+    with stdout_to_stderr():
+        model, args, kwargs = build_inputs(build, ins.maker(ex.batch_size), seed=0, copy_model=instance)
+        runner = prepare_eager(model, args, kwargs, device=torch.device(ex.device), dtype=ex.dtype)
+        try:
+            stats = measure(runner.call, sync=runner.sync, warmup_min_iters=3, warmup_min_s=warmup,
+                            min_samples=min_samples, budget_s=budget)
+            timing = profile_eager(model, runner.call, device=ex.device, iterations=iterations,
+                                   records=static.records, sync=runner.sync, depth=ex.depth)
+        finally:
+            runner.close()
+    types = {n: type(m).__name__ for n, m in model.named_modules()}
+    return timing, stats, types
+
+
+def _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
+    import torch
+
+    from cnnbench.explain.attribution import profile_onnx
+    from cnnbench.latency.devices import onnx_providers
+    from cnnbench.latency.onnx import export_onnx, session_feed
+    from cnnbench.latency.placement import place_inputs, torch_dtype
+    from cnnbench.latency.runtimes import build_inputs, prepare_runner
+    from cnnbench.latency.timer import measure
+    from cnnbench.latency.usercode import stdout_to_stderr
+
+    with stdout_to_stderr():
+        runner = prepare_runner(build, ins.maker(ex.batch_size), device=ex.device, runtime="onnx", dtype=ex.dtype,
+                                threads=ex.threads, model_key=ex.model, copy_model=instance)
+        try:
+            stats = measure(runner.call, sync=runner.sync, warmup_min_iters=3, warmup_min_s=warmup,
+                            min_samples=min_samples, budget_s=budget)
+        finally:
+            runner.close()
+        # the same cached graph (same key, weights, inputs) for the profiling session
+        model, args, kwargs = build_inputs(build, ins.maker(ex.batch_size), seed=0, copy_model=instance)
+        model = model.to(dtype=torch_dtype(ex.dtype))
+        args, kwargs = place_inputs(args, kwargs, device="cpu", dtype=ex.dtype)
+        export = export_onnx(model, args, kwargs, model_key=ex.model, dtype=ex.dtype)
+        import onnxruntime as ort
+
+        providers = onnx_providers(torch.device(ex.device))
+        probe = ort.InferenceSession(str(export.path), providers=providers)
+        feed = session_feed(probe, model, args, kwargs)
+        del probe
+        timing = profile_onnx(export.path, feed, threads=ex.threads, iterations=iterations, records=static.records,
+                              providers=providers)
+    types = {n: type(m).__name__ for n, m in model.named_modules()}
+    if export.exporter != "dynamo":
+        ex.notes.append("The graph was exported with the TorchScript exporter, which keeps no module scopes: ONNX "
+                        "node times are all attributed to the top level.")
+    return timing, stats, types

@@ -1,0 +1,378 @@
+"""Per-module time of one profiled run: eager through ``torch.profiler``, ONNX Runtime through its node profiling.
+
+**Module paths have one source.** The static trace (:mod:`cnnbench.analysis.trace`) names each op's module with
+forward pre/post hooks on every ``named_modules()`` entry; here the same hooks on the same names push a
+``record_function("cnnbench.module::<path>")`` range on entry and pop it on exit (``always_call``), so the profiler
+sees each module call as a range and each aten op inside it. For each inference (the root module's range):
+
+* a module's **self time** = its range minus its child modules' ranges (its own ops plus its Python code);
+* each **top-level aten op** (an op directly inside a module range, not inside another op) is timed inclusively
+  (all the kernels it calls) and typed by :func:`cnnbench.explain.optypes.op_type`; the k-th convolution a module
+  runs takes the type (depthwise or not) of the k-th convolution the static trace recorded for that module;
+* what is left of a module's self time outside its ops is ``framework (python)``.
+
+On CUDA the profiler's kernel times are used instead (``device_time_total`` of each top-level op: the kernels it
+launched), so a module's time is the GPU time of its kernels and there is no framework share.
+
+**Iterations.** ``iterations`` inferences are profiled after ``warmup`` unprofiled ones; the per-module numbers
+are means over the inferences whose total lies between the 25th and 75th percentile of all totals (a trimmed mean:
+additive, so module times still sum to the total, and robust to a preempted inference).
+
+**ONNX Runtime.** ``SessionOptions.enable_profiling`` writes every node's kernel time (``<node>_kernel_time``) and
+every run (``model_run``); nodes are mapped to modules through the exported graph: the dynamo exporter stores the
+module scope of each node in ``metadata_props["pkg.torch.onnx.name_scopes"]`` (``['', 'layer1', 'layer1.0',
+'layer1.0.conv1', 'conv2d']``: the next-to-last entry is the innermost module path). ORT's graph optimisations
+rename and fuse nodes (``conv2d_nchwc`` for the node whose output is ``conv2d``; BatchNorm folded into a Conv,
+ReLU fused into it): names are looked up as node names, then as output names after dropping ORT's suffixes
+(``_nchwc``, ``_token_N``); a fused node's time goes to the scope the exporter gave it — except that a conv/GEMM node scoped to a module
+that ran no conv/GEMM in the static trace (``conv1 → bn1 → relu`` fused and named after ``relu``) goes to the
+nearest module before it that did — and nodes ORT inserted
+(``ReorderOutput``) or that cannot be mapped go to the module of the node before them. A run's time outside its
+nodes is the top level's ``framework (python)`` share (session overhead).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnnbench.explain.optypes import CONV, DW_CONV, FRAMEWORK, MATMUL, op_type
+
+PREFIX = "cnnbench.module::"
+
+
+@dataclass
+class Timing:
+    """Per-inference times (ms) of one profiled run, by full module path (``""`` = the model itself).
+
+    Attributes:
+        self_ms: module path → time in the module but not in a child module.
+        op_ms: (module path, op type) → time of that module's top-level ops of that type (incl. ``framework``).
+        op_calls: (module path, op type) → calls per inference.
+        op_names: (module path, op type) → the profiler's op names seen.
+        total_ms: One inference (the root range, or ONNX Runtime's ``model_run``).
+        iterations: Inferences profiled; ``kept`` of them averaged (the trimmed mean).
+        source: What timed it.
+    """
+
+    self_ms: dict[str, float]
+    op_ms: dict[tuple[str, str], float]
+    op_calls: dict[tuple[str, str], float]
+    op_names: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    total_ms: float = 0.0
+    iterations: int = 0
+    kept: int = 0
+    source: str = ""
+
+
+def static_conv_types(records: Sequence[Any], depth: int | None = None) -> dict[str, list[str]]:
+    """Module path (truncated to ``depth``) → the types (conv / depthwise conv) of its convolutions, in order."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        kind = op_type(r.op, r.in_shapes)
+        if kind in (CONV, DW_CONV):
+            path = ".".join(r.module.split(".")[:depth]) if depth is not None and r.module else r.module
+            out[path].append(kind)
+    return dict(out)
+
+
+class _Iteration:
+    def __init__(self) -> None:
+        self.self_us: dict[str, float] = defaultdict(float)
+        self.op_us: dict[tuple[str, str], float] = defaultdict(float)
+        self.calls: dict[tuple[str, str], int] = defaultdict(int)
+        self.names: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.convs: dict[str, int] = defaultdict(int)
+        self.total_us = 0.0
+
+
+def _kind(name: str, module: str, it: _Iteration, convs: dict[str, list[str]]) -> str:
+    kind = op_type(name)
+    if kind == CONV:
+        k = it.convs[module]
+        it.convs[module] += 1
+        known = convs.get(module, [])
+        if k < len(known):
+            kind = known[k]
+    return kind
+
+
+def _walk(ev: Any, path: str, it: _Iteration, convs: dict[str, list[str]], device: bool) -> None:
+    children_us = 0.0
+    ops_us = 0.0
+    for ch in ev.cpu_children:
+        if ch.name.startswith(PREFIX):
+            children_us += ch.device_time_total if device else ch.cpu_time_total
+            _walk(ch, ch.name[len(PREFIX):], it, convs, device)
+            continue
+        key = (path, _kind(ch.name, path, it, convs))
+        t = ch.device_time_total if device else ch.cpu_time_total
+        it.op_us[key] += t
+        it.calls[key] += 1
+        it.names[key].add(ch.name)
+        ops_us += t
+    if device:
+        it.self_us[path] += ops_us
+        return
+    own = ev.cpu_time_total - children_us
+    it.self_us[path] += own
+    if own - ops_us > 0:
+        it.op_us[(path, FRAMEWORK)] += own - ops_us
+
+
+def _trimmed(iters: list[_Iteration], source: str) -> Timing:
+    totals = [it.total_us for it in iters]
+    if len(iters) >= 4:
+        q = statistics.quantiles(totals, n=4, method="inclusive")
+        kept = [it for it in iters if q[0] <= it.total_us <= q[2]] or iters
+    else:
+        kept = iters
+    n = len(kept)
+    self_ms: dict[str, float] = defaultdict(float)
+    op_ms: dict[tuple[str, str], float] = defaultdict(float)
+    calls: dict[tuple[str, str], float] = defaultdict(float)
+    names: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for it in kept:
+        for k, v in it.self_us.items():
+            self_ms[k] += v / 1e3 / n
+        for k, v in it.op_us.items():
+            op_ms[k] += v / 1e3 / n
+        for k, v in it.calls.items():
+            calls[k] += v / n
+        for k, v in it.names.items():
+            names[k] |= v
+    total = sum(it.total_us for it in kept) / 1e3 / n
+    return Timing(dict(self_ms), dict(op_ms), dict(calls), dict(names), total, len(iters), n, source)
+
+
+class ModuleRanges:
+    """Forward pre/post hooks on the ``named_modules()`` entries (the static trace's names) down to ``max_depth``
+    dotted levels, opening and closing one profiler range per module call; ``remove()`` takes them off again.
+
+    Deeper modules need no range: their time is inside their ancestor's, which is the row they are reported in.
+    Ranges are ``torch._C._profiler._RecordFunctionFast`` (about 0.3 µs a range; ``record_function``'s op-based
+    ranges cost about 10 µs, which made mobilenet_v2 35% slower).
+    """
+
+    def __init__(self, model: Any, max_depth: int | None = None) -> None:
+        import torch
+
+        self._fast = getattr(getattr(torch._C, "_profiler", None), "_RecordFunctionFast", None)
+        self._enter = torch.ops.profiler._record_function_enter_new
+        self._exit = torch.ops.profiler._record_function_exit._RecordFunction
+        self._open: list[Any] = []
+        self.handles: list[Any] = []
+        try:
+            for name, mod in model.named_modules():
+                if max_depth is not None and name and name.count(".") + 1 > max_depth:
+                    continue
+                self.handles.append(mod.register_forward_pre_hook(self._pre(PREFIX + name)))
+                self.handles.append(mod.register_forward_hook(self._post, always_call=True))
+        except BaseException:
+            self.remove()
+            raise
+
+    def _pre(self, label: str) -> Callable[..., None]:
+        fast = self._fast
+        if fast is not None:
+            def hook(_mod: Any, _inp: Any) -> None:
+                r = fast(label)
+                r.__enter__()
+                self._open.append(r)
+        else:  # pragma: no cover - torch without the fast range
+            def hook(_mod: Any, _inp: Any) -> None:
+                self._open.append(self._enter(label, None))
+
+        return hook
+
+    def _post(self, _mod: Any, _inp: Any, _out: Any) -> None:
+        if self._open:
+            r = self._open.pop()
+            if self._fast is not None:
+                r.__exit__(None, None, None)
+            else:  # pragma: no cover
+                self._exit(r)
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+
+def profile_eager(model: Any, call: Callable[[], Any], *, device: str = "cpu", iterations: int = 20,
+                  warmup: int = 3, records: Sequence[Any] = (), sync: Callable[[], None] | None = None,
+                  depth: int | None = None) -> Timing:
+    """Profiles ``iterations`` calls of ``call()`` (which runs ``model``) and attributes their time to modules.
+
+    Args:
+        model: The module ``call`` runs (the engine's own copy: hooks are added for the run and removed after).
+        call: One inference.
+        device: ``cpu`` or ``cuda:N`` (CUDA: kernel times).
+        iterations: Profiled inferences (at least 1); ``warmup`` unprofiled ones first.
+        records: The static trace's ``OpRecord`` list (tells depthwise from dense convolutions).
+        sync: Device synchronisation after the calls (CUDA).
+        depth: Deepest module level that gets its own range (``None``: every module); deeper modules' times are
+            in their ancestor's.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    on_gpu = str(device).startswith("cuda")
+    convs = static_conv_types(records, depth)
+    for _ in range(max(warmup, 0)):
+        call()
+    if sync is not None:
+        sync()
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_gpu else [])
+    ranges = ModuleRanges(model, depth)
+    try:
+        with profile(activities=activities, record_shapes=False, with_stack=False) as prof:
+            for _ in range(max(iterations, 1)):
+                call()
+                if sync is not None:
+                    sync()
+    finally:
+        ranges.remove()
+    iters = []
+    for ev in prof.events():
+        if ev.name != PREFIX or (ev.cpu_parent is not None and ev.cpu_parent.name.startswith(PREFIX)):
+            continue
+        it = _Iteration()
+        _walk(ev, "", it, convs, on_gpu)
+        it.total_us = sum(it.self_us.values()) if on_gpu else ev.cpu_time_total
+        iters.append(it)
+    if not iters:
+        raise RuntimeError("the profiler recorded no module ranges (was the model called?)")
+    return _trimmed(iters, "torch.profiler, CUDA kernel times" if on_gpu else "torch.profiler, CPU wall time")
+
+
+# --- ONNX Runtime ------------------------------------------------------------------------------------------------
+
+_ORT_SUFFIX = re.compile(r"(_nchwc|_token_\d+|_kernel_time)$")
+
+
+def onnx_scopes(path: str | Path) -> dict[str, str]:
+    """Node name and output name → innermost module path, from the exporter's ``name_scopes`` metadata."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    out: dict[str, str] = {}
+    for node in model.graph.node:
+        meta = {p.key: p.value for p in node.metadata_props}
+        scopes = meta.get("pkg.torch.onnx.name_scopes")
+        module = None
+        if scopes:
+            try:
+                parts = ast.literal_eval(scopes)
+                module = parts[-2] if len(parts) >= 2 else ""
+            except (ValueError, SyntaxError):
+                module = None
+        if module is None:
+            continue
+        out.setdefault(node.name, module)
+        for o in node.output:
+            out.setdefault(o, module)
+    return out
+
+
+def _lookup(name: str, scopes: dict[str, str]) -> str | None:
+    while True:
+        if name in scopes:
+            return scopes[name]
+        stripped = _ORT_SUFFIX.sub("", name)
+        if stripped == name:
+            return None
+        name = stripped
+
+
+def _family(kind: str) -> str:
+    return CONV if kind == DW_CONV else kind
+
+
+def _owner(module: str, family: str, order: list[str], kinds: dict[str, set[str]]) -> str:
+    """A fused conv/GEMM node named after a later module (BatchNorm folded in, ReLU fused: the exporter and ORT name
+    it after the last op) belongs to the nearest module at or before it that ran a conv/GEMM in the static trace."""
+    if family not in (CONV, MATMUL) or family in kinds.get(module, ()) or module not in kinds:
+        return module
+    for m in reversed(order[: order.index(module)]):
+        if family in kinds[m]:
+            return m
+    return module
+
+
+def parse_ort_profile(events: list[dict[str, Any]], scopes: dict[str, str], *, skip_runs: int = 0,
+                      records: Sequence[Any] = ()) -> Timing:
+    """:class:`Timing` from ONNX Runtime's profile JSON (a list of trace events); the first ``skip_runs`` runs are
+    dropped (warm-up)."""
+    convs = static_conv_types(records)
+    order: list[str] = []
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        if r.module not in kinds:
+            order.append(r.module)
+        kinds[r.module].add(_family(op_type(r.op, r.in_shapes)))
+    iters: list[_Iteration] = []
+    cur = _Iteration()
+    last = ""
+    for e in events:
+        cat, name = e.get("cat"), str(e.get("name", ""))
+        if cat == "Node" and name.endswith("_kernel_time"):
+            node = name[: -len("_kernel_time")]
+            op_name = str(e.get("args", {}).get("op_name", node))
+            module = _lookup(node, scopes)
+            module = last if module is None else module
+            module = _owner(module, _family(op_type(op_name)), order, kinds)
+            last = module
+            t = float(e.get("dur", 0))
+            key = (module, _kind(op_name, module, cur, convs))
+            cur.op_us[key] += t
+            cur.calls[key] += 1
+            cur.names[key].add(op_name)
+            cur.self_us[module] += t
+        elif cat == "Session" and name == "model_run":
+            cur.total_us = float(e.get("dur", 0))
+            rest = cur.total_us - sum(cur.self_us.values())
+            if rest > 0:
+                cur.self_us[""] += rest
+                cur.op_us[("", FRAMEWORK)] += rest
+            iters.append(cur)
+            cur, last = _Iteration(), ""
+    iters = iters[skip_runs:]
+    if not iters:
+        raise RuntimeError("ONNX Runtime's profile has no model_run")
+    return _trimmed(iters, "ONNX Runtime node profiling")
+
+
+def profile_onnx(onnx_path: str | Path, feed: dict[str, Any], *, threads: int, iterations: int = 20,
+                 warmup: int = 3, records: Sequence[Any] = (), providers: Sequence[str] = ("CPUExecutionProvider",),
+                 profile_dir: str | Path | None = None) -> Timing:
+    """Opens a profiling session on ``onnx_path`` (same threads/options as the latency runner), runs ``warmup`` +
+    ``iterations`` inferences and attributes node times to modules; the profile file is deleted afterwards."""
+    import tempfile
+
+    import onnxruntime as ort
+
+    from cnnbench.latency.usercode import stdout_to_stderr
+
+    with tempfile.TemporaryDirectory(prefix="cnnbench-ortprof-", dir=profile_dir) as tmp:
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.log_severity_level = 3
+        so.enable_profiling = True
+        so.profile_file_prefix = str(Path(tmp) / "ort")
+        with stdout_to_stderr():
+            session = ort.InferenceSession(str(onnx_path), sess_options=so, providers=list(providers))
+        for _ in range(max(warmup, 0) + max(iterations, 1)):
+            session.run(None, feed)
+        prof = session.end_profiling()
+        events = json.loads(Path(prof).read_text())
+        del session
+    return parse_ort_profile(events, onnx_scopes(onnx_path), skip_runs=max(warmup, 0), records=records)

@@ -1,0 +1,245 @@
+"""`cnnbench explain`: per-module time joined with the static trace's costs and the roofline.
+
+Tiny models, 1 thread, a tiny roofline measured once per module (same machine load as the explained run), short
+budgets. The ONNX Runtime profile parser is tested on hand-written events; one tiny model goes through ORT for real.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+from typer.testing import CliRunner
+
+from cnnbench.cli.app import app
+from cnnbench.explain.attribution import parse_ort_profile
+from cnnbench.explain.report import TOP
+from cnnbench.explain.roofline import get_roofline, measure_roofline
+
+cli = CliRunner()
+FAST = {"threads": 1, "budget": 0.2, "min_samples": 5, "warmup": 0.05, "iterations": 8}
+TINY = {"gemm_sizes": (128, 256), "stream_bytes": 4 * 2**20, "budget_s": 0.05, "warmup_s": 0.02, "min_samples": 3}
+
+
+def conv_relu() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(32, 32, 3, padding=1), nn.ReLU())
+
+
+@pytest.fixture(scope="module")
+def roof():
+    return measure_roofline("cpu", "fp32", 1, **TINY)
+
+
+@pytest.fixture(scope="module")
+def tiny(roof):
+    from cnnbench.explain.api import explain
+
+    model = conv_relu()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ex = explain(model, input_size=(32, 64, 64), roofline=roof, **FAST)
+    return model, before, ex
+
+
+def test_conv_dominates_and_is_compute_bound(tiny):
+    _, _, ex = tiny
+    assert ex.error is None
+    rows = {r["module"]: r for r in ex.layers}
+    conv, relu = rows["0"], rows["1"]
+    assert conv["module_type"] == "Conv2d" and relu["module_type"] == "ReLU"
+    assert conv["macs"] == 64 * 64 * 32 * 32 * 9  # 37,748,736: Ho·Wo·Cout·Cin·k²
+    assert conv["flops"] == 2 * conv["macs"]
+    # bytes: input 32·64·64·4 + weight 32·32·9·4 + bias 32·4 + output 32·64·64·4 = 1,085,568
+    assert conv["memory_access_bytes"] == 524288 + 36864 + 128 + 524288
+    assert conv["arithmetic_intensity"] == pytest.approx(75497472 / 1085568)  # 69.5 FLOP/B
+    assert conv["share"] == max(r["share"] for r in ex.layers)
+    assert conv["bound"] == "compute"
+    assert relu["bound"] in ("memory", "overhead")
+    assert relu["memory_access_bytes"] == 2 * 524288 and relu["macs"] == 0
+    assert sum(r["share"] for r in ex.layers) == pytest.approx(1.0)
+    for r in ex.layers:
+        assert r["achieved_gflops"] == pytest.approx(r["flops"] / (r["time_ms"] / 1e3) / 1e9)
+
+
+def test_module_paths_equal_the_static_trace(tiny):
+    from cnnbench.analysis.static import analyze
+
+    model, _, ex = tiny
+    static = {g.name for g in analyze(model, (torch.empty(1, 32, 64, 64, device="meta"),)).by_module(1)}
+    names = {r["module"] for r in ex.layers}
+    assert static == {"0", "1"}
+    assert names - {TOP} == static  # the model's own forward (Sequential's Python) is the top level's time
+    assert {r["module"] for r in ex.layers if r["macs"] or r["memory_access_bytes"]} == static
+
+
+def test_model_left_unchanged(tiny):
+    model, before, _ = tiny
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert model.training  # never switched to eval (the copy was)
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+def test_reconciliation_from_the_same_run(tiny):
+    _, _, ex = tiny
+    d = ex.to_dict()
+    for key in ("model", "end_to_end_ms", "sum_of_layers_ms", "profiler_overhead", "roofline", "layers",
+                "reconciliation", "op_types"):
+        assert key in d
+    assert d["end_to_end_ms"] == d["end_to_end"]["median"] > 0
+    assert d["end_to_end"]["samples"] >= 5
+    assert d["sum_of_layers_ms"] == pytest.approx(sum(r["time_ms"] for r in d["layers"]))
+    over, rec = d["profiler_overhead"], d["reconciliation"]
+    assert over["ms"] >= 0 and over["fraction"] == pytest.approx(over["ms"] / d["end_to_end_ms"])
+    assert rec["difference_ms"] == pytest.approx(d["sum_of_layers_ms"] - d["end_to_end_ms"])
+    assert over["ms"] == pytest.approx(max(rec["difference_ms"], 0.0))
+    assert d["profiled_iterations"] == FAST["iterations"]
+    assert d["roofline"]["peak_gflops"] > 0 and "env" not in d["roofline"]
+    json.dumps(d, default=str)
+
+
+def test_by_op_and_op_type_totals(roof):
+    from cnnbench import explain as pkg
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.Conv2d(16, 32, 1), nn.ReLU())
+    ex = pkg.explain(model, input_size=(16, 32, 32), roofline=roof, by="op", **FAST)
+    assert ex.error is None
+    ops = {(r["module"], r["op"]): r for r in ex.layers}
+    # depthwise 3×3: 32·32·16·9 = 147,456 MACs; pointwise 16→32: 32·32·32·16 = 524,288 MACs
+    assert ops[("0", "depthwise conv")]["macs"] == 147456
+    assert ops[("1", "conv")]["macs"] == 524288
+    assert ops[("2", "activation")]["time_ms"] > 0
+    assert ("0", "framework (python)") in ops
+    assert sum(r["time_ms"] for r in ex.layers) == pytest.approx(ex.sum_of_layers_ms)
+    types = {t["op_type"]: t for t in ex.op_types}
+    assert types["depthwise conv"]["macs_share"] == pytest.approx(147456 / (147456 + 524288))
+    assert sum(t["time_share"] for t in ex.op_types) == pytest.approx(1.0)
+    assert any(s.startswith("depthwise conv: 22% of MACs") for s in ex.summary(10))  # 147456/671744 = 21.95%
+
+
+def test_top_and_depth(roof):
+    from cnnbench.explain.api import explain
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())
+            self.head = nn.Sequential(nn.Flatten(), nn.Linear(8 * 16 * 16, 10))
+
+        def forward(self, x):
+            return self.head(self.stem(x))
+
+    ex1 = explain(Net(), input_size=(3, 16, 16), roofline=roof, **FAST)
+    assert {r["module"] for r in ex1.layers} == {"stem", "head", TOP}
+    ex2 = explain(Net(), input_size=(3, 16, 16), roofline=roof, depth=2, top=2, **FAST)
+    assert len(ex2.layers) == 2
+    assert {r["module"] for r in ex2.layers} <= {"stem.0", "stem.1", "head.0", "head.1", TOP}
+    assert ex2.layers[0]["time_ms"] >= ex2.layers[1]["time_ms"]
+
+
+def test_failed_model_is_a_row_and_bad_options_raise(roof):
+    from cnnbench.errors import CnnbenchError
+    from cnnbench.explain.api import explain
+
+    class Bad(nn.Module):
+        def forward(self, x):
+            raise ValueError("nope")
+
+    ex = explain(Bad(), input_size=(3, 8, 8), roofline=roof, **FAST)
+    assert ex.error and "nope" in ex.error and ex.layers == []
+    for kw in ({"runtime": "compile"}, {"by": "layer"}, {"depth": 0}, {"top": 0}):
+        with pytest.raises(CnnbenchError):
+            explain(conv_relu(), input_size=(32, 8, 8), roofline=roof, **{**FAST, **kw})
+
+
+# ----------------------------------------------------------------------------- ONNX Runtime
+def test_parse_ort_profile_maps_nodes_to_modules():
+    from cnnbench.analysis.trace import OpRecord
+
+    def rec(op, module):
+        return OpRecord(op, module, "", ((1, 3, 8, 8), (4, 3, 3, 3)), ((1, 4, 8, 8),), 0, 0, 0, 0, 0, True, False)
+
+    records = [rec("convolution", "conv1"), rec("_native_batch_norm_legit_no_training", "bn1"), rec("relu_", "relu"),
+               rec("addmm", "fc")]
+    scopes = {"node_conv2d": "conv1", "relu": "relu", "node_linear": "fc", "linear": "fc"}
+
+    def run(scale):
+        return [
+            {"cat": "Node", "name": "relu_nchwc_kernel_time", "dur": 100 * scale, "args": {"op_name": "Conv"}},
+            {"cat": "Node", "name": "ReorderOutput_kernel_time", "dur": 10 * scale, "args": {"op_name": "Reorder"}},
+            {"cat": "Node", "name": "node_linear_kernel_time", "dur": 20 * scale, "args": {"op_name": "Gemm"}},
+            {"cat": "Session", "name": "model_run", "dur": 140 * scale},
+        ]
+
+    events = run(50) + run(1) + run(1) + run(1)  # a slow warm-up run first
+    t = parse_ort_profile(events, scopes, skip_runs=1, records=records)
+    assert t.iterations == 3
+    # the fused conv+bn+relu node (named after relu's output) belongs to conv1, the module that has the conv;
+    # ORT's inserted reorder goes to the node before it
+    assert t.self_ms == pytest.approx({"conv1": 0.110, "fc": 0.020, "": 0.010})
+    assert t.op_ms[("conv1", "conv")] == pytest.approx(0.100)
+    assert t.op_ms[("", "framework (python)")] == pytest.approx(0.010)  # 140 - 130 µs of session overhead
+    assert t.total_ms == pytest.approx(0.140)
+
+
+def test_onnx_runtime_tiny_model(roof, tmp_path, monkeypatch):
+    from cnnbench.explain.api import explain
+
+    monkeypatch.setenv("CNNBENCH_CACHE", str(tmp_path))
+    ex = explain(conv_relu(), input_size=(32, 32, 32), roofline=roof, runtime="onnx", **FAST)
+    assert ex.error is None, ex.error
+    assert ex.timing_source == "ONNX Runtime node profiling"
+    rows = {r["module"]: r for r in ex.layers}
+    assert rows["0"]["time_ms"] > 0 and rows["0"]["macs"] == 32 * 32 * 32 * 32 * 9
+    assert sum(r["time_ms"] for r in ex.layers) == pytest.approx(ex.sum_of_layers_ms)
+    assert ex.profiler_overhead["ms"] >= 0
+
+
+# ----------------------------------------------------------------------------- CLI
+@pytest.fixture
+def cached_roof(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNBENCH_CACHE", str(tmp_path))
+    return get_roofline("cpu", "fp32", 1, **TINY)  # the CLI finds it cached: nothing long is measured
+
+
+CLI_FAST = ["--threads", "1", "--budget", "0.2", "--iterations", "5"]
+MODEL = "tests/data/user_models.py:TwoConv"
+
+
+def test_cli_json_table_plot(cached_roof, tmp_path):
+    res = cli.invoke(app, ["explain", MODEL, "--input-size", "3x32x32", *CLI_FAST, "-f", "json"])
+    assert res.exit_code == 0, res.output
+    (d,) = json.loads(res.stdout)
+    assert d["model"] == MODEL and d["roofline"]["cached"] is True
+    assert [r["module"] for r in d["layers"] if r["module"] != TOP] == ["a", "b"]
+    assert d["layers"][0]["macs"] == 32 * 32 * 4 * 3 * 9  # 110,592
+    png = tmp_path / "ex.png"
+    res = cli.invoke(app, ["explain", MODEL, "--input-size", "3x32x32", *CLI_FAST, "--by", "op", "--plot", str(png)])
+    assert res.exit_code == 0, res.output
+    assert "end-to-end median" in res.stdout and "profiler overhead" in res.stdout and "bound" in res.stdout
+    assert png.stat().st_size > 10_000
+
+
+def test_cli_errors_exit_2(cached_roof):
+    for extra in (["--runtime", "compile"], ["--by", "x"], ["--depth", "0"], ["--budget", "0"]):
+        res = cli.invoke(app, ["explain", MODEL, "--input-size", "3x32x32", *CLI_FAST, *extra])
+        assert res.exit_code == 2, (extra, res.output)
+    assert cli.invoke(app, ["explain", "resnet_nope"]).exit_code == 2
+
+
+@pytest.mark.gpu
+def test_explain_cuda():
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    from cnnbench.explain.api import explain
+
+    roof = measure_roofline("cuda", "fp32", None, gemm_sizes=(1024,), stream_bytes=64 * 2**20, budget_s=0.05,
+                            warmup_s=0.02, min_samples=3)
+    ex = explain(conv_relu(), input_size=(32, 64, 64), roofline=roof, device="cuda", budget=0.2, min_samples=5,
+                 warmup=0.05, iterations=8)
+    assert ex.error is None, ex.error
+    assert "CUDA kernel" in ex.timing_source
+    rows = {r["module"]: r for r in ex.layers}
+    assert rows["0"]["time_ms"] > 0 and rows["0"]["share"] == max(r["share"] for r in ex.layers)
