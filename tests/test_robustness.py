@@ -50,7 +50,7 @@ def files(tmp_path_factory):
     newer.close()
     (d / "dir.db").mkdir()
     (d / "malformed.json").write_text('{"kind": "cnnbench-baseline", "schema": 1, ')
-    (d / "newer.json").write_text(json.dumps({"kind": "cnnbench-baseline", "schema": 2, "calibration": "x",
+    (d / "newer.json").write_text(json.dumps({"kind": "cnnbench-baseline", "schema": 3, "calibration": "x",
                                               "entries": {}, "suite": {}}))
     (d / "unknown_key.toml").write_text('[[entry]]\nmodels = ["resnet18"]\nbatch_size = 8\n')
     (d / "unknown_table.toml").write_text('[checks]\nrounds = 3\n[[entry]]\nmodels = ["resnet18"]\n')
@@ -97,7 +97,7 @@ CASES = [
     (["history", "--metric", "speed", "--db", "{d}/newer.db"], "unknown --metric 'speed'"),
     # baselines
     (["check", "--baseline", "{d}/malformed.json"], "is not valid JSON"),
-    (["check", "--baseline", "{d}/newer.json"], "has schema 2, newer than this cnnbench reads (1)"),
+    (["check", "--baseline", "{d}/newer.json"], "has schema 3, newer than this cnnbench reads (2)"),
     (["check", "--baseline", "{d}/missing.json"], "baseline not found"),
     (["check"], "give --baseline FILE or --against REF"),
     # suites

@@ -8,6 +8,7 @@ instance and fresh calibration instances, warms each up and fixes its block size
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -41,12 +42,11 @@ class LocalSide:
         self.model_wrapper = model_wrapper
         self.builds = 0
         self.block_sizes: dict[str, Any] = {}
-        self._calib: list[Any] = []
-        self._calib_n: list[int] = []
-        self._model: Any = None
-        self._model_n = 1
+        self._runners: list[Any] = []  # the open block's prepared runners (closed by close())
+        self._calib: list[Any] = []  # latency.timer.Timed per calibration copy
+        self._model: Any = None  # latency.timer.Timed of the model
         self._round = 0
-        self._prev_threads: int | None = None
+        self._threads = contextlib.ExitStack()  # torch's thread count for the open block, restored by close()
 
     def static(self, entry: Entry) -> dict[str, Any]:
         """``{"metrics": {metric: value}, "error": None}`` or ``{"metrics": None, "error": "..."}``."""
@@ -67,10 +67,9 @@ class LocalSide:
         Rounds rotate through the calibration copies: one instance's timing depends a few percent on where its
         tensors landed in memory, and the median over rounds averages that out.
         """
-        import torch
-
         from cnnbench.latency.runtimes import prepare_runner
-        from cnnbench.latency.timer import calibrate_block_size, run_warmup
+        from cnnbench.latency.threads import torch_threads
+        from cnnbench.latency.timer import Timed
         from cnnbench.registry import resolve
 
         self.close()
@@ -81,24 +80,22 @@ class LocalSide:
             m = spec.build()
             return m if self.model_wrapper is None else self.model_wrapper(m)
 
-        self._prev_threads = torch.get_num_threads()
-        if entry.threads is not None:
-            torch.set_num_threads(entry.threads)
+        self._threads.enter_context(torch_threads(entry.threads))
         common = {"device": entry.device, "threads": entry.threads}
         try:
             for _ in range(copies):
-                self._calib.append(prepare_runner(build_calibration, CALIBRATION_SHAPE, runtime="eager",
-                                                  dtype="fp32", **common))
+                self._runners.append(prepare_runner(build_calibration, CALIBRATION_SHAPE, runtime="eager",
+                                                    dtype="fp32", **common))
+                self._calib.append(Timed(self._runners[-1].call, self._runners[-1].sync))
             # model_key=None: an ONNX export per side, never a cache entry shared by REF and the working tree
-            self._model = prepare_runner(build, entry.input_shape, runtime=entry.runtime, dtype=entry.dtype,
-                                         **common)
+            self._runners.append(prepare_runner(build, entry.input_shape, runtime=entry.runtime, dtype=entry.dtype,
+                                                **common))
+            self._model = Timed(self._runners[-1].call, self._runners[-1].sync)
             # the block size is fixed here, once per runner, from its whole warm-up (wall clock: calls per sample)
-            for r in self._calib:
-                per_call = run_warmup(r.call, r.sync, WARMUP_MIN_ITERS, warmup / copies, time.perf_counter)
-                self._calib_n.append(calibrate_block_size(per_call))
-            per_call = run_warmup(self._model.call, self._model.sync, WARMUP_MIN_ITERS, warmup, time.perf_counter)
-            self._model_n = calibrate_block_size(per_call)
-            self.block_sizes = {"calibration": list(self._calib_n), "model": self._model_n}
+            for t in self._calib:
+                t.warm_up(WARMUP_MIN_ITERS, warmup / copies)
+            self._model.warm_up(WARMUP_MIN_ITERS, warmup)
+            self.block_sizes = {"calibration": [t.block for t in self._calib], "model": self._model.block}
         except CnnbenchError:
             self.close()
             raise
@@ -113,21 +110,20 @@ class LocalSide:
 
         ``clock="cpu"`` times the CPU time of this thread (see :class:`~cnnbench.suite.CheckSettings`).
         """
-        from cnnbench.latency.timer import time_block
+        from cnnbench.latency.timer import budget_stop, interleave
 
         if self._model is None:
             raise RuntimeError(f"{self.name}: no block open")
         clk = time.thread_time if clock == "cpu" else time.perf_counter
-        i = self._round % len(self._calib)
         r = self._round
         self._round += 1
-        cal, model = self._calib[i], self._model
-        jobs = [(cal, self._calib_n[i], []), (model, self._model_n, [])]
-        for k in range(samples):
-            for runner, n, out in (jobs if (r + k) % 2 == 0 else jobs[::-1]):
-                out.append(time_block(runner.call, n, runner.sync, clk) * 1e3)
+        cal, model = self._calib[r % len(self._calib)], self._model
+        before = (len(cal.samples), len(model.samples))
+        # the engine's round robin, one sample per visit; which side goes first alternates within the round
+        # (interleave rotates the start) and between rounds (the order is reversed on odd rounds)
+        interleave([cal, model] if r % 2 == 0 else [model, cal], budget_stop(0, 0.0, rounds=samples), clock=clk)
         pick = np.median if stat == "median" else np.min
-        return float(pick(jobs[0][2])), float(pick(jobs[1][2]))
+        return float(pick(cal.samples[before[0]:])), float(pick(model.samples[before[1]:]))
 
     def env(self, entry: Entry | None = None, repo_dir: str | None = None) -> dict[str, Any]:
         from cnnbench.env import collect_env
@@ -137,14 +133,10 @@ class LocalSide:
 
     def close(self) -> None:
         """Closes the block: releases its instances and restores torch's thread count."""
-        for r in [*self._calib, *([self._model] if self._model is not None else [])]:
+        for r in self._runners:
             r.close()
-        self._calib, self._calib_n, self._model, self._round = [], [], None, 0
-        if self._prev_threads is not None:
-            import torch
-
-            torch.set_num_threads(self._prev_threads)
-            self._prev_threads = None
+        self._runners, self._calib, self._model, self._round = [], [], None, 0
+        self._threads.close()
 
     def restart(self) -> None:
         """A fresh process for the next blocks (:class:`~cnnbench.against.WorkerSide`); nothing to do here."""

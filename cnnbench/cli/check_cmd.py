@@ -2,7 +2,7 @@
 
 Exit codes of `check`: 0 pass · 1 regression (a static metric changed beyond its tolerance, a latency
 regression, or an entry that fails) · 2 usage or input error · 3 inconclusive (too noisy to decide after
-max_rounds: a warning, not a failure).
+max_blocks: a warning, not a failure).
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ def check(
 
     Static metrics (params, checkpoint, MACs, memory access, activations) must match exactly unless the suite sets
     a tolerance. Latency is wall-clock time (`clock = "cpu"` in the suite only on request: blind to sleeps, I/O,
-    other threads and the GPU); a regression is a slowdown beyond the entry's threshold (default 10 %) whose
-    bootstrap interval lies above 1; too noisy to decide after max_rounds is "inconclusive". The interval holds
-    the round-to-round noise of this run, not the variation between reruns.
+    other threads and the GPU), measured in independent blocks (each a fresh model and calibration instance with its
+    own warm-up); a regression is a slowdown beyond the entry's threshold (default 10 %) whose t interval across
+    blocks lies above 1; too wide to decide after max_blocks is "inconclusive". Because every block is a fresh
+    instance, the interval holds the instance-to-instance variation a rerun sees, not only this run's round noise.
 
     Exit codes: 0 pass · 1 regression (or a changed static metric, or an entry that fails) · 2 usage error, or a
     result that could not be written · 3 inconclusive · 130 interrupted (the entries finished are reported).
@@ -116,7 +117,7 @@ def check(
         raise typer.Exit(130)
     failures.raise_if_any()
     if rep.exit_code == 3:
-        stderr.print("[yellow]warning: latency inconclusive (too noisy to decide within max_rounds)[/yellow]")
+        stderr.print("[yellow]warning: latency inconclusive (too noisy to decide within max_blocks)[/yellow]")
     if rep.exit_code:
         raise typer.Exit(rep.exit_code)
 

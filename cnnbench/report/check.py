@@ -39,11 +39,20 @@ def _note(row: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _blocks(lat: dict[str, Any] | None) -> str:
+    """``"6×8"``: independent blocks × rounds per block of a check row."""
+    if not lat:
+        return "—"
+    blocks, rounds = lat.get("blocks") or 0, lat.get("rounds") or 0
+    return f"{blocks}×{rounds // blocks}" if blocks else str(rounds)
+
+
 def _ratio_meaning(report: dict[str, Any]) -> str:
     if report["mode"] == "against":
-        return ("latency ratio = model now ÷ model at the ref, measured in alternating rounds in this job "
-                "(paired bootstrap interval)")
-    return ("latency ratio = (model ÷ calibration workload) now ÷ the same in the baseline (bootstrap interval)")
+        return ("latency ratio = model now ÷ model at the ref, both measured in this job in independent blocks "
+                "(fresh instances, sides alternating ABBA); interval: paired t across blocks")
+    return ("latency ratio = (model ÷ calibration workload) now ÷ the same in the baseline, each side in independent "
+            "blocks of fresh instances; interval: Welch t across blocks")
 
 
 def report_table(report: dict[str, Any]):
@@ -53,14 +62,14 @@ def report_table(report: dict[str, Any]):
               caption=f"{_ratio_meaning(report)}; a regression is a ratio above 1 + threshold with the interval "
                       "above 1. Static metrics must match exactly unless a tolerance is set.",
               caption_justify="left")
-    for col in ("entry", "static", "latency ratio [CI]", "ms ref → now", "rounds", "verdict", "note"):
+    for col in ("entry", "static", "latency ratio [CI]", "ms ref → now", "blocks×rounds", "verdict", "note"):
         t.add_column(col, overflow="fold")
     for r in report["rows"]:
         e, lat = r["entry"], r["latency"]
         label = f"{e['model']} {e['device']}/{e['runtime']} b{e['batch_size']} {'x'.join(map(str, e['input_size']))}"
         ms = f"{lat['base_ms']:.3g} → {lat['current_ms']:.3g}" if lat else "—"
         st = _STYLE.get(r["status"], "")
-        t.add_row(label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—",
+        t.add_row(label, _static_cell(r), _ratio(lat), ms, _blocks(lat),
                   f"[{st}]{r['status']}[/{st}]" if st else r["status"], _note(r))
     return t
 
@@ -69,7 +78,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     """The ``--summary`` text (GitHub-flavoured Markdown, e.g. for ``$GITHUB_STEP_SUMMARY``)."""
     lines = [f"## cnnbench check: {_MARK[report['verdict']]}", "",
              f"Compared with **{report['reference']}**.", "",
-             "| entry | static | latency ratio [CI] | ms ref → now | rounds | verdict | note |",
+             "| entry | static | latency ratio [CI] | ms ref → now | blocks×rounds | verdict | note |",
              "|---|---|---|---|---:|---|---|"]
     for r in report["rows"]:
         e, lat = r["entry"], r["latency"]
@@ -77,7 +86,7 @@ def report_markdown(report: dict[str, Any]) -> str:
                 f"{'x'.join(map(str, e['input_size']))}"
         ms = f"{lat['base_ms']:.3g} → {lat['current_ms']:.3g}" if lat else "—"
         verdict = f"**{r['status']}**" if r["status"] in ("regression", "changed", "error") else r["status"]
-        cells = [label, _static_cell(r), _ratio(lat), ms, str(lat["rounds"]) if lat else "—", verdict, _note(r)]
+        cells = [label, _static_cell(r), _ratio(lat), ms, _blocks(lat), verdict, _note(r)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     meaning = _ratio_meaning(report)
     note = f"{meaning[0].upper()}{meaning[1:]}; a regression is an estimate above 1 + threshold with the interval's " \
