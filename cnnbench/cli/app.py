@@ -89,7 +89,7 @@ def _register() -> None:
     app.command("list", help=list_cmd.__doc__)(list_cmd.list_models)
     app.command("profile", help=profile_cmd.__doc__)(profile_cmd.profile)
     for mod_name in ("env_cmd", "compare_cmd", "blocks_cmd", "reproduce_cmd", "history_cmd", "check_cmd",
-                     "roofline_cmd", "explain_cmd"):
+                     "roofline_cmd", "explain_cmd", "sweep_cmd"):
         try:
             mod = __import__(f"cnnbench.cli.{mod_name}", fromlist=["register"])
         except ModuleNotFoundError as e:

@@ -1,0 +1,233 @@
+"""The Ray executor (``--executor ray``): the same tasks as the local pool, as Ray tasks on a cluster.
+
+* ``ray.init(address=ADDR)`` joins an existing cluster (``ray start --head`` then ``--address``); without an address a
+  local one is started (or the one this process already started is used).
+* Static tasks take ``num_cpus=1`` and run in parallel across the cluster (at most one per CPU in flight, so the
+  timeout, counted from submission, is the task's own time).
+* Timed tasks claim an exclusive resource: on CPU every CPU of one node (pinned to it with a
+  ``NodeAffinitySchedulingStrategy``; the driver keeps at most one timed task per node in flight, and only when no
+  static work is left), on CUDA one GPU (``num_gpus=1``, static work goes on beside it). Two timed tasks never share
+  a CPU or a GPU.
+* Every row records the environment of the node that measured it (``env``, ``node``); the driver writes the store.
+* A task past ``timeout`` is cancelled with ``force=True`` (its worker process is killed); a worker that crashes
+  (segfault, ``os._exit``, Ray's memory monitor) gives an error row. Tasks are never retried (``max_retries=0``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cnnbench.errors import CnnbenchError
+from cnnbench.zoo_sweep.schedule import Scheduler
+from cnnbench.zoo_sweep.tasks import Task
+
+POLL_S = 0.25
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError as e:
+        raise CnnbenchError("--executor ray needs Ray: pip install 'cnnbench[ray]'") from e
+    return ray
+
+
+def _remote_run(task: Task, max_memory: int | None) -> dict[str, Any]:
+    """Body of the Ray task: the task under an address-space cap (restored afterwards: Ray reuses its workers)."""
+    import os
+
+    import ray
+
+    from cnnbench.zoo_sweep.tasks import run_task
+
+    os.environ.setdefault("CNNBENCH_DEFAULT_THREADS", str(_cpus()))
+    from cnnbench.zoo_sweep.local import preload
+
+    preload(("timm", "torchvision"))  # before the cap: shared libraries map a lot of address space
+    saved = _set_cap(max_memory) if max_memory and task.device in (None, "cpu") else None
+    try:
+        rec = run_task(task)
+    finally:
+        if saved is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, saved)
+    rec["node"] = ray.get_runtime_context().get_node_id()
+    return rec
+
+
+def _cpus() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _set_cap(max_memory: int):
+    import resource
+
+    import psutil
+
+    saved = resource.getrlimit(resource.RLIMIT_AS)
+    limit = psutil.Process().memory_info().vms + int(max_memory)
+    if saved[1] != resource.RLIM_INFINITY:
+        limit = min(limit, saved[1])
+    resource.setrlimit(resource.RLIMIT_AS, (limit, saved[1]))
+    return saved
+
+
+class RayExecutor:
+    """Runs a :class:`Scheduler`'s tasks on Ray (see the module docstring).
+
+    Args:
+        address: A cluster to join (``ray://host:10001`` or ``host:6379``); ``None``: the running local one, else a new
+            local cluster.
+        timeout: Seconds per task.
+        max_memory: Bytes per task (address-space cap on CPU tasks), or ``None``.
+        init_kwargs: More ``ray.init`` arguments for a new local cluster (tests: ``num_cpus=2``).
+    """
+
+    def __init__(self, address: str | None = None, *, timeout: float = 300.0, max_memory: int | None = None,
+                 **init_kwargs: Any) -> None:
+        self.address = address
+        self.timeout = float(timeout)
+        self.max_memory = max_memory
+        self.init_kwargs = init_kwargs
+        self.started_ray = False
+
+    def connect(self):
+        ray = _ray()
+        if not ray.is_initialized():
+            kwargs = {"include_dashboard": False, "log_to_driver": False, **self.init_kwargs}
+            if self.address:
+                kwargs["address"] = self.address
+            try:
+                ray.init(**kwargs)
+            except Exception as e:  # a cluster that cannot be reached is a usage error
+                raise CnnbenchError(f"cannot start or join a Ray cluster{f' at {self.address}' if self.address else ''}"
+                                    f": {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
+            self.started_ray = True
+        return ray
+
+    def nodes(self) -> list[dict[str, Any]]:
+        """Alive nodes with CPUs: ``{"id", "cpus", "gpus"}``."""
+        ray = self.connect()
+        out = []
+        for n in ray.nodes():
+            res = n.get("Resources", {})
+            if n.get("Alive") and res.get("CPU", 0) >= 1:
+                out.append({"id": n["NodeID"], "cpus": int(res["CPU"]), "gpus": int(res.get("GPU", 0))})
+        if not out:
+            raise CnnbenchError("the Ray cluster has no alive node with a CPU")
+        return out
+
+    def run(self, sched: Scheduler, on_done: Callable[[Task, dict[str, Any]], None]) -> None:
+        ray = self.connect()
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        remote = ray.remote(max_retries=0)(_remote_run)
+        nodes = self.nodes()
+        total_cpus = sum(n["cpus"] for n in nodes)
+        inflight: dict[Any, tuple[Task, float, str | None]] = {}  # ref → (task, submitted, node of a timed task)
+
+        def submit(task: Task, node: dict[str, Any] | None) -> None:
+            if task.timed and task.device not in (None, "cpu"):
+                opts: dict[str, Any] = {"num_cpus": 1, "num_gpus": 1}
+            elif task.timed:
+                opts = {"num_cpus": node["cpus"],
+                        "scheduling_strategy": NodeAffinitySchedulingStrategy(node["id"], soft=False)}
+            else:
+                opts = {"num_cpus": 1}
+            ref = remote.options(**opts).remote(task, self.max_memory)
+            inflight[ref] = (task, time.monotonic(), node["id"] if node else None)
+
+        try:
+            while True:
+                running = [t for t, _, _ in inflight.values()]
+                static_running = sum(1 for t in running if not t.timed)
+                # timed work: one task per node (CPU) or per GPU, after the static work on CPU
+                if sched.timed and (not sched.exclusive or (not sched.static and not static_running)):
+                    if sched.exclusive:
+                        busy = {n for _, _, n in inflight.values() if n is not None}
+                        for node in nodes:
+                            if sched.timed and node["id"] not in busy:
+                                submit(sched.timed.popleft(), node)
+                    else:
+                        gpus = sum(n["gpus"] for n in nodes) or 1
+                        while sched.timed and sum(1 for t in running if t.timed) < gpus:
+                            t = sched.timed.popleft()
+                            submit(t, None)
+                            running.append(t)
+                while sched.static and static_running < total_cpus:
+                    submit(sched.static.popleft(), None)
+                    static_running += 1
+                if not inflight:
+                    if sched.empty():
+                        return
+                    continue
+                ready, _ = ray.wait(list(inflight), num_returns=1, timeout=POLL_S)
+                for ref in ready:
+                    task, _, _ = inflight.pop(ref)
+                    on_done(task, self._result(ray, ref, task))
+                now = time.monotonic()
+                for ref, (task, t0, _) in list(inflight.items()):
+                    if now - t0 > self.timeout:
+                        ray.cancel(ref, force=True)
+                        inflight.pop(ref)
+                        on_done(task, _isolation(task, f"timed out after {self.timeout:g} s"))
+        finally:
+            import contextlib
+
+            for ref in inflight:
+                with contextlib.suppress(Exception):  # best effort on the way out
+                    ray.cancel(ref, force=True)
+
+    def _result(self, ray: Any, ref: Any, task: Task) -> dict[str, Any]:
+        import ray.exceptions as rex
+
+        try:
+            return ray.get(ref)
+        except rex.OutOfMemoryError as e:
+            return _isolation(task, f"out of memory: {_first(e)}")
+        except (rex.WorkerCrashedError, rex.NodeDiedError, rex.LocalRayletDiedError) as e:
+            return _isolation(task, f"worker died: {_first(e)}")
+        except rex.TaskCancelledError:
+            return _isolation(task, f"timed out after {self.timeout:g} s")
+        except rex.RayError as e:
+            return _isolation(task, f"ray failed: {_first(e)}")
+
+    def shutdown(self) -> None:
+        """Stops the local cluster this executor started (a joined or caller's cluster stays up)."""
+        if self.started_ray:
+            _ray().shutdown()
+            self.started_ray = False
+
+
+def _first(e: BaseException, limit: int = 200) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(e).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _isolation(task: Task, error: str) -> dict[str, Any]:
+    from cnnbench.zoo_sweep.local import _failure
+
+    return _failure(task, error)
+
+
+def cluster_fingerprints(executor: RayExecutor) -> set[str]:
+    """The machine fingerprints of the cluster's nodes (one tiny task pinned to each): ``--resume`` matches rows
+    measured on any of them."""
+    ray = executor.connect()
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from cnnbench.zoo_sweep.resume import this_fingerprint
+
+    probe = ray.remote(num_cpus=0, max_retries=0)(this_fingerprint)
+    refs = [probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["id"], soft=False)).remote()
+            for n in executor.nodes()]
+    return set(ray.get(refs, timeout=120))

@@ -1,0 +1,37 @@
+"""What ``--resume`` skips: rows the history database holds for this code version on this machine.
+
+The code version is the git commit and dirty flag of cnnbench's own checkout plus the ``cnnbench`` version; the
+machine is :func:`cnnbench.env.fingerprint` (CPU model, cores, architecture, OS, GPU). A row's identity is its
+``row_key`` (model, inputs, dtype, batch, runtime, device; see :meth:`cnnbench.zoo_sweep.tasks.Task.key`).
+A dirty tree counts as one version: edits made between two runs of a dirty tree are not noticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def code_version() -> dict[str, Any]:
+    """``{"git_commit", "git_dirty", "version"}`` of the cnnbench code this process runs."""
+    import cnnbench
+    from cnnbench.env import git_state
+    from cnnbench.zoo_sweep.tasks import package_dir
+
+    commit, dirty = git_state(package_dir())
+    return {"git_commit": commit, "git_dirty": dirty, "version": cnnbench.__version__}
+
+
+def this_fingerprint() -> str:
+    from cnnbench.env import collect_env, fingerprint
+
+    return fingerprint(collect_env())
+
+
+def measured(store: Any, fingerprints: set[str] | str, *, retry_failed: bool = False) -> set[str]:
+    """Keys already measured by this code on a machine of ``fingerprints`` (failed rows too, unless
+    ``retry_failed``)."""
+    v = code_version()
+    return store.measured_keys(env_fingerprints=sorted([fingerprints] if isinstance(fingerprints, str)
+                                                       else fingerprints),
+                               git_commit=v["git_commit"], git_dirty=v["git_dirty"], version=v["version"],
+                               ok_only=retry_failed)
