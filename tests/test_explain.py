@@ -243,3 +243,26 @@ def test_explain_cuda():
     assert "CUDA kernel" in ex.timing_source
     rows = {r["module"]: r for r in ex.layers}
     assert rows["0"]["time_ms"] > 0 and rows["0"]["share"] == max(r["share"] for r in ex.layers)
+
+
+# ----------------------------------------------------------------------------- regnet-activations (static part)
+def test_regnet_activations_static_and_correlation():
+    import pandas as pd
+
+    from cnnbench.reproduce import regnet_activations as ra
+    from cnnbench.reproduce.base import RunOptions
+
+    df = ra.static_table(("regnet_x_400mf", "regnet_y_400mf"))
+    assert (df["params"] == df["torchvision params"]).all()  # 5,495,976 and 4,344,144
+    assert (df["GMACs Δ %"].abs() < 0.5).all()  # torchvision: 0.414 / 0.402 GFLOPS (= GMACs)
+    assert df.loc[0, "activations (M)"] > 3  # output elements of every conv/linear at 224×224
+    # hand-made timings: latency = 2 ms per M activations exactly → r(activations) = 1 > r(MACs)
+    fake = pd.DataFrame({"family": ["RegNetX"] * 3 + ["RegNetY"] * 3, "GMACs": [1, 2, 3, 1, 2, 3],
+                         "activations (M)": [5, 3, 9, 4, 8, 6], "memory access (MB)": [1, 2, 3, 4, 5, 6]})
+    fake["latency ms"] = 2 * fake["activations (M)"]
+    corr = ra.correlations(fake).set_index("predictor")
+    assert corr.loc["activations", "pearson r (all)"] == pytest.approx(1.0)
+    assert corr.loc["MACs", "pearson r (all)"] < 0.9
+    assert ra.verdict(corr.reset_index(), "cpu").startswith("Holds on this CPU")
+    res = ra.run(RunOptions(latency=False), models=("regnet_x_400mf",))
+    assert res.name == "regnet-activations" and len(res.sections) == 1 and "0.05%" in res.verdicts[0]

@@ -41,6 +41,8 @@ REPRODUCTIONS: tuple[Reproduction, ...] = (
                  timed=True),
     Reproduction("mobilenetv1-pointwise", "mobilenetv1_pointwise:run",
                  "MobileNetV1 (2017) Table 2: 1x1 convs hold ~75% of params and ~95% of mult-adds", timed=False),
+    Reproduction("regnet-activations", "regnet_activations:run",
+                 "RegNet (2020): activations track runtime better than FLOPs (RegNetX/Y 400MF-32GF)", timed=True),
 )
 
 
