@@ -231,8 +231,9 @@ def _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterati
         probe = ort.InferenceSession(str(export.path), providers=providers)
         feed = session_feed(probe, model, args, kwargs)
         del probe
-        timing = profile_onnx(export.path, feed, threads=ex.threads, iterations=iterations, records=static.records,
-                              providers=providers)
+        # ORT's first runs after a session opens are slow (arena growth, thread pool): 10 are dropped as warm-up
+        timing = profile_onnx(export.path, feed, threads=ex.threads, iterations=iterations, warmup=10,
+                              records=static.records, providers=providers)
     types = {n: type(m).__name__ for n, m in model.named_modules()}
     if export.exporter != "dynamo":
         ex.notes.append("The graph was exported with the TorchScript exporter, which keeps no module scopes: ONNX "
