@@ -166,7 +166,9 @@ def test_list():
     assert res.exit_code == 0
     for name in runner.names():
         assert name in res.output
-    assert len(runner.names()) == 8
+    # resnet-checkpoints, vgg-3x3-stack, shufflenetv2-g1..g4, shufflenetv2-fig1, mobilenetv1-pointwise,
+    # regnet-activations
+    assert len(runner.names()) == 9 and "regnet-activations" in runner.names()
 
 
 def test_unknown_name_exit_2_with_suggestion():
