@@ -150,8 +150,7 @@ def _executor(kind: str, address: str | None, jobs: int, timeout: float, cap: in
         return ex
     from cnnbench.zoo_sweep.local import LocalPool, WorkerConfig
 
-    on_cpu = lat is None or str(lat.device) == "cpu"
-    return LocalPool(jobs, timeout=timeout, config=WorkerConfig(max_memory=cap, rlimit=on_cpu))
+    return LocalPool(jobs, timeout=timeout, config=WorkerConfig(max_memory=cap))
 
 
 def _ray_fingerprints(ex: Any) -> set[str]:

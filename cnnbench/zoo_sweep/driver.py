@@ -56,6 +56,7 @@ def plan_sweep(names: list[str], *, input_size: str | list[str] | None = None, i
     """Resolves every name and its inputs now (``SweepSpec.parse``: a typo or a bad size fails before running)."""
     from cnnbench.sweep import SweepSpec
 
+    names = list(dict.fromkeys(names))  # a model named twice is one row per batch, not two
     spec = SweepSpec.parse(names, input_size=input_size, inputs=inputs, fuse=fuse, batch_sizes=batch_sizes,
                            dtype=dtype, latency=latency)
     tasks: list[Task] = []

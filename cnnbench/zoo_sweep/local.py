@@ -5,10 +5,11 @@ A worker imports torch, timm and cnnbench once, then runs task after task. The p
 a task past ``timeout`` has its worker killed; a worker that dies (segfault, ``os._exit``, the kernel's OOM
 killer) is noticed by its process sentinel. Either way the task's row says what happened (``timed out after
 30 s``, ``worker died: SIGSEGV``, ``worker exited with code 7``) and a fresh worker takes the dead one's place.
-The memory cap is ``RLIMIT_AS`` set in the worker (its address space after start-up plus ``max_memory``: an
-allocation past it fails, and the row reads ``out of memory: ...``) on CPU sweeps; on CUDA (whose driver reserves
-huge address ranges) the parent kills a worker whose resident memory passes the cap. A worker that ran out of
-memory is replaced after its row.
+The memory cap is on resident memory: the parent kills a worker whose RSS passes ``max_memory`` (polled every
+0.25 s; the row reads ``out of memory: worker resident memory ...``). An address-space cap (``RLIMIT_AS``,
+``WorkerConfig(rlimit=True)``) is available but off by default: static analysis sizes checkpoints with
+never-touched ``torch.empty`` proxies, which cost address space but no memory (a 3B-parameter model reserves
+12 GB), and CUDA reserves huge address ranges. A worker that ran out of memory is replaced after its row.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class WorkerConfig:
     static work on ``static_threads`` threads."""
 
     max_memory: int | None = None
-    rlimit: bool = True
+    rlimit: bool = False
     static_threads: int = 1
     preload: tuple[str, ...] = ("timm", "torchvision")
 
@@ -224,7 +225,7 @@ class LocalPool:
                 on_done(w.task, _failure(w.task, f"timed out after {self.timeout:g} s"))
                 w.task = None
                 replace = True
-            elif w.task is not None and self.config.max_memory and not self.config.rlimit:
+            elif w.task is not None and self.config.max_memory:
                 rss = _rss(w.pid)
                 if rss is not None and rss > self.config.max_memory:
                     w.kill()

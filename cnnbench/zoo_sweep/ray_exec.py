@@ -11,6 +11,7 @@
 * Every row records the environment of the node that measured it (``env``, ``node``); the driver writes the store.
 * A task past ``timeout`` is cancelled with ``force=True`` (its worker process is killed); a worker that crashes
   (segfault, ``os._exit``, Ray's memory monitor) gives an error row. Tasks are never retried (``max_retries=0``).
+  A task whose resident memory grows past ``max_memory`` is interrupted by a watch thread (``out of memory`` row).
 """
 
 from __future__ import annotations
@@ -46,14 +47,19 @@ def _remote_run(task: Task, max_memory: int | None) -> dict[str, Any]:
     from cnnbench.zoo_sweep.local import preload
 
     preload(("timm", "torchvision"))  # before the cap: shared libraries map a lot of address space
-    saved = _set_cap(max_memory) if max_memory and task.device in (None, "cpu") else None
+    watch = _RssWatch(max_memory) if max_memory else None
     try:
         rec = run_task(task)
-    finally:
-        if saved is not None:
-            import resource
+    except KeyboardInterrupt:  # the watch interrupted the task (Ray cancels by killing, not by SIGINT)
+        if watch is None or not watch.fired:
+            raise
+        from cnnbench.zoo_sweep.local import GB, _failure
 
-            resource.setrlimit(resource.RLIMIT_AS, saved)
+        rec = _failure(task, f"out of memory: task resident memory passed --max-memory {max_memory / GB:g} GB")
+        rec.pop("_isolation", None)
+    finally:
+        if watch is not None:
+            watch.stop()
     rec["node"] = ray.get_runtime_context().get_node_id()
     return rec
 
@@ -67,17 +73,34 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _set_cap(max_memory: int):
-    import resource
+class _RssWatch:
+    """Interrupts the task (``KeyboardInterrupt`` in the main thread) when this worker's resident memory passes
+    ``limit`` bytes above what it held when the task started (Ray reuses workers: their imports are not the task's)."""
 
-    import psutil
+    def __init__(self, limit: int) -> None:
+        import threading
 
-    saved = resource.getrlimit(resource.RLIMIT_AS)
-    limit = psutil.Process().memory_info().vms + int(max_memory)
-    if saved[1] != resource.RLIM_INFINITY:
-        limit = min(limit, saved[1])
-    resource.setrlimit(resource.RLIMIT_AS, (limit, saved[1]))
-    return saved
+        import psutil
+
+        self.proc = psutil.Process()
+        self.limit = self.proc.memory_info().rss + int(limit)
+        self.fired = False
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import _thread
+
+        while not self._stop.wait(0.1):
+            if self.proc.memory_info().rss > self.limit:
+                self.fired = True
+                _thread.interrupt_main()
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(1)
 
 
 class RayExecutor:
