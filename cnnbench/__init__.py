@@ -8,6 +8,7 @@ Library API (``import cnnbench`` stays fast: torch is imported at the first call
     res = cnnbench.profile("resnet50", latency=True, runtime=["eager", "onnx"], batch_size=[1, 8], threads=2)
     res[0].params, res[0].macs, res.to_pandas()
     cnnbench.compare(["resnet18", my_model], latency=True)
+    cnnbench.explain("mobilenet_v2", threads=2)                   # per-module time vs MACs vs this machine's roofline
 
 Conventions (every table header repeats them):
   * ``macs``  = multiply-accumulates (what papers and torchvision call "FLOPs");
@@ -21,7 +22,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["CnnbenchError", "Profile", "Results", "__version__", "compare", "list_models", "profile"]
+__all__ = ["CnnbenchError", "Profile", "Results", "__version__", "compare", "explain", "list_models", "profile"]
 
 
 def __getattr__(name: str) -> Any:  # lazy: ``import cnnbench`` imports no torch (PEP 562)
@@ -29,6 +30,10 @@ def __getattr__(name: str) -> Any:  # lazy: ``import cnnbench`` imports no torch
         from cnnbench import api
 
         return getattr(api, name)
+    if name == "explain":  # where the time goes (cnnbench/explainer/)
+        from cnnbench.explainer import explain
+
+        return explain
     if name == "Profile":
         from cnnbench.profiling import Profile
 

@@ -103,7 +103,8 @@ def assert_unchanged(model, before):
 def test_import_is_lazy_and_exports_the_api():
     code = ("import cnnbench, sys; assert 'torch' not in sys.modules; "
             "names = [cnnbench.profile, cnnbench.compare, cnnbench.list_models, cnnbench.Profile, cnnbench.Results, "
-            "cnnbench.CnnbenchError]; assert all(callable(n) for n in names); assert 'torch' not in sys.modules; "
+            "cnnbench.CnnbenchError, cnnbench.explain]; assert all(callable(n) for n in names); "
+            "import cnnbench.explainer; assert callable(cnnbench.explain); assert 'torch' not in sys.modules; "
             "print('ok')")
     out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -14,9 +14,9 @@ from torch import nn
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
-from cnnbench.explain.attribution import parse_ort_profile
-from cnnbench.explain.report import TOP
-from cnnbench.explain.roofline import get_roofline, measure_roofline
+from cnnbench.explainer.attribution import parse_ort_profile
+from cnnbench.explainer.report import TOP
+from cnnbench.explainer.roofline import get_roofline, measure_roofline
 
 cli = CliRunner()
 FAST = {"threads": 1, "budget": 0.2, "min_samples": 5, "warmup": 0.05, "iterations": 8}
@@ -35,7 +35,7 @@ def roof():
 
 @pytest.fixture(scope="module")
 def tiny(roof):
-    from cnnbench.explain.api import explain
+    from cnnbench.explainer.api import explain
 
     model = conv_relu()
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -100,7 +100,7 @@ def test_reconciliation_from_the_same_run(tiny):
 
 
 def test_by_op_and_op_type_totals(roof):
-    from cnnbench.explain import explain  # the package's lazy forwarder to cnnbench.explain.api.explain
+    from cnnbench.explainer import explain  # the package's lazy forwarder to cnnbench.explainer.api.explain
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.Conv2d(16, 32, 1), nn.ReLU())
@@ -120,7 +120,7 @@ def test_by_op_and_op_type_totals(roof):
 
 
 def test_top_and_depth(roof):
-    from cnnbench.explain.api import explain
+    from cnnbench.explainer.api import explain
 
     class Net(nn.Module):
         def __init__(self):
@@ -141,7 +141,7 @@ def test_top_and_depth(roof):
 
 def test_failed_model_is_a_row_and_bad_options_raise(roof):
     from cnnbench.errors import CnnbenchError
-    from cnnbench.explain.api import explain
+    from cnnbench.explainer.api import explain
 
     class Bad(nn.Module):
         def forward(self, x):
@@ -185,7 +185,7 @@ def test_parse_ort_profile_maps_nodes_to_modules():
 
 
 def test_onnx_runtime_tiny_model(roof, tmp_path, monkeypatch):
-    from cnnbench.explain.api import explain
+    from cnnbench.explainer.api import explain
 
     monkeypatch.setenv("CNNBENCH_CACHE", str(tmp_path))
     ex = explain(conv_relu(), input_size=(32, 32, 32), roofline=roof, runtime="onnx", **FAST)
@@ -233,7 +233,7 @@ def test_cli_errors_exit_2(cached_roof):
 def test_explain_cuda():
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
-    from cnnbench.explain.api import explain
+    from cnnbench.explainer.api import explain
 
     roof = measure_roofline("cuda", "fp32", None, gemm_sizes=(1024,), stream_bytes=64 * 2**20, budget_s=0.05,
                             warmup_s=0.02, min_samples=3)

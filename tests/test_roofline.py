@@ -14,8 +14,8 @@ import torch
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
-from cnnbench.explain import bounds
-from cnnbench.explain.roofline import KEYS, cache_path, cached_roofline, efficiency, get_roofline, measure_roofline
+from cnnbench.explainer import bounds
+from cnnbench.explainer.roofline import KEYS, cache_path, cached_roofline, efficiency, get_roofline, measure_roofline
 
 cli = CliRunner()
 TINY = {"gemm_sizes": (128, 256), "stream_bytes": 4 * 2**20, "budget_s": 0.05, "warmup_s": 0.02, "min_samples": 3}

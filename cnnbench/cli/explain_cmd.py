@@ -57,7 +57,7 @@ def explain(
     output: OutputOpt = None,
 ) -> None:
     from cnnbench.errors import CnnbenchError
-    from cnnbench.explain.api import explain as run_explain
+    from cnnbench.explainer.api import explain as run_explain
 
     fmt = check_format(fmt)
     if not budget > 0:
@@ -69,7 +69,7 @@ def explain(
                                    runtime=runtime, dtype=dtype, threads=threads, depth=depth, by=by, top=top,
                                    refresh_roofline=refresh_roofline, budget=budget, iterations=iterations))
     if plot is not None:
-        from cnnbench.explain.plots import save
+        from cnnbench.explainer.plots import save
 
         for ex in results:
             if ex.error is None:

@@ -2,12 +2,12 @@
 
 Rows are keyed like :meth:`cnnbench.analysis.static.StaticProfile.by_module`: a module path truncated to ``depth``
 dotted levels, ``(top level)`` for the model's own code. ``by="op"`` splits every such row by op type
-(:mod:`cnnbench.explain.optypes`), with the module's time outside its aten ops as ``framework (python)``.
+(:mod:`cnnbench.explainer.optypes`), with the module's time outside its aten ops as ``framework (python)``.
 
 Row fields: ``module``, ``module_type``, (``op``), ``time_ms`` (per inference, profiled run), ``share`` (of the
 sum of all rows), ``macs``, ``flops``, ``memory_access_bytes``, ``activations``, ``calls`` (top-level aten calls
 per inference), ``arithmetic_intensity`` (FLOP/byte), ``achieved_gflops``, ``achieved_gbps``,
-``roofline_fraction`` and ``bound`` (:mod:`cnnbench.explain.bounds`; ``None`` for a row without time of its own:
+``roofline_fraction`` and ``bound`` (:mod:`cnnbench.explainer.bounds`; ``None`` for a row without time of its own:
 ONNX Runtime fused it into a neighbour). A ``roofline_fraction`` above 1 means the data stayed in cache: the
 bandwidth roof is DRAM's, and memory access counts every op's inputs and outputs as if they went to memory.
 """
@@ -18,9 +18,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnbench.explain.attribution import Timing
-from cnnbench.explain.bounds import classify, layer_metrics
-from cnnbench.explain.optypes import FRAMEWORK, TYPES, op_type
+from cnnbench.explainer.attribution import Timing
+from cnnbench.explainer.bounds import classify, layer_metrics
+from cnnbench.explainer.optypes import FRAMEWORK, TYPES, op_type
 
 TOP = "(top level)"
 LAYER_KEYS = ("module", "module_type", "op", "time_ms", "share", "macs", "flops", "memory_access_bytes",

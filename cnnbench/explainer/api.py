@@ -1,4 +1,4 @@
-"""``explain(model_or_name, ...)``: which modules of a model take the time, and why (see :mod:`cnnbench.explain`)."""
+"""``explain(model_or_name, ...)``: which modules of a model take the time, and why (see :mod:`cnnbench.explainer`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cnnbench.errors import CnnbenchError, InputError, row_error
-from cnnbench.explain.report import Explanation, join, top_layers
+from cnnbench.explainer.report import Explanation, join, top_layers
 
 RUNTIMES = ("eager", "onnx")
 BY = ("module", "op")
@@ -96,7 +96,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         depth: Module depth of the rows (1 = the model's children), like ``profile --by module --depth``.
         by: ``module`` (one row per module) or ``op`` (one row per module × op type).
         top: Keep the ``top`` rows with the most time (default all, in execution order).
-        roofline: A roofline dict (:func:`cnnbench.explain.roofline.measure_roofline`); default the cached one for
+        roofline: A roofline dict (:func:`cnnbench.explainer.roofline.measure_roofline`); default the cached one for
             this machine, device, dtype and threads, measured (and cached) when there is none.
         refresh_roofline: Remeasure the roofline even when one is cached.
         budget, min_samples, warmup: The end-to-end latency protocol (seconds of samples, samples, warm-up s).
@@ -104,7 +104,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         name: The model's label (default: its registry name or class name).
 
     Returns:
-        An :class:`~cnnbench.explain.report.Explanation`; a model that fails to build, trace or run gives one with
+        An :class:`~cnnbench.explainer.report.Explanation`; a model that fails to build, trace or run gives one with
         ``error`` set.
 
     Raises:
@@ -125,7 +125,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     spec, ins = _spec_and_inputs(model, input_size, inputs, name)
     with _threads(threads) as n_threads:
         if roofline is None:
-            from cnnbench.explain.roofline import get_roofline
+            from cnnbench.explainer.roofline import get_roofline
 
             roofline = get_roofline(dev, dtype, n_threads, refresh=refresh_roofline)
         ex = Explanation(spec.name, runtime, dev, dtype, n_threads, batch_size, (), depth, by, roofline=roofline)
@@ -146,7 +146,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
 
 def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: int, warmup: float, iterations: int,
          top: int | None) -> None:
-    from cnnbench.explain.roofline import efficiency
+    from cnnbench.explainer.roofline import efficiency
     from cnnbench.profiling import builder_for, static_profile
 
     prof = static_profile(spec, batch_size=ex.batch_size, dtype=ex.dtype, inputs=ins)
@@ -182,7 +182,7 @@ def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: in
 def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
     import torch
 
-    from cnnbench.explain.attribution import profile_eager
+    from cnnbench.explainer.attribution import profile_eager
     from cnnbench.latency.runtimes import build_inputs, prepare_eager
     from cnnbench.latency.timer import measure
     from cnnbench.latency.usercode import stdout_to_stderr
@@ -204,7 +204,7 @@ def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterat
 def _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
     import torch
 
-    from cnnbench.explain.attribution import profile_onnx
+    from cnnbench.explainer.attribution import profile_onnx
     from cnnbench.latency.devices import onnx_providers
     from cnnbench.latency.onnx import export_onnx, session_feed
     from cnnbench.latency.placement import place_inputs, torch_dtype

@@ -4,7 +4,7 @@ calls (``aten::conv2d``, ``aten::linear``, ``aten::batch_norm``) and ONNX node t
 
 A convolution is ``depthwise conv`` when each group sees one input channel (weight ``out × 1 × kh × kw`` with more
 than one group); the profiler does not record shapes, so its convolutions take the type of the static trace's
-convolution at the same position in the same module (see :mod:`cnnbench.explain.attribution`).
+convolution at the same position in the same module (see :mod:`cnnbench.explainer.attribution`).
 """
 
 from __future__ import annotations

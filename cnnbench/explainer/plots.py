@@ -1,4 +1,4 @@
-"""Charts of an :class:`~cnnbench.explain.report.Explanation`: the roofline with one point per layer, and time share
+"""Charts of an :class:`~cnnbench.explainer.report.Explanation`: the roofline with one point per layer, and time share
 vs MACs share by op type."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cnnbench.explain.optypes import TYPES
+from cnnbench.explainer.optypes import TYPES
 
 
 def figure(ex: Any):

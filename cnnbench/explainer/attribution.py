@@ -7,7 +7,7 @@ sees each module call as a range and each aten op inside it. For each inference 
 
 * a module's **self time** = its range minus its child modules' ranges (its own ops plus its Python code);
 * each **top-level aten op** (an op directly inside a module range, not inside another op) is timed inclusively
-  (all the kernels it calls) and typed by :func:`cnnbench.explain.optypes.op_type`; the k-th convolution a module
+  (all the kernels it calls) and typed by :func:`cnnbench.explainer.optypes.op_type`; the k-th convolution a module
   runs takes the type (depthwise or not) of the k-th convolution the static trace recorded for that module;
 * what is left of a module's self time outside its ops is ``framework (python)``.
 
@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnbench.explain.optypes import CONV, DW_CONV, FRAMEWORK, MATMUL, op_type
+from cnnbench.explainer.optypes import CONV, DW_CONV, FRAMEWORK, MATMUL, op_type
 
 PREFIX = "cnnbench.module::"
 

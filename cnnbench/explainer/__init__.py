@@ -1,0 +1,25 @@
+"""Where the time goes: this machine's roofline, per-module time attribution, and what bounds each layer.
+
+* :mod:`cnnbench.explainer.roofline` — ``measure_roofline`` / ``get_roofline`` (cached per machine fingerprint) /
+  ``cached_roofline`` and ``efficiency(record, roofline)`` for latency rows;
+* :mod:`cnnbench.explainer.attribution` — eager (``torch.profiler`` + one profiler range per module, from the same
+  ``named_modules()`` hooks as the static trace) and ONNX Runtime (node profiling) times per module;
+* :mod:`cnnbench.explainer.bounds` — ``compute`` | ``memory`` | ``overhead`` and the roofline fraction;
+* :mod:`cnnbench.explainer.report` — the join with the static trace (``Explanation`` rows); ``plots`` its charts;
+* :func:`explain` — all of it for one model (:mod:`cnnbench.explainer.api`).
+
+Importing this package imports no torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["explain"]
+
+
+def explain(model: Any, **kwargs: Any) -> Any:
+    """See :func:`cnnbench.explainer.api.explain` (imported at the first call, so ``import cnnbench`` stays light)."""
+    from cnnbench.explainer.api import explain as _explain
+
+    return _explain(model, **kwargs)
