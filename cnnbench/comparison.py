@@ -165,6 +165,8 @@ class _Row:
     memory_method: str | None = None
     error: str | None = None
     oom: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)  # the runner's details (kept after it is closed)
+    compile_s: float | None = None
 
     @property
     def block(self) -> int:
@@ -292,11 +294,14 @@ def _prepare_row(row: _Row, lat: Any, dtype: str, dev: Any) -> None:
     # interleaved with other rows: ORT's idle workers must not busy-wait and steal torch's cores (onnx_spinning)
     prep = prepare_row(row.spec.build, row.make_inputs or row.shape, runtime=row.runtime, device=dev, dtype=dtype,
                        channels_last=lat.channels_last, threads=torch.get_num_threads(), model_key=row.spec.name,
-                       onnx_dir=lat.onnx_dir, copy_model=row.copy_model, onnx_spinning=False)
+                       onnx_dir=lat.onnx_dir, copy_model=row.copy_model, onnx_spinning=False,
+                       precision=getattr(lat, "precision", None), compile_mode=getattr(lat, "compile_mode", None),
+                       quantization=getattr(lat, "quantization", None), verify=getattr(lat, "verify", True))
     if prep.runner is None:
         row.error, row.oom = prep.error, prep.oom
         return
     row.runner = prep.runner
+    row.facts, row.compile_s = dict(prep.runner.details), prep.runner.compile_s
     row.timed = Timed(prep.runner.call, prep.runner.sync)
 
 
@@ -355,6 +360,7 @@ def _close(row: _Row) -> None:
 def _attach_latency(rows: list[_Row], lat: Any, dtype: str, result: CompareResult) -> None:
     import torch
 
+    from cnnbench.latency.choices import precision_label
     from cnnbench.latency.runtimes import LatencyResult
     from cnnbench.latency.timer import LatencyStats
 
@@ -372,13 +378,14 @@ def _attach_latency(rows: list[_Row], lat: Any, dtype: str, result: CompareResul
             stats = LatencyStats.from_samples(row.samples, block_size=row.block)
         elif not error:
             error = "interrupted before latency was measured"
-        details = {"block_size": row.block, "seed": 0, "memory_method": row.memory_method,
+        details = {**row.facts, "block_size": row.block, "seed": 0, "memory_method": row.memory_method,
                    "interleaved": {"rounds": result.rounds, "rows": result.timed_rows}}
         if result.interrupted:
             details["interrupted"] = True
         res = LatencyResult(device=lat.device, runtime=row.runtime, batch_size=row.shape[0], threads=threads,
-                            dtype=dtype, channels_last=lat.channels_last, latency=stats, peak_memory_bytes=row.peak,
-                            error=error, oom=row.oom, details=details)
+                            dtype=dtype, precision=precision_label(row.runtime, dtype, getattr(lat, "precision", None)),
+                            channels_last=lat.channels_last, latency=stats, peak_memory_bytes=row.peak,
+                            compile_s=row.compile_s, error=error, oom=row.oom, details=details)
         result.profiles[row.index] = replace(base, latency=res.to_dict(), env=env)
     # rows never reached (Ctrl-C during static analysis) are not in result.profiles at all
 

@@ -13,16 +13,22 @@ from typing import Any
 
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import parse_dtype, parse_int_list
+from cnnbench.latency.choices import RUNTIMES
 from cnnbench.latency.devices import cores_available, oversubscribed  # noqa: F401 - re-exported
 from cnnbench.latency.protocol import check_protocol_options  # the one protocol check (re-exported)
 from cnnbench.profiling import Profile, static_profile
 from cnnbench.registry import ModelSpec, resolve
 
-RUNTIMES = ("eager", "compile", "onnx")
-
 
 @dataclass(frozen=True)
 class LatencyOptions:
+    """How latency rows are measured (``profile``, ``compare``, ``sweep``).
+
+    ``precision`` (``None`` | ``"amp-fp16"`` | ``"amp-bf16"``: torch.autocast), ``compile_mode`` (torch.compile's
+    mode, ``None`` = default) and ``quantization`` (``onnx-int8``'s scheme) are normalised by :meth:`parse`;
+    ``verify`` checks every runtime against eager fp32 before timing it (:mod:`cnnbench.latency.verify`).
+    """
+
     device: str = "cpu"
     runtimes: tuple[str, ...] = ("eager",)
     threads: int | None = None
@@ -31,32 +37,58 @@ class LatencyOptions:
     min_samples: int = 30
     warmup: float = 0.5
     onnx_dir: str | None = None
+    precision: str | None = None
+    compile_mode: str | None = None
+    quantization: str = "static"
+    verify: bool = True
 
     @classmethod
     def parse(cls, *, device: str = "cpu", runtimes: list[str] | None = None, threads: int | None = None,
               channels_last: bool = False, budget: float = 2.0, min_samples: int = 30, warmup: float = 0.5,
-              onnx_dir: str | None = None) -> LatencyOptions:
+              onnx_dir: str | None = None, precision: str | None = None, compile_mode: str | None = None,
+              quantization: str | None = None, dtype: str = "fp32", verify: bool = True) -> LatencyOptions:
+        """Validated options; every combination that cannot run here is a one-line error (exit 2) now.
+
+        Args:
+            dtype: The sweep's ``--dtype`` (only checked against ``precision`` and the runtimes here).
+        """
+        from cnnbench.latency.choices import (
+            check_choices,
+            normalize_compile_mode,
+            normalize_precision,
+            normalize_quantization,
+            normalize_runtime,
+        )
+        from cnnbench.latency.placement import normalize_dtype
+
         rts: list[str] = []
         for item in runtimes or ["eager"]:
             for r in str(item).split(","):
-                r = r.strip().lower()
-                if not r:
+                if not r.strip():
                     continue
-                if r not in RUNTIMES:
-                    raise CnnbenchError(f"unknown runtime {r!r}: choose eager, compile or onnx")
+                r = normalize_runtime(r)
                 if r not in rts:
                     rts.append(r)
         if not rts:
-            raise CnnbenchError("no runtime given: choose eager, compile or onnx")
+            raise CnnbenchError(f"no runtime given: choose {', '.join(RUNTIMES)}")
         check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, threads=threads)
-        from cnnbench.latency.devices import onnx_providers, resolve_device
+        prec, mode = normalize_precision(precision), normalize_compile_mode(compile_mode)
+        quant = normalize_quantization(quantization)
+        if compile_mode is not None and mode is not None and "compile" not in rts:
+            raise CnnbenchError(f"--compile-mode {compile_mode} needs --runtime compile")
+        if quantization is not None and quant != "static" and "onnx-int8" not in rts:
+            raise CnnbenchError(f"--quantization {quantization} needs --runtime onnx-int8")
+        from cnnbench.latency.devices import resolve_device
 
         dev = resolve_device(device)  # CUDA missing / index beyond the count → CnnbenchError (exit 2)
-        if "onnx" in rts:
-            onnx_providers(dev)  # provider missing → CnnbenchError
+        try:
+            dt = normalize_dtype(dtype)
+        except CnnbenchError:  # a bad --dtype is reported by SweepSpec.parse, with its own wording
+            dt = "fp32"
+        check_choices(rts, dev, dt, prec)  # CUDA-only runtimes, providers, packages
         device = str(dev)
         return cls(device, tuple(rts), threads, channels_last, float(budget), int(min_samples), float(warmup),
-                   onnx_dir)
+                   onnx_dir, prec, mode, quant, bool(verify))
 
 
 @dataclass(frozen=True)
@@ -245,6 +277,8 @@ def measure_row(mspec: ModelSpec, inputs: Any, batch_size: int, dtype: str, runt
         channels_last=opts.channels_last, threads=opts.threads, budget_s=opts.budget, min_samples=opts.min_samples,
         warmup_min_s=opts.warmup, onnx_dir=opts.onnx_dir, model_key=key,
         copy_model=mspec.source == "instance" and not fuse,  # with fuse, latency_spec copied it already
+        precision=getattr(opts, "precision", None), compile_mode=getattr(opts, "compile_mode", None),
+        quantization=getattr(opts, "quantization", None), verify=getattr(opts, "verify", True),
     )
     d = res.to_dict(include_samples=True)  # raw samples: kept in the history database
     d["oom"] = bool(getattr(res, "oom", False))

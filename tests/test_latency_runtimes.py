@@ -115,7 +115,8 @@ def test_oom_is_flagged_so_sweeps_can_stop():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"runtime": "tensorrt"}, "unknown runtime"),
+        ({"runtime": "warp-drive"}, "unknown runtime"),
+        ({"runtime": "tensorrt"}, r"--runtime tensorrt needs a CUDA device \(--device cuda\)"),
         ({"dtype": "int8"}, "unknown dtype"),
         ({"device": "tpu"}, "unknown device"),
         ({"threads": 0}, "threads"),

@@ -11,6 +11,7 @@ from cnnbench.cli.options import (
     BatchOpt,
     ChannelsLastOpt,
     ColumnsOpt,
+    CompileModeOpt,
     DeviceOpt,
     DtypeOpt,
     FormatOpt,
@@ -21,6 +22,8 @@ from cnnbench.cli.options import (
     NoLatencyOpt,
     OnnxDirOpt,
     OutputFailures,
+    PrecisionOpt,
+    QuantizationOpt,
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
@@ -68,6 +71,9 @@ def compare(
     rounds: Annotated[int, typer.Option(help="Round-robin rounds the budget is split over.",
                                         rich_help_panel=_LAT)] = 5,
     onnx_dir: OnnxDirOpt = None,
+    precision: PrecisionOpt = None,
+    compile_mode: CompileModeOpt = None,
+    quantization: QuantizationOpt = None,
     columns: ColumnsOpt = None,
     fmt: FormatOpt = "table",
     output: Annotated[str | None, typer.Option("--output", "-o", help="Also write FILE: .json/.csv = the "
@@ -94,7 +100,8 @@ def compare(
     ref = cmp.check_reference(relative_to, specs)
     lat = None if no_latency else LatencyOptions.parse(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
-        min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
+        min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
+        quantization=quantization, dtype=dtype)
     if rounds < 1:
         raise CnnbenchError(f"--rounds must be ≥ 1 (got {rounds})")
     spec = cmp.make_spec(specs, **input_options(input_size, inputs, fuse),

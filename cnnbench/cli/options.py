@@ -50,8 +50,18 @@ NoLatencyOpt = Annotated[bool, typer.Option("--no-latency", help="Static metrics
 # latency options shared by `profile` and `compare`
 _LAT = "Latency"
 DeviceOpt = Annotated[str, typer.Option(help="cpu | cuda | cuda:N", rich_help_panel=_LAT)]
-RuntimeOpt = Annotated[list[str] | None, typer.Option(help="eager | compile | onnx (repeat or comma-separate).",
-                                                      rich_help_panel=_LAT)]
+RuntimeOpt = Annotated[list[str] | None, typer.Option(
+    help="eager | compile | onnx | onnx-int8 | openvino (CPU) | onnx-fp16 | tensorrt (CUDA); repeat or "
+    "comma-separate. Every runtime is checked against eager fp32 before it is timed.", rich_help_panel=_LAT)]
+PrecisionOpt = Annotated[str | None, typer.Option(
+    "--precision", help="amp-fp16 | amp-bf16: fp32 weights under torch.autocast (eager, compile; TensorRT's mixed "
+    "precision). Rows say amp-fp16; --dtype fp16 (the model cast) says cast-fp16.", rich_help_panel=_LAT)]
+CompileModeOpt = Annotated[str | None, typer.Option(
+    "--compile-mode", help="torch.compile mode for --runtime compile: default | reduce-overhead | max-autotune "
+    "(recorded in details.compile_mode).", rich_help_panel=_LAT)]
+QuantizationOpt = Annotated[str | None, typer.Option(
+    "--quantization", help="onnx-int8 scheme: static (default: QDQ, per-channel weights, calibrated on seeded "
+    "random inputs) | dynamic.", rich_help_panel=_LAT)]
 ThreadsOpt = Annotated[int | None, typer.Option(help="Intra-op threads for torch and ONNX Runtime.",
                                                 rich_help_panel=_LAT)]
 ChannelsLastOpt = Annotated[bool, typer.Option("--channels-last", rich_help_panel=_LAT)]

@@ -10,6 +10,7 @@ from cnnbench.cli.options import (
     BatchOpt,
     ChannelsLastOpt,
     ColumnsOpt,
+    CompileModeOpt,
     DeviceOpt,
     DtypeOpt,
     FormatOpt,
@@ -20,6 +21,8 @@ from cnnbench.cli.options import (
     NoLatencyOpt,
     OnnxDirOpt,
     OutputOpt,
+    PrecisionOpt,
+    QuantizationOpt,
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
@@ -50,6 +53,9 @@ def profile(
     min_samples: MinSamplesOpt = 30,
     warmup: WarmupOpt = 0.5,
     onnx_dir: OnnxDirOpt = None,
+    precision: PrecisionOpt = None,
+    compile_mode: CompileModeOpt = None,
+    quantization: QuantizationOpt = None,
     by: Annotated[str | None, typer.Option("--by", help="Breakdown: module | op.")] = None,
     depth: Annotated[int, typer.Option(help="Module depth for --by module.")] = 1,
     counter: Annotated[str, typer.Option(help="ours | fvcore | thop | all: add other counters' totals.")] = "ours",
@@ -74,7 +80,8 @@ def profile(
         raise CnnbenchError(f"unknown --counter {counter!r}: choose ours, fvcore, thop or all")
     lat = None if no_latency else LatencyOptions.parse(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
-        min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
+        min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
+        quantization=quantization, dtype=dtype)
     spec = SweepSpec.parse(models, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
                            latency=lat, counters=counter)
     result = run_sweep(spec, progress=stderr if stderr.is_terminal else None)
@@ -83,7 +90,7 @@ def profile(
     def show(recs):
         from cnnbench.report.tables import common_label, profile_table
 
-        where = common_label(recs, ("device", "runtime", "dtype") if lat is not None else ("dtype",))
+        where = common_label(recs, ("device", "runtime", "dtype", "precision") if lat is not None else ("dtype",))
         stdout.print(profile_table(recs, title=f"cnnbench profile — {where}" if where else "cnnbench profile",
                                    columns=cols, width=stdout.width))
         for p in result.profiles:

@@ -399,44 +399,55 @@ def session_feed(session: Any, model: nn.Module, args: tuple[Any, ...], kwargs: 
     return feed
 
 
-def prepare_onnx(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *, device: torch.device,
-                 dtype: str = "fp32", threads: int, model_key: str | None = None,
-                 cache_dir: str | Path | None = None, opset: int | None = None, exporter: str = "auto",
-                 spinning: bool = True) -> Runner:
-    """Exports (or reuses) the graph and opens an ``InferenceSession`` on ``device``.
+@dataclass
+class PreparedExport:
+    """An export ready for a session: the file, the CPU inputs cast to the export's dtype, and the temporary
+    directory to remove on close (``None`` when the entry is in the cache).
 
-    Args:
-        model: CPU model in eval mode (the engine's own: exporting may change it; see
-            :func:`cnnbench.latency.runtimes.build_inputs` ``copy_model``).
-        args: CPU positional inputs (a tuple, or one tensor); floating tensors are cast to ``dtype``.
-        kwargs: CPU keyword inputs.
-        device: ``cpu`` or ``cuda:N``.
-        dtype: ``"fp32" | "fp16"`` (``bf16`` has no numpy type to feed ONNX Runtime and fails).
-        threads: ``intra_op_num_threads``.
-        model_key: Cache name; ``None`` exports to a temporary directory removed by ``Runner.close``.
-        cache_dir: Cache directory.
-        opset: ONNX opset.
-        exporter: ``"auto" | "dynamo" | "torchscript"``.
-        spinning: ORT's default: idle intra-op workers busy-wait for the next run. Turn it off when ORT
-            calls are interleaved with torch work in one process, or the spinning threads slow torch down.
-
-    Raises:
-        CnnbenchError: Provider unavailable or the CUDA provider failed to load.
-        RuntimeError / ValueError: Export or session failures (reported as the row's error by run_latency).
+    Attributes:
+        export: The :class:`OnnxExport`.
+        model: The exported model (its forward's signature names the graph inputs).
+        args: CPU positional inputs in the export's dtype.
+        kwargs: CPU keyword inputs in the export's dtype.
+        tmp_dir: Temporary directory of an uncached export (``model_key=None``).
     """
-    import onnxruntime as ort
 
-    providers = onnx_providers(device)
+    export: OnnxExport
+    model: Any
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    tmp_dir: str | None = None
+
+    def details(self) -> dict[str, Any]:
+        e = self.export
+        return {"onnx_path": str(e.path) if self.tmp_dir is None else None, "onnx_opset": e.opset,
+                "onnx_exporter": e.exporter, "onnx_cached": e.cached, "export_s": e.export_s}
+
+
+def export_model(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *, dtype: str = "fp32",
+                 model_key: str | None = None, cache_dir: str | Path | None = None, opset: int | None = None,
+                 exporter: str = "auto") -> PreparedExport:
+    """Casts ``model`` and its inputs to ``dtype`` and exports (or reuses) the graph: the step every ONNX-based
+    runtime (onnx, onnx-int8, onnx-fp16, openvino) shares, so they all reuse one cache entry."""
     dtype = normalize_dtype(dtype)
     if dtype == "bf16":
         raise ValueError("bf16 is not supported on the onnx runtime (numpy has no bfloat16 input type)")
     model = model.to(dtype=torch_dtype(dtype))
     args, kwargs = place_inputs(*as_inputs(args, kwargs), device="cpu", dtype=dtype)
-    tmp_dir = None
-    if model_key is None:
-        tmp_dir = tempfile.mkdtemp(prefix="cnnbench-onnx-")
-    export = export_onnx(model, args, kwargs, model_key=model_key or "model", dtype=dtype,
-                         cache_dir=tmp_dir or cache_dir, opset=opset, exporter=exporter)
+    tmp_dir = tempfile.mkdtemp(prefix="cnnbench-onnx-") if model_key is None else None
+    try:
+        export = export_onnx(model, args, kwargs, model_key=model_key or "model", dtype=dtype,
+                             cache_dir=tmp_dir or cache_dir, opset=opset, exporter=exporter)
+    except BaseException:
+        if tmp_dir is not None:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return PreparedExport(export, model, args, kwargs, tmp_dir)
+
+
+def session_options(threads: int, spinning: bool = True) -> Any:
+    """The ``SessionOptions`` of every cnnbench session: ``threads`` intra-op, one inter-op, sequential."""
+    import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
@@ -445,10 +456,31 @@ def prepare_onnx(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = No
     so.log_severity_level = 3  # errors only: ORT's warnings would otherwise flood stderr
     if not spinning:
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    with stdout_to_stderr():
-        session = ort.InferenceSession(str(export.path), sess_options=so, providers=providers)
+    return so
+
+
+def open_session(path: Path | str, device: torch.device, *, threads: int, spinning: bool = True,
+                 providers: list[Any] | None = None) -> Any:
+    """An ``InferenceSession`` on ``device`` (its providers checked: no silent CPU fallback for CUDA)."""
+    import onnxruntime as ort
+
+    providers = providers or onnx_providers(device)
+    with stdout_to_stderr(), quiet_output():
+        try:
+            session = ort.InferenceSession(str(path), sess_options=session_options(threads, spinning),
+                                           providers=providers)
+        except Exception as err:  # ORT's messages carry the whole node dump: one plain line
+            raise RuntimeError(f"ONNX Runtime could not load the graph: {_plain_first_line(err)}") from err
     check_session_providers(session.get_providers(), device)
-    feed = session_feed(session, model, args, kwargs)
+    return session
+
+
+def session_runner(session: Any, prepared: PreparedExport, device: torch.device, *, runtime: str = "onnx",
+                   details: dict[str, Any] | None = None, cleanup_extra: Any = None) -> Runner:
+    """A :class:`Runner` timing ``session.run`` on the export's inputs (I/O binding on CUDA)."""
+    import onnxruntime as ort
+
+    feed = session_feed(session, prepared.model, prepared.args, prepared.kwargs)
     keep: list[Any] = []  # device copies of the inputs live as long as the runner
 
     if device.type == "cuda":
@@ -474,17 +506,57 @@ def prepare_onnx(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = No
         def to_numpy(out: Any) -> np.ndarray:
             return out[0].astype("float32")
 
+    tmp_dir = prepared.tmp_dir
+
     def cleanup() -> None:
         nonlocal session
         session = None  # drops the session (and its arena) before the temp files go
         keep.clear()
+        if cleanup_extra is not None:
+            cleanup_extra()
         if tmp_dir is not None:
             with contextlib.suppress(OSError):
                 shutil.rmtree(tmp_dir)
 
-    details = {"onnx_path": str(export.path) if tmp_dir is None else None, "onnx_opset": export.opset,
-               "onnx_exporter": export.exporter, "onnx_cached": export.cached, "export_s": export.export_s,
-               "onnx_providers": session.get_providers(), "onnx_inputs": list(feed)}
+    facts = {**prepared.details(), "onnx_providers": session.get_providers(), "onnx_inputs": list(feed),
+             "onnx_intra_op_threads": session.get_session_options().intra_op_num_threads, **(details or {})}
     # ORT's CUDA arena is invisible to torch.cuda.max_memory_allocated (see memory.py)
-    return Runner("onnx", device, call, None, details=details, to_numpy=to_numpy, cleanup=cleanup,
+    return Runner(runtime, device, call, None, details=facts, to_numpy=to_numpy, cleanup=cleanup,
                   memory_visible=device.type == "cpu")
+
+
+def prepare_onnx(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *, device: torch.device,
+                 dtype: str = "fp32", threads: int, model_key: str | None = None,
+                 cache_dir: str | Path | None = None, opset: int | None = None, exporter: str = "auto",
+                 spinning: bool = True) -> Runner:
+    """Exports (or reuses) the graph and opens an ``InferenceSession`` on ``device``.
+
+    Args:
+        model: CPU model in eval mode (the engine's own: exporting may change it; see
+            :func:`cnnbench.latency.runtimes.build_inputs` ``copy_model``).
+        args: CPU positional inputs (a tuple, or one tensor); floating tensors are cast to ``dtype``.
+        kwargs: CPU keyword inputs.
+        device: ``cpu`` or ``cuda:N``.
+        dtype: ``"fp32" | "fp16"`` (``bf16`` has no numpy type to feed ONNX Runtime and fails).
+        threads: ``intra_op_num_threads`` (read back into ``details.onnx_intra_op_threads``).
+        model_key: Cache name; ``None`` exports to a temporary directory removed by ``Runner.close``.
+        cache_dir: Cache directory.
+        opset: ONNX opset.
+        exporter: ``"auto" | "dynamo" | "torchscript"``.
+        spinning: ORT's default: idle intra-op workers busy-wait for the next run. Turn it off when ORT
+            calls are interleaved with torch work in one process, or the spinning threads slow torch down.
+
+    Raises:
+        CnnbenchError: Provider unavailable or the CUDA provider failed to load.
+        RuntimeError / ValueError: Export or session failures (reported as the row's error by run_latency).
+    """
+    onnx_providers(device)  # usage error before exporting
+    prepared = export_model(model, args, kwargs, dtype=dtype, model_key=model_key, cache_dir=cache_dir, opset=opset,
+                            exporter=exporter)
+    try:
+        session = open_session(prepared.export.path, device, threads=threads, spinning=spinning)
+        return session_runner(session, prepared, device)
+    except BaseException:
+        if prepared.tmp_dir is not None:
+            shutil.rmtree(prepared.tmp_dir, ignore_errors=True)
+        raise
