@@ -88,7 +88,9 @@ def test_by_module_and_by_op():
     assert "layer1" in res.stdout and "by module (depth 1)" in res.stdout
     # each module's output shape, as torchinfo's summary shows it: resnet18 at 224 halves to 112 (conv1), 56 (maxpool,
     # layer1), 28, 14, 7 (layer2-4); fc gives the 1000 logits
-    rows = {ln.split()[1]: ln.split()[3] for ln in res.stdout.splitlines() if ln.startswith("│ ")}
+    names = {"conv1", "maxpool", "layer1", "layer2", "layer3", "layer4", "fc"}
+    table = res.stdout[res.stdout.index("by module (depth 1)"):]
+    rows = {p[0]: p[1] for ln in table.splitlines() if (p := ln.split()) and p[0] in names}
     assert rows["conv1"] == "1x64x112x112" and rows["maxpool"] == rows["layer1"] == "1x64x56x56"
     assert (rows["layer2"], rows["layer3"], rows["layer4"]) == ("1x128x28x28", "1x256x14x14", "1x512x7x7")
     assert rows["fc"] == "1x1000" and "output" in res.stdout

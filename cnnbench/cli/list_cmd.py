@@ -51,29 +51,33 @@ def list_models(
             p = static_profile(s, fuse=s.paper_fused).to_dict()  # counted as the paper counted
             rec.update(params=p["params"], macs=p["macs"], error=p["error"])
         records.append(rec)
-    emit(records, fmt, output, lambda recs: stdout.print(_table(recs, stats)))
+    emit(records, fmt, output, lambda recs: stdout.print(_table(recs, stats, stdout.width)))
 
 
-def _table(records, stats: bool):
-    from rich.table import Table
-
+def _table(records, stats: bool, width_limit: int | None = None):
+    from cnnbench.report.tables import compact_table, two_line_header
     from cnnbench.report.units import si
 
-    t = Table(title=f"{len(records)} models", caption="MACs = multiply-accumulates (papers' \"FLOPs\")",
-              header_style="bold")
-    for col in ("model", "family", "source", "paper", "year", "input"):
-        t.add_column(col, overflow="fold" if col == "paper" else "ellipsis", max_width=48 if col == "paper" else None)
-    if stats:
-        t.add_column("params", justify="right")
-    t.add_column("paper params", justify="right")
-    if stats:
-        t.add_column("MACs", justify="right")
-    t.add_column("paper MACs", justify="right")
+    cols = ["model", "family", "source", "year", "input"]
+    cols += ["params", "paper params", "MACs", "paper MACs"] if stats else ["paper params", "paper MACs"]
+    rows = []
     for r in records:
-        row = [r["model"], r["family"], r["source"], r["paper"] or "", str(r["year"] or ""), r["input_size"]]
+        row = [r["model"], r["family"], r["source"], str(r["year"] or ""), r["input_size"]]
         if stats:
             row += [si(r.get("params")), si(r["paper_params"]), si(r.get("macs")), si(r["paper_macs"])]
         else:
             row += [si(r["paper_params"]), si(r["paper_macs"])]
-        t.add_row(*row)
+        rows.append(row)
+    # the house style: names and numbers keep their full width; the paper title (free text) gives way, cut with
+    # "…", and is left out when the terminal has no room for it
+    t = compact_table(f"{len(records)} models", "MACs = multiply-accumulates (papers' \"FLOPs\")")
+    heads = [two_line_header(c.replace("paper ", "paper\n")) for c in cols]
+    widths = [max([len(ln) for ln in h.splitlines()] + [len(row[i]) for row in rows]) for i, h in enumerate(heads)]
+    for i, (head, width) in enumerate(zip(heads, widths)):
+        t.add_column(head, justify="right" if i >= 5 else "left", no_wrap=True, min_width=width)
+    room = (width_limit or 10**6) - sum(widths) - 2 * len(widths)
+    if room >= 12:
+        t.add_column("paper", no_wrap=True, overflow="ellipsis", max_width=room)
+    for row, r in zip(rows, records):
+        t.add_row(*row, *([r["paper"] or ""] if room >= 12 else []))
     return t

@@ -257,20 +257,28 @@ def _ratios(r: dict[str, Any], ref: dict[str, Any], has_latency: bool) -> list[s
 
 
 def groups_table(title: str, groups, total_macs: int, total_bytes: int, label: str) -> Table:
-    """Per-module or per-op breakdown with each metric's share of the total; modules also show their output shape."""
-    t = Table(title=title, header_style="bold")
-    t.add_column(label)
+    """Per-module or per-op breakdown with each metric's share of the total; modules also show their output shape.
+
+    The house style (:func:`compact_table`): numbers never wrap, the unit under the header; byte sizes keep a
+    binary prefix (no "0.00 MiB" for a small module).
+    """
+    t = compact_table(title)
+    t.add_column(label, overflow="fold")
     if label == "module":
-        t.add_column("output", overflow="fold")  # torchinfo's "Output Shape" (batch first; tuples joined by ", ")
-        t.add_column("params", justify="right")
-    for col in ("ops", "MACs", "% MACs", "mem access (MiB)", "% mem", "acts"):
-        t.add_column(col, justify="right")
+        t.add_column("output", no_wrap=True)  # torchinfo's "Output Shape" (batch first; tuples joined by ", ")
+        t.add_column("params", justify="right", no_wrap=True)
+    else:
+        t.add_column("ops", justify="right", no_wrap=True)  # how many times the op ran
+    for col in ("MACs", "% MACs", "mem access (B)", "% mem", "acts"):
+        t.add_column(two_line_header(col), justify="right", no_wrap=True)
     for g in groups:
         row = [g.name]
         if label == "module":
             row += [getattr(g, "out_shape", "") or "—", si(g.params)]
-        row += [str(g.count), si(g.macs), f"{100 * g.macs / total_macs:.1f}" if total_macs else "—",
-                f"{g.memory_access_bytes / 2**20:.2f}",
+        else:
+            row += [str(g.count)]
+        row += [si(g.macs), f"{100 * g.macs / total_macs:.1f}" if total_macs else "—",
+                nbytes(g.memory_access_bytes),
                 f"{100 * g.memory_access_bytes / total_bytes:.1f}" if total_bytes else "—", si(g.activations)]
         t.add_row(*row)
     return t
