@@ -132,7 +132,7 @@ def test_list_family_and_json():
         (["profile", "resnet18", "--format", "xml", "--no-latency"], "unknown --format"),
         (["profile", "resnet18", "--device", "cuda"], "CUDA is not available"),
         (["profile", "resnet18", "--device", "tpu"], "unknown device"),
-        (["profile", "resnet18", "--runtime", "tensorrt"], "unknown runtime"),
+        (["profile", "resnet18", "--runtime", "tvm"], "unknown runtime 'tvm'"),
         (["profile", "resnet18", "--budget", "0"], "--budget must be a finite number > 0"),
         (["profile", "resnet18", "--budget", "-1"], "--budget must be a finite number > 0"),
         (["list", "--family", "resnett"], "did you mean: resnet"),

@@ -80,7 +80,8 @@ CASES = [
     (["profile", "resnet18", "--min-samples", "0"], "--min-samples must be ≥ 1"),
     # dtype / runtime / device
     (["profile", "resnet18", "--dtype", "int8", "--no-latency"], "unknown dtype 'int8'"),
-    (["profile", "resnet18", "--runtime", "tensorrt"], "unknown runtime 'tensorrt'"),
+    (["profile", "resnet18", "--runtime", "tvm"], "unknown runtime 'tvm'"),
+    (["profile", "resnet18", "--runtime", "tensorrt"], "--runtime tensorrt needs a CUDA device"),
     (["profile", "resnet18", "--device", "tpu"], "unknown device"),
     (["profile", "resnet18", "--device", "cuda:x"], None),
     # user model files

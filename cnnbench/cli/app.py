@@ -116,8 +116,28 @@ def _guarded(fn):
     return wrapper
 
 
+def reflow(text: str | None) -> str | None:
+    """Help text with each paragraph on one line, so the terminal wraps it (Rich keeps a docstring's line breaks);
+    list items (``-``, ``*``, ``•``) and indented lines keep their own line."""
+    if not text:
+        return text
+    import inspect
+
+    paragraphs = []
+    for para in inspect.cleandoc(text).split("\n\n"):
+        lines: list[str] = []
+        for ln in para.splitlines():
+            if lines and not ln.lstrip().startswith(("-", "*", "•")) and not ln.startswith("  "):
+                lines[-1] += " " + ln.strip()
+            else:
+                lines.append(ln.rstrip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 def _guard_commands(typer_app: typer.Typer) -> None:
     for info in typer_app.registered_commands:
+        info.help = reflow(info.help)
         if info.callback is not None and not getattr(info.callback, "__wrapped__", None):
             info.callback = _guarded(info.callback)
     for group in typer_app.registered_groups:

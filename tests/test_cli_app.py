@@ -1,0 +1,43 @@
+"""The CLI shell: help text reflowed for the terminal, stdout reserved for cnnbench, user code's exit codes ignored."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from cnnbench.cli.app import reflow
+
+
+def test_reflow_joins_paragraph_lines_and_keeps_lists():
+    doc = """First line
+        continues here.
+
+        - item one
+        - item two
+          indented detail
+        """
+    assert reflow(doc) == "First line continues here.\n\n- item one\n- item two\n  indented detail"
+    assert reflow(None) is None and reflow("") == ""
+
+
+def test_help_piped_into_head_is_quiet(tmp_path):
+    # `cnnbench --help | head -1`: the pipe closes early; click exits 1 on EPIPE, which must not read as user code
+    out = subprocess.run(f"{sys.executable} -m cnnbench --help | head -1", shell=True, capture_output=True,
+                         text=True, check=False)
+    assert "user code" not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_user_sys_exit_at_import_is_one_line_exit_2(tmp_path):
+    f = tmp_path / "exits.py"
+    f.write_text(textwrap.dedent("""
+        import sys
+        print("noise at import")
+        sys.exit(3)
+    """))
+    out = subprocess.run([sys.executable, "-m", "cnnbench", "profile", f"{f}:Net", "--no-latency"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 2, out.stderr
+    assert out.stdout == ""  # the user's print went to stderr, not our stdout
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "sys.exit(3)" in lines[0]
