@@ -35,7 +35,8 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
             dtype: str = "fp32", latency: bool = False, device: str = "cpu", runtime: str | Sequence[str] | None = None,
             threads: int | None = None, channels_last: bool = False, budget: float = 2.0, min_samples: int = 30,
             warmup: float = 0.5, onnx_dir: str | None = None, counter: str = "ours", fuse: bool = False,
-            name: str | None = None) -> Results:
+            name: str | None = None, precision: str | None = None, compile_mode: str | None = None,
+            quantization: str | None = None, roofline: bool = False) -> Results:
     """Profile one model (or several) at the given inputs: static costs, and latency with ``latency=True``.
 
     Args:
@@ -60,6 +61,11 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         fuse: Fuse re-parameterisable branches (RepVGG, MobileOne, FastViT...) before counting and timing; the row
             says ``fused``. Default: the model as built.
         name: The row's ``model`` for an instance (default: its class name).
+        precision: ``"amp-fp16"`` | ``"amp-bf16"``: ``torch.autocast`` around eager/compile (a different row from a
+            ``dtype`` cast). ``compile_mode``: ``torch.compile``'s mode. ``quantization``: ``"static"`` (default) |
+            ``"dynamic"`` for the ``onnx-int8`` runtime.
+        roofline: Measure this machine's roofline (cached) so latency rows get ``achieved_gflops`` and
+            ``roofline_fraction``; without it they get them only when a roofline is already cached.
 
     Returns:
         :class:`~cnnbench.results.Results`, one :class:`~cnnbench.profiling.Profile` per model × batch (× runtime).
@@ -75,19 +81,24 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     if counter not in COUNTERS:
         raise CnnbenchError(f"unknown counter {counter!r}: choose {', '.join(COUNTERS)}")
     lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
-                           budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
+                           budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir,
+                           precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype)
     spec = SweepSpec(specs, None, plan.batch_sizes, plan.dtype, lat, counter, plan.inputs, bool(fuse))
     result = run_sweep(spec)
     if result.interrupted:
         raise KeyboardInterrupt
-    return Results(result.profiles)
+    from cnnbench.explainer.roofline import with_efficiency
+
+    return Results(with_efficiency(result.profiles, measure=bool(roofline) and lat is not None))
 
 
 def compare(models: Any, *, family: str | Sequence[str] | None = None, input_size: Any = None, inputs: Any = None,
             batch_size: int | Sequence[int] | None = None, dtype: str = "fp32", latency: bool = False,
             device: str = "cpu", runtime: str | Sequence[str] | None = None, threads: int | None = None,
             channels_last: bool = False, budget: float = 2.0, min_samples: int = 30, warmup: float = 0.5,
-            rounds: int = 5, onnx_dir: str | None = None, fuse: bool = False, sort: str | None = None) -> Results:
+            rounds: int = 5, onnx_dir: str | None = None, fuse: bool = False, sort: str | None = None,
+            precision: str | None = None, compile_mode: str | None = None, quantization: str | None = None,
+            roofline: bool = False) -> Results:
     """Compare models side by side; with ``latency=True`` every row is timed *interleaved* (round-robin).
 
     Takes what :func:`profile` takes (``models`` may mix names, family names and instances, or be a
@@ -110,13 +121,16 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
     if not isinstance(rounds, int) or rounds < 1:
         raise CnnbenchError(f"rounds must be an integer ≥ 1 (got {rounds!r})")
     lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
-                           budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
+                           budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir,
+                           precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype)
     spec = cmp.make_spec(specs, input_size=None, batch_sizes=list(plan.batch_sizes), dtype=plan.dtype, latency=lat,
                          inputs=plan.inputs, fuse=fuse)
     result = cmp.run_compare(spec, rounds=rounds)
     if result.interrupted:
         raise KeyboardInterrupt
-    profiles = list(result.profiles)
+    from cnnbench.explainer.roofline import with_efficiency
+
+    profiles = with_efficiency(list(result.profiles), measure=bool(roofline) and lat is not None)
     if sort is not None:
         records = [p.to_dict() for p in profiles]
         by_id = {id(r): p for r, p in zip(records, profiles, strict=True)}
@@ -260,12 +274,14 @@ def _batch_sizes(batch_size: Any) -> tuple[int, ...]:
 
 
 def _latency_options(latency: bool, *, device: str, runtime: Any, threads: int | None, channels_last: bool,
-                     budget: float, min_samples: int, warmup: float, onnx_dir: str | None) -> Any:
+                     budget: float, min_samples: int, warmup: float, onnx_dir: str | None,
+                     precision: str | None = None, compile_mode: str | None = None, quantization: str | None = None,
+                     dtype: str = "fp32") -> Any:
     from cnnbench.sweep import LatencyOptions
 
     if not latency:
-        if runtime is not None:
-            raise CnnbenchError("runtime= needs latency=True")
+        if runtime is not None or precision is not None or compile_mode is not None or quantization is not None:
+            raise CnnbenchError("runtime=, precision=, compile_mode= and quantization= need latency=True")
         return None
     if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0:
         raise CnnbenchError(f"budget must be a finite number of seconds > 0 (got {budget!r})")
@@ -284,5 +300,6 @@ def _latency_options(latency: bool, *, device: str, runtime: Any, threads: int |
         raise DeviceError(str(e).replace("--device", "device")) from None
     return LatencyOptions.parse(device=device, runtimes=runtimes, threads=threads, channels_last=channels_last,
                                 budget=float(budget), min_samples=min_samples, warmup=float(warmup),
-                                onnx_dir=onnx_dir)
+                                onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
+                                quantization=quantization, dtype=dtype)
 

@@ -49,7 +49,10 @@ SORT_KEYS = {
     "activations": "activations",
     "latency": "latency_ms.median",
     "checkpoint": "checkpoint_bytes",
+    "efficiency": "roofline_fraction",  # descending: the model closest to this machine's peak first
 }
+#: Sorted high → low (every other metric is a cost, sorted low → high).
+DESCENDING = frozenset({"efficiency"})
 #: Cost proxies correlated with latency: label → record key.
 PROXIES = {"params": "params", "MACs": "macs", "memory access": "memory_access_bytes", "activations": "activations"}
 #: Fewest models with latency for which correlations are printed.
@@ -131,8 +134,8 @@ def check_sort(metric: str, has_latency: bool) -> str:
     m = metric.strip().lower().replace("-", "_")
     if m not in SORT_KEYS:
         raise CnnbenchError(f"unknown --sort {metric!r}: choose {', '.join(SORT_KEYS)}")
-    if m == "latency" and not has_latency:
-        raise CnnbenchError("--sort latency needs latency: drop --no-latency")
+    if m in ("latency", "efficiency") and not has_latency:
+        raise CnnbenchError(f"--sort {m} needs latency: drop --no-latency")
     return m
 
 
@@ -412,7 +415,8 @@ def group_label(key: tuple[Any, ...]) -> str:
 
 
 def sort_records(records: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
-    """Grouped by (device, runtime, batch) in first-seen order, ascending by ``metric`` within a group."""
+    """Grouped by (device, runtime, batch) in first-seen order, ascending by ``metric`` within a group (descending for
+    :data:`DESCENDING` metrics); rows without a value last."""
     order: dict[tuple[Any, ...], int] = {}
     for r in records:
         order.setdefault(group_key(r), len(order))
@@ -420,6 +424,8 @@ def sort_records(records: list[dict[str, Any]], metric: str) -> list[dict[str, A
     def key(item: tuple[int, dict[str, Any]]) -> tuple[Any, ...]:
         i, r = item
         v = metric_value(r, metric)
+        if v is not None and metric in DESCENDING:
+            v = -v
         return (order[group_key(r)], v is None, v if v is not None else 0, i)
 
     return [r for _, r in sorted(enumerate(records), key=key)]

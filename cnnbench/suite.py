@@ -44,10 +44,11 @@ from typing import Any
 
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import parse_dtype, parse_input_size, parse_int_list
+from cnnbench.latency.choices import RUNTIMES
 
 #: Static metrics compared by ``check`` (machine-independent, exact unless a tolerance is given).
 STATIC_METRICS = ("params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations")
-_RUNTIMES = ("eager", "compile", "onnx")
+_RUNTIMES = RUNTIMES  # one list of runtimes for every command (cnnbench.latency.choices)
 _DTYPES = ("fp32", "fp16", "bf16")
 
 
@@ -222,7 +223,7 @@ class Entry:
         if head not in ("cpu", "cuda") or (idx and not idx.isdigit()) or (head == "cpu" and idx) or dev.endswith(":"):
             raise CnnbenchError(f"unknown device {dev!r} (cpu, cuda or cuda:N)")
         if not isinstance(self.runtime, str) or self.runtime not in _RUNTIMES:
-            raise CnnbenchError(f"unknown runtime {self.runtime!r} (eager, compile or onnx)")
+            raise CnnbenchError(f"unknown runtime {self.runtime!r} ({', '.join(_RUNTIMES)})")
         _want_int("batch_size", self.batch_size, 1)
         if not isinstance(self.dtype, str) or self.dtype not in _DTYPES:
             raise CnnbenchError(f"dtype must be fp32, fp16 or bf16 (got {self.dtype!r})")

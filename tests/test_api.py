@@ -429,3 +429,11 @@ def test_given_inputs_reach_a_data_dependent_forward_with_their_values():
     assert (on_pos.trace_device, on_pos.macs) == ("cpu", 6_912 + 9_216)
     assert (on_neg.trace_device, on_neg.macs) == ("cpu", 6_912)
     assert torch.equal(pos, torch.ones(1, 3, 8, 8)) and torch.equal(neg, -torch.ones(1, 3, 8, 8))
+
+
+def test_deploy_options_reach_latency_rows():
+    rows = cnnbench.profile("squeezenet1_1", input_size=(3, 32, 32), latency=True, threads=1, budget=0.05,
+                            min_samples=3, warmup=0, precision="amp-bf16")
+    assert rows[0].precision == "amp-bf16" and rows[0].error is None  # autocast, not a cast of the weights
+    with pytest.raises(CnnbenchError, match="need latency=True"):
+        cnnbench.profile("squeezenet1_1", precision="amp-bf16")

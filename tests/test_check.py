@@ -113,7 +113,7 @@ def test_suite_expands_models_devices_runtimes_batches_and_merges_defaults():
     ({"entry": [{"models": ["resnet18"], "tolerance": {"flops": 0}}]}, "entry 1: unknown key 'flops' in tolerance"),
     ({"entry": []}, "no [[entry]]"),
     ({"entry": [{"models": ["resnt18"]}]}, "did you mean: resnet18"),
-    ({"entry": [{"models": ["resnet18"], "runtimes": ["tensorrt"]}]}, "unknown runtime 'tensorrt'"),
+    ({"entry": [{"models": ["resnet18"], "runtimes": ["tvm"]}]}, "unknown runtime 'tvm'"),
     ({"entry": [{"models": ["resnet18"], "devices": ["tpu"]}]}, "unknown device 'tpu'"),
     ({"entry": [{"models": ["resnet18"], "batch_sizes": [0]}]}, "batch_sizes must be ≥ 1"),
     ({"entry": [{"models": ["resnet18"], "batch_sizes": [True]}]}, "batch_sizes must be integers"),

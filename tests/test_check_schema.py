@@ -81,7 +81,7 @@ FIELDS = [
      ("tolerance.macs must be a number ≥ 0",) * 2),
     ("tolerance metric", {"tolerance": {"flops": 0}}, {"tolerance": {"flops": 0}},
      ("unknown key 'flops' in tolerance",) * 2),
-    ("runtime", {"runtimes": ["tensorrt"]}, {"runtime": "tensorrt"}, ("unknown runtime 'tensorrt'",) * 2),
+    ("runtime", {"runtimes": ["tvm"]}, {"runtime": "tvm"}, ("unknown runtime 'tvm'",) * 2),
     ("device", {"devices": ["tpu"]}, {"device": "tpu"}, ("unknown device 'tpu'",) * 2),
     ("dtype", {"dtype": "int8"}, {"dtype": "int8"}, ("unknown dtype 'int8'", "dtype must be fp32, fp16 or bf16")),
     ("input size", {"input_size": "3x0x16"}, {"input_size": [3, 16]},

@@ -14,6 +14,7 @@ import torch
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
+from cnnbench.errors import CnnbenchError
 from cnnbench.explainer import bounds
 from cnnbench.explainer.roofline import KEYS, cache_path, cached_roofline, efficiency, get_roofline, measure_roofline
 
@@ -164,3 +165,31 @@ def test_roofline_cuda(cache):
                      warmup_s=0.02, min_samples=3)
     assert r["device"].startswith("cuda") and r["peak_gflops"] > 0 and r["bandwidth_gbps"] > 0
     assert r["env"]["gpu_name"]
+
+
+def test_latency_rows_get_efficiency_from_the_cached_roofline(cache):
+    import cnnbench
+    from cnnbench.explainer.roofline import with_efficiency
+
+    rows = cnnbench.profile("squeezenet1_1", input_size=(3, 32, 32), latency=True, threads=1, budget=0.05,
+                            min_samples=3, warmup=0)
+    assert "roofline_fraction" not in rows[0].to_dict()  # nothing cached yet: no efficiency keys
+    roof = get_roofline("cpu", "fp32", 1, **TINY)  # what `cnnbench roofline --threads 1` caches
+    (p,) = with_efficiency(list(rows))
+    d = p.to_dict()
+    # achieved = model FLOPs (2 × MACs, the whole batch) ÷ median seconds; fraction = achieved ÷ measured peak
+    achieved = d["flops"] / (d["latency_ms"]["median"] / 1e3) / 1e9
+    assert d["achieved_gflops"] == pytest.approx(achieved)
+    assert d["roofline_fraction"] == pytest.approx(achieved / roof["peak_gflops"])
+    (static,) = with_efficiency(list(cnnbench.profile("squeezenet1_1", input_size=(3, 32, 32))))
+    assert "achieved_gflops" not in static.to_dict()  # no latency, no efficiency
+
+
+def test_compare_sort_efficiency_is_highest_first():
+    from cnnbench.comparison import check_sort, sort_records
+
+    recs = [{"model": m, "device": "cpu", "runtime": "eager", "batch_size": 1, "roofline_fraction": f}
+            for m, f in (("a", 0.1), ("b", None), ("c", 0.4), ("d", 0.2))]
+    assert [r["model"] for r in sort_records(recs, "efficiency")] == ["c", "d", "a", "b"]  # missing last
+    with pytest.raises(CnnbenchError, match="--sort efficiency needs latency"):
+        check_sort("efficiency", has_latency=False)

@@ -24,6 +24,7 @@ from cnnbench.cli.options import (
     OutputFailures,
     PrecisionOpt,
     QuantizationOpt,
+    RooflineOpt,
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
@@ -47,7 +48,8 @@ def compare(
     family: Annotated[list[str] | None, typer.Option("--family", help="Every model of a family (repeatable; "
                                                         "see `cnnbench list`).", rich_help_panel=_CMP)] = None,
     sort: Annotated[str, typer.Option(help="Row order (ascending): params | macs | memory_access | activations | "
-                                      "latency | checkpoint.", rich_help_panel=_CMP)] = "macs",
+                                      "latency | checkpoint; efficiency = % of this machine's peak, highest first "
+                                      "(needs a roofline: --roofline).", rich_help_panel=_CMP)] = "macs",
     relative_to: Annotated[str | None, typer.Option("--relative-to", help="Add ×params/×MACs/×mem/×latency "
                                                        "columns vs this (compared) model.",
                                                        rich_help_panel=_CMP)] = None,
@@ -57,6 +59,7 @@ def compare(
     input_size: InputSizesOpt = None,
     inputs: InputsOpt = None,
     fuse: FuseOpt = False,
+    roofline: RooflineOpt = False,
     batch_size: BatchOpt = None,
     dtype: DtypeOpt = "fp32",
     no_latency: NoLatencyOpt = False,
@@ -109,7 +112,10 @@ def compare(
                          dtype=parse_dtype(dtype), latency=lat)
 
     result = _run(spec, rounds, show_progress=fmt == "table" or stderr.is_terminal)
-    records = cmp.sort_records([p.to_dict() for p in result.profiles], sort)
+    from cnnbench.explainer.roofline import with_efficiency
+
+    profiles = with_efficiency(result.profiles, measure=roofline and lat is not None)
+    records = cmp.sort_records([p.to_dict() for p in profiles], sort)
     corrs = cmp.correlations(records) if lat is not None else []
     view = CompareView(records, cmp.references(records, ref), ref, sort, result.footer(), corrs, lat is not None, cols)
 

@@ -39,6 +39,10 @@ InputsOpt = Annotated[str | None, typer.Option(
     "or a dict (keyword); its batch is the batch.")]
 FuseOpt = Annotated[bool, typer.Option("--fuse", help="Apply timm's reparameterize_model (RepVGG, MobileOne, FastViT…) "
                                        "before measuring; the row says fused.")]
+RooflineOpt = Annotated[bool, typer.Option(
+    "--roofline", help="Measure this machine's roofline (cached per environment; see `cnnbench roofline`) so latency "
+    "rows get achieved GFLOP/s and % of peak; without it they get them only when a roofline is already cached.",
+    rich_help_panel="Latency")]
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", help="Table columns, comma-separated record keys (e.g. model,params,macs,latency_ms_p90) or 'all'; "
     "--format json/csv/md always carry every key.")]

@@ -23,6 +23,7 @@ from cnnbench.cli.options import (
     OutputOpt,
     PrecisionOpt,
     QuantizationOpt,
+    RooflineOpt,
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
@@ -41,6 +42,7 @@ def profile(
     input_size: InputSizesOpt = None,
     inputs: InputsOpt = None,
     fuse: FuseOpt = False,
+    roofline: RooflineOpt = False,
     batch_size: BatchOpt = None,
     dtype: DtypeOpt = "fp32",
     no_latency: NoLatencyOpt = False,
@@ -85,7 +87,9 @@ def profile(
     spec = SweepSpec.parse(models, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
                            latency=lat, counters=counter)
     result = run_sweep(spec, progress=stderr if stderr.is_terminal else None)
-    records = [p.to_dict() for p in result.profiles]
+    from cnnbench.explainer.roofline import with_efficiency
+
+    records = [p.to_dict() for p in with_efficiency(result.profiles, measure=roofline and lat is not None)]
 
     def show(recs):
         from cnnbench.report.tables import common_label, profile_table

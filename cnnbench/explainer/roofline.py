@@ -246,3 +246,27 @@ def efficiency(record: dict[str, Any], roofline: dict[str, Any] | None) -> dict[
     achieved = float(flops) / (median / 1e3) / 1e9
     peak = float(roofline.get("peak_gflops") or 0)
     return {"achieved_gflops": achieved, "roofline_fraction": achieved / peak if peak > 0 else None}
+
+
+def with_efficiency(profiles: list[Any], *, measure: bool = False) -> list[Any]:
+    """``profiles`` with ``achieved_gflops`` and ``roofline_fraction`` on every latency row (issue: efficiency).
+
+    The roofline is this machine's for the row's device, dtype and threads: read from the cache
+    (``cnnbench roofline``), or measured and cached first when ``measure`` (``--roofline``). Rows without latency, and
+    rows whose roofline is neither cached nor measured, are returned as they are (their keys stay absent).
+    """
+    from dataclasses import replace
+
+    rooflines: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+    out = []
+    for p in profiles:
+        d = p.to_dict()
+        if not d.get("latency_ms") or d.get("error"):
+            out.append(p)
+            continue
+        key = (d.get("device") or "cpu", d.get("dtype") or "fp32", d.get("threads"))
+        if key not in rooflines:
+            rooflines[key] = get_roofline(*key) if measure else cached_roofline(*key)
+        roof = rooflines[key]
+        out.append(p if roof is None else replace(p, extra={**p.extra, **efficiency(d, roof)}))
+    return out

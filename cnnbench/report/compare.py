@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 _CORR_NOTE = ("correlation of median latency with each proxy across the compared models: Spearman ρ = do they rank "
               "the models alike, Pearson r = linear agreement")
 _SORT_LABEL = {"params": "params", "macs": "MACs", "memory_access": "memory access", "activations": "activations",
-               "latency": "median latency", "checkpoint": "checkpoint size"}
+               "latency": "median latency", "checkpoint": "checkpoint size",
+               "efficiency": "% of this machine's peak FLOP/s"}
 
 
 class CompareView:
@@ -44,7 +45,10 @@ class CompareView:
             self.groups.setdefault(group_key(r), []).append(r)
 
     def _caption(self) -> str:
-        parts = [f"sorted by {_SORT_LABEL[self.sort]} (ascending)"]
+        from cnnbench.comparison import DESCENDING
+
+        order = "descending" if self.sort in DESCENDING else "ascending"
+        parts = [f"sorted by {_SORT_LABEL[self.sort]} ({order})"]
         if self.ref_model:
             parts.append(f"×X = X / X of {self.ref_model} in the same device/runtime/batch group")
         if self.footer:

@@ -64,6 +64,7 @@ FIELDS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "fused": ("fused", lambda r: "yes" if r.get("fused") else "no" if r.get("fused") is False else "—"),
     "device": ("device", _plain("device")),
     "runtime": ("runtime", _plain("runtime")),
+    "precision": ("precision", _plain("precision")),
     "batch_size": ("batch", _plain("batch_size")),
     "threads": ("threads", _plain("threads")),
     "latency_ms_median": ("median ms", _lat("median")),
@@ -76,6 +77,10 @@ FIELDS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "latency_ms_samples": ("n", _lat("samples")),
     "throughput_per_s": ("items/s", lambda r: f"{r['throughput_per_s']:.1f}" if r.get("throughput_per_s") else "—"),
     "peak_memory_bytes": ("peak mem (B)", lambda r: nbytes(r.get("peak_memory_bytes"))),
+    # model FLOPs ÷ median latency, and that ÷ this machine's measured peak (``cnnbench roofline``)
+    "achieved_gflops": ("GFLOP/s", lambda r: f"{r['achieved_gflops']:.1f}" if r.get("achieved_gflops") else "—"),
+    "roofline_fraction": ("% of peak", lambda r: f"{100 * r['roofline_fraction']:.1f}"
+                          if r.get("roofline_fraction") is not None else "—"),
     "error": ("error", lambda r: str(r.get("error") or "")),
 }
 _TEXT = {"model", "source", "family", "input_shape", "error"}  # may wrap; numbers never do
@@ -92,7 +97,7 @@ _LATENCY_PREFERRED = ["latency_ms_median", "latency_ms_iqr", "latency_ms_p90", "
 # what goes, in order, until the default table fits the console: the extras first (long names already wrap at 24
 # characters), then long names wrap at 20 and 16, then core columns, with names at 12 as the last resort. With ratio
 # columns the absolute memory access and IQR go earlier (×mem and ×latency tell the story).
-_EXTRAS = ["trace_device", "peak_memory_bytes", "throughput_per_s", "latency_ms_p90", "latency_ms_samples",
+_EXTRAS = ["trace_device", "roofline_fraction", "peak_memory_bytes", "throughput_per_s", "latency_ms_p90", "latency_ms_samples",
            "arithmetic_intensity", "activations", "checkpoint_bytes"]
 _FIT_STEPS: list[str | int] = [*_EXTRAS, 20, 16, "input_shape", 12, "latency_ms_iqr", "memory_access_bytes"]
 _FIT_STEPS_RATIOS: list[str | int] = [*_EXTRAS, 20, 16, "memory_access_bytes", "latency_ms_iqr", 12, "input_shape"]
@@ -133,17 +138,20 @@ def default_columns(records: list[dict[str, Any]], *, compare: bool = False) -> 
     cols = list(_STATIC_PREFERRED)
     if compare and not _varying(records, "input_shape"):
         cols.remove("input_shape")  # said in the title
-    for key in ("dtype", "device", "runtime"):  # one value for all rows: said in the title, not repeated per row
+    for key in ("dtype", "device", "runtime", "precision"):  # one value for all rows: said in the title, not per row
         if _varying(records, key):
             cols.insert(cols.index("params"), key)
     if any(r.get("trace_device") not in (None, "meta") for r in records):
         cols.append("trace_device")
     if has_latency:
         cols += _LATENCY_PREFERRED
+    if any(r.get("roofline_fraction") is not None for r in records):
+        cols.insert(cols.index("latency_ms_iqr") + 1, "roofline_fraction")
     return cols
 
 
-def common_label(records: list[dict[str, Any]], keys: tuple[str, ...] = ("device", "runtime", "dtype")) -> str:
+def common_label(records: list[dict[str, Any]],
+                 keys: tuple[str, ...] = ("device", "runtime", "dtype", "precision")) -> str:
     """``"cpu, eager, fp32"``: the values every row shares (said once, in a title)."""
     parts = []
     for k in keys:
