@@ -291,7 +291,7 @@ def test_failed_rows_are_rows_and_sys_exit_is_one(tmp_path):
     (lambda: cnnbench.profile(MLP(), inputs=[1, 2][0]), CnnbenchError, "inputs must be a tensor"),
     (lambda: cnnbench.profile(42), CnnbenchError, "model must be a name"),
     (lambda: cnnbench.profile(MLP(), input_size=(32,), latency=True, budget=0), CnnbenchError, "^budget must"),
-    (lambda: cnnbench.profile(MLP(), input_size=(32,), runtime="onnx"), CnnbenchError, "needs latency=True"),
+    (lambda: cnnbench.profile(MLP(), input_size=(32,), runtime="onnx"), CnnbenchError, "need latency=True"),
     (lambda: cnnbench.profile(MLP(), input_size=(32,), latency=True, runtime="tvm"), CnnbenchError,
      "unknown runtime"),
 ])
