@@ -62,7 +62,8 @@ def markdown_summary(records: list[dict[str, Any]], *, title: str, command: str,
             lines.append(f"| {c.replace('|', '/')} | {k} | {shown} |")
         lines.append("")
     lines += [("MACs = multiply-accumulates; memory access = bytes read and written by every op that moves data "
-              "(weights included); activations = output elements of conv/linear/matmul ops."), ""]
+              "(weights included); activations = output elements of conv/linear/matmul/attention ops (attention "
+              "counted as one fused op)."), ""]
     return "\n".join(lines)
 
 
