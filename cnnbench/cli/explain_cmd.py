@@ -93,8 +93,7 @@ def explain(
 
 
 def _print(ex) -> None:
-    from rich.table import Table
-
+    from cnnbench.report.tables import compact_table, two_line_header
     from cnnbench.report.units import nbytes, si
 
     if ex.error:
@@ -104,17 +103,28 @@ def _print(ex) -> None:
     rec = ex.reconciliation or {}
     over = ex.profiler_overhead or {}
     by_op = ex.by == "op"
-    t = Table(title=f"{ex.model} · {ex.runtime} · {ex.device} · {ex.threads} thread(s) · batch {ex.batch_size} · "
-              f"depth {ex.depth}")
-    cols = ["module", "type"] + (["op"] if by_op else []) + ["ms", "share", "MACs", "mem access", "FLOP/B",
-                                                               "GFLOP/s", "GB/s", "of roof", "bound"]
+    # the house style: numbers never wrap or get cut; names (module, type, op) fold instead
+    t = compact_table(f"{ex.model} · {ex.runtime} · {ex.device} · {ex.threads} thread(s) · batch {ex.batch_size} · "
+                      f"depth {ex.depth}")
+    cols = ["module", "type"] + (["op"] if by_op else []) + ["ms", "share", "MACs", "mem access (B)", "FLOP/B",
+                                                               "GFLOP/s", "GB/s", "% of roof", "bound"]
+    # narrow terminals: the module type and the intensity give way (JSON/--format keep everything)
+    drop = {"type", "FLOP/B"} if (stdout.width or 200) < 110 else set()
     for c in cols:
-        t.add_column(c, justify="left" if c in ("module", "type", "op", "bound") else "right")
+        if c in drop:
+            continue
+        if c in ("module", "type", "op"):
+            t.add_column(c, overflow="fold")
+        else:
+            t.add_column(two_line_header(c) if c != "% of roof" else "% of\nroof", no_wrap=True,
+                         justify="left" if c == "bound" else "right")
     for r in ex.layers:
-        t.add_row(r["module"], r["module_type"], *([r["op"]] if by_op else []), f"{r['time_ms']:.3f}",
-                  f"{100 * r['share']:.1f}%", si(r["macs"]), nbytes(r["memory_access_bytes"]),
-                  f"{r['arithmetic_intensity']:.1f}", f"{r['achieved_gflops']:.1f}", f"{r['achieved_gbps']:.1f}",
-                  f"{100 * r['roofline_fraction']:.0f}%", r["bound"] or "fused")
+        cells = dict(zip(cols, [r["module"], r["module_type"], *([r["op"]] if by_op else []), f"{r['time_ms']:.3f}",
+                                f"{100 * r['share']:.1f}%", si(r["macs"]), nbytes(r["memory_access_bytes"]),
+                                f"{r['arithmetic_intensity']:.1f}", f"{r['achieved_gflops']:.1f}",
+                                f"{r['achieved_gbps']:.1f}", f"{100 * r['roofline_fraction']:.0f}",
+                                r["bound"] or "fused"], strict=True))
+        t.add_row(*(v for k, v in cells.items() if k not in drop))
     stdout.print(t)
     stdout.print(f"end-to-end median {ex.end_to_end_ms:.3f} ms (unprofiled) · sum of layers {ex.sum_of_layers_ms:.3f} "
                  f"ms (profiled, {ex.profiled_iterations} inferences) · difference {rec.get('difference_ms', 0):+.3f} "
@@ -125,9 +135,9 @@ def _print(ex) -> None:
                      f"{100 * tot['roofline_fraction']:.0f}% of the {roof.get('peak_gflops', 0):.0f} GFLOP/s peak · "
                      f"bandwidth {roof.get('bandwidth_gbps', 0):.1f} GB/s · dispatch "
                      f"{roof.get('dispatch_overhead_us', 0):.2f} µs/op")
-    o = Table(title="by op type: share of time vs share of MACs")
+    o = compact_table("by op type: share of time vs share of MACs")
     for c in ("op type", "ms", "time", "MACs", "mem access"):
-        o.add_column(c, justify="left" if c == "op type" else "right")
+        o.add_column(c, justify="left" if c == "op type" else "right", no_wrap=c != "op type")
     for r in ex.op_types:
         o.add_row(r["op_type"], f"{r['time_ms']:.3f}", f"{100 * r['time_share']:.1f}%", f"{100 * r['macs_share']:.1f}%",
                   f"{100 * r['memory_share']:.1f}%")
