@@ -20,35 +20,14 @@ from cnnbench.regress import BASELINE_KIND, BASELINE_SCHEMA, CALIBRATION_ID, Loc
 from cnnbench.suite import parse_suite
 
 runner = CliRunner()
-SABOTAGE = '''import os
-
-from torch import nn
-
-
-class Net(nn.Module):
-    """conv3x3 3→4 (108 weights + 4 biases = 112 params); its constructor makes $SABOTAGE a directory."""
-
-    def __init__(self):
-        super().__init__()
-        if os.environ.get("SABOTAGE"):
-            os.makedirs(os.environ["SABOTAGE"], exist_ok=True)
-        self.a = nn.Conv2d(3, 4, 3, padding=1)
-
-    def forward(self, x):
-        return self.a(x)
-'''
 
 
 @pytest.fixture()
-def setup(tmp_path, monkeypatch):
-    """A one-entry baseline (static + made-up latency rounds) for the model above; nothing measured yet."""
-    monkeypatch.delenv("SABOTAGE", raising=False)
-    monkeypatch.delenv("CNNBENCH_DB", raising=False)
-    model = tmp_path / "net.py"
-    model.write_text(SABOTAGE)
+def setup(tmp_path, sabotage_net):
+    """A one-entry baseline (static + made-up latency rounds) for conftest's sabotage model; nothing measured yet."""
     suite = parse_suite({"check": {"blocks": 2, "max_blocks": 2, "rounds": 2, "samples_per_round": 1,
                                    "calibration_copies": 1, "warmup": 0.0},
-                         "entry": [{"models": [f"{model}:Net"], "input_size": "3x8x8", "threads": 1}]}, source="t")
+                         "entry": [{"models": [sabotage_net], "input_size": "3x8x8", "threads": 1}]}, source="t")
     (e,) = suite.entries
     static = LocalSide().static(e)["metrics"]
     assert static["params"] == 112

@@ -18,33 +18,12 @@ from typer.testing import CliRunner
 from cnnbench.cli.app import app
 
 runner = CliRunner()
-NET = '''import os
-
-from torch import nn
-
-
-class Net(nn.Module):
-    """conv3x3 3→4: 3·4·9 = 108 weights + 4 biases = 112 params; its constructor makes $SABOTAGE a directory."""
-
-    def __init__(self):
-        super().__init__()
-        if os.environ.get("SABOTAGE"):
-            os.makedirs(os.environ["SABOTAGE"], exist_ok=True)
-        self.a = nn.Conv2d(3, 4, 3, padding=1)
-
-    def forward(self, x):
-        return self.a(x)
-'''
 FAST = ["--input-size", "3x8x8", "--threads", "1", "--budget", "0.02", "--min-samples", "2", "--warmup", "0"]
 
 
 @pytest.fixture()
-def net(tmp_path, monkeypatch):
-    monkeypatch.delenv("SABOTAGE", raising=False)
-    monkeypatch.delenv("CNNBENCH_DB", raising=False)
-    p = tmp_path / "net.py"
-    p.write_text(NET)
-    return f"{p}:Net"
+def net(sabotage_net):
+    return sabotage_net  # conftest.py: a 112-param conv whose constructor can break an output path
 
 
 def _db_models(db: Path) -> list[str]:

@@ -69,6 +69,8 @@ QuantizationOpt = Annotated[str | None, typer.Option(
 ThreadsOpt = Annotated[int | None, typer.Option(help="Intra-op threads for torch and ONNX Runtime.",
                                                 rich_help_panel=_LAT)]
 ChannelsLastOpt = Annotated[bool, typer.Option("--channels-last", rich_help_panel=_LAT)]
+BudgetOpt = Annotated[float, typer.Option(help="Seconds of timed samples per row (after warm-up).",
+                                          rich_help_panel=_LAT)]
 MinSamplesOpt = Annotated[int, typer.Option(help="Minimum timed samples per row.", rich_help_panel=_LAT)]
 WarmupOpt = Annotated[float, typer.Option(help="Minimum warm-up seconds per row.", rich_help_panel=_LAT)]
 OnnxDirOpt = Annotated[str | None, typer.Option(help="ONNX export cache directory.", rich_help_panel=_LAT)]

@@ -8,6 +8,7 @@ import typer
 
 from cnnbench.cli.options import (
     BatchOpt,
+    BudgetOpt,
     ChannelsLastOpt,
     ColumnsOpt,
     CompileModeOpt,
@@ -33,8 +34,6 @@ from cnnbench.cli.options import (
 )
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, deliver
 
-_LAT = "Latency"
-
 
 def profile(
     models: Annotated[list[str], typer.Argument(help="Registry names, timm:NAME, torchvision:NAME, block:NAME, "
@@ -50,8 +49,7 @@ def profile(
     runtime: RuntimeOpt = None,
     threads: ThreadsOpt = None,
     channels_last: ChannelsLastOpt = False,
-    budget: Annotated[float, typer.Option(help="Seconds of timed samples per row (after warm-up).",
-                                          rich_help_panel=_LAT)] = 2.0,
+    budget: BudgetOpt = 2.0,
     min_samples: MinSamplesOpt = 30,
     warmup: WarmupOpt = 0.5,
     onnx_dir: OnnxDirOpt = None,

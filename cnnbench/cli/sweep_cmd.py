@@ -16,7 +16,9 @@ import typer
 
 from cnnbench.cli.options import (
     BatchOpt,
+    BudgetOpt,
     ChannelsLastOpt,
+    CompileModeOpt,
     DeviceOpt,
     DtypeOpt,
     FuseOpt,
@@ -26,6 +28,8 @@ from cnnbench.cli.options import (
     NoLatencyOpt,
     OnnxDirOpt,
     OutputOpt,
+    PrecisionOpt,
+    QuantizationOpt,
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
@@ -69,11 +73,13 @@ def sweep(
     runtime: RuntimeOpt = None,
     threads: ThreadsOpt = None,
     channels_last: ChannelsLastOpt = False,
-    budget: Annotated[float, typer.Option(help="Seconds of timed samples per row (after warm-up).",
-                                          rich_help_panel=_LAT)] = 2.0,
+    budget: BudgetOpt = 2.0,
     min_samples: MinSamplesOpt = 30,
     warmup: WarmupOpt = 0.5,
     onnx_dir: OnnxDirOpt = None,
+    precision: PrecisionOpt = None,
+    compile_mode: CompileModeOpt = None,
+    quantization: QuantizationOpt = None,
     output: OutputOpt = None,
     summary: Annotated[str | None, typer.Option(help="Also write a Markdown summary (counts, time, failures by "
                                                 "cause) to FILE.")] = None,
@@ -101,7 +107,8 @@ def sweep(
     names = expand_targets(targets, family=family, source=source)
     lat = None if no_latency else LatencyOptions.parse(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
-        min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir)
+        min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
+        quantization=quantization, dtype=dtype)
     cap = _memory_cap(max_memory, jobs)
     ex = _executor(executor, address, jobs, timeout, cap, lat)
     store = None if no_save else _open(db_path(db))

@@ -56,13 +56,16 @@ class Task:
     def key(self, runtime: str | None = None) -> str:
         """The row's identity for ``--resume``: (model, inputs, dtype, batch, runtime, device) as one JSON text.
 
-        The runtime part carries the latency options that change what is timed (channels-last, threads), and the
-        model part says ``+fused`` when fused.
+        The runtime part carries the latency options that change what is timed (channels-last, threads, autocast
+        precision, compile mode, quantisation scheme), and the model part says ``+fused`` when fused.
         """
         rt = runtime if runtime is not None else self.runtime
         if rt is not None and self.latency is not None:
             rt += "+channels_last" if self.latency.channels_last else ""
             rt += f"+threads={self.latency.threads}" if self.latency.threads else ""
+            for opt in ("precision", "compile_mode", "quantization"):
+                value = getattr(self.latency, opt, None)
+                rt += f"+{opt}={value}" if value else ""
             device = self.latency.device
         else:
             device = None
