@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -181,68 +183,42 @@ def emit(records: list[dict[str, Any]], fmt: str, output: Path | None, table_fn=
             own.raise_if_any()
 
 
-class _StdoutGuard:
+_real_stdout: Any = None  # while a command runs: the stream cnnbench's own output goes to
+
+
+@contextlib.contextmanager
+def guard_stdout() -> Iterator[None]:
     """While a command runs, only cnnbench writes to stdout; user code (import, build, forward, export) cannot.
 
-    ``sys.stdout`` and file descriptor 1 point at stderr for the duration, so a model that ``print()``s (or a C++
-    library that writes to fd 1) cannot break ``--format json | jq``; cnnbench's own output goes through
-    :func:`out` (and the ``stdout`` Console), which keep the real stream.
+    ``sys.stdout`` and file descriptor 1 point at stderr for the duration (``latency.usercode.fds_redirected``), so
+    a model that ``print()``s (or a C++ library that writes to fd 1) cannot break ``--format json | jq``;
+    cnnbench's own output goes through :func:`out` (and the ``stdout`` Console) to a duplicate of the real fd 1.
+    Under ``CliRunner`` (no real fd) the redirect is Python-level only.
     """
+    import os
 
-    def __init__(self) -> None:
-        self.real: Any = None
-        self._saved_fd: int | None = None
-        self._saved_sys: Any = None
+    from cnnbench.latency.usercode import fds_redirected
 
-    def __enter__(self) -> None:
-        import os
-
-        self._saved_sys = sys.stdout
-        self.real = sys.stdout
-        try:
-            fd = sys.stdout.fileno()
-        except (AttributeError, OSError, ValueError):  # CliRunner, embedded interpreters: Python level only
-            fd = None
+    global _real_stdout
+    saved = sys.stdout
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    with contextlib.ExitStack() as stack:
+        real = saved
         if fd == 1:
-            sys.stdout.flush()
-            self._saved_fd = os.dup(1)
-            self.real = os.fdopen(os.dup(1), "w", encoding=getattr(sys.stdout, "encoding", None) or "utf-8",
-                                  errors="replace", closefd=True)
-            os.dup2(2, 1)
-        stdout.file = self.real
-        sys.stdout = sys.stderr
-
-    def __exit__(self, *exc: object) -> None:
-        import os
-
-        sys.stdout = self._saved_sys
-        stdout.file = None  # back to following sys.stdout
-        if self._saved_fd is not None:
-            import contextlib
-
-            with contextlib.suppress(OSError, ValueError):
-                self.real.flush()
-            with contextlib.suppress(OSError, AttributeError):
-                import ctypes
-                import ctypes.util
-
-                ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").fflush(None)
-            os.dup2(self._saved_fd, 1)
-            os.close(self._saved_fd)
-            with contextlib.suppress(OSError, ValueError):
-                self.real.close()
-            self._saved_fd = None
-        self.real = None
-
-
-_guard = _StdoutGuard()
-
-
-def guard_stdout() -> _StdoutGuard:
-    """The context manager the CLI runs every command in (see :class:`_StdoutGuard`)."""
-    return _guard
+            saved.flush()
+            real = os.fdopen(os.dup(1), "w", encoding=getattr(saved, "encoding", None) or "utf-8", errors="replace")
+            stack.callback(real.close)  # after fd 1 is restored (the stack unwinds in reverse)
+            stack.enter_context(fds_redirected({1: 2}))
+        _real_stdout, stdout.file, sys.stdout = real, real, sys.stderr
+        try:
+            yield
+        finally:
+            sys.stdout, stdout.file, _real_stdout = saved, None, None  # the Console follows sys.stdout again
 
 
 def out() -> Any:
     """The real stdout: where cnnbench's own output goes (the guard sends everything else to stderr)."""
-    return _guard.real if _guard.real is not None else sys.stdout
+    return _real_stdout if _real_stdout is not None else sys.stdout

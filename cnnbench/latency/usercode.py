@@ -25,27 +25,44 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @contextlib.contextmanager
+def fds_redirected(targets: dict[int, int]) -> Iterator[bool]:
+    """Points each file descriptor in ``targets`` at its target fd for the block — C/C++ writes included — and
+    restores it afterwards (Python and C stdio buffers flushed on both sides, so nothing surfaces in the wrong place).
+
+    Yields:
+        Whether the redirect happened (an embedded interpreter may have no usable fds: then nothing is changed).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        saved = {fd: os.dup(fd) for fd in targets}
+        for fd, target in targets.items():
+            os.dup2(target, fd)
+    except OSError:
+        saved = None
+    try:
+        yield saved is not None
+    finally:
+        if saved is not None:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            _fflush_c_stdio()
+            for fd, old in saved.items():
+                os.dup2(old, fd)
+                os.close(old)
+
+
+@contextlib.contextmanager
 def stdout_to_stderr() -> Iterator[None]:
     """Sends everything written to stdout — Python ``print`` and C/C++ writes to fd 1 — to stderr.
 
     The ONNX exporter and Inductor's compiler subprocesses may print progress; stdout must carry only the
     requested output (``cnnbench ... --format json | jq``).
     """
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except OSError:  # no usable fd 1 (embedded interpreters): the Python-level redirect still applies
-        saved = None
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        if saved is not None:
-            _fflush_c_stdio()
-            os.dup2(saved, 1)
-            os.close(saved)
+    with fds_redirected({1: 2}), contextlib.redirect_stdout(sys.stderr):
+        yield
 
 
 @contextlib.contextmanager
@@ -56,31 +73,14 @@ def quiet_output() -> Iterator[None]:
     the failure is reported in the row's error, so the dump is noise. With ``CNNBENCH_DEBUG=1`` the captured
     text is replayed on stderr afterwards.
     """
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
     with tempfile.TemporaryFile() as sink:
         try:
-            saved = (os.dup(1), os.dup(2))
-            os.dup2(sink.fileno(), 1)
-            os.dup2(sink.fileno(), 2)
-        except OSError:  # no usable fds (embedded interpreters): the Python-level redirect still applies
-            saved = None
-        try:
-            with contextlib.redirect_stdout(sys.stderr):
+            with fds_redirected({1: sink.fileno(), 2: sink.fileno()}), contextlib.redirect_stdout(sys.stderr):
                 yield
         finally:
-            if saved is not None:
-                with contextlib.suppress(Exception):
-                    sys.stderr.flush()
-                _fflush_c_stdio()
-                os.dup2(saved[0], 1)
-                os.dup2(saved[1], 2)
-                os.close(saved[0])
-                os.close(saved[1])
-                if os.environ.get("CNNBENCH_DEBUG", "") not in ("", "0"):
-                    sink.seek(0)
-                    sys.stderr.write(sink.read().decode(errors="replace"))
+            if os.environ.get("CNNBENCH_DEBUG", "") not in ("", "0"):
+                sink.seek(0)
+                sys.stderr.write(sink.read().decode(errors="replace"))
 
 
 class ModelExitError(RuntimeError):
