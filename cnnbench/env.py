@@ -139,3 +139,13 @@ def fingerprint(env: dict[str, Any]) -> str:
     """A 12-hex-digit hash of the machine-identity fields of ``env`` (see :data:`FINGERPRINT_FIELDS`)."""
     ident = {k: env.get(k) for k in FINGERPRINT_FIELDS}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def cache_dir(kind: str) -> Path:
+    """Where cnnbench caches ``kind`` ("onnx", "roofline"): ``$CNNBENCH_CACHE/<kind>`` if set, else
+    ``$XDG_CACHE_HOME/cnnbench/<kind>`` or ``~/.cache/cnnbench/<kind>``."""
+    root = os.environ.get("CNNBENCH_CACHE")
+    if root:
+        return Path(root).expanduser() / kind
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "cnnbench" / kind

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -44,11 +43,9 @@ _DTYPES = ("fp32", "fp16", "bf16")
 
 def cache_dir() -> Path:
     """``$CNNBENCH_CACHE/roofline`` if set, else ``$XDG_CACHE_HOME/cnnbench/roofline`` or ``~/.cache/...``."""
-    root = os.environ.get("CNNBENCH_CACHE")
-    if root:
-        return Path(root).expanduser() / "roofline"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "cnnbench" / "roofline"
+    from cnnbench.env import cache_dir as _cache_dir
+
+    return _cache_dir("roofline")
 
 
 def _norm(device: str, dtype: str, threads: int | None) -> tuple[str, str, int]:

@@ -73,11 +73,9 @@ _EXTERNAL_DATA_BYTES = 1_800_000_000
 
 def default_cache_dir() -> Path:
     """``$CNNBENCH_CACHE/onnx`` if set, else ``$XDG_CACHE_HOME/cnnbench/onnx`` or ``~/.cache/cnnbench/onnx``."""
-    root = os.environ.get("CNNBENCH_CACHE")
-    if root:
-        return Path(root).expanduser() / "onnx"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "cnnbench" / "onnx"
+    from cnnbench.env import cache_dir
+
+    return cache_dir("onnx")
 
 
 @dataclass(frozen=True)
