@@ -347,19 +347,7 @@ def test_against_ref_imports_model_code_from_the_ref_and_cleans_up(tmp_path):
 
 # -- what the default clock sees: a sleep committed into forward (--against, temp repository) --------------------
 
-SLEEPY = """import time
-
-from torch import nn
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.a = nn.Conv2d(3, 8, 3, padding=1)
-
-    def forward(self, x):
-        return self.a(x)
-"""
+SLEEPY = "import time\n\n" + NET  # the same conv; its forward gets a sleep (or extra compute) committed
 # tens of µs per call at 3×32×32; rounds kept few so each check takes seconds. The machine's own noise (other
 # processes on a shared CI box) is not under test: calibration_max_iqr = 1 keeps it from making A/A inconclusive
 _TIMED = ('[check]\nblocks = 4\nmax_blocks = 8\nrounds = 3\nsamples_per_round = 3\ncalibration_copies = 1\n'
