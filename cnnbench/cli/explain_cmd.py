@@ -1,10 +1,11 @@
-"""Where the time goes: each module's profiled time beside its MACs, memory access and this machine's roofline.
+"""Where the time goes: each module's time beside its MACs, memory access and this machine's roofline.
 
-Eager: torch.profiler with one range per module (the static trace's module names); onnx: ONNX Runtime's node
-profiling mapped back to module scopes. Rows: time_ms, share, MACs, memory access, arithmetic intensity (FLOP/byte),
-achieved GFLOP/s and GB/s, roofline_fraction = achieved ÷ min(peak, intensity × bandwidth) and bound (compute |
-memory | overhead). The sum of the layers (profiled run) is shown beside the end-to-end median (latency protocol,
-same run); the difference is the profiler's overhead. MACs = multiply-accumulates; FLOPs = 2 × MACs.
+Eager on the CPU: each module's time from forward hooks (perf_counter, about 1 µs a module call), its split over op
+types from torch.profiler; on CUDA: the profiler's kernel times. onnx: ONNX Runtime's node profiling mapped back to
+module scopes. Rows: time_ms, share, MACs, memory access, arithmetic intensity (FLOP/byte), achieved GFLOP/s and
+GB/s, roofline_fraction = achieved ÷ min(peak, intensity × bandwidth) and bound (compute | memory | overhead). The
+sum of the layers is shown beside the end-to-end median (latency protocol, uninstrumented, same run), with the
+profiler's overhead. MACs = multiply-accumulates; FLOPs = 2 × MACs.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def explain(
     plot: Annotated[str | None, typer.Option(help="Write the roofline and op-type charts to FILE (.png/.svg).",
                                              callback=_plot_path)] = None,
     budget: Annotated[float, typer.Option(help="Seconds of end-to-end samples.", rich_help_panel=_LAT)] = 1.0,
-    iterations: Annotated[int, typer.Option(help="Profiled inferences.", rich_help_panel=_LAT)] = 20,
+    iterations: Annotated[int, typer.Option(help="Inferences profiled for the op split.", rich_help_panel=_LAT)] = 20,
     refresh_roofline: Annotated[bool, typer.Option("--refresh-roofline", help="Measure the roofline again.")] = False,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
@@ -126,9 +127,12 @@ def _print(ex) -> None:
                                 r["bound"] or "fused"], strict=True))
         t.add_row(*(v for k, v in cells.items() if k not in drop))
     stdout.print(t)
-    stdout.print(f"end-to-end median {ex.end_to_end_ms:.3f} ms (unprofiled) · sum of layers {ex.sum_of_layers_ms:.3f} "
-                 f"ms (profiled, {ex.profiled_iterations} inferences) · difference {rec.get('difference_ms', 0):+.3f} "
-                 f"ms ({100 * rec.get('relative', 0):+.1f}%) · profiler overhead {over.get('ms', 0):.3f} ms")
+    how = (f"forward hooks, {ex.timed_inferences} inferences" if ex.timing_source.startswith("forward hooks")
+           else f"profiled, {ex.profiled_iterations} inferences")
+    stdout.print(f"end-to-end median {ex.end_to_end_ms:.3f} ms (uninstrumented) · sum of layers "
+                 f"{ex.sum_of_layers_ms:.3f} ms ({how}) · difference {rec.get('difference_ms', 0):+.3f} ms "
+                 f"({100 * rec.get('relative', 0):+.1f}%) · profiler overhead {over.get('ms', 0):.3f} ms "
+                 f"({100 * over.get('fraction', 0):.0f}%)")
     tot = ex.totals
     if tot.get("achieved_gflops") is not None:
         stdout.print(f"model: {tot['flops'] / 1e9:.2f} GFLOP (2 × MACs) → {tot['achieved_gflops']:.1f} GFLOP/s = "

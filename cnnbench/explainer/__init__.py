@@ -2,8 +2,9 @@
 
 * :mod:`cnnbench.explainer.roofline` — ``measure_roofline`` / ``get_roofline`` (cached per machine fingerprint) /
   ``cached_roofline`` and ``efficiency(record, roofline)`` for latency rows;
-* :mod:`cnnbench.explainer.attribution` — eager (``torch.profiler`` + one profiler range per module, from the same
-  ``named_modules()`` hooks as the static trace) and ONNX Runtime (node profiling) times per module;
+* :mod:`cnnbench.explainer.attribution` — times per module: eager on the CPU from forward hooks on the static
+  trace's ``named_modules()`` names (perf_counter), split over op types by ``torch.profiler``; eager on CUDA from
+  the profiler's kernel times; ONNX Runtime from its node profiling;
 * :mod:`cnnbench.explainer.bounds` — ``compute`` | ``memory`` | ``overhead`` and the roofline fraction;
 * :mod:`cnnbench.explainer.report` — the join with the static trace (``Explanation`` rows); ``plots`` its charts;
 * :func:`explain` — all of it for one model (:mod:`cnnbench.explainer.api`).

@@ -161,22 +161,32 @@ def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: in
     chw = ins.shapes[0] if ins.shapes else ()
     build = spec.build if instance else builder_for(spec, chw)[0]
     if ex.runtime == "eager":
-        timing, stats, types = _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterations)
+        timing, stats, types, profiled = _eager(ex, build, ins, instance, static, budget, min_samples, warmup,
+                                                iterations)
     else:
-        timing, stats, types = _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterations)
+        timing, stats, types, profiled = _onnx(ex, build, ins, instance, static, budget, min_samples, warmup,
+                                               iterations)
     ex.end_to_end_ms = stats.median
     ex.end_to_end = stats.to_dict()
     ex.sum_of_layers_ms = timing.total_ms
-    ex.profiled_iterations = timing.iterations
+    ex.profiled_total_ms = profiled.total_ms
+    ex.profiled_iterations = profiled.iterations
+    ex.timed_inferences = timing.iterations
     ex.timing_source = timing.source
     layers, ex.op_types = join(static, timing, ex.roofline, depth=ex.depth, by=ex.by, module_types=types)
     ex.layers = top_layers(layers, top)
     eff = efficiency({"flops": static.flops, "latency_ms": {"median": stats.median}, "device": ex.device,
                       "dtype": ex.dtype}, ex.roofline)
     ex.totals.update(eff)
-    ex.notes.append(f"Per-layer times: {timing.source}, trimmed mean of {timing.kept} of {timing.iterations} profiled "
-                    f"inferences; end-to-end: median of {stats.samples} unprofiled samples (the latency protocol), "
-                    "in the same run.")
+    if profiled is timing:
+        ex.notes.append(f"Per-layer times: {timing.source}, trimmed mean of {timing.kept} of {timing.iterations} "
+                        f"profiled inferences; end-to-end: median of {stats.samples} unprofiled samples (the latency "
+                        "protocol), in the same run.")
+    else:
+        ex.notes.append(f"Per-layer times: forward hooks (perf_counter), trimmed mean of {timing.kept} of "
+                        f"{timing.iterations} inferences interleaved with the {stats.samples} unhooked samples of the "
+                        "end-to-end median (the latency protocol); their split over op types: torch.profiler, "
+                        f"{profiled.iterations} profiled inferences ({profiled.total_ms:.3f} ms each).")
 
 
 def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
@@ -184,21 +194,56 @@ def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterat
 
     from cnnbench.explainer.attribution import profile_eager
     from cnnbench.latency.runtimes import build_inputs, prepare_eager
-    from cnnbench.latency.timer import measure
     from cnnbench.latency.usercode import stdout_to_stderr
 
     with stdout_to_stderr():
         model, args, kwargs = build_inputs(build, ins.maker(ex.batch_size), seed=0, copy_model=instance)
         runner = prepare_eager(model, args, kwargs, device=torch.device(ex.device), dtype=ex.dtype)
         try:
-            stats = measure(runner.call, sync=runner.sync, warmup_min_iters=3, warmup_min_s=warmup,
-                            min_samples=min_samples, budget_s=budget)
-            timing = profile_eager(model, runner.call, device=ex.device, iterations=iterations,
-                                   records=static.records, sync=runner.sync, depth=ex.depth)
+            if str(ex.device).startswith("cuda"):
+                # kernel times: a host-side hook cannot see when a kernel ends
+                from cnnbench.latency.timer import measure
+
+                stats = measure(runner.call, sync=runner.sync, warmup_min_iters=3, warmup_min_s=warmup,
+                                min_samples=min_samples, budget_s=budget)
+                timing = profile_eager(model, runner.call, device=ex.device, iterations=iterations,
+                                       records=static.records, sync=runner.sync, depth=ex.depth)
+                profiled = timing
+            else:
+                stats, hooks = _hook_timed(model, runner, ex.depth, budget, min_samples, warmup)
+                profiled = profile_eager(model, runner.call, device=ex.device, iterations=iterations,
+                                         records=static.records, sync=runner.sync, depth=ex.depth)
+                from cnnbench.explainer.attribution import with_module_times
+
+                timing = with_module_times(hooks, profiled)
         finally:
             runner.close()
     types = {n: type(m).__name__ for n, m in model.named_modules()}
-    return timing, stats, types
+    return timing, stats, types, profiled
+
+
+def _hook_timed(model, runner, depth, budget, min_samples, warmup):
+    """The end-to-end latency protocol on ``runner.call``, interleaved sample by sample with the same call timed by
+    :class:`~cnnbench.explainer.attribution.ModuleTimer` hooks (so machine drift hits both alike): the unhooked
+    samples' statistics and the hooked inferences' module times."""
+    from cnnbench.explainer.attribution import ModuleTimer
+    from cnnbench.latency.protocol import check_protocol_options
+    from cnnbench.latency.timer import Timed, budget_stop, interleave, timer_overhead
+
+    check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, zero_budget_ok=True,
+                           warmup_min_iters=3, block_target_s=1e-3)
+    timer = ModuleTimer(model, depth)
+    try:
+        plain = Timed(runner.call, runner.sync)
+        hooked = Timed(timer.call(runner.call), runner.sync)
+        overhead = timer_overhead()
+        for t in (plain, hooked):
+            t.warm_up(3, warmup, overhead_s=overhead)
+        timer.reset()
+        interleave([plain, hooked], budget_stop(min_samples, budget))
+    finally:
+        timer.remove()
+    return plain.stats(), timer.timing()
 
 
 def _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
@@ -234,8 +279,9 @@ def _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterati
         # ORT's first runs after a session opens are slow (arena growth, thread pool): 10 are dropped as warm-up
         timing = profile_onnx(export.path, feed, threads=ex.threads, iterations=iterations, warmup=10,
                               records=static.records, providers=providers)
+    profiled = timing
     types = {n: type(m).__name__ for n, m in model.named_modules()}
     if export.exporter != "dynamo":
         ex.notes.append("The graph was exported with the TorchScript exporter, which keeps no module scopes: ONNX "
                         "node times are all attributed to the top level.")
-    return timing, stats, types
+    return timing, stats, types, profiled

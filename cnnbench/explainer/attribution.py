@@ -1,6 +1,14 @@
-"""Per-module time of one profiled run: eager through ``torch.profiler``, ONNX Runtime through its node profiling.
+"""Per-module time: eager on the CPU through forward hooks (:class:`ModuleTimer`) split over op types by
+``torch.profiler``, eager on CUDA through the profiler's kernel times, ONNX Runtime through its node profiling.
 
-**Module paths have one source.** The static trace (:mod:`cnnbench.analysis.trace`) names each op's module with
+**Eager, CPU.** A module's time is measured by :class:`ModuleTimer`: ``perf_counter`` in forward pre/post hooks on
+the same ``named_modules()`` names as the static trace, in inferences interleaved with the end-to-end latency
+samples. The profiler (below) costs several µs per aten op — on mobilenet_v2's ~150 small ops at 2 threads its
+profiled inference was 10-20% slower than an unprofiled one, most of it in the many cheap ops — so it is used only
+for the split: each module's hook-timed self time is divided over op types in the proportions the profiled run
+measured for that module (:func:`with_module_times`).
+
+**The profiled run** (the CPU op split; the CUDA times). **Module paths have one source.** The static trace (:mod:`cnnbench.analysis.trace`) names each op's module with
 forward pre/post hooks on every ``named_modules()`` entry; here the same hooks on the same names push a
 ``record_function("cnnbench.module::<path>")`` range on entry and pop it on exit (``always_call``), so the profiler
 sees each module call as a range and each aten op inside it. For each inference (the root module's range):
@@ -15,8 +23,8 @@ On CUDA the profiler's kernel times are used instead (``device_time_total`` of e
 launched), so a module's time is the GPU time of its kernels and there is no framework share.
 
 **Iterations.** ``iterations`` inferences are profiled after ``warmup`` unprofiled ones; the per-module numbers
-are means over the inferences whose total lies between the 25th and 75th percentile of all totals (a trimmed mean:
-additive, so module times still sum to the total, and robust to a preempted inference).
+(profiled or hook-timed) are means over the inferences whose total lies between the 25th and 75th percentile of
+all totals (a trimmed mean: additive, so module times still sum to the total, and robust to a preempted inference).
 
 **ONNX Runtime.** ``SessionOptions.enable_profiling`` writes every node's kernel time (``<node>_kernel_time``) and
 every run (``model_run``); nodes are mapped to modules through the exported graph: the dynamo exporter stores the
@@ -34,11 +42,13 @@ nodes is the top level's ``framework (python)`` share (session overhead).
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
+import os
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,6 +216,133 @@ class ModuleRanges:
         self.handles = []
 
 
+class ModuleTimer:
+    """Forward pre/post hooks that time every module call down to ``max_depth`` with ``perf_counter`` — no
+    profiler. :meth:`call` wraps one inference; while it runs, each hooked module's **self time** (its call's wall
+    time minus its hooked children's) is added to that inference's record, and whatever the inference spends outside
+    the model's children (the model's own ``forward`` code, ``inference_mode``) is the top level's (``""``).
+
+    A hook costs two clock reads and a list operation (about 1 µs a module call), against ``torch.profiler``'s cost
+    per aten op (several µs an op, which on ~150 small ops made mobilenet_v2's profiled inference 10-20% slower at 2
+    threads): module times come from here, the profiler only splits them over op types (:func:`with_module_times`).
+    Wall time on the host: on CUDA use the profiler's kernel times instead (a hook can't see when a kernel ends).
+    Calls made while no :meth:`call` is running (warm-up) are not recorded; ``remove()`` takes the hooks off.
+    """
+
+    def __init__(self, model: Any, max_depth: int | None = None) -> None:
+        import time
+
+        self._clock = time.perf_counter
+        self._stack: list[list[Any]] = []
+        self._current: dict[str, float] | None = None
+        self.iterations: list[tuple[dict[str, float], float]] = []
+        self.handles: list[Any] = []
+        try:
+            for name, mod in model.named_modules():
+                if not name or (max_depth is not None and name.count(".") + 1 > max_depth):
+                    continue  # the root is timed by call() itself
+                self.handles.append(mod.register_forward_pre_hook(self._pre(name)))
+                self.handles.append(mod.register_forward_hook(self._post, always_call=True))
+        except BaseException:
+            self.remove()
+            raise
+
+    def _pre(self, name: str) -> Callable[..., None]:
+        stack, clock = self._stack, self._clock
+
+        def hook(_mod: Any, _inp: Any) -> None:
+            if self._current is not None:
+                stack.append([name, 0.0, clock()])
+
+        return hook
+
+    def _post(self, _mod: Any, _inp: Any, _out: Any) -> None:
+        t = self._clock()
+        if self._current is None or len(self._stack) < 2:
+            return
+        name, children, t0 = self._stack.pop()
+        elapsed = t - t0
+        self._current[name] = self._current.get(name, 0.0) + elapsed - children
+        self._stack[-1][1] += elapsed
+
+    def call(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """``fn`` (one inference) as a callable that records one inference each time it is called."""
+        clock = self._clock
+
+        def timed() -> Any:
+            self._current, self._stack[:] = {}, [["", 0.0, clock()]]
+            try:
+                return fn()
+            finally:
+                t = clock()
+                _, children, t0 = self._stack[0]
+                cur = self._current
+                cur[""] = cur.get("", 0.0) + (t - t0) - children
+                self.iterations.append((cur, t - t0))
+                self._current = None
+                self._stack.clear()
+
+        return timed
+
+    def reset(self) -> None:
+        """Forgets the inferences recorded so far (the warm-up's)."""
+        self.iterations = []
+
+    def timing(self) -> Timing:
+        """The recorded inferences as a :class:`Timing` (trimmed mean, like the profiler's); no op split."""
+        iters = []
+        for self_s, total_s in self.iterations:
+            it = _Iteration()
+            for k, v in self_s.items():
+                it.self_us[k] += v * 1e6
+            it.total_us = total_s * 1e6
+            iters.append(it)
+        if not iters:
+            raise RuntimeError("no inference was timed (was the model called?)")
+        return _trimmed(iters, "forward hooks, perf_counter")
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+
+def with_module_times(hooks: Timing, prof: Timing) -> Timing:
+    """Module times from ``hooks`` (:class:`ModuleTimer`), each split over op types in the proportions ``prof``
+    (the profiled run) measured for that module; op calls and names from ``prof``. A module the profiler saw no
+    time in keeps its hook time as ``framework (python)``. Additive: a module's op times sum to its hook time."""
+    per_module: dict[str, float] = defaultdict(float)
+    for (path, _kind), ms in prof.op_ms.items():
+        per_module[path] += ms
+    op_ms: dict[tuple[str, str], float] = {}
+    for path, ms in hooks.self_ms.items():
+        if per_module.get(path, 0.0) > 0:
+            f = ms / per_module[path]
+            for (p, kind), t in prof.op_ms.items():
+                if p == path:
+                    op_ms[(p, kind)] = t * f
+        else:
+            op_ms[(path, FRAMEWORK)] = ms
+    return Timing(dict(hooks.self_ms), op_ms, dict(prof.op_calls), dict(prof.op_names), hooks.total_ms,
+                  hooks.iterations, hooks.kept,
+                  "forward hooks, perf_counter (module times); torch.profiler (their split over op types)")
+
+
+@contextlib.contextmanager
+def _quiet_kineto() -> Iterator[None]:
+    """Kineto (the profiler's backend) logs its stages and, on a machine without a GPU, "ERROR: gpuGetDeviceCount
+    failed" to stderr when it first starts; ``KINETO_LOG_LEVEL`` (read once, at that start) silences it unless the
+    user set it. The variable is restored afterwards."""
+    had = "KINETO_LOG_LEVEL" in os.environ
+    if not had:
+        os.environ["KINETO_LOG_LEVEL"] = "99"
+    try:
+        yield
+    finally:
+        if not had:
+            os.environ.pop("KINETO_LOG_LEVEL", None)
+
+
 def profile_eager(model: Any, call: Callable[[], Any], *, device: str = "cpu", iterations: int = 20,
                   warmup: int = 3, records: Sequence[Any] = (), sync: Callable[[], None] | None = None,
                   depth: int | None = None) -> Timing:
@@ -232,7 +369,7 @@ def profile_eager(model: Any, call: Callable[[], Any], *, device: str = "cpu", i
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_gpu else [])
     ranges = ModuleRanges(model, depth)
     try:
-        with profile(activities=activities, record_shapes=False, with_stack=False) as prof:
+        with _quiet_kineto(), profile(activities=activities, record_shapes=False, with_stack=False) as prof:
             for _ in range(max(iterations, 1)):
                 call()
                 if sync is not None:

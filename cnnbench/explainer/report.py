@@ -49,11 +49,13 @@ class Explanation:
     end_to_end_ms: float | None = None
     end_to_end: dict[str, Any] | None = None
     sum_of_layers_ms: float | None = None
+    profiled_total_ms: float | None = None
     roofline: dict[str, Any] | None = None
     layers: list[dict[str, Any]] = field(default_factory=list)
     op_types: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
     profiled_iterations: int = 0
+    timed_inferences: int = 0
     timing_source: str = ""
     error: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -61,15 +63,17 @@ class Explanation:
 
     @property
     def profiler_overhead(self) -> dict[str, float] | None:
-        """``{"ms", "fraction"}``: how much longer the profiled inference was than the end-to-end median (≥ 0)."""
-        if self.end_to_end_ms is None or self.sum_of_layers_ms is None or self.end_to_end_ms <= 0:
+        """``{"ms", "fraction"}``: how much longer a profiled inference (``torch.profiler`` / ORT profiling) was than
+        the end-to-end median (≥ 0)."""
+        profiled = self.profiled_total_ms if self.profiled_total_ms is not None else self.sum_of_layers_ms
+        if self.end_to_end_ms is None or profiled is None or self.end_to_end_ms <= 0:
             return None
-        ms = max(self.sum_of_layers_ms - self.end_to_end_ms, 0.0)
+        ms = max(profiled - self.end_to_end_ms, 0.0)
         return {"ms": ms, "fraction": ms / self.end_to_end_ms}
 
     @property
     def reconciliation(self) -> dict[str, Any] | None:
-        """Sum of the per-layer times (profiled) vs the end-to-end median (unprofiled), both from this run."""
+        """Sum of the per-layer times vs the end-to-end median (uninstrumented), both from this run."""
         if self.end_to_end_ms is None or self.sum_of_layers_ms is None or self.end_to_end_ms <= 0:
             return None
         diff = self.sum_of_layers_ms - self.end_to_end_ms
@@ -91,8 +95,9 @@ class Explanation:
             "model": self.model, "runtime": self.runtime, "device": self.device, "dtype": self.dtype,
             "threads": self.threads, "batch_size": self.batch_size, "input_shape": list(self.input_shape),
             "depth": self.depth, "by": self.by, "end_to_end_ms": self.end_to_end_ms, "end_to_end": self.end_to_end,
-            "sum_of_layers_ms": self.sum_of_layers_ms, "profiler_overhead": self.profiler_overhead,
-            "reconciliation": self.reconciliation, "profiled_iterations": self.profiled_iterations,
+            "sum_of_layers_ms": self.sum_of_layers_ms, "profiled_total_ms": self.profiled_total_ms,
+            "profiler_overhead": self.profiler_overhead, "reconciliation": self.reconciliation,
+            "profiled_iterations": self.profiled_iterations, "timed_inferences": self.timed_inferences,
             "timing_source": self.timing_source, "roofline": roof, "totals": self.totals, "layers": self.layers,
             "op_types": self.op_types, "summary": self.summary(), "notes": self.notes, "error": self.error,
             "env": self.env,
