@@ -3,11 +3,12 @@
 Run (on a quiet machine; a few minutes):
 
     python benchmarks/explain_quality.py [--threads 2] [--models resnet18,mobilenet_v2,shufflenet_v2_x1_0,efficientnet_b0]
-                                         [--runtimes eager,onnx] [--budget 2] [--iterations 30] [--quick]
+                                         [--runtimes eager,compile,onnx] [--budget 2] [--iterations 30] [--quick]
 
 1. Reconciliation: for every model × runtime, ``explain`` (depth 1) gives the sum of the per-layer times and the
-   end-to-end median of the normal protocol in the same run (eager: hook-timed layers interleaved with the
-   end-to-end samples; onnx: ORT's node profiling); the relative difference (sum - e2e) / e2e. Goal: within 10% for
+   end-to-end median of the normal protocol in the same run (eager and compile: hook-timed layers interleaved with
+   the end-to-end samples, compile on a regionally compiled copy timed beside the whole-model compile; onnx: ORT's
+   node profiling); the relative difference (sum - e2e) / e2e. Goal: within 10% for
    resnet18 and mobilenet_v2 eager at 2 threads. Also the profiler's own overhead: a profiled inference
    (torch.profiler / ORT profiling) against the end-to-end median.
 2. Op-type split: the top op types by share of time vs share of MACs (e.g. "depthwise conv: 7% of MACs, 25% of
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--models", default="resnet18,mobilenet_v2,shufflenet_v2_x1_0,efficientnet_b0")
-    ap.add_argument("--runtimes", default="eager,onnx")
+    ap.add_argument("--runtimes", default="eager,compile,onnx")
     ap.add_argument("--budget", type=float, default=2.0)
     ap.add_argument("--iterations", type=int, default=30)
     ap.add_argument("--quick", action="store_true", help="tiny budgets (checks the script, not the figures)")
@@ -87,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
                 out["rows"].append({"model": model, "runtime": rt, "error": ex.error})
                 continue
             rec = ex.reconciliation
-            print(f"| {model} | {rt} | {ex.end_to_end_ms:.2f} | {ex.sum_of_layers_ms:.2f} | {100 * rec['relative']:+.1f}% "
+            label = rt
+            if ex.compile.get("whole_model_ms"):
+                label = f"compile (regional; whole model {ex.compile['whole_model_ms']:.2f} ms)"
+            print(f"| {model} | {label} | {ex.end_to_end_ms:.2f} | {ex.sum_of_layers_ms:.2f} | {100 * rec['relative']:+.1f}% "
                   f"| {'yes' if rec['within_10pct'] else 'no'} | {ex.profiled_total_ms:.2f} "
                   f"({100 * ex.profiler_overhead['fraction']:.1f}%) | {'; '.join(ex.summary(3))} |")
             sys.stdout.flush()
@@ -96,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "profiled_total_ms": ex.profiled_total_ms, "reconciliation": rec,
                                 "profiler_overhead": ex.profiler_overhead, "op_types": ex.op_types,
                                 "achieved_gflops": ex.totals.get("achieved_gflops"),
-                                "roofline_fraction": ex.totals.get("roofline_fraction")})
+                                "roofline_fraction": ex.totals.get("roofline_fraction"),
+                                **({"compile": ex.compile} if ex.compile else {})})
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, default=str)

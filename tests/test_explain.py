@@ -222,9 +222,71 @@ def test_failed_model_is_a_row_and_bad_options_raise(roof):
 
     ex = explain(Bad(), input_size=(3, 8, 8), roofline=roof, **FAST)
     assert ex.error and "nope" in ex.error and ex.layers == []
-    for kw in ({"runtime": "compile"}, {"by": "layer"}, {"depth": 0}, {"top": 0}):
+    for kw in ({"runtime": "tensorrt"}, {"by": "layer"}, {"depth": 0}, {"top": 0}):
         with pytest.raises(CnnbenchError):
             explain(conv_relu(), input_size=(32, 8, 8), roofline=roof, **{**FAST, **kw})
+
+
+# ----------------------------------------------------------------------------- torch.compile (regional)
+def test_region_names():
+    from cnnbench.explainer.regional import region_names
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 8, 3)
+            self.body = nn.Sequential(nn.Sequential(nn.Conv2d(8, 8, 3), nn.ReLU()), nn.ReLU())
+
+        def forward(self, x):
+            return self.body(self.stem(x))
+
+    # depth 1: each child; depth 2: body's children, and stem (a leaf, its row is its own); never the model itself
+    assert region_names(Net(), 1) == ["stem", "body"]
+    assert region_names(Net(), 2) == ["stem", "body.0", "body.1"]
+    assert region_names(Net(), 3) == ["stem", "body.0.0", "body.0.1", "body.1"]
+
+
+def test_compile_is_regional_and_timed_beside_the_whole_model(roof):
+    from cnnbench.explainer.api import explain
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU())
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ex = explain(model, input_size=(16, 32, 32), roofline=roof, runtime="compile", **FAST)
+    assert ex.error is None, ex.error
+    # the caller's model: same weights, no compiled forward left on it, no hooks
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert all("forward" not in m.__dict__ and not m._forward_hooks for m in model.modules())
+    assert ex.compile["regions"] == 4 and ex.compile["whole_model_ms"] > 0
+    assert ex.compile["regional_vs_whole"] == pytest.approx(ex.end_to_end_ms / ex.compile["whole_model_ms"])
+    assert ex.compile["whole_model"]["samples"] >= FAST["min_samples"]
+    rows = {r["module"]: r for r in ex.layers}
+    assert rows["0"]["macs"] == 32 * 32 * 16 * 16 * 9 and rows["0"]["time_ms"] > 0
+    assert sum(r["time_ms"] for r in ex.layers) == pytest.approx(ex.sum_of_layers_ms)
+    types = {t["op_type"]: t for t in ex.op_types}
+    # Inductor calls the convolutions as extern kernels (seen by the profiler); the ReLUs are generated code
+    assert types["conv"]["time_ms"] > 0 and types["fused kernels (inductor)"]["time_ms"] > 0
+    assert types["activation"]["time_ms"] == 0
+    assert any("Regional compilation" in n for n in ex.notes)
+
+
+def test_profiled_compiled_region_splits_extern_ops_from_fused_kernels():
+    from types import SimpleNamespace as E
+
+    from cnnbench.explainer.attribution import _Iteration, _walk
+
+    def ev(name, t, children=()):
+        return E(name=name, cpu_time_total=t, device_time_total=0, cpu_children=list(children))
+
+    # module "b" (100 µs): guards 10, a compiled region of 80 holding one conv (50) → fused kernels 30, framework 20
+    region = ev("Torch-Compiled Region: 0/1", 80, [ev("## Call CompiledFxGraph x ##", 75,
+                                                      [ev("aten::convolution", 50, [ev("aten::_convolution", 49)])])])
+    root = ev("cnnbench.module::", 130, [ev("cnnbench.module::b", 100, [ev("TorchDynamo Cache Lookup", 10), region])])
+    it = _Iteration()
+    _walk(root, "", it, {"b": ["depthwise conv"]}, False)
+    assert it.op_us == pytest.approx({("b", "depthwise conv"): 50, ("b", "fused kernels (inductor)"): 30,
+                                      ("b", "framework (python)"): 20, ("", "framework (python)"): 30})
+    assert it.self_us == pytest.approx({"b": 100, "": 30})
 
 
 # ----------------------------------------------------------------------------- ONNX Runtime
@@ -296,7 +358,7 @@ def test_cli_json_table_plot(cached_roof, tmp_path):
 
 
 def test_cli_errors_exit_2(cached_roof):
-    for extra in (["--runtime", "compile"], ["--by", "x"], ["--depth", "0"], ["--budget", "0"]):
+    for extra in (["--runtime", "openvino"], ["--by", "x"], ["--depth", "0"], ["--budget", "0"]):
         res = cli.invoke(app, ["explain", MODEL, "--input-size", "3x32x32", *CLI_FAST, *extra])
         assert res.exit_code == 2, (extra, res.output)
     assert cli.invoke(app, ["explain", "resnet_nope"]).exit_code == 2

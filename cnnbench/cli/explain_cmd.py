@@ -3,7 +3,10 @@
 Eager on the CPU: each module's time from forward hooks (perf_counter, about 1 µs a module call), its split over op
 types from torch.profiler; on CUDA: the profiler's kernel times. onnx: ONNX Runtime's node profiling mapped back to
 module scopes. Rows: time_ms, share, MACs, memory access, arithmetic intensity (FLOP/byte), achieved GFLOP/s and
-GB/s, roofline_fraction = achieved ÷ min(peak, intensity × bandwidth) and bound (compute | memory | overhead). The
+GB/s, roofline_fraction = achieved ÷ min(peak, intensity × bandwidth) and bound (compute | memory | overhead).
+compile: regional compilation (each row's module compiled on its own, the calls between them eager, timed as
+eager), beside the whole model compiled at once (Inductor fuses across modules, so that one has no per-module
+times). The
 sum of the layers is shown beside the end-to-end median (latency protocol, uninstrumented, same run), with the
 profiler's overhead. MACs = multiply-accumulates; FLOPs = 2 × MACs.
 """
@@ -41,7 +44,8 @@ def _plot_path(value: str | None) -> Path | None:
 def explain(
     models: Annotated[list[str], typer.Argument(help="Model name(s): resnet18, timm:NAME, file.py:Class…")],
     device: DeviceOpt = "cpu",
-    runtime: Annotated[str, typer.Option(help="eager | onnx", rich_help_panel=_LAT)] = "eager",
+    runtime: Annotated[str, typer.Option(help="eager | compile (regional: each row module compiled on its own) | onnx",
+                                         rich_help_panel=_LAT)] = "eager",
     threads: ThreadsOpt = None,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Batch size.")] = 1,
     input_size: InputSizeOpt = None,
@@ -133,6 +137,12 @@ def _print(ex) -> None:
                  f"{ex.sum_of_layers_ms:.3f} ms ({how}) · difference {rec.get('difference_ms', 0):+.3f} ms "
                  f"({100 * rec.get('relative', 0):+.1f}%) · profiler overhead {over.get('ms', 0):.3f} ms "
                  f"({100 * over.get('fraction', 0):.0f}%)")
+    comp = ex.compile
+    if comp.get("whole_model_ms"):
+        stdout.print(f"regional compile ({comp.get('regions', 0)} regions, {comp.get('regional_compile_s', 0):.1f} s) "
+                     f"{ex.end_to_end_ms:.3f} ms vs whole-model compile ({comp.get('whole_model_compile_s') or 0:.1f} s)"
+                     f" {comp['whole_model_ms']:.3f} ms = {comp.get('regional_vs_whole', 0):.2f}× (fusion stops at "
+                     "row boundaries)")
     tot = ex.totals
     if tot.get("achieved_gflops") is not None:
         stdout.print(f"model: {tot['flops'] / 1e9:.2f} GFLOP (2 × MACs) → {tot['achieved_gflops']:.1f} GFLOP/s = "

@@ -9,7 +9,7 @@ from typing import Any
 from cnnbench.errors import CnnbenchError, InputError, row_error
 from cnnbench.explainer.report import Explanation, join, top_layers
 
-RUNTIMES = ("eager", "onnx")
+RUNTIMES = ("eager", "compile", "onnx")
 BY = ("module", "op")
 
 
@@ -61,9 +61,6 @@ def _spec_and_inputs(model: Any, input_size: Any, inputs: Any, name: str | None)
 
 
 def _check(runtime: str, by: str, depth: int, top: int | None, iterations: int) -> None:
-    if runtime == "compile":
-        raise CnnbenchError("explain --runtime compile is not supported: Inductor fuses ops across module "
-                            "boundaries, so times cannot be given per module; use eager or onnx")
     if runtime not in RUNTIMES:
         raise CnnbenchError(f"unknown runtime {runtime!r}: explain supports {', '.join(RUNTIMES)}")
     if by not in BY:
@@ -90,7 +87,10 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
             inputs (tensor, tuple, dict, factory).
         batch_size: Batch prepended to ``input_size``.
         device: ``cpu | cuda | cuda:N``.
-        runtime: ``eager`` (``torch.profiler``) or ``onnx`` (ONNX Runtime node profiling).
+        runtime: ``eager`` (module times from forward hooks on the CPU, split over op types by ``torch.profiler``;
+            CUDA kernel times on a GPU), ``compile`` (the same on a regionally compiled copy — each row's module
+            compiled on its own, see :mod:`cnnbench.explainer.regional` — timed beside the whole-model compile) or
+            ``onnx`` (ONNX Runtime node profiling).
         dtype: ``fp32 | fp16 | bf16``.
         threads: Intra-op threads for torch and ONNX Runtime (default torch's current setting; restored after).
         depth: Module depth of the rows (1 = the model's children), like ``profile --by module --depth``.
@@ -160,7 +160,7 @@ def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: in
     instance = spec.source == "instance"
     chw = ins.shapes[0] if ins.shapes else ()
     build = spec.build if instance else builder_for(spec, chw)[0]
-    if ex.runtime == "eager":
+    if ex.runtime in ("eager", "compile"):
         timing, stats, types, profiled = _eager(ex, build, ins, instance, static, budget, min_samples, warmup,
                                                 iterations)
     else:
@@ -178,6 +178,13 @@ def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: in
     eff = efficiency({"flops": static.flops, "latency_ms": {"median": stats.median}, "device": ex.device,
                       "dtype": ex.dtype}, ex.roofline)
     ex.totals.update(eff)
+    if ex.compile.get("whole_model_ms"):
+        whole = ex.compile["whole_model_ms"]
+        ex.compile["regional_vs_whole"] = stats.median / whole
+        ex.notes.append(f"Regional compilation: each of the {ex.compile.get('regions', 0)} row modules compiled on its "
+                        f"own (fusion inside a row, not across rows), end-to-end {stats.median:.3f} ms vs "
+                        f"{whole:.3f} ms for the whole model compiled at once ({stats.median / whole:.2f}×; "
+                        "`profile --runtime compile` times the latter).")
     if profiled is timing:
         ex.notes.append(f"Per-layer times: {timing.source}, trimmed mean of {timing.kept} of {timing.iterations} "
                         f"profiled inferences; end-to-end: median of {stats.samples} unprofiled samples (the latency "
@@ -192,40 +199,77 @@ def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: in
 def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
     import torch
 
-    from cnnbench.explainer.attribution import profile_eager
-    from cnnbench.latency.runtimes import build_inputs, prepare_eager
+    from cnnbench.latency.runtimes import build_inputs, prepare_eager, prepare_runner
     from cnnbench.latency.usercode import stdout_to_stderr
 
     with stdout_to_stderr():
-        model, args, kwargs = build_inputs(build, ins.maker(ex.batch_size), seed=0, copy_model=instance)
-        runner = prepare_eager(model, args, kwargs, device=torch.device(ex.device), dtype=ex.dtype)
+        whole = None
+        if ex.runtime == "compile":
+            # the whole model compiled at once (`profile --runtime compile`'s program): timed beside the regional one
+            whole = prepare_runner(build, ins.maker(ex.batch_size), device=ex.device, runtime="compile",
+                                   dtype=ex.dtype, threads=ex.threads, model_key=ex.model, copy_model=instance)
+            ex.compile["whole_model_compile_s"] = whole.compile_s
         try:
-            if str(ex.device).startswith("cuda"):
-                # kernel times: a host-side hook cannot see when a kernel ends
-                from cnnbench.latency.timer import measure
+            model, args, kwargs = build_inputs(build, ins.maker(ex.batch_size), seed=0, copy_model=instance)
+            runner = prepare_eager(model, args, kwargs, device=torch.device(ex.device), dtype=ex.dtype)
+            regions = contextlib.nullcontext([])
+            if whole is not None:
+                from cnnbench.explainer.regional import compiled_regions
 
-                stats = measure(runner.call, sync=runner.sync, warmup_min_iters=3, warmup_min_s=warmup,
-                                min_samples=min_samples, budget_s=budget)
-                timing = profile_eager(model, runner.call, device=ex.device, iterations=iterations,
-                                       records=static.records, sync=runner.sync, depth=ex.depth)
-                profiled = timing
-            else:
-                stats, hooks = _hook_timed(model, runner, ex.depth, budget, min_samples, warmup)
-                profiled = profile_eager(model, runner.call, device=ex.device, iterations=iterations,
-                                         records=static.records, sync=runner.sync, depth=ex.depth)
-                from cnnbench.explainer.attribution import with_module_times
-
-                timing = with_module_times(hooks, profiled)
+                regions = compiled_regions(model, ex.depth)
+            try:
+                with regions as names:
+                    if names:
+                        _first_compiled_call(ex, runner, names)
+                    timing, stats, profiled, whole_stats = _timed(ex, model, runner, static, budget, min_samples,
+                                                                  warmup, iterations, whole)
+            finally:
+                runner.close()
         finally:
-            runner.close()
+            if whole is not None:
+                whole.close()
+    if whole_stats is not None:
+        ex.compile.update({"whole_model_ms": whole_stats.median, "whole_model": whole_stats.to_dict()})
     types = {n: type(m).__name__ for n, m in model.named_modules()}
     return timing, stats, types, profiled
 
 
-def _hook_timed(model, runner, depth, budget, min_samples, warmup):
+def _first_compiled_call(ex, runner, names) -> None:
+    import time
+
+    t0 = time.perf_counter()
+    runner.call()
+    if runner.sync is not None:
+        runner.sync()
+    ex.compile.update({"regions": len(names), "regional_compile_s": time.perf_counter() - t0})
+
+
+def _timed(ex, model, runner, static, budget, min_samples, warmup, iterations, whole=None):
+    """``(timing, end-to-end stats, profiled timing, whole-model stats)`` of the prepared runner (eager, or
+    regionally compiled), with ``whole`` (the whole-model compile) timed in the same rounds when given."""
+    from cnnbench.explainer.attribution import profile_eager, with_module_times
+
+    if str(ex.device).startswith("cuda"):
+        # kernel times: a host-side hook cannot see when a kernel ends
+        from cnnbench.latency.timer import measure_interleaved
+
+        fns = {"e2e": runner.call, **({"whole": whole.call} if whole is not None else {})}
+        both = measure_interleaved(fns, sync=runner.sync, warmup_min_iters=3, warmup_min_s=warmup,
+                                   min_samples=min_samples, budget_s=budget)
+        timing = profile_eager(model, runner.call, device=ex.device, iterations=iterations, records=static.records,
+                               sync=runner.sync, depth=ex.depth)
+        return timing, both["e2e"], timing, both.get("whole")
+    stats, hooks, whole_stats = _hook_timed(model, runner, ex.depth, budget, min_samples, warmup, whole)
+    profiled = profile_eager(model, runner.call, device=ex.device, iterations=iterations, records=static.records,
+                             sync=runner.sync, depth=ex.depth)
+    return with_module_times(hooks, profiled), stats, profiled, whole_stats
+
+
+def _hook_timed(model, runner, depth, budget, min_samples, warmup, whole=None):
     """The end-to-end latency protocol on ``runner.call``, interleaved sample by sample with the same call timed by
-    :class:`~cnnbench.explainer.attribution.ModuleTimer` hooks (so machine drift hits both alike): the unhooked
-    samples' statistics and the hooked inferences' module times."""
+    :class:`~cnnbench.explainer.attribution.ModuleTimer` hooks (so machine drift hits both alike), and with
+    ``whole.call`` when given: the unhooked samples' statistics, the hooked inferences' module times and ``whole``'s
+    statistics (or ``None``)."""
     from cnnbench.explainer.attribution import ModuleTimer
     from cnnbench.latency.protocol import check_protocol_options
     from cnnbench.latency.timer import Timed, budget_stop, interleave, timer_overhead
@@ -236,14 +280,16 @@ def _hook_timed(model, runner, depth, budget, min_samples, warmup):
     try:
         plain = Timed(runner.call, runner.sync)
         hooked = Timed(timer.call(runner.call), runner.sync)
+        timed = [plain, hooked] + ([Timed(whole.call, whole.sync)] if whole is not None else [])
         overhead = timer_overhead()
-        for t in (plain, hooked):
+        for t in timed:
             t.warm_up(3, warmup, overhead_s=overhead)
         timer.reset()
-        interleave([plain, hooked], budget_stop(min_samples, budget))
+        # the end-to-end sample gets its budget; the other runners the same time beside it
+        interleave(timed, budget_stop(min_samples, budget))
     finally:
         timer.remove()
-    return plain.stats(), timer.timing()
+    return plain.stats(), timer.timing(), (timed[2].stats() if whole is not None else None)
 
 
 def _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnbench.explainer.optypes import CONV, DW_CONV, FRAMEWORK, MATMUL, op_type
+from cnnbench.explainer.optypes import CONV, DW_CONV, FRAMEWORK, FUSED, MATMUL, op_type
 
 PREFIX = "cnnbench.module::"
 
@@ -114,6 +114,38 @@ def _kind(name: str, module: str, it: _Iteration, convs: dict[str, list[str]]) -
     return kind
 
 
+#: torch.compile's events: the compiled region (its aten ops and generated kernels inside) and the guard check
+#: before it (Python-side framework time).
+COMPILED_REGION = "Torch-Compiled Region"
+_DYNAMO_FRAMEWORK = ("TorchDynamo Cache Lookup",)
+
+
+def _aten_ops(ev: Any) -> Iterator[Any]:
+    """The outermost ``aten::`` events under ``ev``, in order (a compiled region's extern kernels)."""
+    for ch in ev.cpu_children:
+        if ch.name.startswith("aten::"):
+            yield ch
+        else:
+            yield from _aten_ops(ch)
+
+
+def _compiled(ev: Any, path: str, it: _Iteration, convs: dict[str, list[str]], device: bool) -> None:
+    """A compiled region inside ``path``: its aten ops typed as usual, the rest of it ``fused kernels``."""
+    inner = 0.0
+    for op in _aten_ops(ev):
+        key = (path, _kind(op.name, path, it, convs))
+        t = op.device_time_total if device else op.cpu_time_total
+        it.op_us[key] += t
+        it.calls[key] += 1
+        it.names[key].add(op.name)
+        inner += t
+    total = ev.device_time_total if device else ev.cpu_time_total
+    key = (path, FUSED)
+    it.op_us[key] += max(total - inner, 0.0)
+    it.calls[key] += 1
+    it.names[key].add(ev.name)
+
+
 def _walk(ev: Any, path: str, it: _Iteration, convs: dict[str, list[str]], device: bool) -> None:
     children_us = 0.0
     ops_us = 0.0
@@ -122,12 +154,17 @@ def _walk(ev: Any, path: str, it: _Iteration, convs: dict[str, list[str]], devic
             children_us += ch.device_time_total if device else ch.cpu_time_total
             _walk(ch, ch.name[len(PREFIX):], it, convs, device)
             continue
-        key = (path, _kind(ch.name, path, it, convs))
+        if ch.name in _DYNAMO_FRAMEWORK:
+            continue  # guards: part of the module's framework time
         t = ch.device_time_total if device else ch.cpu_time_total
+        ops_us += t
+        if ch.name.startswith(COMPILED_REGION):
+            _compiled(ch, path, it, convs, device)
+            continue
+        key = (path, _kind(ch.name, path, it, convs))
         it.op_us[key] += t
         it.calls[key] += 1
         it.names[key].add(ch.name)
-        ops_us += t
     if device:
         it.self_us[path] += ops_us
         return

@@ -14,7 +14,10 @@ CONV, DW_CONV, MATMUL, NORM, ACT, POOL, ELTWISE, MOVE, OTHER = (
     "cat/copy/shuffle", "other")
 #: Time not inside any aten op of a module: Python forward code, hooks, the framework (eager), unmapped nodes (ONNX).
 FRAMEWORK = "framework (python)"
-TYPES = (CONV, DW_CONV, MATMUL, NORM, ACT, POOL, ELTWISE, MOVE, OTHER, FRAMEWORK)
+#: Inside a ``torch.compile``'d region, the time not in an aten op it calls (convolutions, GEMMs: Inductor's extern
+#: kernels): Inductor's generated kernels, which fuse the element-wise ops, norms and activations between them.
+FUSED = "fused kernels (inductor)"
+TYPES = (CONV, DW_CONV, MATMUL, NORM, ACT, POOL, ELTWISE, MOVE, FUSED, OTHER, FRAMEWORK)
 
 _BY_NAME = {
     CONV: ("convolution", "_convolution", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",

@@ -57,6 +57,7 @@ class Explanation:
     profiled_iterations: int = 0
     timed_inferences: int = 0
     timing_source: str = ""
+    compile: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     env: dict[str, Any] | None = None
@@ -98,7 +99,8 @@ class Explanation:
             "sum_of_layers_ms": self.sum_of_layers_ms, "profiled_total_ms": self.profiled_total_ms,
             "profiler_overhead": self.profiler_overhead, "reconciliation": self.reconciliation,
             "profiled_iterations": self.profiled_iterations, "timed_inferences": self.timed_inferences,
-            "timing_source": self.timing_source, "roofline": roof, "totals": self.totals, "layers": self.layers,
+            "timing_source": self.timing_source, **({"compile": self.compile} if self.compile else {}),
+            "roofline": roof, "totals": self.totals, "layers": self.layers,
             "op_types": self.op_types, "summary": self.summary(), "notes": self.notes, "error": self.error,
             "env": self.env,
         }
