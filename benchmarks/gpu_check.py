@@ -199,6 +199,22 @@ def check_cuda(tmp: Path) -> tuple[str, str]:
                                                                           else "")
 
 
+def explain_cuda() -> tuple[str, str]:
+    """explain on CUDA, eager (kernel times) and compile (regional, beside the whole-model compile)."""
+    parts, ok = [], True
+    for rt in ("eager", "compile"):
+        rc, out, err = cli("explain", "resnet18", "--device", "cuda", "--runtime", rt, "--budget", "0.5",
+                           "--iterations", "10", "-f", "json")
+        if rc != 0 or not out.strip():
+            return "FAIL", f"{rt}: exit {rc}: {last_line(err)}"
+        (d,) = json.loads(out)
+        rec = d["reconciliation"]["relative"]
+        extra = f", whole model {d['compile']['whole_model_ms']:.3f} ms" if d.get("compile") else ""
+        parts.append(f"{rt} {d['end_to_end_ms']:.3f} → {d['sum_of_layers_ms']:.3f} ms ({100 * rec:+.1f}%){extra}")
+        ok = ok and not d.get("error") and bool(d["layers"])
+    return ("pass" if ok else "FAIL"), "; ".join(parts)
+
+
 def pytest_gpu() -> tuple[str, str]:
     p = subprocess.run([PY, "-m", "pytest", "-q", "-m", "gpu", "tests"], check=False, capture_output=True,
                        text=True, timeout=240, cwd=ROOT)
@@ -207,7 +223,7 @@ def pytest_gpu() -> tuple[str, str]:
 
 CHECKS: list[str] = ([f"profile {rt} fp32" for rt in PROFILE_FP32] + [f"profile {rt} amp-fp16" for rt in PROFILE_AMP]
                      + ["timing vs CUDA events / torch.utils.benchmark", "peak memory", "OOM batch back-off",
-                        "compare on CUDA", "check on CUDA", "pytest -m gpu"])
+                        "compare on CUDA", "check on CUDA", "pytest -m gpu", "explain on CUDA (eager, compile)"])
 
 
 def machine() -> str:
@@ -263,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             ("profile amp", lambda: profile_rows("amp-fp16")),
             (CHECKS[8], timing_agreement), (CHECKS[9], peak_memory), (CHECKS[10], lambda: oom_backoff(tmp)),
             (CHECKS[11], compare_cuda), (CHECKS[12], lambda: check_cuda(tmp)), (CHECKS[13], pytest_gpu),
+            (CHECKS[14], explain_cuda),
         ]
         for name, fn in steps:
             t0 = time.perf_counter()

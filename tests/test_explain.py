@@ -380,6 +380,21 @@ def test_explain_cuda():
     assert rows["0"]["time_ms"] > 0 and rows["0"]["share"] == max(r["share"] for r in ex.layers)
 
 
+@pytest.mark.gpu
+def test_explain_compile_cuda():
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    from cnnbench.explainer.api import explain
+
+    roof = measure_roofline("cuda", "fp32", None, gemm_sizes=(1024,), stream_bytes=64 * 2**20, budget_s=0.05,
+                            warmup_s=0.02, min_samples=3)
+    ex = explain(conv_relu(), input_size=(32, 64, 64), roofline=roof, device="cuda", runtime="compile", budget=0.2,
+                 min_samples=5, warmup=0.05, iterations=8)
+    assert ex.error is None, ex.error
+    assert ex.compile["regions"] == 2 and ex.compile["whole_model_ms"] > 0
+    assert {r["module"] for r in ex.layers} >= {"0", "1"}
+
+
 # ----------------------------------------------------------------------------- regnet-activations (static part)
 def test_regnet_activations_static_and_correlation():
     import pandas as pd

@@ -239,8 +239,8 @@ def test_gpu_check_without_cuda_skips_every_row_and_exits_0():
     assert p.returncode == 0, p.stderr
     assert "CUDA is not available" in p.stdout
     rows = [ln for ln in p.stdout.splitlines() if ln.startswith(("profile ", "timing ", "peak ", "OOM ", "compare ",
-                                                                   "check on ", "pytest "))]
-    assert len(rows) == 14 and all("skipped (no CUDA)" in ln for ln in rows)
+                                                                   "check on ", "pytest ", "explain "))]
+    assert len(rows) == 15 and all("skipped (no CUDA)" in ln for ln in rows)
 
 
 @pytest.mark.gpu
