@@ -364,17 +364,22 @@ def test_cli_errors_exit_2(cached_roof):
     assert cli.invoke(app, ["explain", "resnet_nope"]).exit_code == 2
 
 
-@pytest.mark.gpu
-def test_explain_cuda():
+def _explain_cuda(runtime: str):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
     from cnnbench.explainer.api import explain
 
     roof = measure_roofline("cuda", "fp32", None, gemm_sizes=(1024,), stream_bytes=64 * 2**20, budget_s=0.05,
                             warmup_s=0.02, min_samples=3)
-    ex = explain(conv_relu(), input_size=(32, 64, 64), roofline=roof, device="cuda", budget=0.2, min_samples=5,
-                 warmup=0.05, iterations=8)
+    ex = explain(conv_relu(), input_size=(32, 64, 64), roofline=roof, device="cuda", runtime=runtime, budget=0.2,
+                 min_samples=5, warmup=0.05, iterations=8)
     assert ex.error is None, ex.error
+    return ex
+
+
+@pytest.mark.gpu
+def test_explain_cuda():
+    ex = _explain_cuda("eager")
     assert "CUDA kernel" in ex.timing_source
     rows = {r["module"]: r for r in ex.layers}
     assert rows["0"]["time_ms"] > 0 and rows["0"]["share"] == max(r["share"] for r in ex.layers)
@@ -382,15 +387,7 @@ def test_explain_cuda():
 
 @pytest.mark.gpu
 def test_explain_compile_cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA device")
-    from cnnbench.explainer.api import explain
-
-    roof = measure_roofline("cuda", "fp32", None, gemm_sizes=(1024,), stream_bytes=64 * 2**20, budget_s=0.05,
-                            warmup_s=0.02, min_samples=3)
-    ex = explain(conv_relu(), input_size=(32, 64, 64), roofline=roof, device="cuda", runtime="compile", budget=0.2,
-                 min_samples=5, warmup=0.05, iterations=8)
-    assert ex.error is None, ex.error
+    ex = _explain_cuda("compile")
     assert ex.compile["regions"] == 2 and ex.compile["whole_model_ms"] > 0
     assert {r["module"] for r in ex.layers} >= {"0", "1"}
 

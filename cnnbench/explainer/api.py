@@ -202,32 +202,23 @@ def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterat
     from cnnbench.latency.runtimes import build_inputs, prepare_eager, prepare_runner
     from cnnbench.latency.usercode import stdout_to_stderr
 
-    with stdout_to_stderr():
+    with stdout_to_stderr(), contextlib.ExitStack() as stack:
         whole = None
         if ex.runtime == "compile":
             # the whole model compiled at once (`profile --runtime compile`'s program): timed beside the regional one
             whole = prepare_runner(build, ins.maker(ex.batch_size), device=ex.device, runtime="compile",
                                    dtype=ex.dtype, threads=ex.threads, model_key=ex.model, copy_model=instance)
+            stack.callback(whole.close)
             ex.compile["whole_model_compile_s"] = whole.compile_s
-        try:
-            model, args, kwargs = build_inputs(build, ins.maker(ex.batch_size), seed=0, copy_model=instance)
-            runner = prepare_eager(model, args, kwargs, device=torch.device(ex.device), dtype=ex.dtype)
-            regions = contextlib.nullcontext([])
-            if whole is not None:
-                from cnnbench.explainer.regional import compiled_regions
+        model, args, kwargs = build_inputs(build, ins.maker(ex.batch_size), seed=0, copy_model=instance)
+        runner = prepare_eager(model, args, kwargs, device=torch.device(ex.device), dtype=ex.dtype)
+        stack.callback(runner.close)
+        if whole is not None:
+            from cnnbench.explainer.regional import compiled_regions
 
-                regions = compiled_regions(model, ex.depth)
-            try:
-                with regions as names:
-                    if names:
-                        _first_compiled_call(ex, runner, names)
-                    timing, stats, profiled, whole_stats = _timed(ex, model, runner, static, budget, min_samples,
-                                                                  warmup, iterations, whole)
-            finally:
-                runner.close()
-        finally:
-            if whole is not None:
-                whole.close()
+            _first_compiled_call(ex, runner, stack.enter_context(compiled_regions(model, ex.depth)))
+        timing, stats, profiled, whole_stats = _timed(ex, model, runner, static, budget, min_samples, warmup,
+                                                      iterations, whole)
     if whole_stats is not None:
         ex.compile.update({"whole_model_ms": whole_stats.median, "whole_model": whole_stats.to_dict()})
     types = {n: type(m).__name__ for n, m in model.named_modules()}
