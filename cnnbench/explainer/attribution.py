@@ -199,7 +199,36 @@ def _trimmed(iters: list[_Iteration], source: str) -> Timing:
     return Timing(dict(self_ms), dict(op_ms), dict(calls), dict(names), total, len(iters), n, source)
 
 
-class ModuleRanges:
+class _ModuleHooks:
+    """Forward pre/post hooks (``self._pre(name)``, ``self._post``; ``always_call``) on the ``named_modules()``
+    entries down to ``max_depth`` dotted levels — the static trace's names; the model itself too when ``root``.
+    ``remove()`` takes them off again (also when registering fails half-way)."""
+
+    def _register(self, model: Any, max_depth: int | None, *, root: bool) -> None:
+        self.handles: list[Any] = []
+        try:
+            for name, mod in model.named_modules():
+                if (not name and not root) or (name and max_depth is not None and name.count(".") + 1 > max_depth):
+                    continue
+                self.handles.append(mod.register_forward_pre_hook(self._pre(name)))
+                self.handles.append(mod.register_forward_hook(self._post, always_call=True))
+        except BaseException:
+            self.remove()
+            raise
+
+    def _pre(self, name: str) -> Callable[..., None]:
+        raise NotImplementedError
+
+    def _post(self, _mod: Any, _inp: Any, _out: Any) -> None:
+        raise NotImplementedError
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+
+class ModuleRanges(_ModuleHooks):
     """Forward pre/post hooks on the ``named_modules()`` entries (the static trace's names) down to ``max_depth``
     dotted levels, opening and closing one profiler range per module call; ``remove()`` takes them off again.
 
@@ -215,19 +244,10 @@ class ModuleRanges:
         self._enter = torch.ops.profiler._record_function_enter_new
         self._exit = torch.ops.profiler._record_function_exit._RecordFunction
         self._open: list[Any] = []
-        self.handles: list[Any] = []
-        try:
-            for name, mod in model.named_modules():
-                if max_depth is not None and name and name.count(".") + 1 > max_depth:
-                    continue
-                self.handles.append(mod.register_forward_pre_hook(self._pre(PREFIX + name)))
-                self.handles.append(mod.register_forward_hook(self._post, always_call=True))
-        except BaseException:
-            self.remove()
-            raise
+        self._register(model, max_depth, root=True)
 
-    def _pre(self, label: str) -> Callable[..., None]:
-        fast = self._fast
+    def _pre(self, name: str) -> Callable[..., None]:
+        fast, label = self._fast, PREFIX + name
         if fast is not None:
             def hook(_mod: Any, _inp: Any) -> None:
                 r = fast(label)
@@ -247,13 +267,8 @@ class ModuleRanges:
             else:  # pragma: no cover
                 self._exit(r)
 
-    def remove(self) -> None:
-        for h in self.handles:
-            h.remove()
-        self.handles = []
 
-
-class ModuleTimer:
+class ModuleTimer(_ModuleHooks):
     """Forward pre/post hooks that time every module call down to ``max_depth`` with ``perf_counter`` — no
     profiler. :meth:`call` wraps one inference; while it runs, each hooked module's **self time** (its call's wall
     time minus its hooked children's) is added to that inference's record, and whatever the inference spends outside
@@ -273,16 +288,7 @@ class ModuleTimer:
         self._stack: list[list[Any]] = []
         self._current: dict[str, float] | None = None
         self.iterations: list[tuple[dict[str, float], float]] = []
-        self.handles: list[Any] = []
-        try:
-            for name, mod in model.named_modules():
-                if not name or (max_depth is not None and name.count(".") + 1 > max_depth):
-                    continue  # the root is timed by call() itself
-                self.handles.append(mod.register_forward_pre_hook(self._pre(name)))
-                self.handles.append(mod.register_forward_hook(self._post, always_call=True))
-        except BaseException:
-            self.remove()
-            raise
+        self._register(model, max_depth, root=False)  # the root is timed by call() itself
 
     def _pre(self, name: str) -> Callable[..., None]:
         stack, clock = self._stack, self._clock
@@ -337,11 +343,6 @@ class ModuleTimer:
         if not iters:
             raise RuntimeError("no inference was timed (was the model called?)")
         return _trimmed(iters, "forward hooks, perf_counter")
-
-    def remove(self) -> None:
-        for h in self.handles:
-            h.remove()
-        self.handles = []
 
 
 def with_module_times(hooks: Timing, prof: Timing) -> Timing:
