@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    from cnnbench.explainer.api import explain
-    from cnnbench.explainer.roofline import get_roofline
+    from cnnbench.explainer.run import explain
+    from cnnbench.latency.roofline import get_roofline
 
     torch.set_num_threads(args.threads)
     budget, iters = (0.2, 5) if args.quick else (args.budget, args.iterations)

@@ -1,7 +1,7 @@
 """How often does `cnnbench check` cry wolf, and how often does it catch a real slowdown — on this machine?
 
 Every check runs on the engine `cnnbench check` runs on (:mod:`cnnbench.check.measure`: independent blocks, t
-interval across blocks), with every side in its own worker process (:class:`cnnbench.against.WorkerSide`), fresh
+interval across blocks), with every side in its own worker process (:class:`cnnbench.check.against.WorkerSide`), fresh
 for every repetition — as in CI, where the baseline comes from another job and ``--against`` starts two workers:
 
 * ``baseline`` — a baseline measured in one process (the stages of ``cnnbench baseline create``), then each check
@@ -99,7 +99,7 @@ class PowerModel(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        from cnnbench.registry import resolve
+        from cnnbench.catalog.registry import resolve
 
         model = resolve(os.environ[ENV_MODEL]).build()
         slow = json.loads(Path(os.environ[ENV_CONTROL]).read_text()).get(os.environ.get("CNNBENCH_SIDE", ""))
@@ -153,10 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         args.reps, args.input_size = 1, "48"
         args.blocks, args.max_blocks, args.rounds = args.blocks or 4, args.max_blocks or 4, args.rounds or 4
 
-    from cnnbench.against import WorkerSide
+    from cnnbench.check.against import WorkerSide
     from cnnbench.check.baseline import baseline_latency
     from cnnbench.check.measure import Block, measure_and_judge, sequential_judge
-    from cnnbench.suite import parse_suite
+    from cnnbench.check.suite import parse_suite
 
     check = {k: v for k, v in {"blocks": args.blocks, "max_blocks": args.max_blocks, "rounds": args.rounds,
                                 "samples_per_round": args.samples_per_round, "warmup": args.warmup,

@@ -35,11 +35,11 @@ def __getattr__(name: str) -> Any:  # lazy: ``import cnnbench`` imports no torch
 
         return explain
     if name == "Profile":
-        from cnnbench.profiling import Profile
+        from cnnbench.records import Profile
 
         return Profile
     if name == "Results":
-        from cnnbench.results import Results
+        from cnnbench.records import Results
 
         return Results
     if name == "CnnbenchError":

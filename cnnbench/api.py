@@ -1,8 +1,8 @@
 """The library API: ``cnnbench.profile``, ``cnnbench.compare``, ``cnnbench.list_models``.
 
 The model you have in hand goes in — an ``nn.Module`` instance, a registry name, ``"timm:NAME"``,
-``"torchvision:NAME"``, ``"file.py:Class"`` or ``"pkg.mod:factory"`` — and a :class:`~cnnbench.results.Results`
-(a sequence of :class:`~cnnbench.profiling.Profile` rows) comes out::
+``"torchvision:NAME"``, ``"file.py:Class"`` or ``"pkg.mod:factory"`` — and a :class:`~cnnbench.records.Results`
+(a sequence of :class:`~cnnbench.records.Profile` rows) comes out::
 
     import cnnbench
     res = cnnbench.profile(model, input_size=(3, 224, 224))   # shape without the batch dimension, any rank
@@ -24,9 +24,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cnnbench.catalog.registry import ModelSpec
 from cnnbench.errors import CnnbenchError, DeviceError, InputError
-from cnnbench.registry import ModelSpec
-from cnnbench.results import Results
+from cnnbench.records import Results
 
 COUNTERS = ("ours", "fvcore", "thop", "all")
 
@@ -68,13 +68,14 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
             ``roofline_fraction``; without it they get them only when a roofline is already cached.
 
     Returns:
-        :class:`~cnnbench.results.Results`, one :class:`~cnnbench.profiling.Profile` per model × batch (× runtime).
+        :class:`~cnnbench.records.Results`, one :class:`~cnnbench.records.Profile` per model × batch (× runtime).
 
     Raises:
         CnnbenchError: Unknown model, bad inputs or options, unavailable device (before anything is measured).
         KeyboardInterrupt: Ctrl-C (the rows finished so far are lost; use the CLI for resumable sweeps).
     """
-    from cnnbench.sweep import SweepSpec, run_sweep
+    from cnnbench.plan import Plan
+    from cnnbench.rows import run_rows
 
     specs = _specs(model, name)
     plan = _plan(specs, input_size=input_size, inputs=inputs, batch_size=batch_size, dtype=dtype)
@@ -83,11 +84,11 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
                            budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir,
                            precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype)
-    spec = SweepSpec(specs, None, plan.batch_sizes, plan.dtype, lat, counter, plan.inputs, bool(fuse))
-    result = run_sweep(spec)
+    spec = Plan(specs, None, plan.batch_sizes, plan.dtype, lat, counter, plan.inputs, bool(fuse))
+    result = run_rows(spec)
     if result.interrupted:
         raise KeyboardInterrupt
-    from cnnbench.explainer.roofline import with_efficiency
+    from cnnbench.latency.roofline import with_efficiency
 
     return Results(with_efficiency(result.profiles, measure=bool(roofline) and lat is not None))
 
@@ -107,7 +108,7 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
     ``"activations"``, ``"latency"``, ``"checkpoint"``: ascending within each device/runtime/batch group).
     ``Results.footer`` says how latency was measured.
     """
-    from cnnbench import comparison as cmp
+    from cnnbench.comparison import run as cmp
 
     if isinstance(models, (str, Mapping)) or not isinstance(models, Sequence):
         items: list[Any] = _specs(models, None) if isinstance(models, Mapping) else [models]
@@ -128,7 +129,7 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
     result = cmp.run_compare(spec, rounds=rounds)
     if result.interrupted:
         raise KeyboardInterrupt
-    from cnnbench.explainer.roofline import with_efficiency
+    from cnnbench.latency.roofline import with_efficiency
 
     profiles = with_efficiency(list(result.profiles), measure=bool(roofline) and lat is not None)
     if sort is not None:
@@ -144,7 +145,7 @@ def list_models(pattern: str | None = None, *, family: str | None = None, source
 
     Anything timm or torchvision ships is also reachable as ``"timm:NAME"`` / ``"torchvision:NAME"``.
     """
-    from cnnbench.registry import list_specs
+    from cnnbench.catalog.registry import list_specs
 
     return [s.name for s in list_specs(family=family, source=source, kind=kind, pattern=pattern)]
 
@@ -158,7 +159,7 @@ class _Plan:
 
 def _specs(model: Any, name: str | None) -> tuple[ModelSpec, ...]:
     """Specs for what the caller passed: names resolved now (a typo fails before anything runs)."""
-    from cnnbench.registry import instance_spec, resolve
+    from cnnbench.catalog.registry import instance_spec, resolve
 
     if isinstance(model, Mapping):
         if name is not None:
@@ -198,7 +199,7 @@ def _unique_names(specs: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
 
 def _plan(specs: tuple[ModelSpec, ...], *, input_size: Any, inputs: Any, batch_size: Any, dtype: str) -> _Plan:
     from cnnbench.inputs import parse_dtype
-    from cnnbench.sweep import check_batch_sizes
+    from cnnbench.plan import check_batch_sizes
 
     if input_size is not None and inputs is not None:
         raise InputError("give input_size or inputs, not both")
@@ -209,7 +210,7 @@ def _plan(specs: tuple[ModelSpec, ...], *, input_size: Any, inputs: Any, batch_s
 
 
 def _input_spec(spec: ModelSpec, input_size: Any, inputs: Any) -> Any:
-    from cnnbench.example_inputs import InputSpec
+    from cnnbench.inputs import InputSpec
 
     try:
         if inputs is not None:
@@ -243,12 +244,12 @@ def _shapes(input_size: Any) -> tuple[tuple[int, ...], ...]:
 
 
 def _given_inputs(inputs: Any) -> Any:
-    from cnnbench.example_inputs import InputSpec
+    from cnnbench.inputs import InputSpec
 
     if isinstance(inputs, InputSpec):
         return inputs
     if isinstance(inputs, str):
-        from cnnbench.registry import load_user_callable
+        from cnnbench.catalog.registry import load_user_callable
 
         return InputSpec.from_factory(load_user_callable(inputs, "inputs"), name=inputs)
     import torch
@@ -277,7 +278,7 @@ def _latency_options(latency: bool, *, device: str, runtime: Any, threads: int |
                      budget: float, min_samples: int, warmup: float, onnx_dir: str | None,
                      precision: str | None = None, compile_mode: str | None = None, quantization: str | None = None,
                      dtype: str = "fp32") -> Any:
-    from cnnbench.sweep import LatencyOptions
+    from cnnbench.latency.options import LatencyOptions
 
     if not latency:
         if runtime is not None or precision is not None or compile_mode is not None or quantization is not None:

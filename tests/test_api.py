@@ -307,27 +307,28 @@ def test_missing_cuda_is_a_device_error():
         cnnbench.profile(MLP(), input_size=(32,), latency=True, device="cuda")
 
 
-# --- CLI input parsing (SweepSpec.parse: what the flags hand over) ------------------------------------------------------
+# --- CLI input parsing (Plan.parse: what the flags hand over) ------------------------------------------------------
 
 def test_sweep_spec_parses_several_inputs_and_a_factory(tmp_path):
-    from cnnbench.sweep import SweepSpec
+    from cnnbench.plan import Plan
 
-    s = SweepSpec.parse(["squeezenet1_1"], input_size=["3x32x32", "10"])
+    s = Plan.parse(["squeezenet1_1"], input_size=["3x32x32", "10"])
     assert s.inputs[0].shapes == ((3, 32, 32), (10,))  # repeated: each literal
-    assert SweepSpec.parse(["squeezenet1_1"], input_size="64").inputs[0].shapes == ((3, 64, 64),)
-    assert SweepSpec.parse(["squeezenet1_1"], input_size="32,").inputs[0].shapes == ((32,),)  # trailing comma
+    assert Plan.parse(["squeezenet1_1"], input_size="64").inputs[0].shapes == ((3, 64, 64),)
+    assert Plan.parse(["squeezenet1_1"], input_size="32,").inputs[0].shapes == ((32,),)  # trailing comma
     with pytest.raises(InputError, match="out of range"):
-        SweepSpec.parse(["squeezenet1_1"], input_size="99999999999999999999")
+        Plan.parse(["squeezenet1_1"], input_size="99999999999999999999")
     f = tmp_path / "inp.py"
     f.write_text("import torch\ndef make_inputs(batch_size):\n    return torch.zeros(batch_size, 32)\n")
-    s = SweepSpec.parse(["squeezenet1_1"], inputs=f"{f}:make_inputs", batch_sizes=["2"], fuse=True)
+    s = Plan.parse(["squeezenet1_1"], inputs=f"{f}:make_inputs", batch_sizes=["2"], fuse=True)
     assert s.inputs[0].takes_batch and s.fuse and s.batch_sizes == (2,)
     with pytest.raises(CnnbenchError, match="not both"):
-        SweepSpec.parse(["squeezenet1_1"], input_size="64", inputs=f"{f}:make_inputs")
+        Plan.parse(["squeezenet1_1"], input_size="64", inputs=f"{f}:make_inputs")
 
 
 def test_file_model_with_a_file_inputs_factory(tmp_path):
-    from cnnbench.sweep import SweepSpec, run_sweep
+    from cnnbench.plan import Plan
+    from cnnbench.rows import run_rows
 
     f = tmp_path / "two.py"
     f.write_text(
@@ -337,9 +338,9 @@ def test_file_model_with_a_file_inputs_factory(tmp_path):
         "        self.fy = nn.Linear(10, 4)\n"
         "    def forward(self, x, y):\n        return self.fx(x) + self.fy(y)\n"
         "def make_inputs():\n    return torch.zeros(2, 8), torch.zeros(2, 10)\n")
-    (p,) = run_sweep(SweepSpec.parse([f"{f}:Net"], inputs=f"{f}:make_inputs")).profiles
+    (p,) = run_rows(Plan.parse([f"{f}:Net"], inputs=f"{f}:make_inputs")).profiles
     assert p.error is None and p.macs == 2 * 72 and p.to_dict()["inputs"] == "2x8, 2x10"
-    (p,) = run_sweep(SweepSpec.parse([f"{f}:Net"], input_size=["8", "10"])).profiles
+    (p,) = run_rows(Plan.parse([f"{f}:Net"], input_size=["8", "10"])).profiles
     assert p.macs == 72 and p.input_shape == (1, 8)
 
 

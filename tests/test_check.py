@@ -12,10 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cnnbench.cli.app import app
-from cnnbench.cli.check_cmd import report_markdown
-from cnnbench.errors import CnnbenchError
-from cnnbench.regress import (
+from cnnbench.check import (
     BASELINE_SCHEMA,
     CALIBRATION_SHAPE,
     LocalSide,
@@ -27,7 +24,10 @@ from cnnbench.regress import (
     load_baseline,
     relative_iqr,
 )
-from cnnbench.suite import CheckSettings, Entry, load_suite, parse_suite
+from cnnbench.check.suite import CheckSettings, Entry, load_suite, parse_suite
+from cnnbench.cli.app import app
+from cnnbench.cli.check_cmd import report_markdown
+from cnnbench.errors import CnnbenchError
 
 ROOT = Path(__file__).resolve().parents[1]
 USER = str(Path(__file__).parent / "data" / "user_models.py")
@@ -143,7 +143,7 @@ def test_project_suite_loads(tmp_path):
     timed = {e.model for e in s.entries if e.latency}
     assert timed == {"resnet18", "mobilenet_v2", "shufflenet_v2_x1_0", "squeezenet1_1", "mobilenet_v1_x1_0",
                      "shufflenet_v1_g3_x1_0"}
-    from cnnbench.registry import resolve
+    from cnnbench.catalog.registry import resolve
 
     assert {resolve(m).source for m in timed} == {"torchvision", "cnnbench"}  # models/ is timed, not only counted
     assert all(s.settings.clock_for(e) == "wall" for e in s.entries)  # wall time, whatever the threads
@@ -502,7 +502,7 @@ def test_ctrl_c_reports_the_finished_entries_and_exits_130_in_both_modes(tmp_pat
                                check=True).stdout
     assert len(worktrees.strip().splitlines()) == 1  # cleaned up
     # --baseline: a baseline by hand (static metrics only for the first entry, nothing measured for it)
-    from cnnbench.regress import BASELINE_KIND, CALIBRATION_ID
+    from cnnbench.check import BASELINE_KIND, CALIBRATION_ID
 
     monkeypatch.chdir(repo)  # net.py:Net is relative to the working directory
     suite = load_suite("suite.toml")

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnbench.against import check_pair
-from cnnbench.errors import CnnbenchError
-from cnnbench.regress import (
+from cnnbench.check import (
     BASELINE_SCHEMA,
     Block,
     LocalSide,
@@ -26,7 +24,9 @@ from cnnbench.regress import (
     stages,
     welch_interval,
 )
-from cnnbench.suite import CheckSettings, parse_suite
+from cnnbench.check.against import check_pair
+from cnnbench.check.suite import CheckSettings, parse_suite
+from cnnbench.errors import CnnbenchError
 
 USER = str(Path(__file__).parent / "data" / "user_models.py")
 

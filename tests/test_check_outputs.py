@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cnnbench.check import BASELINE_KIND, BASELINE_SCHEMA, CALIBRATION_ID, LocalSide
+from cnnbench.check.suite import parse_suite
 from cnnbench.cli.app import app
-from cnnbench.regress import BASELINE_KIND, BASELINE_SCHEMA, CALIBRATION_ID, LocalSide
-from cnnbench.suite import parse_suite
 
 runner = CliRunner()
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cnnbench.check import BASELINE_KIND, BASELINE_SCHEMA, CALIBRATION_ID, LocalSide
+from cnnbench.check.suite import Suite, parse_suite
 from cnnbench.cli.app import app
-from cnnbench.regress import BASELINE_KIND, BASELINE_SCHEMA, CALIBRATION_ID, LocalSide
-from cnnbench.suite import Suite, parse_suite
 
 USER = str(Path(__file__).parent / "data" / "user_models.py")
 runner = CliRunner()
@@ -224,7 +224,8 @@ def test_threads_beyond_the_cores_available_warn_once():
     import contextlib
     import io
 
-    from cnnbench.sweep import check_protocol_options, cores_available, oversubscribed
+    from cnnbench.latency.devices import cores_available, oversubscribed
+    from cnnbench.latency.protocol import check_protocol_options
 
     n = cores_available()
     assert n >= 1 and not oversubscribed(n) and oversubscribed(n + 1) and not oversubscribed(None)

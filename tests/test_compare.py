@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
-from cnnbench.comparison import Correlation, correlations, make_spec, resolve_targets, run_compare, sort_records
-from cnnbench.profiling import STATIC_KEYS
+from cnnbench.comparison.run import Correlation, correlations, make_spec, resolve_targets, run_compare, sort_records
+from cnnbench.latency.options import LatencyOptions
+from cnnbench.records import STATIC_KEYS
 from cnnbench.report.plots import pareto_front
-from cnnbench.sweep import LatencyOptions
 
 runner = CliRunner()
 SMALL = ["squeezenet1_1", "mobilenet_v3_small", "shufflenet_v2_x0_5"]

@@ -1,6 +1,6 @@
 """The reading-list coverage table: every seed heading is listed, and every name it cites resolves.
 
-Names owned by ``cnnbench.zoo.timm_zoo`` must resolve. Names other catalogues own (``models/``, blocks,
+Names owned by ``cnnbench.catalog.timm_models`` must resolve. Names other catalogues own (``models/``, blocks,
 torchvision) are skipped with a message while those catalogues do not register them yet, so
 ``pytest -ra`` lists exactly which names still need reconciling.
 """
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from cnnbench.catalog import coverage, timm_models
+from cnnbench.catalog.registry import list_specs, resolve
 from cnnbench.errors import CnnbenchError
-from cnnbench.registry import list_specs, resolve
-from cnnbench.zoo import coverage, timm_zoo
 
 # the seeds live in shared/, beside the repository (as on CI)
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-TIMM_NAMES = {s.name for s in timm_zoo.SPECS}
+TIMM_NAMES = {s.name for s in timm_models.SPECS}
 CITED = sorted({n for _, _, c, _ in coverage.COVERAGE for n in coverage.covering_names(c)})
 
 
@@ -57,7 +57,7 @@ def test_every_section_heading_of_the_short_lists_has_a_row(seed):
 
 
 def test_cited_timm_names_belong_to_the_timm_catalogue():
-    # a cited name that timm_zoo registers must be spelled as registered (aliases would hide typos)
+    # a cited name that timm_models registers must be spelled as registered (aliases would hide typos)
     for name in CITED:
         if name in TIMM_NAMES:
             assert resolve(name).source == "timm"
@@ -77,7 +77,7 @@ def test_cited_name_resolves(name):
     except CnnbenchError:
         import torchvision
 
-        owner = "torchvision_zoo" if name in torchvision.models.list_models() else "models/ or blocks catalogue"
+        owner = "torchvision_models" if name in torchvision.models.list_models() else "models/ or blocks catalogue"
         pytest.skip(f"{name}: not registered yet ({owner})")
 
 

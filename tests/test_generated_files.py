@@ -4,8 +4,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cnnbench.catalog.coverage import render_markdown
 from cnnbench.cli.app import app
-from cnnbench.zoo.coverage import render_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 

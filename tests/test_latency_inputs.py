@@ -14,10 +14,10 @@ import pytest
 import torch
 from torch import nn
 
-from cnnbench.comparison import _prepare_row, _Row
+from cnnbench.catalog.registry import ModelSpec
+from cnnbench.comparison.run import _prepare_row, _Row
+from cnnbench.latency.options import LatencyOptions
 from cnnbench.latency.runtimes import place_inputs, prepare_runner, run_latency
-from cnnbench.registry import ModelSpec
-from cnnbench.sweep import LatencyOptions
 
 PROTOCOL = {"warmup_min_iters": 2, "warmup_min_s": 0.01, "min_samples": 3, "budget_s": 0.05}
 SHAPE = (1, 3, 32, 32)

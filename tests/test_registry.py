@@ -2,9 +2,9 @@
 
 import pytest
 
-from cnnbench import registry
+from cnnbench.catalog import registry
+from cnnbench.catalog.registry import ModelSpec, list_specs, register, resolve
 from cnnbench.errors import CnnbenchError
-from cnnbench.registry import ModelSpec, list_specs, register, resolve
 
 ALL = list_specs(kind=None)
 
@@ -76,7 +76,7 @@ def test_catalogues_do_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from cnnbench.registry import list_specs; list_specs(kind=None); "
+    code = ("import sys; from cnnbench.catalog.registry import list_specs; list_specs(kind=None); "
             "print(any(m in sys.modules for m in ('torch', 'timm', 'torchvision')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
@@ -111,7 +111,7 @@ def test_timm_name_reuses_a_registered_spec_only_when_it_builds_the_same_model()
 
 
 def test_timm_densenet121_counts_are_timms_not_densenet264s():
-    from cnnbench.profiling import static_profile
+    from cnnbench.rows import static_profile
 
     p = static_profile("timm:densenet121", (3, 32, 32)).to_dict()
     # timm's published densenet121: 7,978,856 params (densenet264 would be 33.34M)
@@ -135,7 +135,7 @@ def test_file_that_calls_sys_exit_at_import_is_a_one_line_error(tmp_path):
 
 
 def test_sys_exit_while_building_is_a_row_error(tmp_path):
-    from cnnbench.profiling import static_profile
+    from cnnbench.rows import static_profile
 
     f = tmp_path / "m.py"
     f.write_text("import sys\ndef net():\n    sys.exit(3)\n")
@@ -144,7 +144,7 @@ def test_sys_exit_while_building_is_a_row_error(tmp_path):
 
 
 def test_load_user_callable_for_inputs(tmp_path):
-    from cnnbench.registry import load_user_callable
+    from cnnbench.catalog.registry import load_user_callable
 
     f = tmp_path / "inp.py"
     f.write_text("def make_inputs(batch_size):\n    return batch_size * 2\n")

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from cnnbench.cli.app import app
 from cnnbench.errors import CnnbenchError
 from cnnbench.explainer import bounds
-from cnnbench.explainer.roofline import KEYS, cache_path, cached_roofline, efficiency, get_roofline, measure_roofline
+from cnnbench.latency.roofline import KEYS, cache_path, cached_roofline, efficiency, get_roofline, measure_roofline
 
 cli = CliRunner()
 TINY = {"gemm_sizes": (128, 256), "stream_bytes": 4 * 2**20, "budget_s": 0.05, "warmup_s": 0.02, "min_samples": 3}
@@ -169,7 +169,7 @@ def test_roofline_cuda(cache):
 
 def test_latency_rows_get_efficiency_from_the_cached_roofline(cache):
     import cnnbench
-    from cnnbench.explainer.roofline import with_efficiency
+    from cnnbench.latency.roofline import with_efficiency
 
     rows = cnnbench.profile("squeezenet1_1", input_size=(3, 32, 32), latency=True, threads=1, budget=0.05,
                             min_samples=3, warmup=0)
@@ -186,7 +186,7 @@ def test_latency_rows_get_efficiency_from_the_cached_roofline(cache):
 
 
 def test_compare_sort_efficiency_is_highest_first():
-    from cnnbench.comparison import check_sort, sort_records
+    from cnnbench.comparison.run import check_sort, sort_records
 
     recs = [{"model": m, "device": "cpu", "runtime": "eager", "batch_size": 1, "roofline_fraction": f}
             for m, f in (("a", 0.1), ("b", None), ("c", 0.4), ("d", 0.2))]

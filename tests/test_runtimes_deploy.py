@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
 from cnnbench.errors import CnnbenchError
+from cnnbench.latency.options import LatencyOptions
 from cnnbench.latency.runner import Runner
 from cnnbench.latency.runtimes import prepare_runner, run_latency
 from cnnbench.latency.verify import OutputMismatchError, check_runner, compare_outputs
-from cnnbench.sweep import LatencyOptions
 
 PROTOCOL = {"warmup_min_iters": 2, "warmup_min_s": 0.0, "min_samples": 3, "budget_s": 0.05}
 SHAPE = (2, 3, 32, 32)

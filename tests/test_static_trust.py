@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnbench.analysis.static import TRACE_DEVICES, analyze
+from cnnbench.catalog.registry import ModelSpec
 from cnnbench.errors import CnnbenchError
-from cnnbench.registry import ModelSpec
 
 
 class Net(nn.Module):
@@ -268,7 +268,7 @@ def _needs_values_tied():
 
 
 def test_model_built_on_cpu_fallback_keeps_its_ties():
-    from cnnbench.build import analyze_spec, build_meta
+    from cnnbench.catalog.build import analyze_spec, build_meta
 
     spec = ModelSpec(name="tied-cpu-built", family="test", source="module", builder=_needs_values_tied,
                      input_size=(64,))
@@ -314,7 +314,7 @@ def test_sdpa_inside_multihead_attention_is_fused_too():
 # ---- re-parameterisation -------------------------------------------------------------------------------------------------
 
 def _timm_spec(name: str, **kw) -> ModelSpec:
-    from cnnbench.zoo.timm_zoo import timm_builder
+    from cnnbench.catalog.timm_models import timm_builder
 
     return ModelSpec(name=f"timm:{name}", family="test", source="timm", builder=timm_builder,
                      builder_kwargs={"model_name": name, **kw})
@@ -322,8 +322,8 @@ def _timm_spec(name: str, **kw) -> ModelSpec:
 
 def test_fuse_repvgg_a0():
     pytest.importorskip("timm")
-    from cnnbench.build import analyze_spec, fuse_model
-    from cnnbench.example_inputs import InputSpec
+    from cnnbench.catalog.build import analyze_spec, fuse_model
+    from cnnbench.inputs import InputSpec
 
     spec, small = _timm_spec("repvgg_a0"), InputSpec.from_shapes((3, 32, 32))
     plain = analyze_spec(spec, small)
@@ -339,9 +339,9 @@ def test_fuse_repvgg_a0():
 
 def test_registered_repvgg_entry_is_unfused_until_asked():
     pytest.importorskip("timm")
-    from cnnbench.build import analyze_spec
-    from cnnbench.example_inputs import InputSpec
-    from cnnbench.registry import resolve
+    from cnnbench.catalog.build import analyze_spec
+    from cnnbench.catalog.registry import resolve
+    from cnnbench.inputs import InputSpec
 
     spec = resolve("repvgg_a0")  # built as timm creates it; the paper's 8.30M counts the re-parameterized form
     assert spec.paper_fused and "reparameterize" not in spec.builder_kwargs
@@ -359,8 +359,8 @@ def test_fvcore_sees_timm_attention():
     import timm.layers.config as cfg
 
     from cnnbench.analysis.crosscheck import crosscheck
-    from cnnbench.build import analyze_spec
-    from cnnbench.example_inputs import InputSpec
+    from cnnbench.catalog.build import analyze_spec
+    from cnnbench.inputs import InputSpec
 
     spec = _timm_spec("vit_tiny_patch16_224", img_size=96)  # 36 patches + cls = 37 tokens: attention ≈ 3% of MACs
     before = cfg._USE_FUSED_ATTN

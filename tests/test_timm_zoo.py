@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnbench.zoo import timm_zoo
+from cnnbench.catalog import timm_models
 
 # one spec per family, preferring one with published counts (so the default run checks a paper number)
 FAST = {
@@ -37,7 +37,7 @@ def _count(spec) -> tuple[int, int, tuple[int, ...]]:
     with torch.device("meta"):
         model = spec.build()
     if spec.paper_fused:  # the paper counts the re-parameterized model
-        from cnnbench.build import fuse_model
+        from cnnbench.catalog.build import fuse_model
 
         model, _ = fuse_model(model)
     model.eval()
@@ -49,12 +49,12 @@ def _count(spec) -> tuple[int, int, tuple[int, ...]]:
 
 
 def test_fast_set_names_exist_and_cover_every_family():
-    names = {s.name for s in timm_zoo.SPECS}
+    names = {s.name for s in timm_models.SPECS}
     assert FAST <= names
-    assert {s.family for s in timm_zoo.SPECS} == {s.family for s in timm_zoo.SPECS if s.name in FAST}
+    assert {s.family for s in timm_models.SPECS} == {s.family for s in timm_models.SPECS if s.name in FAST}
 
 
-@pytest.mark.parametrize("spec", _params(timm_zoo.SPECS))
+@pytest.mark.parametrize("spec", _params(timm_models.SPECS))
 def test_builds_on_meta_and_matches_paper(spec):
     params, macs, out_shape = _count(spec)
     assert params > 0 and macs > 0
@@ -64,14 +64,14 @@ def test_builds_on_meta_and_matches_paper(spec):
 
 def test_xception_matches_the_paper_parameter_count_exactly():
     # Xception paper, Table 3: 22,855,952 parameters; timm's legacy_xception is a port of that model
-    params, _, _ = _count(next(s for s in timm_zoo.SPECS if s.name == "xception"))
+    params, _, _ = _count(next(s for s in timm_models.SPECS if s.name == "xception"))
     assert params == 22_855_952
 
 
 def test_input_sizes_come_from_timm_pretrained_configs():
     import timm
 
-    for spec in timm_zoo.SPECS:
+    for spec in timm_models.SPECS:
         cfg = timm.get_pretrained_cfg(spec.builder_kwargs["model_name"])
         allowed = {tuple(cfg.input_size), tuple(cfg.test_input_size or cfg.input_size)}
         assert spec.input_size in allowed, spec.name
@@ -79,7 +79,7 @@ def test_input_sizes_come_from_timm_pretrained_configs():
 
 def test_builder_drops_none_kwargs_and_passes_the_rest():
     with torch.device("meta"):
-        model = timm_zoo.timm_builder(model_name="mixnet_s", num_classes=10, drop_rate=None)
+        model = timm_models.timm_builder(model_name="mixnet_s", num_classes=10, drop_rate=None)
     assert model.num_classes == 10
     assert model.get_classifier().out_features == 10
 
@@ -88,8 +88,8 @@ def test_reparameterize_fuses_repvgg_branches():
     # RepVGG-A0 as trained: 3x3+BN, 1x1+BN and identity-BN branches; fused: one 3x3 conv (with bias) per block.
     # The paper's 8.30M is the fused count.
     with torch.device("meta"):
-        train = timm_zoo.timm_builder(model_name="repvgg_a0")
-        fused = timm_zoo.timm_builder(model_name="repvgg_a0", reparameterize=True)
+        train = timm_models.timm_builder(model_name="repvgg_a0")
+        fused = timm_models.timm_builder(model_name="repvgg_a0", reparameterize=True)
     n_train = sum(p.numel() for p in train.parameters())
     n_fused = sum(p.numel() for p in fused.parameters())
     assert n_fused < n_train
@@ -105,7 +105,7 @@ def test_names_do_not_collide_with_torchvision_or_each_other():
 
     tv = {key(n) for n in torchvision.models.list_models()}
     seen: set[str] = set()
-    for spec in timm_zoo.SPECS:
+    for spec in timm_models.SPECS:
         for k in map(key, (spec.name, *spec.aliases)):
             assert k not in tv, f"{spec.name}: {k} is a torchvision name"
             assert k not in seen, f"{spec.name}: {k} registered twice"
@@ -113,7 +113,7 @@ def test_names_do_not_collide_with_torchvision_or_each_other():
 
 
 def test_registered_names_and_aliases_resolve():
-    from cnnbench.registry import resolve
+    from cnnbench.catalog.registry import resolve
 
     assert resolve("NASNetALarge").name == "nasnet_a_large"
     assert resolve("skresnext50_32x4d").name == "sknet50"
@@ -124,6 +124,6 @@ def test_registered_names_and_aliases_resolve():
 
 
 def test_catalogue_imports_neither_torch_nor_timm():
-    code = "import sys, cnnbench.zoo.timm_zoo; print('torch' in sys.modules, 'timm' in sys.modules)"
+    code = "import sys, cnnbench.catalog.timm_models; print('torch' in sys.modules, 'timm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

@@ -9,9 +9,9 @@ No weights are downloaded: the metadata ships inside torchvision.
 import pytest
 
 from cnnbench.analysis.static import analyze
-from cnnbench.build import build_meta
-from cnnbench.registry import list_specs, resolve
-from cnnbench.zoo.torchvision_zoo import weights_meta
+from cnnbench.catalog.build import build_meta
+from cnnbench.catalog.registry import list_specs, resolve
+from cnnbench.catalog.torchvision_models import weights_meta
 
 MIB = 2**20
 

@@ -14,12 +14,12 @@ ray = pytest.importorskip("ray")
 
 import itertools
 
-from cnnbench.sweep import LatencyOptions
-from cnnbench.zoo_sweep.driver import plan_sweep, run_plan
-from cnnbench.zoo_sweep.local import LocalPool
-from cnnbench.zoo_sweep.ray_exec import RayExecutor, cluster_fingerprints
-from cnnbench.zoo_sweep.resume import this_fingerprint
-from cnnbench.zoo_sweep.summary import file_records
+from cnnbench.latency.options import LatencyOptions
+from cnnbench.sweep.driver import plan_sweep, run_plan
+from cnnbench.sweep.local_pool import LocalPool
+from cnnbench.sweep.ray_pool import RayExecutor, cluster_fingerprints
+from cnnbench.sweep.resume import this_fingerprint
+from cnnbench.sweep.summary import file_records
 
 MODEL = textwrap.dedent('''
     import torch.nn as nn

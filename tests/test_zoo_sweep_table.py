@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cnnbench.profiling import static_profile
-from cnnbench.registry import resolve
+from cnnbench.catalog.registry import resolve
+from cnnbench.rows import static_profile
 
 TABLE = Path(__file__).resolve().parents[1] / "results" / "zoo" / "timm-static.csv"
 EXACT = ("params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations")

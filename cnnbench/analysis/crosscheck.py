@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from cnnbench.registry import ModelSpec
+from cnnbench.catalog.registry import ModelSpec
 
 
 @contextlib.contextmanager
@@ -53,7 +53,7 @@ def timm_unfused_attention() -> Iterator[None]:
 
 
 def _cpu_model(mspec: ModelSpec):
-    from cnnbench.build import _no_init
+    from cnnbench.catalog.build import _no_init
 
     with _no_init(), timm_unfused_attention():
         return mspec.build().eval()

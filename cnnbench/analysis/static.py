@@ -26,7 +26,7 @@ import torch
 from cnnbench.analysis.params import checkpoint_bytes, count_params, group_numel, storage_key, tensor_groups
 from cnnbench.analysis.trace import OpRecord, trace
 from cnnbench.errors import CnnbenchError
-from cnnbench.example_inputs import first_shape
+from cnnbench.inputs import first_shape
 
 TRACE_DEVICES = ("meta", "fake", "cpu")
 
@@ -56,7 +56,7 @@ class StaticProfile:
     checkpoint sizes in bytes. ``scaled_dot_product_attention`` is one fused op (q, k, v, mask and output
     moved; torch's FLOP formula; its output is an activation, the L×S scores are not).
     ``trace_device``: which path traced the model (meta | fake | cpu); ``fused``: re-parameterised branches
-    were fused (``cnnbench.build.fuse_model``) before counting.
+    were fused (``cnnbench.catalog.build.fuse_model``) before counting.
     """
 
     input_shape: tuple[int, ...]
@@ -281,7 +281,7 @@ def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype
     """Static profile of ``model`` called as ``model(*args, **kwargs)``; the model is left exactly as it was.
 
     Args:
-        model: any ``nn.Module``, its weights on any device (``meta`` included: ``cnnbench.build.build_meta``).
+        model: any ``nn.Module``, its weights on any device (``meta`` included: ``cnnbench.catalog.build.build_meta``).
         args: example positional inputs (a tensor or a tuple; tensors on any device, any rank — only their shapes
             and dtypes matter, values only on the ``cpu`` path). A tuple of ints is one input shape *with* the batch
             dimension (the older ``analyze(model, (1, 3, 224, 224))`` form).

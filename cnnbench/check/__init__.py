@@ -2,11 +2,95 @@
 
 Modules, one job each:
 
+* :mod:`~cnnbench.check.suite` — the suite schema (TOML file, and the copy stored in a baseline);
 * :mod:`~cnnbench.check.calibration` — the calibration workload a stored baseline's latency is a ratio to;
 * :mod:`~cnnbench.check.stats` — block log ratios, t intervals across blocks, verdicts, static comparisons;
 * :mod:`~cnnbench.check.side` — one side in this process (fresh instances per block, block sizes fixed once);
 * :mod:`~cnnbench.check.measure` — blocks on one or two sides (ABBA), stages, judging;
 * :mod:`~cnnbench.check.baseline` — the baseline document (schema 2), its validation, ``check --baseline``;
-* :mod:`~cnnbench.check.report` — rows and the report;
-* :mod:`cnnbench.against` — ``check --against REF`` (worker processes, git worktree).
+* :mod:`~cnnbench.check.against` — ``check --against REF`` (worker processes, git worktree);
+* :mod:`~cnnbench.check.result` — rows and the report (data); :mod:`~cnnbench.check.view` renders it.
+
+In short:
+
+**Static metrics** (params, checkpoint bytes, MACs, memory access, activations) are exact and machine-independent:
+any relative change beyond the entry's tolerance (default 0) fails.
+
+**Latency** is measured on each side in ``blocks`` independent blocks: each block builds a fresh model instance and
+fresh calibration instances, warms them up, fixes their block sizes once, and takes ``rounds`` rounds of
+interleaved samples. A block is one number, its log ratio (median over its rounds); the interval is Student's t
+across blocks — paired with ``--against`` (both sides in the same blocks, who goes first alternating, ABBA),
+Welch's two-sample t against a stored baseline (where the ratio is to a calibration workload, so the machine's
+speed cancels). Because blocks differ in everything a rerun changes — instance, memory placement, warm-up, block
+size, the machine's state minutes apart — the interval holds the rerun-to-rerun variation, not only the
+round-to-round noise of one process.
+
+**Clock.** Wall time (``time.perf_counter``, the device synchronised on CUDA) by default: what a user of the model
+waits, sleeps, blocking I/O, waits on other threads and the GPU included. The thread's CPU time (``clock = "cpu"``)
+only on request: blind to all of those.
+
+**Verdicts** (:func:`~cnnbench.check.stats.latency_verdict`): regression = estimate above ``1 + threshold`` with
+the interval above 1; faster = the mirror image; inconclusive = interval wider than the threshold (or an unstable
+calibration): more blocks, up to ``max_blocks``, then a warning (exit 3); pass otherwise.
 """
+
+
+from cnnbench.check.baseline import (
+    BASELINE_KIND,
+    BASELINE_SCHEMA,
+    baseline_blocks,
+    check_against_baseline,
+    create_baseline,
+    latency_record,
+    latency_vs_baseline,
+    load_baseline,
+    validate_baseline,
+)
+from cnnbench.check.calibration import CALIBRATION_ID, CALIBRATION_SHAPE, build_calibration
+from cnnbench.check.measure import Block, judge, measure_blocks, sequential_judge, stages, summary
+from cnnbench.check.result import CheckReport, Log, RowResult, missing_rows, row_status, threads_notes
+from cnnbench.check.side import LocalSide
+from cnnbench.check.stats import (
+    block_log_ratio,
+    compare_static,
+    latency_verdict,
+    mean_interval_width,
+    paired_interval,
+    relative_iqr,
+    welch_interval,
+)
+
+__all__ = [
+    "BASELINE_KIND",
+    "BASELINE_SCHEMA",
+    "CALIBRATION_ID",
+    "CALIBRATION_SHAPE",
+    "Block",
+    "CheckReport",
+    "LocalSide",
+    "Log",
+    "RowResult",
+    "baseline_blocks",
+    "block_log_ratio",
+    "build_calibration",
+    "check_against_baseline",
+    "compare_static",
+    "create_baseline",
+    "judge",
+    "latency_record",
+    "latency_verdict",
+    "latency_vs_baseline",
+    "load_baseline",
+    "mean_interval_width",
+    "measure_blocks",
+    "missing_rows",
+    "paired_interval",
+    "relative_iqr",
+    "row_status",
+    "sequential_judge",
+    "stages",
+    "summary",
+    "threads_notes",
+    "validate_baseline",
+    "welch_interval",
+]

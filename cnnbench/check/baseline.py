@@ -26,11 +26,11 @@ from typing import Any
 
 from cnnbench.check.calibration import CALIBRATION_ID
 from cnnbench.check.measure import Block, OpenFailed, measure_and_judge, measure_blocks, stages, summary
-from cnnbench.check.report import CheckReport, Log, RowResult, missing_rows, row_status, threads_notes
+from cnnbench.check.result import CheckReport, Log, RowResult, missing_rows, row_status, threads_notes
 from cnnbench.check.side import LocalSide
 from cnnbench.check.stats import compare_static, mean_interval_width
+from cnnbench.check.suite import STATIC_METRICS, CheckSettings, Entry, Suite
 from cnnbench.errors import CnnbenchError, row_error
-from cnnbench.suite import STATIC_METRICS, CheckSettings, Entry, Suite
 
 BASELINE_SCHEMA = 2
 BASELINE_KIND = "cnnbench-baseline"
@@ -150,7 +150,7 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
 
 def baseline_blocks(latency: Any, what: str, where: str = "baseline") -> list[Block]:
     """The blocks of a baseline latency record; every field checked (one line naming it)."""
-    from cnnbench.suite import is_int, is_number
+    from cnnbench.check.suite import is_int, is_number
 
     def fail(msg: str) -> CnnbenchError:
         return CnnbenchError(f"malformed {where}: {what}: latency.{msg}")
@@ -192,7 +192,7 @@ def baseline_blocks(latency: Any, what: str, where: str = "baseline") -> list[Bl
 
 
 def _validate_static(static: Any, what: str, where: str) -> None:
-    from cnnbench.suite import is_int
+    from cnnbench.check.suite import is_int
 
     if static is None:
         return

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from cnnbench.check.stats import block_log_ratio, latency_verdict, paired_interval, relative_iqr, welch_interval
-from cnnbench.suite import CheckSettings, Entry
+from cnnbench.check.suite import CheckSettings, Entry
 
 
 @dataclass

@@ -3,7 +3,7 @@
 :class:`LocalSide` is driven block by block (:mod:`cnnbench.check.measure`): ``open`` builds a *fresh* model
 instance and fresh calibration instances, warms each up and fixes its block size (calls per timed sample) once;
 ``round`` times interleaved samples with those block sizes; ``close`` releases them. The worker processes of
-``--against`` (:class:`cnnbench.against.WorkerSide`) serve the same calls over a pipe.
+``--against`` (:class:`cnnbench.check.against.WorkerSide`) serve the same calls over a pipe.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from cnnbench.check.calibration import CALIBRATION_SHAPE, build_calibration
+from cnnbench.check.suite import STATIC_METRICS, Entry
 from cnnbench.errors import CnnbenchError, row_error
-from cnnbench.suite import STATIC_METRICS, Entry
 
 #: Warm-up calls per runner and block, at least (with at least ``warmup`` seconds).
 WARMUP_MIN_ITERS = 3
@@ -50,8 +50,8 @@ class LocalSide:
 
     def static(self, entry: Entry) -> dict[str, Any]:
         """``{"metrics": {metric: value}, "error": None}`` or ``{"metrics": None, "error": "..."}``."""
-        from cnnbench.profiling import static_profile
-        from cnnbench.registry import resolve
+        from cnnbench.catalog.registry import resolve
+        from cnnbench.rows import static_profile
 
         p = static_profile(resolve(entry.model), entry.input_size, entry.batch_size, entry.dtype)
         if p.error or p.static is None:
@@ -67,10 +67,10 @@ class LocalSide:
         Rounds rotate through the calibration copies: one instance's timing depends a few percent on where its
         tensors landed in memory, and the median over rounds averages that out.
         """
+        from cnnbench.catalog.registry import resolve
         from cnnbench.latency.runtimes import prepare_runner
         from cnnbench.latency.threads import torch_threads
         from cnnbench.latency.timer import Timed
-        from cnnbench.registry import resolve
 
         self.close()
         spec = resolve(entry.model)
@@ -108,7 +108,7 @@ class LocalSide:
         """One round: ``(calibration ms, model ms)``, the ``stat`` (median | min) of ``samples`` samples of each,
         alternating (the first of each pair alternating too), with the block sizes fixed at :meth:`open`.
 
-        ``clock="cpu"`` times the CPU time of this thread (see :class:`~cnnbench.suite.CheckSettings`).
+        ``clock="cpu"`` times the CPU time of this thread (see :class:`~cnnbench.check.suite.CheckSettings`).
         """
         from cnnbench.latency.timer import budget_stop, interleave
 
@@ -139,7 +139,7 @@ class LocalSide:
         self._threads.close()
 
     def restart(self) -> None:
-        """A fresh process for the next blocks (:class:`~cnnbench.against.WorkerSide`); nothing to do here."""
+        """A fresh process for the next blocks (:class:`~cnnbench.check.against.WorkerSide`); nothing to do here."""
 
     def shutdown(self) -> None:
         self.close()

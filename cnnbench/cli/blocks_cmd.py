@@ -26,10 +26,12 @@ def blocks(
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
+    from cnnbench.catalog.registry import list_specs
     from cnnbench.errors import CnnbenchError
-    from cnnbench.registry import list_specs
+    from cnnbench.latency.options import LatencyOptions
+    from cnnbench.plan import Plan
     from cnnbench.report.blocks import blocks_table, overhead_records
-    from cnnbench.sweep import LatencyOptions, SweepSpec, run_sweep
+    from cnnbench.rows import run_rows
 
     fmt = check_format(fmt)
     if kind is not None and kind not in KINDS:
@@ -40,9 +42,9 @@ def blocks(
     lat = LatencyOptions.parse(budget=budget, min_samples=10, warmup=0.1) if latency else None
     names = [s.name for s in specs]
     refs = sorted({REFERENCE[s.block_kind] for s in specs})
-    sweep = SweepSpec.parse([f"block:{n}" for n in names + [r for r in refs if r not in names]],
+    sweep = Plan.parse([f"block:{n}" for n in names + [r for r in refs if r not in names]],
                             input_size=input_size, dtype=dtype, latency=lat)
-    result = run_sweep(sweep, progress=stderr if stderr.is_terminal else None)
+    result = run_rows(sweep, progress=stderr if stderr.is_terminal else None)
     records = overhead_records(specs, result.profiles, REFERENCE)
     emit(records, fmt, output, lambda recs: stdout.print(blocks_table(recs)))
     if result.interrupted:

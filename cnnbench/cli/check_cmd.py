@@ -13,10 +13,10 @@ from typing import Annotated
 
 import typer
 
+from cnnbench.check.view import baseline_table, report_markdown, report_table  # report_*: re-exported too
 from cnnbench.cli.options import OutputFailures, check_output_path, out, stderr, stdout
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.errors import CnnbenchError
-from cnnbench.report.check import baseline_table, report_markdown, report_table  # report_*: re-exported too
 
 DEFAULT_SUITE = "benchmarks/ci.toml"
 DEFAULT_BASELINE = "results/baseline.json"
@@ -54,10 +54,10 @@ def check(
     Exit codes: 0 pass · 1 regression (or a changed static metric, or an entry that fails) · 2 usage error, or a
     result that could not be written · 3 inconclusive · 130 interrupted (the entries finished are reported).
     """
-    from cnnbench.against import check_against_ref
-    from cnnbench.regress import check_against_baseline, load_baseline
+    from cnnbench.check import check_against_baseline, load_baseline
+    from cnnbench.check.against import check_against_ref
+    from cnnbench.check.suite import Suite, load_suite
     from cnnbench.report.export import write_atomic
-    from cnnbench.suite import Suite, load_suite
 
     fmt = fmt.lower()
     if fmt not in ("table", "json"):
@@ -123,7 +123,7 @@ def check(
 
 
 def _warn_oversubscribed(s) -> None:
-    from cnnbench.sweep import cores_available, oversubscribed
+    from cnnbench.latency.devices import cores_available, oversubscribed
 
     over = sorted({e.threads for e in s.entries if e.latency and oversubscribed(e.threads)})
     if over:
@@ -142,9 +142,9 @@ def baseline_create(
     Path(DEFAULT_BASELINE),
 ) -> None:
     """Measure every entry of a suite (static metrics and latency ratios) and write the baseline."""
-    from cnnbench.regress import create_baseline
+    from cnnbench.check import create_baseline
+    from cnnbench.check.suite import load_suite
     from cnnbench.report.export import write_atomic
-    from cnnbench.suite import load_suite
 
     check_output_path(output, "--output")
     s = load_suite(suite)

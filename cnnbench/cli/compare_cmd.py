@@ -36,7 +36,7 @@ from cnnbench.cli.options import (
     stdout,
 )
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
-from cnnbench.report.compare import CompareView
+from cnnbench.comparison.view import CompareView
 
 _LAT = "Latency"
 _CMP = "Comparison"
@@ -86,13 +86,13 @@ def compare(
     db: DbOpt = None,
 ) -> None:
     """Compare models: one row per model × runtime × batch size, latency measured interleaved."""
-    from cnnbench import comparison as cmp
+    from cnnbench.comparison import run as cmp
     from cnnbench.cli.profile_cmd import input_options
     from cnnbench.errors import CnnbenchError
     from cnnbench.inputs import parse_dtype, parse_int_list
+    from cnnbench.latency.options import LatencyOptions
     from cnnbench.report.plots import check_plot_path
     from cnnbench.report.tables import check_columns
-    from cnnbench.sweep import LatencyOptions
 
     fmt = check_format(fmt)
     cols = check_columns(columns)
@@ -112,7 +112,7 @@ def compare(
                          dtype=parse_dtype(dtype), latency=lat)
 
     result = _run(spec, rounds, show_progress=fmt == "table" or stderr.is_terminal)
-    from cnnbench.explainer.roofline import with_efficiency
+    from cnnbench.latency.roofline import with_efficiency
 
     profiles = with_efficiency(result.profiles, measure=roofline and lat is not None)
     records = cmp.sort_records([p.to_dict() for p in profiles], sort)
@@ -155,7 +155,7 @@ def compare(
 
 
 def _run(spec, rounds: int, show_progress: bool):
-    from cnnbench.comparison import run_compare
+    from cnnbench.comparison.run import run_compare
 
     if not show_progress:
         return run_compare(spec, rounds=rounds)

@@ -8,7 +8,7 @@ from cnnbench.cli.options import emit, stdout
 
 
 def show_coverage(fmt: str, output: Path | None) -> None:
-    from cnnbench.zoo.coverage import coverage_rows, render_markdown
+    from cnnbench.catalog.coverage import coverage_rows, render_markdown
 
     rows = coverage_rows()
     if fmt == "md" and output is None:

@@ -62,7 +62,7 @@ def explain(
     output: OutputOpt = None,
 ) -> None:
     from cnnbench.errors import CnnbenchError
-    from cnnbench.explainer.api import explain as run_explain
+    from cnnbench.explainer.run import explain as run_explain
 
     fmt = check_format(fmt)
     if not budget > 0:

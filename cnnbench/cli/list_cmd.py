@@ -20,8 +20,8 @@ def list_models(
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
+    from cnnbench.catalog.registry import families, list_specs
     from cnnbench.errors import CnnbenchError
-    from cnnbench.registry import families, list_specs
 
     fmt = check_format(fmt)
     if coverage:
@@ -46,7 +46,7 @@ def list_models(
             "paper_macs": s.paper_macs, "paper_table": s.paper_table or None,
         }
         if stats:
-            from cnnbench.profiling import static_profile
+            from cnnbench.rows import static_profile
 
             p = static_profile(s, fuse=s.paper_fused).to_dict()  # counted as the paper counted
             rec.update(params=p["params"], macs=p["macs"], error=p["error"])

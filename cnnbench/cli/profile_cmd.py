@@ -66,8 +66,10 @@ def profile(
     db: DbOpt = None,
 ) -> None:
     from cnnbench.errors import CnnbenchError
+    from cnnbench.latency.options import LatencyOptions
+    from cnnbench.plan import Plan
     from cnnbench.report.tables import check_columns
-    from cnnbench.sweep import LatencyOptions, SweepSpec, run_sweep
+    from cnnbench.rows import run_rows
 
     fmt = check_format(fmt)
     cols = check_columns(columns)
@@ -82,10 +84,10 @@ def profile(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
         quantization=quantization, dtype=dtype)
-    spec = SweepSpec.parse(models, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
+    spec = Plan.parse(models, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
                            latency=lat, counters=counter)
-    result = run_sweep(spec, progress=stderr if stderr.is_terminal else None)
-    from cnnbench.explainer.roofline import with_efficiency
+    result = run_rows(spec, progress=stderr if stderr.is_terminal else None)
+    from cnnbench.latency.roofline import with_efficiency
 
     records = [p.to_dict() for p in with_efficiency(result.profiles, measure=roofline and lat is not None)]
 
@@ -108,7 +110,7 @@ def profile(
 
 def input_options(input_size: list[str] | None, inputs: str | None, fuse: bool) -> dict:
     """``--input-size`` (once: that shape; repeated: several positional inputs), ``--inputs`` and ``--fuse`` as
-    ``SweepSpec.parse`` / ``make_spec`` keywords; only what was given is passed."""
+    ``Plan.parse`` / ``make_spec`` keywords; only what was given is passed."""
     sizes = list(input_size or [])
     opts: dict = {"input_size": sizes[0] if len(sizes) == 1 else sizes or None}
     if inputs is not None:

@@ -14,7 +14,7 @@ import typer
 
 from cnnbench.cli.options import OutputFailures, check_output_path, stderr, stdout
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
-from cnnbench.report.reproduce import history_records, list_table, print_result
+from cnnbench.reproduce.view import history_records, list_table, print_result
 
 _LAT = "Latency"
 
@@ -56,7 +56,7 @@ def reproduce(
     if name is None:
         raise CnnbenchError("name a reproduction (see `cnnbench reproduce --list`) or use --list")
     todo = runner.names() if name.strip().lower() == "all" else [runner.get(name).name]
-    from cnnbench.sweep import check_protocol_options
+    from cnnbench.latency.protocol import check_protocol_options
 
     check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, threads=threads,
                            zero_budget_ok=True)

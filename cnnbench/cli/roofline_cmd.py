@@ -32,7 +32,7 @@ def roofline(
     output: OutputOpt = None,
 ) -> None:
     from cnnbench.errors import CnnbenchError
-    from cnnbench.explainer.roofline import DEFAULT_GEMM_SIZES, get_roofline
+    from cnnbench.latency.roofline import DEFAULT_GEMM_SIZES, get_roofline
 
     fmt = check_format(fmt)
     if not budget > 0 or stream_mb <= 0:

@@ -88,9 +88,9 @@ def sweep(
 ) -> None:
     from cnnbench.cli.profile_cmd import input_options
     from cnnbench.errors import CnnbenchError
-    from cnnbench.sweep import LatencyOptions
-    from cnnbench.zoo_sweep.driver import plan_sweep
-    from cnnbench.zoo_sweep.targets import expand_targets
+    from cnnbench.latency.options import LatencyOptions
+    from cnnbench.sweep.driver import plan_sweep
+    from cnnbench.sweep.targets import expand_targets
 
     summary_path = check_output_path(summary, "--summary")
     executor = "ray" if address else executor.lower()
@@ -115,7 +115,7 @@ def sweep(
     try:
         skip: set[str] = set()
         if resume:
-            from cnnbench.zoo_sweep import resume as res
+            from cnnbench.sweep import resume as res
 
             fps = res.this_fingerprint() if executor == "local" else _ray_fingerprints(ex)
             skip = res.measured(store, fps, retry_failed=retry_failed)
@@ -147,7 +147,7 @@ def _executor(kind: str, address: str | None, jobs: int, timeout: float, cap: in
     if kind == "ray":
         import os
 
-        from cnnbench.zoo_sweep.ray_exec import RayExecutor
+        from cnnbench.sweep.ray_pool import RayExecutor
 
         if not address:  # a local Ray instance started for one sweep needs no token files
             os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -155,13 +155,13 @@ def _executor(kind: str, address: str | None, jobs: int, timeout: float, cap: in
         ex = RayExecutor(address, timeout=timeout, max_memory=cap)
         ex.connect()  # a cluster that cannot be reached fails now (exit 2), before anything is planned
         return ex
-    from cnnbench.zoo_sweep.local import LocalPool, WorkerConfig
+    from cnnbench.sweep.local_pool import LocalPool, WorkerConfig
 
     return LocalPool(jobs, timeout=timeout, config=WorkerConfig(max_memory=cap))
 
 
 def _ray_fingerprints(ex: Any) -> set[str]:
-    from cnnbench.zoo_sweep.ray_exec import cluster_fingerprints
+    from cnnbench.sweep.ray_pool import cluster_fingerprints
 
     return cluster_fingerprints(ex)
 
@@ -189,7 +189,7 @@ class _RowWriter:
         env = rec.get("env")
         if not isinstance(env, dict):  # a worker that died left no env: the driver's machine ran it
             if self._default_env is None:
-                from cnnbench.zoo_sweep.tasks import worker_env
+                from cnnbench.sweep.tasks import worker_env
 
                 self._default_env = worker_env(None, None)
             env = self._default_env
@@ -210,7 +210,7 @@ def _run(plan: Any, ex: Any, writer: Any, executor: str, jobs: int):
         TimeRemainingColumn,
     )
 
-    from cnnbench.zoo_sweep.driver import run_plan
+    from cnnbench.sweep.driver import run_plan
 
     todo = plan.rows - plan.skipped
     counts = {"ok": 0, "failed": 0}
@@ -239,7 +239,7 @@ def _finish(plan: Any, outcome: Any, names: list[str], output: Path | None, summ
             command: str, jobs: int, store: Any, db: str | None) -> None:
     from cnnbench.cli.options import OutputFailures
     from cnnbench.report.export import format_for_path, write_records
-    from cnnbench.zoo_sweep.summary import failures_by_cause, file_records, markdown_summary
+    from cnnbench.sweep.summary import failures_by_cause, file_records, markdown_summary
 
     order = {n: i for i, n in enumerate(names)}
     records = sorted(outcome.records, key=lambda r: (order.get(str(r.get("model")), len(order)),
@@ -254,7 +254,7 @@ def _finish(plan: Any, outcome: Any, names: list[str], output: Path | None, summ
             fmt = format_for_path(output, "json")
             if fmt == "csv":  # integers stay integers beside failed rows
                 from cnnbench.report.export import write_atomic
-                from cnnbench.zoo_sweep.summary import to_csv
+                from cnnbench.sweep.summary import to_csv
 
                 write_atomic(output, to_csv(file_records(records)))
             else:
@@ -262,7 +262,7 @@ def _finish(plan: Any, outcome: Any, names: list[str], output: Path | None, summ
             stderr.print(f"wrote {len(records)} record(s) to {output}")
     if summary_path is not None:
         from cnnbench.report.export import write_atomic
-        from cnnbench.zoo_sweep.tasks import worker_env
+        from cnnbench.sweep.tasks import worker_env
 
         with failures.attempt(summary_path):
             text = markdown_summary(records, title="cnnbench sweep", command=command, seconds=outcome.seconds,

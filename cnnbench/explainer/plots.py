@@ -1,4 +1,4 @@
-"""Charts of an :class:`~cnnbench.explainer.report.Explanation`: the roofline with one point per layer, and time share
+"""Charts of an :class:`~cnnbench.explainer.view.Explanation`: the roofline with one point per layer, and time share
 vs MACs share by op type."""
 
 from __future__ import annotations

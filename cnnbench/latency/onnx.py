@@ -203,7 +203,7 @@ def graph_fingerprint(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
 
 
 def _shape_slug(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    from cnnbench.example_inputs import tensor_shapes
+    from cnnbench.inputs import tensor_shapes
 
     shapes = ["x".join(str(d) for d in shape) or "scalar" for _, shape in tensor_shapes(args, kwargs)]
     return ("_".join(shapes) or "noinput")[:80]
@@ -300,7 +300,7 @@ def export_onnx(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = Non
         CnnbenchError: Unknown exporter.
         RuntimeError: Every exporter tried failed.
     """
-    from cnnbench.example_inputs import shape_label
+    from cnnbench.inputs import shape_label
 
     if exporter not in EXPORTERS:
         raise CnnbenchError(f"unknown ONNX exporter {exporter!r}: expected one of {', '.join(EXPORTERS)}")

@@ -45,12 +45,12 @@ def torch_dtype(dtype: str) -> torch.dtype:
 def make_example_inputs(inputs: Inputs) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """CPU ``(args, kwargs)`` from a shape (one ``torch.randn`` tensor) or from a zero-argument callable.
 
-    The callable may return ``(args, kwargs)`` or, as :func:`cnnbench.example_inputs.normalize` takes it, one
+    The callable may return ``(args, kwargs)`` or, as :func:`cnnbench.inputs.normalize` takes it, one
     tensor, a tuple (positional) or a dict (keyword).
     """
     import torch
 
-    from cnnbench.example_inputs import normalize
+    from cnnbench.inputs import normalize
 
     if callable(inputs):
         value = inputs()
@@ -63,7 +63,7 @@ def make_example_inputs(inputs: Inputs) -> tuple[tuple[Any, ...], dict[str, Any]
 
 def batch_size_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
     """Dim 0 of the first tensor input (1 when there is no tensor or it is a scalar)."""
-    from cnnbench.example_inputs import first_shape
+    from cnnbench.inputs import first_shape
 
     shape = first_shape(args, kwargs)
     return int(shape[0]) if shape else 1

@@ -1,6 +1,6 @@
 """Latency of one model on one runtime: eager, torch.compile, ONNX Runtime (fp32 in :mod:`cnnbench.latency.onnx`,
 int8/fp16 in :mod:`cnnbench.latency.quantize`), OpenVINO (:mod:`cnnbench.latency.openvino_rt`) or TensorRT
-(:mod:`cnnbench.latency.tensorrt_rt`); the choices and their one check are in :mod:`cnnbench.latency.choices`.
+(:mod:`cnnbench.latency.tensorrt_rt`); the choices and their one check are in :mod:`cnnbench.latency.options`.
 
 Precision: ``dtype`` casts the model and inputs (``cast-fp16``); ``precision="amp-fp16"|"amp-bf16"`` keeps fp32
 weights and runs eager/compile calls under ``torch.autocast(device_type, dtype)`` (``amp-fp16``). Each row carries
@@ -18,7 +18,7 @@ dtype, out of memory, user code calling ``sys.exit``): the result carries ``erro
 Runtime provider — so a sweep stops early.
 
 Inputs are either a shape (``(N, C, H, W)``, any rank: one standard-normal tensor) or a zero-argument callable
-returning CPU example inputs ``(args, kwargs)`` (:meth:`cnnbench.example_inputs.InputSpec.maker`); the model is
+returning CPU example inputs ``(args, kwargs)`` (:meth:`cnnbench.inputs.InputSpec.maker`); the model is
 called as ``model(*args, **kwargs)``. Casts to fp16/bf16 apply to floating tensors only (token ids stay integers),
 channels-last to 4-D floating tensors only; every tensor, nested in tuples/lists/dicts too, is copied to the
 device — the caller's tensors are never modified, even by a model that works in place on its input.
@@ -49,7 +49,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.latency.choices import (  # noqa: F401 - RUNTIMES/PREPARE_PHASE re-exported (one list, in choices)
+from cnnbench.latency.devices import device_sync, oversubscribed, resolve_device
+from cnnbench.latency.memory import PeakMemory
+from cnnbench.latency.options import (  # noqa: F401 - RUNTIMES/PREPARE_PHASE re-exported (one list, in choices)
     PREPARE_PHASE,
     RUNTIMES,
     check_choices,
@@ -59,8 +61,6 @@ from cnnbench.latency.choices import (  # noqa: F401 - RUNTIMES/PREPARE_PHASE re
     normalize_runtime,
     precision_label,
 )
-from cnnbench.latency.devices import device_sync, oversubscribed, resolve_device
-from cnnbench.latency.memory import PeakMemory
 
 # re-exported: callers import these from here (placement/usercode hold them to keep this module small)
 from cnnbench.latency.placement import (  # noqa: F401
@@ -214,7 +214,7 @@ def prepare_runner(build_model: Callable[[], nn.Module], input_shape: Inputs, *,
         input_shape: A shape ``(N, C, H, W)`` (any rank) or a zero-argument callable returning CPU
             ``(args, kwargs)`` (``InputSpec.maker(batch_size)``).
         device: ``"cpu" | "cuda" | "cuda:N"``.
-        runtime: One of :data:`~cnnbench.latency.choices.RUNTIMES` (eager, compile, onnx, onnx-int8, onnx-fp16,
+        runtime: One of :data:`~cnnbench.latency.options.RUNTIMES` (eager, compile, onnx, onnx-int8, onnx-fp16,
             openvino, tensorrt).
         dtype: ``"fp32" | "fp16" | "bf16"`` (a cast of the whole model).
         channels_last: NHWC memory format for eager/compile (ONNX graphs are NCHW; ignored there).
@@ -272,12 +272,12 @@ class LatencyResult:
 
     Attributes:
         device: ``"cpu"`` or ``"cuda:N"``.
-        runtime: One of :data:`~cnnbench.latency.choices.RUNTIMES`.
+        runtime: One of :data:`~cnnbench.latency.options.RUNTIMES`.
         batch_size: N of the input.
         threads: Intra-op threads used (torch, ONNX Runtime and OpenVINO alike).
         dtype: ``"fp32" | "fp16" | "bf16"``.
         precision: ``fp32 | cast-fp16 | cast-bf16 | amp-fp16 | amp-bf16 | fp16 | int8`` (see
-            :mod:`cnnbench.latency.choices`): a cast and autocast are different rows with different labels.
+            :mod:`cnnbench.latency.options`): a cast and autocast are different rows with different labels.
         channels_last: Whether NHWC memory format was used (eager/compile).
         latency: Statistics in ms, ``None`` when the row failed.
         peak_memory_bytes: See :mod:`cnnbench.latency.memory`; ``None`` if not measured.

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cnnbench.latency.choices import ONNX_BASED
+from cnnbench.latency.options import ONNX_BASED
 from cnnbench.latency.placement import place_inputs
 from cnnbench.latency.runner import Runner, first_tensor_to_numpy
 from cnnbench.latency.usercode import ModelExitError

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from cnnbench.zoo_sweep.tasks import VOLATILE
+from cnnbench.sweep.tasks import VOLATILE
 
 _PREFIXES = ("timed out after", "worker died", "worker exited with code", "out of memory")
 

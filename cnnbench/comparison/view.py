@@ -19,18 +19,18 @@ class CompareView:
     """Renders one comparison as Rich tables (on a console the caller gives) or a Markdown report.
 
     Args:
-        records: Sorted records (:func:`cnnbench.comparison.sort_records`).
-        refs: Group key → the reference model's record (:func:`cnnbench.comparison.references`).
+        records: Sorted records (:func:`cnnbench.comparison.run.sort_records`).
+        refs: Group key → the reference model's record (:func:`cnnbench.comparison.run.references`).
         ref_model: ``--relative-to`` (canonical name) or ``None``.
         sort: The ``--sort`` metric.
-        footer: :meth:`cnnbench.comparison.CompareResult.footer`.
-        corrs: :func:`cnnbench.comparison.correlations`.
+        footer: :meth:`cnnbench.comparison.run.CompareResult.footer`.
+        corrs: :func:`cnnbench.comparison.run.correlations`.
         has_latency: Latency was measured.
         columns: ``--columns`` (``None``: the default columns).
     """
 
     def __init__(self, records, refs, ref_model, sort, footer, corrs, has_latency, columns=None) -> None:
-        from cnnbench.comparison import group_key
+        from cnnbench.comparison.run import group_key
 
         self.records = records
         self.refs = refs
@@ -45,7 +45,7 @@ class CompareView:
             self.groups.setdefault(group_key(r), []).append(r)
 
     def _caption(self) -> str:
-        from cnnbench.comparison import DESCENDING
+        from cnnbench.comparison.run import DESCENDING
 
         order = "descending" if self.sort in DESCENDING else "ascending"
         parts = [f"sorted by {_SORT_LABEL[self.sort]} ({order})"]
@@ -56,12 +56,12 @@ class CompareView:
         return "; ".join(parts)
 
     def _title(self, key: tuple) -> str:
-        from cnnbench.comparison import group_label
+        from cnnbench.comparison.run import group_label
 
         return f"cnnbench compare — {group_label(key)}" if self.has_latency else "cnnbench compare"
 
     def plot_title(self) -> str:
-        from cnnbench.comparison import group_label
+        from cnnbench.comparison.run import group_label
 
         if not self.has_latency:
             return "cnnbench compare (static costs)"
@@ -92,7 +92,7 @@ class CompareView:
         if not self.has_latency:
             return
         if not self.corrs:
-            from cnnbench.comparison import MIN_CORRELATION_MODELS
+            from cnnbench.comparison.run import MIN_CORRELATION_MODELS
 
             console.print(f"[dim]which proxy predicts latency: needs ≥ {MIN_CORRELATION_MODELS} models with "
                          "latency in one device/runtime/batch group[/dim]")

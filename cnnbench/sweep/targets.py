@@ -24,7 +24,7 @@ def is_pattern(text: str) -> bool:
 
 def expand_targets(targets: list[str] | None, *, family: str | None = None, source: str | None = None) -> list[str]:
     """The model names ``targets`` (+ ``family``/``source``) stand for, in order, each once."""
-    from cnnbench.registry import list_specs
+    from cnnbench.catalog.registry import list_specs
 
     names: list[str] = []
     for t in targets or []:

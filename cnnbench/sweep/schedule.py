@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from cnnbench.zoo_sweep.tasks import Task
+from cnnbench.sweep.tasks import Task
 
 
 class Scheduler:

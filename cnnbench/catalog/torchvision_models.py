@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnbench.registry import ModelSpec, register
+from cnnbench.catalog.registry import ModelSpec, register
 
 # (paper title, year)
 P0 = ("ImageNet Classification with Deep Convolutional Neural Networks", 2012)

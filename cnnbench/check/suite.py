@@ -44,11 +44,11 @@ from typing import Any
 
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import parse_dtype, parse_input_size, parse_int_list
-from cnnbench.latency.choices import RUNTIMES
+from cnnbench.latency.options import RUNTIMES
 
 #: Static metrics compared by ``check`` (machine-independent, exact unless a tolerance is given).
 STATIC_METRICS = ("params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations")
-_RUNTIMES = RUNTIMES  # one list of runtimes for every command (cnnbench.latency.choices)
+_RUNTIMES = RUNTIMES  # one list of runtimes for every command (cnnbench.latency.options)
 _DTYPES = ("fp32", "fp16", "bf16")
 
 
@@ -319,7 +319,7 @@ class Suite:
             try:
                 entry = Entry.from_dict(e)
                 if resolve_models:
-                    from cnnbench.registry import resolve
+                    from cnnbench.catalog.registry import resolve
 
                     resolve(entry.model)
             except CnnbenchError as err:
@@ -435,7 +435,7 @@ def _expand(d: dict[str, Any], resolve_models: bool) -> list[Entry]:
     out = []
     for model in models:
         default_chw: tuple[int, int, int] = (3, 224, 224)
-        from cnnbench.registry import resolve
+        from cnnbench.catalog.registry import resolve
 
         try:
             default_chw = tuple(resolve(model).input_size)  # type: ignore[assignment]

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from cnnbench.registry import ModelSpec
+from cnnbench.catalog.registry import ModelSpec
 
 if TYPE_CHECKING:
     from cnnbench.analysis.static import StaticProfile
-    from cnnbench.example_inputs import InputSpec
+    from cnnbench.inputs import InputSpec
 
 _INIT_FNS = (
     "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
@@ -146,7 +146,7 @@ def analyze_spec(spec: ModelSpec, inputs: InputSpec | None = None, batch_size: i
     """Static profile of a registry model: built on ``meta``, traced with ``inputs.make(batch_size, device="meta")``.
 
     Args:
-        spec: the registry entry (``cnnbench.registry.resolve(name)``).
+        spec: the registry entry (``cnnbench.catalog.registry.resolve(name)``).
         inputs: example inputs; default ``InputSpec.from_shapes(spec.input_size)``.
         batch_size: prepended to shapes (ignored by given example inputs, whose batch is the batch).
         dtype: ``torch.float16`` or ``"fp16"`` style; floating weights/inputs are counted at it.
@@ -158,7 +158,7 @@ def analyze_spec(spec: ModelSpec, inputs: InputSpec | None = None, batch_size: i
     The ``cpu`` fallback (data-dependent forwards) gets a seeded real CPU build of the same spec.
     """
     from cnnbench.analysis.static import analyze
-    from cnnbench.example_inputs import InputSpec
+    from cnnbench.inputs import InputSpec
 
     if isinstance(dtype, str):
         from cnnbench.inputs import parse_dtype, torch_dtype

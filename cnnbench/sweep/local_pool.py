@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any
 
-from cnnbench.zoo_sweep.schedule import Scheduler
-from cnnbench.zoo_sweep.tasks import Task, failure_record
+from cnnbench.sweep.schedule import Scheduler
+from cnnbench.sweep.tasks import Task, failure_record
 
 GB = 1 << 30
 #: How often the parent checks timeouts and resident memory while waiting (seconds).
@@ -48,7 +48,7 @@ def worker_main(conn: Any, cfg: WorkerConfig) -> None:
     os.dup2(2, 1)  # user code that prints must not reach the parent's stdout (tables, JSON)
     import torch
 
-    from cnnbench.zoo_sweep.tasks import mark_oom, run_task
+    from cnnbench.sweep.tasks import mark_oom, run_task
 
     os.environ.setdefault("CNNBENCH_DEFAULT_THREADS", str(torch.get_num_threads()))
     torch.set_num_threads(max(1, cfg.static_threads))
@@ -82,7 +82,7 @@ def preload(modules: tuple[str, ...]) -> None:
     """Imports torch, cnnbench's analysis and ``modules`` once per worker (the start-up a sweep amortises)."""
     import importlib
 
-    for mod in ("torch", "cnnbench.analysis.static", "cnnbench.build", *modules):
+    for mod in ("torch", "cnnbench.analysis.static", "cnnbench.catalog.build", *modules):
         try:
             importlib.import_module(mod)
         except ImportError:
@@ -255,7 +255,7 @@ class LocalPool:
 def _failure(task: Task, error: str) -> dict[str, Any]:
     rec = failure_record(task, error)
     if task.base is not None:  # a timed task: keep its static half
-        from cnnbench.zoo_sweep.tasks import merge_latency
+        from cnnbench.sweep.tasks import merge_latency
 
         rec = {**merge_latency(task.base, {}), **{k: v for k, v in rec.items() if k not in ("source", "family")}}
         rec["error"] = error

@@ -2,7 +2,7 @@
 
 :func:`check_choices` is the single validation of a (runtimes × device × dtype × precision × compile mode ×
 quantisation) combination: :func:`cnnbench.latency.runtimes.prepare_runner` / ``run_latency`` and
-:meth:`cnnbench.sweep.LatencyOptions.parse` both call it, so the CLI, a sweep and a library caller get the same
+:meth:`cnnbench.latency.options.LatencyOptions.parse` both call it, so the CLI, a sweep and a library caller get the same
 one-line :class:`~cnnbench.errors.CnnbenchError` (exit 2) for a runtime that cannot run here.
 
 Precision labels (a row's ``precision``, shown beside ``dtype``):
@@ -19,9 +19,11 @@ Precision labels (a row's ``precision``, shown beside ``dtype``):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cnnbench.errors import CnnbenchError
+from cnnbench.latency.protocol import check_protocol_options
 
 if TYPE_CHECKING:
     import torch
@@ -144,3 +146,74 @@ def check_choices(runtimes: Iterable[str], device: torch.device, dtype: str, pre
         from cnnbench.latency.tensorrt_rt import tensorrt_backend
 
         tensorrt_backend(device, precision)  # neither torch-tensorrt nor ORT's TensorRT provider → one line
+
+
+@dataclass(frozen=True)
+class LatencyOptions:
+    """How latency rows are measured (``profile``, ``compare``, ``sweep``).
+
+    ``precision`` (``None`` | ``"amp-fp16"`` | ``"amp-bf16"``: torch.autocast), ``compile_mode`` (torch.compile's
+    mode, ``None`` = default) and ``quantization`` (``onnx-int8``'s scheme) are normalised by :meth:`parse`;
+    ``verify`` checks every runtime against eager fp32 before timing it (:mod:`cnnbench.latency.verify`).
+    """
+
+    device: str = "cpu"
+    runtimes: tuple[str, ...] = ("eager",)
+    threads: int | None = None
+    channels_last: bool = False
+    budget: float = 2.0
+    min_samples: int = 30
+    warmup: float = 0.5
+    onnx_dir: str | None = None
+    precision: str | None = None
+    compile_mode: str | None = None
+    quantization: str = "static"
+    verify: bool = True
+
+    @classmethod
+    def parse(cls, *, device: str = "cpu", runtimes: list[str] | None = None, threads: int | None = None,
+              channels_last: bool = False, budget: float = 2.0, min_samples: int = 30, warmup: float = 0.5,
+              onnx_dir: str | None = None, precision: str | None = None, compile_mode: str | None = None,
+              quantization: str | None = None, dtype: str = "fp32", verify: bool = True) -> LatencyOptions:
+        """Validated options; every combination that cannot run here is a one-line error (exit 2) now.
+
+        Args:
+            dtype: The sweep's ``--dtype`` (only checked against ``precision`` and the runtimes here).
+        """
+        from cnnbench.latency.options import (
+            check_choices,
+            normalize_compile_mode,
+            normalize_precision,
+            normalize_quantization,
+            normalize_runtime,
+        )
+        from cnnbench.latency.placement import normalize_dtype
+
+        rts: list[str] = []
+        for item in runtimes or ["eager"]:
+            for r in str(item).split(","):
+                if not r.strip():
+                    continue
+                r = normalize_runtime(r)
+                if r not in rts:
+                    rts.append(r)
+        if not rts:
+            raise CnnbenchError(f"no runtime given: choose {', '.join(RUNTIMES)}")
+        check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, threads=threads)
+        prec, mode = normalize_precision(precision), normalize_compile_mode(compile_mode)
+        quant = normalize_quantization(quantization)
+        if compile_mode is not None and mode is not None and "compile" not in rts:
+            raise CnnbenchError(f"--compile-mode {compile_mode} needs --runtime compile")
+        if quantization is not None and quant != "static" and "onnx-int8" not in rts:
+            raise CnnbenchError(f"--quantization {quantization} needs --runtime onnx-int8")
+        from cnnbench.latency.devices import resolve_device
+
+        dev = resolve_device(device)  # CUDA missing / index beyond the count → CnnbenchError (exit 2)
+        try:
+            dt = normalize_dtype(dtype)
+        except CnnbenchError:  # a bad --dtype is reported by Plan.parse, with its own wording
+            dt = "fp32"
+        check_choices(rts, dev, dt, prec)  # CUDA-only runtimes, providers, packages
+        device = str(dev)
+        return cls(device, tuple(rts), threads, channels_last, float(budget), int(min_samples), float(warmup),
+                   onnx_dir, prec, mode, quant, bool(verify))

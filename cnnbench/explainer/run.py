@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cnnbench.errors import CnnbenchError, InputError, row_error
-from cnnbench.explainer.report import Explanation, join, top_layers
+from cnnbench.explainer.view import Explanation, join, top_layers
 
 RUNTIMES = ("eager", "compile", "onnx")
 BY = ("module", "op")
@@ -27,8 +27,8 @@ def _threads(n: int | None) -> Iterator[int]:
 
 
 def _spec_and_inputs(model: Any, input_size: Any, inputs: Any, name: str | None):
-    from cnnbench.example_inputs import InputSpec
-    from cnnbench.registry import instance_spec, resolve
+    from cnnbench.catalog.registry import instance_spec, resolve
+    from cnnbench.inputs import InputSpec
 
     if isinstance(model, str):
         spec = resolve(model)
@@ -96,7 +96,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         depth: Module depth of the rows (1 = the model's children), like ``profile --by module --depth``.
         by: ``module`` (one row per module) or ``op`` (one row per module × op type).
         top: Keep the ``top`` rows with the most time (default all, in execution order).
-        roofline: A roofline dict (:func:`cnnbench.explainer.roofline.measure_roofline`); default the cached one for
+        roofline: A roofline dict (:func:`cnnbench.latency.roofline.measure_roofline`); default the cached one for
             this machine, device, dtype and threads, measured (and cached) when there is none.
         refresh_roofline: Remeasure the roofline even when one is cached.
         budget, min_samples, warmup: The end-to-end latency protocol (seconds of samples, samples, warm-up s).
@@ -104,7 +104,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         name: The model's label (default: its registry name or class name).
 
     Returns:
-        An :class:`~cnnbench.explainer.report.Explanation`; a model that fails to build, trace or run gives one with
+        An :class:`~cnnbench.explainer.view.Explanation`; a model that fails to build, trace or run gives one with
         ``error`` set.
 
     Raises:
@@ -125,7 +125,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     spec, ins = _spec_and_inputs(model, input_size, inputs, name)
     with _threads(threads) as n_threads:
         if roofline is None:
-            from cnnbench.explainer.roofline import get_roofline
+            from cnnbench.latency.roofline import get_roofline
 
             roofline = get_roofline(dev, dtype, n_threads, refresh=refresh_roofline)
         ex = Explanation(spec.name, runtime, dev, dtype, n_threads, batch_size, (), depth, by, roofline=roofline)
@@ -146,8 +146,8 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
 
 def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: int, warmup: float, iterations: int,
          top: int | None) -> None:
-    from cnnbench.explainer.roofline import efficiency
-    from cnnbench.profiling import builder_for, static_profile
+    from cnnbench.latency.roofline import efficiency
+    from cnnbench.rows import builder_for, static_profile
 
     prof = static_profile(spec, batch_size=ex.batch_size, dtype=ex.dtype, inputs=ins)
     ex.input_shape = tuple(prof.input_shape)

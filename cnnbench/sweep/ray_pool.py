@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.zoo_sweep.schedule import Scheduler
-from cnnbench.zoo_sweep.tasks import Task
+from cnnbench.sweep.schedule import Scheduler
+from cnnbench.sweep.tasks import Task
 
 POLL_S = 0.25
 
@@ -41,10 +41,10 @@ def _remote_run(task: Task, max_memory: int | None) -> dict[str, Any]:
 
     import ray
 
-    from cnnbench.zoo_sweep.tasks import run_task
+    from cnnbench.sweep.tasks import run_task
 
     os.environ.setdefault("CNNBENCH_DEFAULT_THREADS", str(_cpus()))
-    from cnnbench.zoo_sweep.local import preload
+    from cnnbench.sweep.local_pool import preload
 
     preload(("timm", "torchvision"))  # before the cap: shared libraries map a lot of address space
     watch = _RssWatch(max_memory) if max_memory else None
@@ -53,7 +53,7 @@ def _remote_run(task: Task, max_memory: int | None) -> dict[str, Any]:
     except KeyboardInterrupt:  # the watch interrupted the task (Ray cancels by killing, not by SIGINT)
         if watch is None or not watch.fired:
             raise
-        from cnnbench.zoo_sweep.local import GB, _failure
+        from cnnbench.sweep.local_pool import GB, _failure
 
         rec = _failure(task, f"out of memory: task resident memory passed --max-memory {max_memory / GB:g} GB")
         rec.pop("_isolation", None)
@@ -237,7 +237,7 @@ def _first(e: BaseException, limit: int = 200) -> str:
 
 
 def _isolation(task: Task, error: str) -> dict[str, Any]:
-    from cnnbench.zoo_sweep.local import _failure
+    from cnnbench.sweep.local_pool import _failure
 
     return _failure(task, error)
 
@@ -248,7 +248,7 @@ def cluster_fingerprints(executor: RayExecutor) -> set[str]:
     ray = executor.connect()
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    from cnnbench.zoo_sweep.resume import this_fingerprint
+    from cnnbench.sweep.resume import this_fingerprint
 
     probe = ray.remote(num_cpus=0, max_retries=0)(this_fingerprint)
     refs = [probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["id"], soft=False)).remote()

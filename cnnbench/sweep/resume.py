@@ -2,7 +2,7 @@
 
 The code version is the git commit and dirty flag of cnnbench's own checkout plus the ``cnnbench`` version; the
 machine is :func:`cnnbench.env.fingerprint` (CPU model, cores, architecture, OS, GPU). A row's identity is its
-``row_key`` (model, inputs, dtype, batch, runtime, device; see :meth:`cnnbench.zoo_sweep.tasks.Task.key`).
+``row_key`` (model, inputs, dtype, batch, runtime, device; see :meth:`cnnbench.sweep.tasks.Task.key`).
 A dirty tree counts as one version: edits made between two runs of a dirty tree are not noticed.
 """
 
@@ -15,7 +15,7 @@ def code_version() -> dict[str, Any]:
     """``{"git_commit", "git_dirty", "version"}`` of the cnnbench code this process runs."""
     import cnnbench
     from cnnbench.env import git_state
-    from cnnbench.zoo_sweep.tasks import package_dir
+    from cnnbench.sweep.tasks import package_dir
 
     commit, dirty = git_state(package_dir())
     return {"git_commit": commit, "git_dirty": dirty, "version": cnnbench.__version__}

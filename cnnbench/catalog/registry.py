@@ -29,8 +29,8 @@ from cnnbench.errors import CnnbenchError, UnknownModelError, UserCodeError, exi
 Builder = Callable[..., Any]
 
 _CATALOGUES = (
-    "cnnbench.zoo.torchvision_zoo",
-    "cnnbench.zoo.timm_zoo",
+    "cnnbench.catalog.torchvision_models",
+    "cnnbench.catalog.timm_models",
     "cnnbench_models.catalog_classic",
     "cnnbench_models.catalog_modern",
     "cnnbench_models.catalog_attention",
@@ -256,7 +256,7 @@ def _timm_spec(model: str) -> ModelSpec:
         close = difflib.get_close_matches(model, timm.list_models(), n=3, cutoff=0.6)
         hint = f"; did you mean: {', '.join('timm:' + c for c in close)}?" if close else ""
         raise UnknownModelError(f"unknown timm model {model!r}{hint}")
-    from cnnbench.zoo.timm_zoo import timm_builder
+    from cnnbench.catalog.timm_models import timm_builder
 
     cfg = timm.get_pretrained_cfg(model)
     size = tuple(cfg.input_size) if cfg is not None and cfg.input_size else (3, 224, 224)
@@ -265,7 +265,7 @@ def _timm_spec(model: str) -> ModelSpec:
     # such as ``densenet264`` (timm's densenet121 with other blocks) or the 1000-class FocalNets do not qualify.
     for spec in _REGISTRY.values():
         if (spec.source == "timm" and spec.builder_kwargs == {"model_name": model} and spec.input_size == size
-                and spec.builder == "cnnbench.zoo.timm_zoo:timm_builder"):
+                and spec.builder == "cnnbench.catalog.timm_models:timm_builder"):
             return replace(spec, name=f"timm:{model}", registry_name=spec.name)
     return ModelSpec(
         name=f"timm:{model}", family=_family_guess(model), source="timm", builder=timm_builder,
@@ -287,7 +287,7 @@ def _torchvision_spec(model: str) -> ModelSpec:
     for spec in _REGISTRY.values():
         if spec.source == "torchvision" and spec.builder_kwargs == {"model_name": model}:
             return replace(spec, name=f"torchvision:{model}", registry_name=spec.name)
-    from cnnbench.zoo.torchvision_zoo import default_input_size, torchvision_builder
+    from cnnbench.catalog.torchvision_models import default_input_size, torchvision_builder
 
     return ModelSpec(
         name=f"torchvision:{model}", family=_family_guess(model), source="torchvision",

@@ -1,7 +1,7 @@
 """timm networks the reading lists name, under friendly names, with the counts their papers publish.
 
 Torch-free at import: every entry is a ``ModelSpec`` whose builder is the string
-``"cnnbench.zoo.timm_zoo:timm_builder"``; timm is imported only when a model is built. Anything else
+``"cnnbench.catalog.timm_models:timm_builder"``; timm is imported only when a model is built. Anything else
 timm ships is still reachable as ``timm:<name>`` (see ``registry._timm_spec``).
 
 Conventions:
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnbench.registry import ModelSpec, register
+from cnnbench.catalog.registry import ModelSpec, register
 
-BUILDER = "cnnbench.zoo.timm_zoo:timm_builder"
+BUILDER = "cnnbench.catalog.timm_models:timm_builder"
 
 # every spec this module registers, in registration order (tests parametrize over it)
 SPECS: list[ModelSpec] = []
@@ -33,7 +33,7 @@ def timm_builder(*, model_name: str, reparameterize: bool = False, **kwargs: Any
     Args:
         model_name: timm model name.
         reparameterize: fuse re-parameterizable branches (RepVGG, MobileOne, ...) into their
-            inference form, the form whose counts papers like RepVGG publish (``cnnbench.build.fuse_model``;
+            inference form, the form whose counts papers like RepVGG publish (``cnnbench.catalog.build.fuse_model``;
             ``timm:NAME`` never sets it: the default is the model exactly as ``timm.create_model`` builds it,
             and ``fuse=True`` / ``--fuse`` fuse any model).
         **kwargs: passed to ``timm.create_model``; ``None`` values are dropped so they never override
@@ -46,7 +46,7 @@ def timm_builder(*, model_name: str, reparameterize: bool = False, **kwargs: Any
 
     model = timm.create_model(model_name, pretrained=False, **{k: v for k, v in kwargs.items() if v is not None})
     if reparameterize:
-        from cnnbench.build import fuse_model
+        from cnnbench.catalog.build import fuse_model
 
         model, _ = fuse_model(model, inplace=True)  # fused weights are created on the model's device (meta too)
     return model

@@ -36,10 +36,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cnnbench.catalog.registry import ModelSpec, families, list_specs, resolve
 from cnnbench.errors import CnnbenchError
-from cnnbench.profiling import Profile, static_profile
-from cnnbench.registry import ModelSpec, families, list_specs, resolve
-from cnnbench.sweep import SweepSpec
+from cnnbench.plan import Plan
+from cnnbench.records import Profile
+from cnnbench.rows import static_profile
 
 #: ``--sort`` choice → record key (``latency`` is the median of ``latency_ms``). Ascending; missing values last.
 SORT_KEYS = {
@@ -68,7 +69,7 @@ def resolve_targets(models: list[Any] | None, family: list[str] | None) -> tuple
 
     A positional name that is not a model but is a family name expands to that family, so
     ``cnnbench compare resnet mobilenet_v2`` works too. An ``nn.Module`` instance among ``models`` (library
-    callers) becomes an ``instance`` spec (:func:`cnnbench.registry.instance_spec`); a ``ModelSpec`` is kept.
+    callers) becomes an ``instance`` spec (:func:`cnnbench.catalog.registry.instance_spec`); a ``ModelSpec`` is kept.
 
     Raises:
         CnnbenchError: Unknown family (with suggestions), unknown model, or nothing to compare.
@@ -82,7 +83,7 @@ def resolve_targets(models: list[Any] | None, family: list[str] | None) -> tuple
             specs.append(name)
             continue
         if not isinstance(name, str):
-            from cnnbench.registry import instance_spec
+            from cnnbench.catalog.registry import instance_spec
 
             specs.append(instance_spec(name))
             continue
@@ -111,12 +112,12 @@ def _family_specs(fam: str) -> list[ModelSpec]:
 
 def make_spec(specs: tuple[ModelSpec, ...], *, input_size: str | list[str] | None, batch_sizes: list[int],
               dtype: str, latency: Any, inputs: str | tuple[Any, ...] | None = None, fuse: bool = False,
-              batch_given: bool = False) -> SweepSpec:
-    """A :class:`~cnnbench.sweep.SweepSpec` over already-resolved specs (every model's inputs checked now).
+              batch_given: bool = False) -> Plan:
+    """A :class:`~cnnbench.plan.Plan` over already-resolved specs (every model's inputs checked now).
 
     ``inputs`` is ``--inputs file.py:make_inputs`` text, or (library callers) one ``InputSpec`` per spec.
     """
-    from cnnbench.sweep import check_batch_sizes, inputs_per_model
+    from cnnbench.plan import check_batch_sizes, inputs_per_model
 
     sizes = None if input_size in (None, "", []) else input_size
     if sizes is not None and inputs:
@@ -126,7 +127,7 @@ def make_spec(specs: tuple[ModelSpec, ...], *, input_size: str | list[str] | Non
     else:
         per_model = inputs_per_model(specs, input_size=sizes, inputs=inputs)
     check_batch_sizes(per_model, tuple(batch_sizes), batch_given or tuple(batch_sizes) != (1,))
-    return SweepSpec(specs, sizes, tuple(batch_sizes), dtype, latency, inputs=per_model, fuse=bool(fuse))
+    return Plan(specs, sizes, tuple(batch_sizes), dtype, latency, inputs=per_model, fuse=bool(fuse))
 
 
 def check_sort(metric: str, has_latency: bool) -> str:
@@ -207,7 +208,7 @@ class CompareResult:
         return text
 
 
-def run_compare(spec: SweepSpec, *, rounds: int = DEFAULT_ROUNDS, progress: ProgressFn | None = None,
+def run_compare(spec: Plan, *, rounds: int = DEFAULT_ROUNDS, progress: ProgressFn | None = None,
                 clock: Callable[[], float] = time.perf_counter) -> CompareResult:
     """Static profile of every model × batch size, then (with ``spec.latency``) interleaved latency of every row.
 
@@ -223,7 +224,7 @@ def run_compare(spec: SweepSpec, *, rounds: int = DEFAULT_ROUNDS, progress: Prog
     n_static = len(spec.specs) * len(spec.batch_sizes)
     rows: list[_Row] = []
     try:
-        from cnnbench.sweep import latency_spec
+        from cnnbench.rows import latency_spec
 
         for mspec, ispec in zip(spec.specs, spec.model_inputs(), strict=True):
             timed = latency_spec(mspec, spec.fuse)  # fused (and, then, a copy of an instance) when asked
@@ -363,7 +364,7 @@ def _close(row: _Row) -> None:
 def _attach_latency(rows: list[_Row], lat: Any, dtype: str, result: CompareResult) -> None:
     import torch
 
-    from cnnbench.latency.choices import precision_label
+    from cnnbench.latency.options import precision_label
     from cnnbench.latency.runtimes import LatencyResult
     from cnnbench.latency.timer import LatencyStats
 

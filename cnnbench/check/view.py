@@ -1,6 +1,6 @@
 """Rendering of ``cnnbench check`` reports (Rich table, ``--summary`` Markdown) and of a created baseline.
 
-The report is the JSON-ready dict of :meth:`cnnbench.check.report.CheckReport.to_dict`; these functions only
+The report is the JSON-ready dict of :meth:`cnnbench.check.result.CheckReport.to_dict`; these functions only
 format it (``cnnbench check`` prints or writes what they return).
 """
 

@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from cnnbench.check.measure import OpenFailed, measure_and_judge, summary
-from cnnbench.check.report import CheckReport, Log, RowResult, row_status, threads_notes
+from cnnbench.check.result import CheckReport, Log, RowResult, row_status, threads_notes
 from cnnbench.check.side import LocalSide
 from cnnbench.check.stats import compare_static
+from cnnbench.check.suite import CheckSettings, Entry, Suite
 from cnnbench.errors import CnnbenchError, row_error
-from cnnbench.suite import CheckSettings, Entry, Suite
 
 _WORKER_BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
-                "from cnnbench.against import worker_main; worker_main()")
+                "from cnnbench.check.against import worker_main; worker_main()")
 
 
 def worker_main() -> None:

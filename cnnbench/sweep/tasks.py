@@ -29,7 +29,7 @@ class Task:
         input_label: The inputs as the row key names them (``1x3x224x224``; a factory: ``make_inputs(batch=8)``).
         batch_size, dtype, fuse: As ``cnnbench profile`` takes them.
         runtime: ``None`` for a static task; else the runtime a timed task measures (with ``latency``).
-        latency: :class:`cnnbench.sweep.LatencyOptions` of a latency sweep (also set on its static tasks).
+        latency: :class:`cnnbench.latency.options.LatencyOptions` of a latency sweep (also set on its static tasks).
         base: A timed task's static record (its latency is merged into it).
     """
 
@@ -86,8 +86,8 @@ def run_task(task: Task) -> dict[str, Any]:
 
 
 def _spec_and_inputs(task: Task):
-    from cnnbench.registry import resolve
-    from cnnbench.sweep import inputs_per_model
+    from cnnbench.catalog.registry import resolve
+    from cnnbench.plan import inputs_per_model
 
     spec = resolve(task.target)
     ispec = inputs_per_model((spec,), input_size=task.input_size, inputs=task.inputs)[0]
@@ -96,7 +96,7 @@ def _spec_and_inputs(task: Task):
 
 def _static(task: Task) -> dict[str, Any]:
     from cnnbench.errors import CnnbenchError
-    from cnnbench.profiling import static_profile
+    from cnnbench.rows import static_profile
 
     try:
         spec, ispec = _spec_and_inputs(task)
@@ -113,7 +113,7 @@ def _timed(task: Task) -> dict[str, Any]:
     """Latency of one runtime merged into the static record; on out-of-memory the batch backs off (timm's
     ``decay_batch_step``) and the row records the largest batch that fit."""
     from cnnbench.errors import CnnbenchError
-    from cnnbench.sweep import measure_row
+    from cnnbench.rows import measure_row
 
     base = dict(task.base or {})
     opts = task.latency

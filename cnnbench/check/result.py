@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnbench.suite import Entry, Suite
+from cnnbench.check.suite import Entry, Suite
 
 Log = Callable[[str], None]
 
@@ -122,7 +122,7 @@ def missing_rows(baseline: dict[str, Any], suite: Suite, log: Log | None = None)
 
 def threads_notes(entry: Entry) -> list[str]:
     """A note when the entry asks for more threads than this process has cores (its timing is then distorted)."""
-    from cnnbench.sweep import cores_available, oversubscribed
+    from cnnbench.latency.devices import cores_available, oversubscribed
 
     if oversubscribed(entry.threads):
         return [f"threads {entry.threads} > {cores_available()} core(s) available: oversubscribed"]

@@ -1,4 +1,4 @@
-"""``Results``: what :func:`cnnbench.profile` and :func:`cnnbench.compare` return — a sequence of ``Profile`` rows.
+"""The record: ``Profile`` (one row), ``STATIC_KEYS`` (the key order) and ``Results``, what :func:`cnnbench.profile` and :func:`cnnbench.compare` return — a sequence of ``Profile`` rows.
 
 One row per model × inputs × batch size (× runtime with latency). ``to_dicts()`` gives the records the CLI writes as
 JSON; ``to_pandas()`` one DataFrame row per record with nested keys flattened (``latency_ms.median`` →
@@ -8,9 +8,70 @@ JSON; ``to_pandas()`` one DataFrame row per record with nested keys flattened (`
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, overload
 
-from cnnbench.profiling import Profile
+# JSON keys every record carries, in this order (later issues append keys; these stay).
+STATIC_KEYS = (
+    "model", "source", "family", "input_shape", "dtype", "params", "trainable_params", "buffers",
+    "checkpoint_bytes", "macs", "flops", "memory_access_elements", "memory_access_bytes", "activations",
+    "arithmetic_intensity", "uncounted_ops", "error",
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One row: a model at one input (and, with latency, one device × runtime × batch size).
+
+    Every key of :meth:`to_dict` is also an attribute: ``p.params``, ``p.macs``, ``p.latency_ms``,
+    ``p.inputs``... (``p.static`` is the full :class:`~cnnbench.analysis.static.StaticProfile` with
+    ``by_module()``/``by_op()``; ``p.latency`` the raw latency dict).
+    """
+
+    model: str
+    source: str
+    family: str
+    input_shape: tuple[int, ...]
+    dtype: str
+    static: Any = None  # StaticProfile | None
+    latency: dict[str, Any] | None = None  # LatencyResult.to_dict() | None
+    error: str | None = None
+    env: dict[str, Any] | None = field(default=None, compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {k: None for k in STATIC_KEYS}
+        d.update(model=self.model, source=self.source, family=self.family,
+                 input_shape=list(self.input_shape), dtype=self.dtype, error=self.error)
+        if self.static is not None:
+            s = self.static.to_dict()
+            s.pop("input_shape", None)
+            s.pop("dtype", None)
+            d.update(s)
+        if self.latency is not None:
+            lat = dict(self.latency)
+            if lat.get("error") and not self.error:
+                d["error"] = lat["error"]
+            lat.pop("error", None)
+            lat.pop("dtype", None)
+            d.update(lat)
+        if self.env is not None:
+            d["env"] = self.env
+        d.update(self.extra)
+        return d
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for names that are not fields: look the key up in the record
+        if name.startswith("_"):  # copy/pickle probe dunders before the fields exist
+            raise AttributeError(name)
+        d = self.to_dict()
+        if name in d:
+            return d[name]
+        raise AttributeError(f"Profile has no key {name!r} (keys: {', '.join(d)})")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.to_dict()))
+
 
 #: Keys kept whole by :meth:`Results.to_pandas` (a dict per row reads better than dozens of sparse columns).
 UNFLATTENED = ("uncounted_ops",)

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnbench.zoo_sweep.schedule import Scheduler
-from cnnbench.zoo_sweep.targets import worker_target
-from cnnbench.zoo_sweep.tasks import Task, failure_record
+from cnnbench.sweep.schedule import Scheduler
+from cnnbench.sweep.targets import worker_target
+from cnnbench.sweep.tasks import Task, failure_record
 
 
 @dataclass
@@ -53,11 +53,11 @@ def input_label(ispec: Any, batch_size: int) -> str:
 def plan_sweep(names: list[str], *, input_size: str | list[str] | None = None, inputs: str | None = None,
                batch_sizes: list[str] | None = None, dtype: str = "fp32", fuse: bool = False, latency: Any = None,
                skip: set[str] | frozenset[str] = frozenset()) -> SweepPlan:
-    """Resolves every name and its inputs now (``SweepSpec.parse``: a typo or a bad size fails before running)."""
-    from cnnbench.sweep import SweepSpec
+    """Resolves every name and its inputs now (``Plan.parse``: a typo or a bad size fails before running)."""
+    from cnnbench.plan import Plan
 
     names = list(dict.fromkeys(names))  # a model named twice is one row per batch, not two
-    spec = SweepSpec.parse(names, input_size=input_size, inputs=inputs, fuse=fuse, batch_sizes=batch_sizes,
+    spec = Plan.parse(names, input_size=input_size, inputs=inputs, fuse=fuse, batch_sizes=batch_sizes,
                            dtype=dtype, latency=latency)
     tasks: list[Task] = []
     runtimes: dict[str, tuple[str, ...]] = {}
