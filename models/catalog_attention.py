@@ -8,7 +8,7 @@ tolerance and note of those entries say.
 
 from __future__ import annotations
 
-from cnnbench.registry import ModelSpec, register
+from cnnbench.catalog.registry import ModelSpec, register
 
 _G = 1_000_000_000
 _NET = "cnnbench_models.attention_resnets"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnbench.registry import ModelSpec, register
+from cnnbench.catalog.registry import ModelSpec, register
 
 SPECS: list[ModelSpec] = []  # every spec this module registers, in order (the tests iterate over it)
 

@@ -8,7 +8,7 @@ paper figures by ``tests/test_models_modern.py``; a tolerance above the default 
 
 from __future__ import annotations
 
-from cnnbench.registry import ModelSpec, register
+from cnnbench.catalog.registry import ModelSpec, register
 
 _CONDENSENET = "CondenseNet: An Efficient DenseNet using Learned Group Convolutions"
 _ESPNETV2 = "ESPNetv2: A Light-weight, Power Efficient, and General Purpose Convolutional Neural Network"

@@ -11,7 +11,7 @@ so a conv block's overhead reads "versus the plain 3×3 conv it replaces".
 
 from __future__ import annotations
 
-from cnnbench.registry import ModelSpec, register
+from cnnbench.catalog.registry import ModelSpec, register
 
 REFERENCE = {"attention": "identity", "conv": "conv3x3", "pool": "identity", "activation": "identity"}
 
