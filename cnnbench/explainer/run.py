@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 from cnnbench.errors import CnnbenchError, InputError, row_error
 from cnnbench.explainer.view import Explanation, join, top_layers
+from cnnbench.latency.threads import torch_threads
 
 RUNTIMES = ("eager", "compile", "onnx")
 BY = ("module", "op")
-
-
-@contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[int]:
-    import torch
-
-    prev = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield torch.get_num_threads()
-    finally:
-        torch.set_num_threads(prev)
 
 
 def _spec_and_inputs(model: Any, input_size: Any, inputs: Any, name: str | None):
@@ -123,7 +110,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     dev = str(resolve_device(device))
     dtype = normalize_dtype(parse_dtype(dtype))
     spec, ins = _spec_and_inputs(model, input_size, inputs, name)
-    with _threads(threads) as n_threads:
+    with torch_threads(threads) as n_threads:
         if roofline is None:
             from cnnbench.latency.roofline import get_roofline
 

@@ -23,15 +23,15 @@ architecture, OS, GPU). :func:`get_roofline` measures once and reuses the file; 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from cnnbench.errors import CnnbenchError
+from cnnbench.latency.threads import torch_threads
 
 #: Keys every roofline dict carries (JSON output of ``cnnbench roofline``).
 KEYS = ("peak_gflops", "bandwidth_gbps", "dispatch_overhead_us", "ridge_flop_per_byte", "copy_gbps", "triad_gbps",
@@ -69,18 +69,6 @@ def cache_path(device: str = "cpu", dtype: str = "fp32", threads: int | None = N
     dev, dt, n = _norm(device, dtype, threads)
     fp = fingerprint(env if env is not None else collect_env(device=dev, threads=n))
     return cache_dir() / f"{fp}-{re.sub(r'[^a-z0-9]', '', dev)}-{dt}-t{n}.json"
-
-
-@contextlib.contextmanager
-def _threads(n: int) -> Iterator[None]:
-    import torch
-
-    prev = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(prev)
 
 
 def _time(fn, sync, *, budget_s: float, warmup_s: float, min_samples: int, stat: str = "min") -> float:
@@ -121,7 +109,7 @@ def measure_roofline(device: str = "cpu", dtype: str = "fp32", threads: int | No
     tdev, tdt = torch.device(dev), torch_dtype(dt)
     sync = device_sync(tdev)
     kw = {"budget_s": budget_s, "warmup_s": warmup_s, "min_samples": min_samples}
-    with _threads(n_threads), torch.inference_mode():
+    with torch_threads(n_threads), torch.inference_mode():
         best, best_n = 0.0, int(gemm_sizes[0])
         for n in gemm_sizes:
             a = torch.randn(n, n, device=tdev).to(tdt)
@@ -201,11 +189,6 @@ def get_roofline(device: str = "cpu", dtype: str = "fp32", threads: int | None =
     except OSError as e:  # an unwritable cache costs a remeasurement next time, never the result
         data["cache_error"] = f"could not write {path}: {e.strerror or e}"
     return {**data, "cached": False, "cache_path": str(path)}
-
-
-def attainable_gflops(intensity: float, roofline: dict[str, Any]) -> float:
-    """The roof at ``intensity`` FLOP/byte: ``min(peak_gflops, intensity × bandwidth_gbps)``."""
-    return min(float(roofline["peak_gflops"]), intensity * float(roofline["bandwidth_gbps"]))
 
 
 def _median_ms(record: dict[str, Any]) -> float | None:

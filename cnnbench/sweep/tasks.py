@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,24 +155,12 @@ def _decay(bs: int) -> int:
     return int(decay_batch_step(bs))
 
 
-class _default_threads:
+def _default_threads(threads: int | None) -> AbstractContextManager[int]:
     """Static work runs single-threaded in a pool worker; a timed row without ``--threads`` gets torch's default."""
+    from cnnbench.latency.threads import torch_threads
 
-    def __init__(self, threads: int | None) -> None:
-        self.threads = threads
-        self.saved: int | None = None
-
-    def __enter__(self) -> None:
-        import torch
-
-        self.saved = torch.get_num_threads()
-        if self.threads is None:
-            torch.set_num_threads(int(os.environ.get("CNNBENCH_DEFAULT_THREADS", self.saved)))
-
-    def __exit__(self, *exc: object) -> None:
-        import torch
-
-        torch.set_num_threads(self.saved)
+    default = os.environ.get("CNNBENCH_DEFAULT_THREADS")
+    return torch_threads(int(default) if threads is None and default is not None else None)
 
 
 def merge_latency(base: dict[str, Any], lat: dict[str, Any]) -> dict[str, Any]:
