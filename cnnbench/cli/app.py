@@ -100,11 +100,11 @@ def _register() -> None:
 
 
 def _guarded(fn):
-    """``fn`` run with stdout guarded: only cnnbench writes to stdout while a command runs (see options.guard_stdout)."""
+    """``fn`` run with stdout guarded: only cnnbench writes to stdout while a command runs (see output.guard_stdout)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from cnnbench.cli.options import guard_stdout
+        from cnnbench.cli.output import guard_stdout
 
         with guard_stdout():
             try:

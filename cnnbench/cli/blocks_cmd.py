@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from cnnbench.cli.options import DtypeOpt, FormatOpt, InputSizeOpt, OutputOpt, check_format, emit, stderr, stdout
+from cnnbench.cli.options import DtypeOpt, FormatOpt, InputSizeOpt, OutputOpt, check_format
+from cnnbench.cli.output import emit, stderr, stdout
 
 KINDS = ("attention", "conv", "pool", "activation")
 

@@ -21,7 +21,6 @@ from cnnbench.cli.options import (
     MinSamplesOpt,
     NoLatencyOpt,
     OnnxDirOpt,
-    OutputFailures,
     PrecisionOpt,
     QuantizationOpt,
     RooflineOpt,
@@ -29,12 +28,10 @@ from cnnbench.cli.options import (
     ThreadsOpt,
     WarmupOpt,
     check_format,
-    check_output_path,
-    out,
+    input_options,
     output_path,
-    stderr,
-    stdout,
 )
+from cnnbench.cli.output import OutputFailures, check_output_path, out, stderr, stdout
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.comparison.view import CompareView
 
@@ -87,7 +84,6 @@ def compare(
 ) -> None:
     """Compare models: one row per model × runtime × batch size, latency measured interleaved."""
     from cnnbench.comparison import run as cmp
-    from cnnbench.cli.profile_cmd import input_options
     from cnnbench.errors import CnnbenchError
     from cnnbench.inputs import parse_dtype, parse_int_list
     from cnnbench.latency.options import LatencyOptions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnbench.cli.options import emit, stdout
+from cnnbench.cli.output import emit, stdout
 
 
 def show_coverage(fmt: str, output: Path | None) -> None:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cnnbench.cli.options import FormatOpt, check_format, out, stdout
+from cnnbench.cli.options import FormatOpt, check_format
+from cnnbench.cli.output import out, stdout
 
 
 def env(

@@ -19,20 +19,8 @@ from typing import Annotated
 
 import typer
 
-from cnnbench.cli.options import (
-    DeviceOpt,
-    DtypeOpt,
-    FormatOpt,
-    InputSizeOpt,
-    OutputOpt,
-    ThreadsOpt,
-    check_format,
-    check_output_path,
-    emit,
-    out,
-    stderr,
-    stdout,
-)
+from cnnbench.cli.options import DeviceOpt, DtypeOpt, FormatOpt, InputSizeOpt, OutputOpt, ThreadsOpt, check_format
+from cnnbench.cli.output import check_output_path, emit, out, stderr, stdout
 
 _LAT = "Latency"
 

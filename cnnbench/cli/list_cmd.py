@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cnnbench.cli.options import FormatOpt, OutputOpt, check_format, emit, stdout
+from cnnbench.cli.options import FormatOpt, OutputOpt, check_format
+from cnnbench.cli.output import emit, stdout
 
 
 def list_models(

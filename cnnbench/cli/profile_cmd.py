@@ -29,9 +29,9 @@ from cnnbench.cli.options import (
     ThreadsOpt,
     WarmupOpt,
     check_format,
-    stderr,
-    stdout,
+    input_options,
 )
+from cnnbench.cli.output import stderr, stdout
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, deliver
 
 
@@ -106,18 +106,6 @@ def profile(
         raise typer.Exit(130)
     if any(r.get("error") for r in records):
         raise typer.Exit(1)
-
-
-def input_options(input_size: list[str] | None, inputs: str | None, fuse: bool) -> dict:
-    """``--input-size`` (once: that shape; repeated: several positional inputs), ``--inputs`` and ``--fuse`` as
-    ``Plan.parse`` / ``make_spec`` keywords; only what was given is passed."""
-    sizes = list(input_size or [])
-    opts: dict = {"input_size": sizes[0] if len(sizes) == 1 else sizes or None}
-    if inputs is not None:
-        opts["inputs"] = inputs
-    if fuse:
-        opts["fuse"] = True
-    return opts
 
 
 def _show_extras(p, by, depth, counter) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cnnbench.cli.options import OutputFailures, check_output_path, stderr, stdout
+from cnnbench.cli.output import OutputFailures, check_output_path, stderr, stdout
 from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.reproduce.view import history_records, list_table, print_result
 

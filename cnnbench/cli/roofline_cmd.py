@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from cnnbench.cli.options import FormatOpt, OutputOpt, check_format, emit, out, stderr, stdout
+from cnnbench.cli.options import FormatOpt, OutputOpt, check_format
+from cnnbench.cli.output import emit, out, stderr, stdout
 
 _P = "Protocol"
 

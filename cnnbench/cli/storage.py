@@ -67,7 +67,7 @@ def maybe_save(records: list[dict[str, Any]], *, save: bool, db: str | None, com
         return None
     if not records:
         return None
-    from cnnbench.cli.options import stderr
+    from cnnbench.cli.output import stderr
     from cnnbench.store import open_store
 
     path = db_path(db)
@@ -84,7 +84,7 @@ def deliver(records: list[dict[str, Any]], fmt: str, output: Any, table_fn=None,
     A failure in one step (database locked, disk full) does not stop the next; afterwards one line names every
     failure and the command exits 2 (``CnnbenchError``) — with the results already printed.
     """
-    from cnnbench.cli.options import OutputFailures, emit
+    from cnnbench.cli.output import OutputFailures, emit
     from cnnbench.errors import CnnbenchError
 
     failures = OutputFailures()

@@ -33,10 +33,9 @@ from cnnbench.cli.options import (
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
-    check_output_path,
-    stderr,
-    stdout,
+    input_options,
 )
+from cnnbench.cli.output import check_output_path, stderr, stdout
 from cnnbench.cli.storage import DbOpt, command_line, db_path
 
 _RUN = "Sweep"
@@ -86,7 +85,6 @@ def sweep(
     db: DbOpt = None,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not record rows in the database.")] = False,
 ) -> None:
-    from cnnbench.cli.profile_cmd import input_options
     from cnnbench.errors import CnnbenchError
     from cnnbench.latency.options import LatencyOptions
     from cnnbench.sweep.driver import plan_sweep
@@ -237,7 +235,7 @@ def _run(plan: Any, ex: Any, writer: Any, executor: str, jobs: int):
 
 def _finish(plan: Any, outcome: Any, names: list[str], output: Path | None, summary_path: Path | None,
             command: str, jobs: int, store: Any, db: str | None) -> None:
-    from cnnbench.cli.options import OutputFailures
+    from cnnbench.cli.output import OutputFailures
     from cnnbench.report.export import format_for_path, write_records
     from cnnbench.sweep.summary import failures_by_cause, file_records, markdown_summary
 
