@@ -27,9 +27,9 @@ from typing import Any
 
 from cnnbench.errors import CnnbenchError, InputError
 
-DTYPES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16", "half": "float16",
-          "bf16": "bfloat16", "bfloat16": "bfloat16"}
-DTYPE_SHORT = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+#: THE dtype table (one copy): cnnbench's names → torch's, and every other spelling accepted → cnnbench's name.
+DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+_DTYPE_SPELLINGS = {"float32": "fp32", "float": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16"}
 
 
 _SIZE_HELP = "use 224, 224x160, 3x224x224 or 32, (a trailing comma means literal)"
@@ -141,18 +141,37 @@ def read_user_file(path, what: str, missing_hint: str = "") -> str:
         raise CnnbenchError(f"cannot read {what} {p}: {e}") from None
 
 
+def _dtype_name(text: str) -> str | None:
+    t = str(text).strip().lower()
+    t = _DTYPE_SPELLINGS.get(t, t)
+    return t if t in DTYPES else None
+
+
 def parse_dtype(text: str) -> str:
-    """Canonical short name (fp32|fp16|bf16) of a dtype a user typed."""
-    name = DTYPES.get(str(text).strip().lower())
+    """Canonical short name (fp32|fp16|bf16) of a dtype a user typed (also float32, float, float16, half, bfloat16)."""
+    name = _dtype_name(text)
     if name is None:
         raise CnnbenchError(f"unknown dtype {text!r}: choose fp32, fp16 or bf16")
-    return DTYPE_SHORT[name]
+    return name
 
 
-def torch_dtype(short: str):
+def normalize_dtype(dtype: str) -> str:
+    """:func:`parse_dtype` in the latency engine's wording.
+
+    Raises:
+        CnnbenchError: Any other value.
+    """
+    name = _dtype_name(dtype)
+    if name is None:
+        raise CnnbenchError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
+    return name
+
+
+def torch_dtype(dtype: str) -> Any:
+    """The torch dtype for ``"fp32" | "fp16" | "bf16"`` (or another spelling :func:`normalize_dtype` accepts)."""
     import torch
 
-    return getattr(torch, DTYPES[short])
+    return getattr(torch, DTYPES[normalize_dtype(dtype)])
 
 #: Largest accepted dimension and element count of one generated input: beyond this a size is a typo, not a model.
 MAX_DIM = 1 << 20

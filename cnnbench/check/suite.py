@@ -43,13 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.inputs import parse_dtype, parse_input_size, parse_int_list
+from cnnbench.inputs import DTYPES, parse_dtype, parse_input_size, parse_int_list
 from cnnbench.latency.options import RUNTIMES
 
 #: Static metrics compared by ``check`` (machine-independent, exact unless a tolerance is given).
 STATIC_METRICS = ("params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations")
 _RUNTIMES = RUNTIMES  # one list of runtimes for every command (cnnbench.latency.options)
-_DTYPES = ("fp32", "fp16", "bf16")
 
 
 # -- field validators (shared by the TOML and the baseline path) ------------------------------------------------
@@ -225,7 +224,7 @@ class Entry:
         if not isinstance(self.runtime, str) or self.runtime not in _RUNTIMES:
             raise CnnbenchError(f"unknown runtime {self.runtime!r} ({', '.join(_RUNTIMES)})")
         _want_int("batch_size", self.batch_size, 1)
-        if not isinstance(self.dtype, str) or self.dtype not in _DTYPES:
+        if not isinstance(self.dtype, str) or self.dtype not in DTYPES:
             raise CnnbenchError(f"dtype must be fp32, fp16 or bf16 (got {self.dtype!r})")
         size = self.input_size
         if (not isinstance(size, (tuple, list)) or len(size) != 3 or not all(is_int(n) and n >= 1 for n in size)):

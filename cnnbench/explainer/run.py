@@ -99,7 +99,6 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     """
     from cnnbench.inputs import parse_dtype
     from cnnbench.latency.devices import resolve_device
-    from cnnbench.latency.placement import normalize_dtype
 
     runtime = str(runtime).lower()
     _check(runtime, by, depth, top, iterations)
@@ -108,7 +107,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise CnnbenchError(f"threads must be an integer ≥ 1 (got {threads!r})")
     dev = str(resolve_device(device))
-    dtype = normalize_dtype(parse_dtype(dtype))
+    dtype = parse_dtype(dtype)
     spec, ins = _spec_and_inputs(model, input_size, inputs, name)
     with torch_threads(threads) as n_threads:
         if roofline is None:
@@ -274,9 +273,10 @@ def _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterati
     import torch
 
     from cnnbench.explainer.attribution import profile_onnx
+    from cnnbench.inputs import torch_dtype
     from cnnbench.latency.devices import onnx_providers
     from cnnbench.latency.onnx import export_onnx, session_feed
-    from cnnbench.latency.placement import place_inputs, torch_dtype
+    from cnnbench.latency.placement import place_inputs
     from cnnbench.latency.runtimes import build_inputs, prepare_runner
     from cnnbench.latency.timer import measure
     from cnnbench.latency.usercode import stdout_to_stderr

@@ -9,37 +9,16 @@ import copy
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cnnbench.errors import CnnbenchError
+from cnnbench.inputs import torch_dtype
 from cnnbench.latency.usercode import stdout_to_stderr
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-DTYPES = ("fp32", "fp16", "bf16")
-_DTYPE_ALIASES = {"float32": "fp32", "float": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16"}
 #: What the engine accepts as inputs: a shape ``(N, C, H, W)`` (any rank) or a zero-argument callable returning CPU
 #: ``(args, kwargs)``, e.g. ``InputSpec.maker(batch_size)``.
 Inputs = Sequence[int] | Callable[[], tuple[tuple[Any, ...], dict[str, Any]]]
-
-
-def normalize_dtype(dtype: str) -> str:
-    """``"fp32" | "fp16" | "bf16"`` (also accepts float32, float16, half, bfloat16).
-
-    Raises:
-        CnnbenchError: Any other value.
-    """
-    d = _DTYPE_ALIASES.get(dtype.lower(), dtype.lower())
-    if d not in DTYPES:
-        raise CnnbenchError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
-    return d
-
-
-def torch_dtype(dtype: str) -> torch.dtype:
-    """The torch dtype for ``"fp32" | "fp16" | "bf16"``."""
-    import torch
-
-    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[normalize_dtype(dtype)]
 
 
 def make_example_inputs(inputs: Inputs) -> tuple[tuple[Any, ...], dict[str, Any]]:

@@ -38,7 +38,6 @@ KEYS = ("peak_gflops", "bandwidth_gbps", "dispatch_overhead_us", "ridge_flop_per
         "gemm_n", "device", "dtype", "threads", "fingerprint", "measured_at", "protocol", "env")
 DEFAULT_GEMM_SIZES = (512, 1024, 2048)
 DEFAULT_STREAM_BYTES = 256 * 2**20
-_DTYPES = ("fp32", "fp16", "bf16")
 
 
 def cache_dir() -> Path:
@@ -51,8 +50,8 @@ def cache_dir() -> Path:
 def _norm(device: str, dtype: str, threads: int | None) -> tuple[str, str, int]:
     import torch
 
+    from cnnbench.inputs import normalize_dtype
     from cnnbench.latency.devices import resolve_device
-    from cnnbench.latency.placement import normalize_dtype
 
     dev = str(resolve_device(device))
     dt = normalize_dtype(dtype)
@@ -100,8 +99,8 @@ def measure_roofline(device: str = "cpu", dtype: str = "fp32", threads: int | No
     import torch
 
     from cnnbench.env import collect_env, fingerprint
+    from cnnbench.inputs import torch_dtype
     from cnnbench.latency.devices import device_sync
-    from cnnbench.latency.placement import torch_dtype
 
     dev, dt, n_threads = _norm(device, dtype, threads)
     if not gemm_sizes or any(int(n) < 1 for n in gemm_sizes) or stream_bytes < 1024:
