@@ -25,10 +25,14 @@ class UserCodeError(CnnbenchError):
     """User code named by a spec (``file.py:Class``, ``pkg.mod:fn``, an inputs factory) failed to import."""
 
 
-def exit_text(err: BaseException) -> str:
-    """``"called sys.exit(3)"`` for a ``SystemExit`` raised by user code (cnnbench never lets it choose the exit code)."""
+def exit_text(err: BaseException, who: str = "") -> str:
+    """``"called sys.exit(3)"`` for a ``SystemExit`` raised by user code (cnnbench never lets it choose the exit code).
+
+    ``who`` leads when given (``exit_text(e, "model")`` → ``"model called sys.exit(3)"``); ``sys.exit()`` when no
+    code was given. The one wording of every row error and usage error about a user's ``sys.exit``.
+    """
     code = getattr(err, "code", None)
-    return f"called sys.exit({'' if code is None else repr(code)})"
+    return f"{who + ' ' if who else ''}called sys.exit({'' if code is None else repr(code)})"
 
 
 def one_line(err: BaseException, limit: int = 300) -> str:

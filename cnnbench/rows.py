@@ -207,7 +207,7 @@ def static_profile(spec: ModelSpec | str, input_size: tuple[int, ...] | None = N
     except KeyboardInterrupt:
         raise
     except SystemExit as e:  # user code (build, forward, an inputs factory): a failed row, the sweep goes on
-        return Profile(spec.name, spec.source, spec.family, shape, dtype, error=f"model {exit_text(e)}",
+        return Profile(spec.name, spec.source, spec.family, shape, dtype, error=exit_text(e, "model"),
                        extra={**base, "fused": None})
     except BaseException as e:  # noqa: BLE001 — a broken model is a row, not a crash
         return Profile(spec.name, spec.source, spec.family, shape, dtype, error=row_error(e, spec.name),

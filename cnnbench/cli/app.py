@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover
 
     _typer_exc = _click_exc  # type: ignore[assignment]
 
-from cnnbench.errors import CnnbenchError
+from cnnbench.errors import CnnbenchError, exit_text
 
 
 def debug_enabled() -> bool:
@@ -110,7 +110,7 @@ def _guarded(fn):
             try:
                 return fn(*args, **kwargs)
             except SystemExit as e:  # cnnbench exits through typer.Exit: a SystemExit here is user code's
-                raise CnnbenchError(f"user code called sys.exit({e.code!r}); it cannot choose cnnbench's exit code "
+                raise CnnbenchError(f"{exit_text(e, 'user code')}; it cannot choose cnnbench's exit code "
                                     "(rerun with --debug for where)") from e
 
     return wrapper

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from cnnbench.errors import CnnbenchError, InputError, row_error
+from cnnbench.errors import CnnbenchError, InputError, exit_text, row_error
 from cnnbench.explainer.view import Explanation, join, top_layers
 from cnnbench.latency.threads import torch_threads
 
@@ -123,7 +123,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         except KeyboardInterrupt:
             raise
         except (Exception, SystemExit) as e:  # noqa: BLE001 - a failing model is a row, not a crash
-            ex.error = f"model called sys.exit({e.code!r})" if isinstance(e, SystemExit) else row_error(e, spec.name)
+            ex.error = exit_text(e, "model") if isinstance(e, SystemExit) else row_error(e, spec.name)
     from cnnbench.env import collect_env
 
     ex.env = collect_env(device=dev, threads=n_threads)

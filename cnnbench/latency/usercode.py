@@ -18,8 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
-from cnnbench.errors import exit_text as errors_exit_text
-from cnnbench.errors import row_error
+from cnnbench.errors import exit_text, row_error
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -87,12 +86,7 @@ class ModelExitError(RuntimeError):
     """User code (build, forward, export) called ``sys.exit``: the row fails, the process goes on."""
 
     def __init__(self, exc: SystemExit) -> None:
-        super().__init__(exit_text(exc))
-
-
-def exit_text(exc: SystemExit) -> str:
-    """``"model called sys.exit(3)"`` (``sys.exit()`` when no code was given)."""
-    return f"model {errors_exit_text(exc)}"
+        super().__init__(exit_text(exc, "model"))
 
 
 def failure_text(err: BaseException, context: str = "") -> str:
@@ -100,7 +94,7 @@ def failure_text(err: BaseException, context: str = "") -> str:
     escapes stripped, and ``model called sys.exit(N)`` for a ``SystemExit`` raised by user code."""
     text = row_error(err, context)
     if isinstance(err, SystemExit):
-        return exit_text(err)
+        return exit_text(err, "model")
     if isinstance(err, ModelExitError):
         return str(err)
     return _ANSI.sub("", text)
