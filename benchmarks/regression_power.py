@@ -99,7 +99,7 @@ class PowerModel(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        from cnnbench.catalog.registry import resolve
+        from cnnbench.catalog import resolve
 
         model = resolve(os.environ[ENV_MODEL]).build()
         slow = json.loads(Path(os.environ[ENV_CONTROL]).read_text()).get(os.environ.get("CNNBENCH_SIDE", ""))

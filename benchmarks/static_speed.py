@@ -32,8 +32,8 @@ def main() -> None:
 
     from cnnbench.analysis.crosscheck import fvcore_count, thop_count
     from cnnbench.analysis.static import analyze
+    from cnnbench.catalog import list_specs
     from cnnbench.catalog.build import _no_init, build_meta
-    from cnnbench.catalog.registry import list_specs
 
     torch.set_num_threads(2)
     specs = list_specs(source="torchvision")

@@ -24,7 +24,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cnnbench.catalog.registry import ModelSpec
+from cnnbench.catalog import ModelSpec, resolve_models, unique_names
 from cnnbench.errors import CnnbenchError, DeviceError, InputError
 from cnnbench.records import Results
 
@@ -77,7 +77,7 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     from cnnbench.plan import Plan
     from cnnbench.rows import run_rows
 
-    specs = _specs(model, name)
+    specs = resolve_models(model, name)
     plan = _plan(specs, input_size=input_size, inputs=inputs, batch_size=batch_size, dtype=dtype)
     if counter not in COUNTERS:
         raise CnnbenchError(f"unknown counter {counter!r}: choose {', '.join(COUNTERS)}")
@@ -111,11 +111,11 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
     from cnnbench.comparison import run as cmp
 
     if isinstance(models, (str, Mapping)) or not isinstance(models, Sequence):
-        items: list[Any] = _specs(models, None) if isinstance(models, Mapping) else [models]
+        items: list[Any] = resolve_models(models) if isinstance(models, Mapping) else [models]
     else:
         items = list(models)
     fams = [family] if isinstance(family, str) else list(family or [])
-    specs = _unique_names(cmp.resolve_targets(items, fams))
+    specs = unique_names(cmp.resolve_targets(items, fams))
     plan = _plan(specs, input_size=input_size, inputs=inputs, batch_size=batch_size, dtype=dtype)
     if sort is not None:
         sort = cmp.check_sort(sort, has_latency=latency)
@@ -145,7 +145,7 @@ def list_models(pattern: str | None = None, *, family: str | None = None, source
 
     Anything timm or torchvision ships is also reachable as ``"timm:NAME"`` / ``"torchvision:NAME"``.
     """
-    from cnnbench.catalog.registry import list_specs
+    from cnnbench.catalog import list_specs
 
     return [s.name for s in list_specs(family=family, source=source, kind=kind, pattern=pattern)]
 
@@ -155,46 +155,6 @@ def list_models(pattern: str | None = None, *, family: str | None = None, source
 class _Plan:
     def __init__(self, inputs: tuple[Any, ...], batch_sizes: tuple[int, ...], dtype: str) -> None:
         self.inputs, self.batch_sizes, self.dtype = inputs, batch_sizes, dtype
-
-
-def _specs(model: Any, name: str | None) -> tuple[ModelSpec, ...]:
-    """Specs for what the caller passed: names resolved now (a typo fails before anything runs)."""
-    from cnnbench.catalog.registry import instance_spec, resolve
-
-    if isinstance(model, Mapping):
-        if name is not None:
-            raise CnnbenchError("name= names one model; a dict already names its models")
-        return _unique_names(tuple(
-            _rename(resolve(m), str(k)) if isinstance(m, str) else instance_spec(m, str(k)) for k, m in model.items()))
-    if isinstance(model, (list, tuple)):
-        if name is not None:
-            raise CnnbenchError("name= names one model; pass a {name: model} dict for several")
-        if not model:
-            raise CnnbenchError("no model given")
-        return _unique_names(tuple(s for m in model for s in _specs(m, None)))
-    if isinstance(model, str):
-        spec = resolve(model)
-        return (spec if name is None else _rename(spec, name),)
-    return (instance_spec(model, name),)
-
-
-def _rename(spec: ModelSpec, name: str) -> ModelSpec:
-    from dataclasses import replace
-
-    return replace(spec, name=name, registry_name=spec.registry_name or spec.name)
-
-
-def _unique_names(specs: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
-    """Two instances of one class become ``Net`` and ``Net#2`` (rows must tell them apart)."""
-    from dataclasses import replace
-
-    seen: dict[str, int] = {}
-    out = []
-    for s in specs:
-        n = seen.get(s.name, 0) + 1
-        seen[s.name] = n
-        out.append(s if n == 1 else replace(s, name=f"{s.name}#{n}"))
-    return tuple(out)
 
 
 def _plan(specs: tuple[ModelSpec, ...], *, input_size: Any, inputs: Any, batch_size: Any, dtype: str) -> _Plan:
@@ -249,7 +209,7 @@ def _given_inputs(inputs: Any) -> Any:
     if isinstance(inputs, InputSpec):
         return inputs
     if isinstance(inputs, str):
-        from cnnbench.catalog.registry import load_user_callable
+        from cnnbench.catalog import load_user_callable
 
         return InputSpec.from_factory(load_user_callable(inputs, "inputs"), name=inputs)
     import torch

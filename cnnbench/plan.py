@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cnnbench.catalog.registry import ModelSpec, resolve
+from cnnbench.catalog import ModelSpec, resolve
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import parse_dtype, parse_int_list
 from cnnbench.latency.options import LatencyOptions
@@ -70,7 +70,7 @@ def inputs_per_model(specs: tuple[ModelSpec, ...], *, input_size: str | list[str
     from cnnbench.inputs import InputSpec, parse_input_sizes
 
     if inputs:
-        from cnnbench.catalog.registry import load_user_callable
+        from cnnbench.catalog import load_user_callable
 
         factory = InputSpec.from_factory(load_user_callable(inputs, "--inputs"), name=str(inputs))
         return tuple(factory for _ in specs)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnbench.catalog.registry import ModelSpec, resolve
+from cnnbench.catalog import ModelSpec, resolve
 from cnnbench.errors import CnnbenchError, exit_text, row_error
 from cnnbench.inputs import parse_dtype, torch_dtype
 from cnnbench.latency.options import LatencyOptions

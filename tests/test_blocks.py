@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnbench.catalog.registry import list_specs, resolve
+from cnnbench.catalog import list_specs, resolve
 from cnnbench_models.blocks import attention, catalog, conv, pool
 from cnnbench_models.blocks.activation import PoLU, Squareplus
 

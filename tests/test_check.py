@@ -143,7 +143,7 @@ def test_project_suite_loads(tmp_path):
     timed = {e.model for e in s.entries if e.latency}
     assert timed == {"resnet18", "mobilenet_v2", "shufflenet_v2_x1_0", "squeezenet1_1", "mobilenet_v1_x1_0",
                      "shufflenet_v1_g3_x1_0"}
-    from cnnbench.catalog.registry import resolve
+    from cnnbench.catalog import resolve
 
     assert {resolve(m).source for m in timed} == {"torchvision", "cnnbench"}  # models/ is timed, not only counted
     assert all(s.settings.clock_for(e) == "wall" for e in s.entries)  # wall time, whatever the threads

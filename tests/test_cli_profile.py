@@ -155,7 +155,7 @@ def test_forward_that_raises_is_a_row_and_others_finish():
 
 
 def test_help_and_list_do_not_import_torch():
-    code = ("import sys; from cnnbench.cli.app import app; from cnnbench.catalog.registry import list_specs; "
+    code = ("import sys; from cnnbench.cli.app import app; from cnnbench.catalog import list_specs; "
             "list_specs(); print(sorted(m for m in ('torch', 'torchvision', 'timm') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

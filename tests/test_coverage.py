@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnbench.catalog import coverage, timm_models
-from cnnbench.catalog.registry import list_specs, resolve
+from cnnbench.catalog import coverage, list_specs, resolve, timm_models
 from cnnbench.errors import CnnbenchError
 
 # the seeds live in shared/, beside the repository (as on CI)

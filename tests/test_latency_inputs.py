@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnbench.catalog.registry import ModelSpec
+from cnnbench.catalog import ModelSpec
 from cnnbench.comparison.run import _prepare_row, _Row
 from cnnbench.latency.options import LatencyOptions
 from cnnbench.latency.runtimes import place_inputs, prepare_runner, run_latency

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnbench.catalog.registry import list_specs, resolve
+from cnnbench.catalog import list_specs, resolve
 
 FAMILIES = ("cbam", "bam", "sge", "ibn", "coordattention", "octconv", "dcn")
 NETS = [s for f in FAMILIES for s in list_specs(family=f)]

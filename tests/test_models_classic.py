@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from cnnbench.analysis.static import analyze
-from cnnbench.catalog.registry import resolve
+from cnnbench.catalog import resolve
 from cnnbench_models.bn_inception import bn_inception
 from cnnbench_models.catalog_classic import SPECS
 from cnnbench_models.lenet import lenet5

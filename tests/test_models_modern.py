@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from cnnbench.analysis.static import analyze
-from cnnbench.catalog.registry import resolve
+from cnnbench.catalog import resolve
 from cnnbench_models.catalog_modern import SPECS
 from cnnbench_models.condensenet import CondensedConv1x1
 from cnnbench_models.darts import DARTS_V2, DARTSImageNet, make_op

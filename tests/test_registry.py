@@ -2,8 +2,7 @@
 
 import pytest
 
-from cnnbench.catalog import registry
-from cnnbench.catalog.registry import ModelSpec, list_specs, register, resolve
+from cnnbench.catalog import ModelSpec, list_specs, load, register, resolve
 from cnnbench.errors import CnnbenchError
 
 ALL = list_specs(kind=None)
@@ -76,11 +75,11 @@ def test_catalogues_do_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from cnnbench.catalog.registry import list_specs; list_specs(kind=None); "
+    code = ("import sys; from cnnbench.catalog import list_specs; list_specs(kind=None); "
             "print(any(m in sys.modules for m in ('torch', 'timm', 'torchvision')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
-    assert registry._loaded
+    assert load._loaded
 
 
 def test_paper_mismatches_uses_the_relative_tolerance():
@@ -144,7 +143,7 @@ def test_sys_exit_while_building_is_a_row_error(tmp_path):
 
 
 def test_load_user_callable_for_inputs(tmp_path):
-    from cnnbench.catalog.registry import load_user_callable
+    from cnnbench.catalog import load_user_callable
 
     f = tmp_path / "inp.py"
     f.write_text("def make_inputs(batch_size):\n    return batch_size * 2\n")

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnbench.analysis.static import TRACE_DEVICES, analyze
-from cnnbench.catalog.registry import ModelSpec
+from cnnbench.catalog import ModelSpec
 from cnnbench.errors import CnnbenchError
 
 
@@ -339,8 +339,8 @@ def test_fuse_repvgg_a0():
 
 def test_registered_repvgg_entry_is_unfused_until_asked():
     pytest.importorskip("timm")
+    from cnnbench.catalog import resolve
     from cnnbench.catalog.build import analyze_spec
-    from cnnbench.catalog.registry import resolve
     from cnnbench.inputs import InputSpec
 
     spec = resolve("repvgg_a0")  # built as timm creates it; the paper's 8.30M counts the re-parameterized form

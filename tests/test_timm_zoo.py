@@ -113,7 +113,7 @@ def test_names_do_not_collide_with_torchvision_or_each_other():
 
 
 def test_registered_names_and_aliases_resolve():
-    from cnnbench.catalog.registry import resolve
+    from cnnbench.catalog import resolve
 
     assert resolve("NASNetALarge").name == "nasnet_a_large"
     assert resolve("skresnext50_32x4d").name == "sknet50"

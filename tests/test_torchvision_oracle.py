@@ -9,8 +9,8 @@ No weights are downloaded: the metadata ships inside torchvision.
 import pytest
 
 from cnnbench.analysis.static import analyze
+from cnnbench.catalog import list_specs, resolve
 from cnnbench.catalog.build import build_meta
-from cnnbench.catalog.registry import list_specs, resolve
 from cnnbench.catalog.torchvision_models import weights_meta
 
 MIB = 2**20

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cnnbench.catalog import expand_targets
 from cnnbench.cli.app import app
 from cnnbench.errors import CnnbenchError
 from cnnbench.sweep.driver import plan_sweep, run_plan
 from cnnbench.sweep.local_pool import LocalPool, WorkerConfig, death_text
 from cnnbench.sweep.schedule import Scheduler
 from cnnbench.sweep.summary import cause
-from cnnbench.sweep.targets import expand_targets
 
 GB = 1 << 30
 ROOT = Path(__file__).resolve().parents[1]

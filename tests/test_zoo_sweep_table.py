@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnbench.catalog.registry import resolve
+from cnnbench.catalog import resolve
 from cnnbench.rows import static_profile
 
 TABLE = Path(__file__).resolve().parents[1] / "results" / "zoo" / "timm-static.csv"

@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from cnnbench.catalog.registry import ModelSpec
+from cnnbench.catalog import ModelSpec
 
 
 @contextlib.contextmanager

@@ -134,19 +134,13 @@ def build_cpu(spec: ModelSpec, fuse: bool = False, seed: int = 0, **overrides: A
     return model.eval()
 
 
-def build_real(spec: ModelSpec, device: str = "cpu", dtype: torch.dtype = torch.float32, **overrides: Any):
-    """The model with real (random-init) weights on ``device``, in eval mode."""
-    model = spec.build(**overrides)
-    return model.to(device=device, dtype=dtype).eval()
-
-
 def analyze_spec(spec: ModelSpec, inputs: InputSpec | None = None, batch_size: int = 1,
                  dtype: torch.dtype | str = torch.float32, fuse: bool = False, *, path: str | None = None,
                  **overrides: Any) -> StaticProfile:
     """Static profile of a registry model: built on ``meta``, traced with ``inputs.make(batch_size, device="meta")``.
 
     Args:
-        spec: the registry entry (``cnnbench.catalog.registry.resolve(name)``).
+        spec: the registry entry (``cnnbench.catalog.resolve(name)``).
         inputs: example inputs; default ``InputSpec.from_shapes(spec.input_size)``.
         batch_size: prepended to shapes (ignored by given example inputs, whose batch is the batch).
         dtype: ``torch.float16`` or ``"fp16"`` style; floating weights/inputs are counted at it.

@@ -1,41 +1,26 @@
-"""Model registry: ``ModelSpec`` + ``@register_model``, and ``resolve(name)``.
+"""The model table: ``ModelSpec``, ``register``, lookup by name or alias, filtered reads, suggestions.
 
-Importing this module does not import torch, torchvision or timm: builders are either callables
-defined in torch-free catalogue modules (they import lazily inside) or ``"module:function"``
-strings resolved on first build. That keeps ``cnnbench --help`` and ``cnnbench list`` fast.
+A leaf: it imports nothing from cnnbench but :mod:`cnnbench.errors`, and never loads the catalogues that fill it.
+Every read here sees what is registered *so far*; :mod:`cnnbench.catalog.load` registers every catalogue first
+(``list_specs``, ``families``), and :mod:`cnnbench.catalog.resolve` turns what a user typed into a spec.
 
-Names a user may type:
-  * a registered name or alias, case-insensitive, ``-``/``_``/``.`` ignored (``resnet-50``,
-    ``MobileNetV2``);
-  * ``timm:<model>`` and ``torchvision:<model>`` for anything those libraries ship;
-  * ``block:<name>`` for entries of kind ``block``;
-  * ``path/to/file.py:ClassOrFactory`` and ``package.module:factory``.
+Importing this module does not import torch, torchvision or timm: builders are either callables defined in
+torch-free catalogue modules (they import lazily inside) or ``"module:function"`` strings resolved on first build.
 """
 
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import importlib
-import importlib.util
 import re
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
-from cnnbench.errors import CnnbenchError, UnknownModelError, UserCodeError, exit_text
+from cnnbench.errors import CnnbenchError
 
 Builder = Callable[..., Any]
-
-_CATALOGUES = (
-    "cnnbench.catalog.torchvision_models",
-    "cnnbench.catalog.timm_models",
-    "cnnbench_models.catalog_classic",
-    "cnnbench_models.catalog_modern",
-    "cnnbench_models.catalog_attention",
-    "cnnbench_models.blocks.catalog",
-)
 
 
 @dataclass(frozen=True)
@@ -104,7 +89,6 @@ class ModelSpec:
 _REGISTRY: dict[str, ModelSpec] = {}
 _ALIASES: dict[str, str] = {}  # exact key → canonical name
 _LOOSE: dict[str, set[str]] = {}  # key without separators → canonical names (used when unambiguous)
-_loaded = False
 
 
 def _key(name: str) -> str:
@@ -134,53 +118,28 @@ def register(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def _lookup(name: str) -> str | None:
+def lookup(name: str) -> ModelSpec | None:
+    """The registered spec ``name`` (or one of its aliases) names, case- and separator-insensitively; else None.
+
+    The loose reading (separators dropped) is used only when it names exactly one model.
+    """
     canon = _ALIASES.get(_key(name))
     if canon is None:
         loose = _LOOSE.get(_loose(name), set())
         if len(loose) == 1:
             canon = next(iter(loose))
-    return canon
+    return _REGISTRY.get(canon) if canon is not None else None
 
 
-def register_model(name: str | None = None, **spec_fields: Any) -> Callable[[Builder], Builder]:
-    """Decorator registering a builder function (timm/torchvision style).
-
-    Example::
-
-        @register_model(family="lenet", paper="Gradient-based learning...", year=1998,
-                        input_size=(1, 32, 32))
-        def lenet5(**kwargs):
-            return LeNet5(**kwargs)
-    """
-
-    def deco(fn: Builder) -> Builder:
-        register(ModelSpec(name=name or fn.__name__, builder=fn, **{"source": "cnnbench", **spec_fields}))
-        return fn
-
-    return deco
+def in_order() -> list[ModelSpec]:
+    """Every spec registered so far, in registration order."""
+    return list(_REGISTRY.values())
 
 
-def _ensure_loaded() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for mod in _CATALOGUES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:  # a catalogue not written yet must not break the others
-            if e.name not in (mod, mod.rsplit(".", 1)[0]):
-                raise
-
-
-def list_specs(
-    family: str | None = None, source: str | None = None, kind: str | None = "network", pattern: str | None = None
-) -> list[ModelSpec]:
-    """Registered specs filtered by family/source/kind (``None`` = any) and an fnmatch pattern."""
-    import fnmatch
-
-    _ensure_loaded()
+def registered(family: str | None = None, source: str | None = None, kind: str | None = "network",
+               pattern: str | None = None) -> list[ModelSpec]:
+    """Specs registered so far, filtered by family/source/kind (``None`` = any) and an fnmatch pattern, sorted
+    naturally (``resnet18`` before ``resnet101``)."""
     out = []
     for spec in _REGISTRY.values():
         if family and spec.family != family.lower():
@@ -195,17 +154,12 @@ def list_specs(
     return sorted(out, key=lambda s: _natural_key(s.name))
 
 
-def families(kind: str | None = "network") -> list[str]:
-    return sorted({s.family for s in list_specs(kind=kind)})
-
-
 def _natural_key(s: str) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
 
 
 def suggest(name: str, n: int = 3) -> list[str]:
-    """Up to ``n`` registered names close to ``name``."""
-    _ensure_loaded()
+    """Up to ``n`` registered names close to ``name`` (a ``prefix:`` is ignored)."""
     nk = _key(name.split(":", 1)[-1])
     matches = difflib.get_close_matches(nk, list(_ALIASES), n=n * 3, cutoff=0.6)
     out: list[str] = []
@@ -214,202 +168,6 @@ def suggest(name: str, n: int = 3) -> list[str]:
         if canon not in out:
             out.append(canon)
     return out[:n]
-
-
-def resolve(name: str) -> ModelSpec:
-    """Turn what a user typed into a ``ModelSpec``; raises ``CnnbenchError`` with suggestions."""
-    _ensure_loaded()
-    name = name.strip()
-    if not name:
-        raise CnnbenchError("empty model name")
-    prefix, sep, rest = name.partition(":")
-    if sep:
-        p = prefix.lower()
-        if p == "timm":
-            return _timm_spec(rest)
-        if p == "torchvision":
-            return _torchvision_spec(rest)
-        if p == "block":
-            spec = _REGISTRY.get(_lookup(rest) or "")
-            if spec is None or spec.kind != "block":
-                blocks = [s.name for s in list_specs(kind="block")]
-                close = difflib.get_close_matches(rest.lower(), blocks, n=3, cutoff=0.5)
-                hint = f"; did you mean: {', '.join('block:' + c for c in close)}?" if close else ""
-                raise UnknownModelError(f"unknown block {rest!r}{hint} (see `cnnbench blocks`)")
-            return spec
-        if prefix.endswith(".py") or "/" in prefix or "\\" in prefix:
-            return _file_spec(prefix, rest)
-        if re.fullmatch(r"[A-Za-z_][\w.]*", prefix) and re.fullmatch(r"[A-Za-z_]\w*", rest):
-            return _module_spec(prefix, rest)
-    canon = _lookup(name)
-    if canon is not None:
-        return _REGISTRY[canon]
-    close = suggest(name)
-    hint = f"; did you mean: {', '.join(close)}?" if close else ""
-    raise UnknownModelError(f"unknown model {name!r}{hint} (see `cnnbench list`, or use timm:NAME / torchvision:NAME)")
-
-
-def _timm_spec(model: str) -> ModelSpec:
-    import timm
-
-    if not timm.is_model(model):
-        close = difflib.get_close_matches(model, timm.list_models(), n=3, cutoff=0.6)
-        hint = f"; did you mean: {', '.join('timm:' + c for c in close)}?" if close else ""
-        raise UnknownModelError(f"unknown timm model {model!r}{hint}")
-    from cnnbench.catalog.timm_models import timm_builder
-
-    cfg = timm.get_pretrained_cfg(model)
-    size = tuple(cfg.input_size) if cfg is not None and cfg.input_size else (3, 224, 224)
-    # ``timm:NAME`` is exactly ``timm.create_model(NAME)``: a registered spec is reused (for its paper metadata)
-    # only when it builds that very model — same name, no other builder option, timm's own input size. Entries
-    # such as ``densenet264`` (timm's densenet121 with other blocks) or the 1000-class FocalNets do not qualify.
-    for spec in _REGISTRY.values():
-        if (spec.source == "timm" and spec.builder_kwargs == {"model_name": model} and spec.input_size == size
-                and spec.builder == "cnnbench.catalog.timm_models:timm_builder"):
-            return replace(spec, name=f"timm:{model}", registry_name=spec.name)
-    return ModelSpec(
-        name=f"timm:{model}", family=_family_guess(model), source="timm", builder=timm_builder,
-        input_size=size, builder_kwargs={"model_name": model},
-    )
-
-
-def _torchvision_spec(model: str) -> ModelSpec:
-    import torchvision
-
-    available = torchvision.models.list_models()
-    if model not in available:
-        close = difflib.get_close_matches(model, available, n=3, cutoff=0.6)
-        hint = f"; did you mean: {', '.join('torchvision:' + c for c in close)}?" if close else ""
-        raise UnknownModelError(f"unknown torchvision model {model!r}{hint}")
-    # ``torchvision:NAME`` is exactly ``get_model(NAME, weights=None)``, like ``timm:NAME``: a registered spec (with the
-    # weights' metadata) is reused only when it builds that model — not googlenet/inception_v3 built with the aux heads
-    # their weight files keep; the row keeps the typed name
-    for spec in _REGISTRY.values():
-        if spec.source == "torchvision" and spec.builder_kwargs == {"model_name": model}:
-            return replace(spec, name=f"torchvision:{model}", registry_name=spec.name)
-    from cnnbench.catalog.torchvision_models import default_input_size, torchvision_builder
-
-    return ModelSpec(
-        name=f"torchvision:{model}", family=_family_guess(model), source="torchvision",
-        builder=torchvision_builder, input_size=default_input_size(model),
-        builder_kwargs={"model_name": model},
-    )
-
-
-def _family_guess(model: str) -> str:
-    m = re.match(r"[a-z]+", model.lower())
-    return m.group(0) if m else model
-
-
-def _file_spec(path: str, attr: str) -> ModelSpec:
-    module = _import_file(path)
-    if not hasattr(module, attr):
-        raise CnnbenchError(f"{path} has no attribute {attr!r}")
-    return ModelSpec(name=f"{path}:{attr}", family="custom", source="file", builder=getattr(module, attr))
-
-
-def _import_file(path: str):
-    """Import the user's ``path`` (a ``.py`` file); every failure is one ``CnnbenchError``.
-
-    User code cannot choose cnnbench's exit code: a ``SystemExit`` (or any other ``BaseException`` but Ctrl-C)
-    raised at import becomes "cannot import x.py: it called sys.exit(3)".
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise CnnbenchError(f"model file not found: {path}")
-    mod_name = f"_cnnbench_user_{abs(hash(str(p.resolve())))}"  # executed afresh each time: edits are seen
-    try:
-        spec = importlib.util.spec_from_file_location(mod_name, p)
-        if spec is None or spec.loader is None:
-            raise CnnbenchError(f"cannot import {path}: not a Python file")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
-        spec.loader.exec_module(module)
-    except CnnbenchError:
-        raise
-    except BaseException as e:  # user code: nothing it raises may escape as itself
-        sys.modules.pop(mod_name, None)
-        raise _import_error(path, e) from e
-    return module
-
-
-def _import_error(what: str, e: BaseException) -> BaseException:
-    if isinstance(e, KeyboardInterrupt):
-        return e
-    if isinstance(e, SyntaxError):
-        return UserCodeError(f"cannot import {what}: syntax error at line {e.lineno}: {e.msg}")
-    if isinstance(e, SystemExit):
-        return UserCodeError(f"cannot import {what}: it {exit_text(e)}")
-    return UserCodeError(f"cannot import {what}: {type(e).__name__}: {e}")
-
-
-def _module_spec(module_name: str, attr: str) -> ModelSpec:
-    module = _import_module(module_name, attr)
-    if not hasattr(module, attr):
-        raise CnnbenchError(f"module {module_name} has no attribute {attr!r}")
-    return ModelSpec(name=f"{module_name}:{attr}", family="custom", source="module", builder=getattr(module, attr))
-
-
-def _import_module(module_name: str, attr: str):
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        close = suggest(f"{module_name}:{attr}")
-        hint = f"; did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownModelError(f"unknown model {module_name}:{attr!r} (no module {e.name!r}){hint}") from e
-    except BaseException as e:  # user code (see _import_file)
-        raise _import_error(module_name, e) from e
-
-
-def load_user_callable(target: str, what: str = "inputs"):
-    """The function ``file.py:fn`` or ``package.module:fn`` names (``--inputs file.py:make_inputs``).
-
-    Loaded as ``file.py:Class`` models are (same import, same one-line errors, ``sys.exit`` caught).
-    """
-    prefix, sep, attr = str(target).strip().rpartition(":")
-    if not sep or not prefix or not re.fullmatch(r"[A-Za-z_]\w*", attr):
-        raise CnnbenchError(f"malformed {what} {target!r}: use file.py:function or package.module:function")
-    if prefix.endswith(".py") or "/" in prefix or "\\" in prefix:
-        if not Path(prefix).is_file():
-            raise CnnbenchError(f"{what} file not found: {prefix}")
-        module = _import_file(prefix)
-    elif re.fullmatch(r"[A-Za-z_][\w.]*", prefix):
-        module = _import_module(prefix, attr)
-    else:
-        raise CnnbenchError(f"malformed {what} {target!r}: use file.py:function or package.module:function")
-    fn = getattr(module, attr, None)
-    if fn is None:
-        raise CnnbenchError(f"{prefix} has no attribute {attr!r}")
-    if not callable(fn):
-        raise CnnbenchError(f"{what} {target!r} is not callable")
-    return fn
-
-
-class _Instance:
-    """The builder of an ``instance`` spec: returns the caller's module itself (analysed without changing it)."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-
-    def __call__(self, **_overrides: Any) -> Any:
-        return self.model
-
-    def __repr__(self) -> str:
-        return f"<instance of {type(self.model).__name__}>"
-
-
-def instance_spec(model: Any, name: str | None = None) -> ModelSpec:
-    """A spec for a module the caller already has (``cnnbench.profile(my_model)``).
-
-    ``name`` (default: the class name) is the row's ``model``; ``source`` is ``"instance"``. Every consumer treats
-    the module as borrowed: static analysis swaps in meta stand-ins for the call only, runtimes time a deep copy.
-    """
-    import torch
-
-    if not isinstance(model, torch.nn.Module):
-        raise CnnbenchError(f"model must be a name (str) or a torch.nn.Module, not {type(model).__name__}")
-    label = str(name) if name is not None else type(model).__name__
-    return ModelSpec(name=label, family="custom", source="instance", builder=_Instance(model))
 
 
 def _load_callable(target: str) -> Builder:
@@ -422,7 +180,3 @@ def _check_module(model: Any, name: str) -> None:
 
     if not isinstance(model, torch.nn.Module):
         raise CnnbenchError(f"{name} did not return an nn.Module (got {type(model).__name__})")
-
-
-def with_input_size(spec: ModelSpec, input_size: tuple[int, int, int]) -> ModelSpec:
-    return replace(spec, input_size=input_size)

@@ -2,7 +2,7 @@
 
 Torch-free at import: every entry is a ``ModelSpec`` whose builder is the string
 ``"cnnbench.catalog.timm_models:timm_builder"``; timm is imported only when a model is built. Anything else
-timm ships is still reachable as ``timm:<name>`` (see ``registry._timm_spec``).
+timm ships is still reachable as ``timm:<name>`` (see ``cnnbench.catalog.resolve``).
 
 Conventions:
   * ``input_size`` is timm's pretrained-config ``input_size`` for that model. Where the paper's counts are

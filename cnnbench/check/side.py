@@ -50,7 +50,7 @@ class LocalSide:
 
     def static(self, entry: Entry) -> dict[str, Any]:
         """``{"metrics": {metric: value}, "error": None}`` or ``{"metrics": None, "error": "..."}``."""
-        from cnnbench.catalog.registry import resolve
+        from cnnbench.catalog import resolve
         from cnnbench.rows import static_profile
 
         p = static_profile(resolve(entry.model), entry.input_size, entry.batch_size, entry.dtype)
@@ -67,7 +67,7 @@ class LocalSide:
         Rounds rotate through the calibration copies: one instance's timing depends a few percent on where its
         tensors landed in memory, and the median over rounds averages that out.
         """
-        from cnnbench.catalog.registry import resolve
+        from cnnbench.catalog import resolve
         from cnnbench.latency.runtimes import prepare_runner
         from cnnbench.latency.threads import torch_threads
         from cnnbench.latency.timer import Timed

@@ -318,7 +318,7 @@ class Suite:
             try:
                 entry = Entry.from_dict(e)
                 if resolve_models:
-                    from cnnbench.catalog.registry import resolve
+                    from cnnbench.catalog import resolve
 
                     resolve(entry.model)
             except CnnbenchError as err:
@@ -434,7 +434,7 @@ def _expand(d: dict[str, Any], resolve_models: bool) -> list[Entry]:
     out = []
     for model in models:
         default_chw: tuple[int, int, int] = (3, 224, 224)
-        from cnnbench.catalog.registry import resolve
+        from cnnbench.catalog import resolve
 
         try:
             default_chw = tuple(resolve(model).input_size)  # type: ignore[assignment]

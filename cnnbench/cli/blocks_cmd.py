@@ -27,7 +27,7 @@ def blocks(
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
-    from cnnbench.catalog.registry import list_specs
+    from cnnbench.catalog import list_specs
     from cnnbench.errors import CnnbenchError
     from cnnbench.latency.options import LatencyOptions
     from cnnbench.plan import Plan

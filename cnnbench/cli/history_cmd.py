@@ -46,7 +46,7 @@ def _model_names(model: str) -> list[str]:
     """The stored name(s) for what a user typed: the registry's canonical name when it knows it."""
     if ":" in model:
         return [model]
-    from cnnbench.catalog.registry import resolve
+    from cnnbench.catalog import resolve
 
     try:
         canon = resolve(model).name

@@ -21,7 +21,7 @@ def list_models(
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
-    from cnnbench.catalog.registry import families, list_specs
+    from cnnbench.catalog import families, list_specs
     from cnnbench.errors import CnnbenchError
 
     fmt = check_format(fmt)

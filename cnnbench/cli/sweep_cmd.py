@@ -85,10 +85,10 @@ def sweep(
     db: DbOpt = None,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not record rows in the database.")] = False,
 ) -> None:
+    from cnnbench.catalog import expand_targets
     from cnnbench.errors import CnnbenchError
     from cnnbench.latency.options import LatencyOptions
     from cnnbench.sweep.driver import plan_sweep
-    from cnnbench.sweep.targets import expand_targets
 
     summary_path = check_output_path(summary, "--summary")
     executor = "ray" if address else executor.lower()

@@ -27,7 +27,6 @@ bytes and activations, within one (device, runtime, batch size) group.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import gc
 import math
 import time
@@ -36,7 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cnnbench.catalog.registry import ModelSpec, families, list_specs, resolve
+from cnnbench import catalog
+from cnnbench.catalog import ModelSpec, resolve
 from cnnbench.errors import CnnbenchError
 from cnnbench.plan import Plan
 from cnnbench.records import Profile
@@ -68,46 +68,13 @@ def resolve_targets(models: list[Any] | None, family: list[str] | None) -> tuple
     """Model specs for positional names and ``--family`` values, in the order given, without duplicates.
 
     A positional name that is not a model but is a family name expands to that family, so
-    ``cnnbench compare resnet mobilenet_v2`` works too. An ``nn.Module`` instance among ``models`` (library
-    callers) becomes an ``instance`` spec (:func:`cnnbench.catalog.registry.instance_spec`); a ``ModelSpec`` is kept.
+    ``cnnbench compare resnet mobilenet_v2`` works too (:func:`cnnbench.catalog.resolve_targets`).
 
     Raises:
         CnnbenchError: Unknown family (with suggestions), unknown model, or nothing to compare.
     """
-    specs: list[ModelSpec] = []
-    for fam in family or []:
-        specs += _family_specs(fam)
-    known = set(families())
-    for name in models or []:
-        if isinstance(name, ModelSpec):
-            specs.append(name)
-            continue
-        if not isinstance(name, str):
-            from cnnbench.catalog.registry import instance_spec
-
-            specs.append(instance_spec(name))
-            continue
-        try:
-            specs.append(resolve(name))
-        except CnnbenchError:
-            if name.strip().lower() not in known:
-                raise
-            specs += _family_specs(name)
-    out: dict[Any, ModelSpec] = {}
-    for s in specs:  # the same name twice is one model; two instances are two models (even of one class)
-        out.setdefault(id(getattr(s.builder, "model", s.builder)) if s.source == "instance" else s.name, s)
-    if not out:
-        raise CnnbenchError("nothing to compare: give model names or --family (see `cnnbench list`)")
-    return tuple(out.values())
-
-
-def _family_specs(fam: str) -> list[ModelSpec]:
-    specs = list_specs(family=fam.strip().lower())
-    if not specs:
-        close = difflib.get_close_matches(fam.strip().lower(), families(), n=3, cutoff=0.5)
-        hint = f"; did you mean: {', '.join(close)}?" if close else ""
-        raise CnnbenchError(f"unknown family {fam!r}{hint} (see `cnnbench list`)")
-    return specs
+    return catalog.resolve_targets(
+        models, family, empty="nothing to compare: give model names or --family (see `cnnbench list`)")
 
 
 def make_spec(specs: tuple[ModelSpec, ...], *, input_size: str | list[str] | None, batch_sizes: list[int],

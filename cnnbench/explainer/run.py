@@ -14,17 +14,10 @@ BY = ("module", "op")
 
 
 def _spec_and_inputs(model: Any, input_size: Any, inputs: Any, name: str | None):
-    from cnnbench.catalog.registry import instance_spec, resolve
+    from cnnbench.catalog import resolve_model
     from cnnbench.inputs import InputSpec
 
-    if isinstance(model, str):
-        spec = resolve(model)
-        if name is not None:
-            from dataclasses import replace
-
-            spec = replace(spec, name=name)
-    else:
-        spec = instance_spec(model, name)
+    spec = resolve_model(model, name)
     if input_size is not None and inputs is not None:
         raise InputError("give input_size or inputs, not both")
     if inputs is not None:

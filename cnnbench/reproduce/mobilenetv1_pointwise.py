@@ -51,8 +51,8 @@ def classify(op: str, in_shapes: tuple[tuple[int, ...], ...]) -> tuple[str, int]
 def breakdown(model_name: str = MODEL) -> pd.DataFrame:
     """Per-layer-type MACs and params of ``model_name`` with their shares, beside the paper's Table 2."""
     from cnnbench.analysis.static import analyze
+    from cnnbench.catalog import resolve
     from cnnbench.catalog.build import build_meta
-    from cnnbench.catalog.registry import resolve
 
     prof = analyze(build_meta(resolve(model_name)), (1, 3, 224, 224))
     acc: dict[str, list[int]] = {k: [0, 0, 0] for k in [*PAPER, OTHER]}

@@ -53,8 +53,8 @@ def _tv_meta(name: str) -> dict[str, Any]:
 
 def static_table(models: Sequence[str] = MODELS) -> pd.DataFrame:
     """MACs, activations, memory access and params of each model (224×224, batch 1) beside torchvision's metadata."""
+    from cnnbench.catalog import resolve
     from cnnbench.catalog.build import analyze_spec
-    from cnnbench.catalog.registry import resolve
 
     rows = []
     for name in models:
@@ -123,7 +123,7 @@ def _figure(df: pd.DataFrame, time_col: str):
 
 
 def run(opts: RunOptions, models: Sequence[str] = MODELS) -> ReproResult:
-    from cnnbench.catalog.registry import resolve
+    from cnnbench.catalog import resolve
 
     df = static_table(models)
     sections = [Section("main", "RegNetX/RegNetY: costs (ours vs torchvision) and latency", df,

@@ -35,14 +35,14 @@ STAGE_BLOCKS = (3, 4, 6, 3)  # ResNet34 and ResNet50 alike
 def profiles() -> dict[str, object]:
     """Name → StaticProfile at 1×3×224×224 for the seed's six models (meta device, no weights)."""
     from cnnbench.analysis.static import analyze
+    from cnnbench.catalog import resolve
     from cnnbench.catalog.build import build_meta
-    from cnnbench.catalog.registry import resolve
 
     return {name: analyze(build_meta(resolve(name)), (1, 3, 224, 224)) for name, *_ in SEED_TABLE}
 
 
 def published_meta(name: str) -> dict:
-    from cnnbench.catalog.registry import resolve
+    from cnnbench.catalog import resolve
     from cnnbench.catalog.torchvision_models import weights_meta
 
     return weights_meta(resolve(name))

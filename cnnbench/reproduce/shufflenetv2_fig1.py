@@ -100,8 +100,8 @@ def _key(p: Point) -> str:
 def static_rows() -> list[dict]:
     """Our MACs and params for every operating point beside Table 8's MFLOPs."""
     from cnnbench.analysis.static import analyze
+    from cnnbench.catalog import resolve
     from cnnbench.catalog.build import build_meta
-    from cnnbench.catalog.registry import resolve
 
     rows = []
     for p in POINTS:
@@ -119,7 +119,7 @@ def static_rows() -> list[dict]:
 
 
 def run(opts: RunOptions) -> ReproResult:
-    from cnnbench.catalog.registry import resolve
+    from cnnbench.catalog import resolve
 
     rows = static_rows()
     gpu = opts.device.startswith("cuda")

@@ -1,6 +1,7 @@
 """``cnnbench sweep``: a model zoo swept in isolated, reused worker processes (local pool or Ray), resumable.
 
-* :mod:`.targets` turns what a user typed (names, ``timm:*`` patterns, ``--family``, ``--source``) into names;
+* :func:`cnnbench.catalog.expand_targets` turns what a user typed (names, ``timm:*`` patterns, ``--family``,
+  ``--source``) into names;
 * :mod:`.tasks` is the work itself (the same in every executor): a static task per (model, input, batch) and a
   timed task per runtime, each returning a record;
 * :mod:`.local_pool` runs tasks in a pool of ``spawn``-ed worker processes (timeout, memory cap, a dead worker replaced);

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnnbench.catalog import worker_target
 from cnnbench.sweep.schedule import Scheduler
-from cnnbench.sweep.targets import worker_target
 from cnnbench.sweep.tasks import Task, failure_record
 
 

@@ -87,7 +87,7 @@ def run_task(task: Task) -> dict[str, Any]:
 
 
 def _spec_and_inputs(task: Task):
-    from cnnbench.catalog.registry import resolve
+    from cnnbench.catalog import resolve
     from cnnbench.plan import inputs_per_model
 
     spec = resolve(task.target)
