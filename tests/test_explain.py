@@ -14,8 +14,8 @@ from torch import nn
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
-from cnnbench.explainer.attribution import parse_ort_profile
-from cnnbench.explainer.view import TOP
+from cnnbench.explainer.explanation import TOP
+from cnnbench.explainer.ort_profile import parse_ort_profile
 from cnnbench.latency.roofline import get_roofline, measure_roofline
 
 cli = CliRunner()
@@ -64,7 +64,7 @@ def test_conv_dominates_and_is_compute_bound(tiny):
 
 
 def test_module_paths_equal_the_static_trace(tiny):
-    from cnnbench.analysis.static import analyze
+    from cnnbench.analysis import analyze
 
     model, _, ex = tiny
     static = {g.name for g in analyze(model, (torch.empty(1, 32, 64, 64, device="meta"),)).by_module(1)}
@@ -291,7 +291,7 @@ def test_profiled_compiled_region_splits_extern_ops_from_fused_kernels():
 
 # ----------------------------------------------------------------------------- ONNX Runtime
 def test_parse_ort_profile_maps_nodes_to_modules():
-    from cnnbench.analysis.trace import OpRecord
+    from cnnbench.analysis import OpRecord
 
     def rec(op, module):
         return OpRecord(op, module, "", ((1, 3, 8, 8), (4, 3, 3, 3)), ((1, 4, 8, 8),), 0, 0, 0, 0, 0, True, False)

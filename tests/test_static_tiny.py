@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnbench.analysis.static import analyze
+from cnnbench.analysis import analyze
 
 
 class Tiny(nn.Module):
@@ -118,7 +118,7 @@ def test_fp16_halves_bytes_not_elements():
 def test_checkpoint_bytes_equal_real_torch_save():
     import io
 
-    from cnnbench.analysis.params import checkpoint_bytes
+    from cnnbench.analysis import checkpoint_bytes
 
     real = Tiny()
     buf = io.BytesIO()

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnbench.analysis.static import TRACE_DEVICES, analyze
+from cnnbench.analysis import TRACE_DEVICES, analyze
 from cnnbench.catalog import ModelSpec
 from cnnbench.errors import CnnbenchError
 

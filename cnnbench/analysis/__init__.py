@@ -1,0 +1,44 @@
+"""What a model costs without timing it: one forward pass traced, and every static metric derived from it.
+
+* :mod:`~cnnbench.analysis.trace` — the one ``TorchDispatchMode`` pass: every aten op as an ``OpRecord``;
+* :mod:`~cnnbench.analysis.modules` — the one module-path tracker (forward hooks), used by the trace and by
+  ``explain``;
+* :mod:`~cnnbench.analysis.params` — parameters, tied weights and checkpoint bytes;
+* :mod:`~cnnbench.analysis.static` — ``analyze``: meta → fake → cpu, the ``StaticProfile``;
+* :mod:`~cnnbench.analysis.crosscheck` — the same counts by fvcore and thop, side by side.
+
+Importing this package imports no torch: the names below are loaded at their first use. (The trace itself and the
+cross-check are ``cnnbench.analysis.trace.trace`` and ``cnnbench.analysis.crosscheck.crosscheck``: a package
+attribute of their module's name would be replaced by the module when it is imported.)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "analyze": "static", "StaticProfile": "static", "OpGroup": "static", "TRACE_DEVICES": "static",
+    "OpRecord": "trace", "Trace": "trace", "shape_text": "trace",
+    "ModuleHooks": "modules",
+    "checkpoint_bytes": "params", "count_params": "params", "storage_key": "params",
+    "fvcore_count": "crosscheck", "thop_count": "crosscheck", "render_crosscheck": "crosscheck",
+}
+
+__all__ = [
+    "TRACE_DEVICES", "ModuleHooks", "OpGroup", "OpRecord", "StaticProfile", "Trace", "analyze", "checkpoint_bytes",
+    "count_params", "fvcore_count", "render_crosscheck", "shape_text", "storage_key", "thop_count",
+]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"cnnbench.analysis.{where}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -27,6 +27,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry, sdpa_flop_count
 
+from cnnbench.analysis.modules import ModuleHooks
+
 aten = torch.ops.aten
 
 # Ops that only re-describe existing memory (or ask for metadata): they move no data and count
@@ -232,30 +234,24 @@ def shape_text(out: Any) -> str:
     return ", ".join("x".join(str(int(d)) for d in t.shape) for t in _tensors(out))
 
 
-class _ModuleStack:
-    """Knows which module is running, via forward pre/post hooks on every submodule; records output shapes."""
+class _ModuleStack(ModuleHooks):
+    """Knows which module is running (hooks on every submodule, :mod:`cnnbench.analysis.modules`); records output
+    shapes."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         self.stack: list[tuple[str, str]] = [("", type(model).__name__)]
         self.out_shapes: dict[str, str] = {}
-        self.handles = []
-        try:
-            for name, mod in model.named_modules():
-                if not name:
-                    continue
-                self.handles.append(mod.register_forward_pre_hook(self._enter(name, type(mod).__name__)))
-                self.handles.append(mod.register_forward_hook(self._exit(name), always_call=True))
-        except BaseException:
-            self.remove()
-            raise
+        super().__init__(model)
 
-    def _enter(self, name: str, mtype: str):
+    def pre_hook(self, name: str, mod: torch.nn.Module):
+        mtype = type(mod).__name__
+
         def hook(_mod, _inp):
             self.stack.append((name, mtype))
 
         return hook
 
-    def _exit(self, name: str):
+    def post_hook(self, name: str):
         def hook(_mod, _inp, out):
             if len(self.stack) > 1:
                 self.stack.pop()
@@ -266,11 +262,6 @@ class _ModuleStack:
 
     def current(self) -> tuple[str, str]:
         return self.stack[-1]
-
-    def remove(self) -> None:
-        for h in self.handles:
-            h.remove()
-        self.handles = []
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,19 @@
-"""Where the time goes: this machine's roofline, per-module time attribution, and what bounds each layer.
+"""``explain``: which modules of a model take the time, and why (compute, memory or overhead bound).
 
-* :mod:`cnnbench.latency.roofline` — ``measure_roofline`` / ``get_roofline`` (cached per machine fingerprint) /
-  ``cached_roofline`` and ``efficiency(record, roofline)`` for latency rows;
-* :mod:`cnnbench.explainer.attribution` — times per module: eager on the CPU from forward hooks on the static
-  trace's ``named_modules()`` names (perf_counter), split over op types by ``torch.profiler``; eager on CUDA from
-  the profiler's kernel times; ONNX Runtime from its node profiling;
+* :mod:`cnnbench.explainer.run` — :func:`explain` for one model (was ``api.py``): the static trace, the timed
+  runs, the join;
+* :mod:`cnnbench.explainer.attribution` — times per module of the eager runtimes: on the CPU from forward hooks on
+  the static trace's ``named_modules()`` names (:mod:`cnnbench.analysis.modules`, perf_counter), split over op
+  types by ``torch.profiler``; on CUDA from the profiler's kernel times;
+* :mod:`cnnbench.explainer.ort_profile` — times per module on ONNX Runtime, from its node profiling;
+* :mod:`cnnbench.explainer.regional` — ``--runtime compile``: one compiled ``forward`` per row's module;
 * :mod:`cnnbench.explainer.bounds` — ``compute`` | ``memory`` | ``overhead`` and the roofline fraction;
-* :mod:`cnnbench.explainer.view` — the join with the static trace (``Explanation`` rows); ``plots`` its charts;
-* :func:`explain` — all of it for one model (:mod:`cnnbench.explainer.run`).
+* :mod:`cnnbench.explainer.optypes` — the op types times are split over;
+* :mod:`cnnbench.explainer.explanation` — the join with the static trace (``Explanation`` rows);
+  :mod:`cnnbench.explainer.view` renders it in a terminal (was ``report.py``), ``plots`` draws its charts.
+
+This machine's roofline (``measure_roofline`` / ``get_roofline``, cached per machine fingerprint, and
+``efficiency(record, roofline)`` for latency rows) lives in :mod:`cnnbench.latency.roofline`.
 
 Importing this package imports no torch.
 """
@@ -16,7 +22,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["explain"]
+__all__ = ["Explanation", "explain", "print_explanation", "save_plots"]
+_WHERE = {"Explanation": "explanation", "print_explanation": "view", "save_plots": "plots"}
+
+
+def __getattr__(name: str) -> Any:
+    """The result type, its terminal view and its charts, imported at first use."""
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
 
 
 def explain(model: Any, **kwargs: Any) -> Any:

@@ -1,5 +1,5 @@
-"""Per-module time: eager on the CPU through forward hooks (:class:`ModuleTimer`) split over op types by
-``torch.profiler``, eager on CUDA through the profiler's kernel times, ONNX Runtime through its node profiling.
+"""Per-module time of the eager runtimes: on the CPU through forward hooks (:class:`ModuleTimer`) split over op
+types by ``torch.profiler``, on CUDA through the profiler's kernel times.
 
 **Eager, CPU.** A module's time is measured by :class:`ModuleTimer`: ``perf_counter`` in forward pre/post hooks on
 the same ``named_modules()`` names as the static trace, in inferences interleaved with the end-to-end latency
@@ -8,8 +8,8 @@ profiled inference was 10-20% slower than an unprofiled one, most of it in the m
 for the split: each module's hook-timed self time is divided over op types in the proportions the profiled run
 measured for that module (:func:`with_module_times`).
 
-**The profiled run** (the CPU op split; the CUDA times). **Module paths have one source.** The static trace (:mod:`cnnbench.analysis.trace`) names each op's module with
-forward pre/post hooks on every ``named_modules()`` entry; here the same hooks on the same names push a
+**The profiled run** (the CPU op split; the CUDA times). **Module paths have one source**: the hooks of
+:mod:`cnnbench.analysis.modules`, which name each op's module in the static trace, here push a
 ``record_function("cnnbench.module::<path>")`` range on entry and pop it on exit (``always_call``), so the profiler
 sees each module call as a range and each aten op inside it. For each inference (the root module's range):
 
@@ -26,34 +26,21 @@ launched), so a module's time is the GPU time of its kernels and there is no fra
 (profiled or hook-timed) are means over the inferences whose total lies between the 25th and 75th percentile of
 all totals (a trimmed mean: additive, so module times still sum to the total, and robust to a preempted inference).
 
-**ONNX Runtime.** ``SessionOptions.enable_profiling`` writes every node's kernel time (``<node>_kernel_time``) and
-every run (``model_run``); nodes are mapped to modules through the exported graph: the dynamo exporter stores the
-module scope of each node in ``metadata_props["pkg.torch.onnx.name_scopes"]`` (``['', 'layer1', 'layer1.0',
-'layer1.0.conv1', 'conv2d']``: the next-to-last entry is the innermost module path). ORT's graph optimisations
-rename and fuse nodes (``conv2d_nchwc`` for the node whose output is ``conv2d``; BatchNorm folded into a Conv,
-ReLU fused into it): names are looked up as node names, then as output names after dropping ORT's suffixes
-(``_nchwc``, ``_token_N``); a fused node's time goes to the scope the exporter gave it — except that a conv/GEMM node scoped to a module
-that ran no conv/GEMM in the static trace (``conv1 → bn1 → relu`` fused and named after ``relu``) goes to the
-nearest module before it that did — and nodes ORT inserted
-(``ReorderOutput``) or that cannot be mapped go to the module of the node before them. A run's time outside its
-nodes is the top level's ``framework (python)`` share (session overhead).
+**ONNX Runtime** is timed by its own node profiling: :mod:`cnnbench.explainer.ort_profile`.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import json
 import os
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from cnnbench.explainer.optypes import CONV, DW_CONV, FRAMEWORK, FUSED, MATMUL, op_type
+from cnnbench.analysis import ModuleHooks
+from cnnbench.explainer.optypes import CONV, DW_CONV, FRAMEWORK, FUSED, op_type
 
 PREFIX = "cnnbench.module::"
 
@@ -199,36 +186,7 @@ def _trimmed(iters: list[_Iteration], source: str) -> Timing:
     return Timing(dict(self_ms), dict(op_ms), dict(calls), dict(names), total, len(iters), n, source)
 
 
-class _ModuleHooks:
-    """Forward pre/post hooks (``self._pre(name)``, ``self._post``; ``always_call``) on the ``named_modules()``
-    entries down to ``max_depth`` dotted levels — the static trace's names; the model itself too when ``root``.
-    ``remove()`` takes them off again (also when registering fails half-way)."""
-
-    def _register(self, model: Any, max_depth: int | None, *, root: bool) -> None:
-        self.handles: list[Any] = []
-        try:
-            for name, mod in model.named_modules():
-                if (not name and not root) or (name and max_depth is not None and name.count(".") + 1 > max_depth):
-                    continue
-                self.handles.append(mod.register_forward_pre_hook(self._pre(name)))
-                self.handles.append(mod.register_forward_hook(self._post, always_call=True))
-        except BaseException:
-            self.remove()
-            raise
-
-    def _pre(self, name: str) -> Callable[..., None]:
-        raise NotImplementedError
-
-    def _post(self, _mod: Any, _inp: Any, _out: Any) -> None:
-        raise NotImplementedError
-
-    def remove(self) -> None:
-        for h in self.handles:
-            h.remove()
-        self.handles = []
-
-
-class ModuleRanges(_ModuleHooks):
+class ModuleRanges(ModuleHooks):
     """Forward pre/post hooks on the ``named_modules()`` entries (the static trace's names) down to ``max_depth``
     dotted levels, opening and closing one profiler range per module call; ``remove()`` takes them off again.
 
@@ -244,9 +202,9 @@ class ModuleRanges(_ModuleHooks):
         self._enter = torch.ops.profiler._record_function_enter_new
         self._exit = torch.ops.profiler._record_function_exit._RecordFunction
         self._open: list[Any] = []
-        self._register(model, max_depth, root=True)
+        super().__init__(model, max_depth, root=True)
 
-    def _pre(self, name: str) -> Callable[..., None]:
+    def pre_hook(self, name: str, mod: Any) -> Callable[[Any, Any], None]:
         fast, label = self._fast, PREFIX + name
         if fast is not None:
             def hook(_mod: Any, _inp: Any) -> None:
@@ -259,6 +217,9 @@ class ModuleRanges(_ModuleHooks):
 
         return hook
 
+    def post_hook(self, name: str) -> Callable[[Any, Any, Any], None]:
+        return self._post
+
     def _post(self, _mod: Any, _inp: Any, _out: Any) -> None:
         if self._open:
             r = self._open.pop()
@@ -268,7 +229,7 @@ class ModuleRanges(_ModuleHooks):
                 self._exit(r)
 
 
-class ModuleTimer(_ModuleHooks):
+class ModuleTimer(ModuleHooks):
     """Forward pre/post hooks that time every module call down to ``max_depth`` with ``perf_counter`` — no
     profiler. :meth:`call` wraps one inference; while it runs, each hooked module's **self time** (its call's wall
     time minus its hooked children's) is added to that inference's record, and whatever the inference spends outside
@@ -288,9 +249,9 @@ class ModuleTimer(_ModuleHooks):
         self._stack: list[list[Any]] = []
         self._current: dict[str, float] | None = None
         self.iterations: list[tuple[dict[str, float], float]] = []
-        self._register(model, max_depth, root=False)  # the root is timed by call() itself
+        super().__init__(model, max_depth)  # the root is timed by call() itself
 
-    def _pre(self, name: str) -> Callable[..., None]:
+    def pre_hook(self, name: str, mod: Any) -> Callable[[Any, Any], None]:
         stack, clock = self._stack, self._clock
 
         def hook(_mod: Any, _inp: Any) -> None:
@@ -298,6 +259,9 @@ class ModuleTimer(_ModuleHooks):
                 stack.append([name, 0.0, clock()])
 
         return hook
+
+    def post_hook(self, name: str) -> Callable[[Any, Any, Any], None]:
+        return self._post
 
     def _post(self, _mod: Any, _inp: Any, _out: Any) -> None:
         t = self._clock()
@@ -425,129 +389,3 @@ def profile_eager(model: Any, call: Callable[[], Any], *, device: str = "cpu", i
     if not iters:
         raise RuntimeError("the profiler recorded no module ranges (was the model called?)")
     return _trimmed(iters, "torch.profiler, CUDA kernel times" if on_gpu else "torch.profiler, CPU wall time")
-
-
-# --- ONNX Runtime ------------------------------------------------------------------------------------------------
-
-_ORT_SUFFIX = re.compile(r"(_nchwc|_token_\d+|_kernel_time)$")
-
-
-def onnx_scopes(path: str | Path) -> dict[str, str]:
-    """Node name and output name → innermost module path, from the exporter's ``name_scopes`` metadata."""
-    import onnx
-
-    model = onnx.load(str(path), load_external_data=False)
-    out: dict[str, str] = {}
-    for node in model.graph.node:
-        meta = {p.key: p.value for p in node.metadata_props}
-        scopes = meta.get("pkg.torch.onnx.name_scopes")
-        module = None
-        if scopes:
-            try:
-                parts = ast.literal_eval(scopes)
-                module = parts[-2] if len(parts) >= 2 else ""
-            except (ValueError, SyntaxError):
-                module = None
-        if module is None:
-            continue
-        out.setdefault(node.name, module)
-        for o in node.output:
-            out.setdefault(o, module)
-    return out
-
-
-def _lookup(name: str, scopes: dict[str, str]) -> str | None:
-    while True:
-        if name in scopes:
-            return scopes[name]
-        stripped = _ORT_SUFFIX.sub("", name)
-        if stripped == name:
-            return None
-        name = stripped
-
-
-def _family(kind: str) -> str:
-    return CONV if kind == DW_CONV else kind
-
-
-def _owner(module: str, family: str, order: list[str], kinds: dict[str, set[str]]) -> str:
-    """A fused conv/GEMM node named after a later module (BatchNorm folded in, ReLU fused: the exporter and ORT name
-    it after the last op) belongs to the nearest module at or before it that ran a conv/GEMM in the static trace."""
-    if family not in (CONV, MATMUL) or family in kinds.get(module, ()) or module not in kinds:
-        return module
-    for m in reversed(order[: order.index(module)]):
-        if family in kinds[m]:
-            return m
-    return module
-
-
-def parse_ort_profile(events: list[dict[str, Any]], scopes: dict[str, str], *, skip_runs: int = 0,
-                      records: Sequence[Any] = ()) -> Timing:
-    """:class:`Timing` from ONNX Runtime's profile JSON (a list of trace events); the first ``skip_runs`` runs are
-    dropped (warm-up)."""
-    convs = static_conv_types(records)
-    order: list[str] = []
-    kinds: dict[str, set[str]] = defaultdict(set)
-    for r in records:
-        if r.module not in kinds:
-            order.append(r.module)
-        kinds[r.module].add(_family(op_type(r.op, r.in_shapes)))
-    iters: list[_Iteration] = []
-    cur = _Iteration()
-    last = ""
-    for e in events:
-        cat, name = e.get("cat"), str(e.get("name", ""))
-        if cat == "Node" and name.endswith("_kernel_time"):
-            node = name[: -len("_kernel_time")]
-            op_name = str(e.get("args", {}).get("op_name", node))
-            module = _lookup(node, scopes)
-            module = last if module is None else module
-            module = _owner(module, _family(op_type(op_name)), order, kinds)
-            last = module
-            t = float(e.get("dur", 0))
-            key = (module, _kind(op_name, module, cur, convs))
-            cur.op_us[key] += t
-            cur.calls[key] += 1
-            cur.names[key].add(op_name)
-            cur.self_us[module] += t
-        elif cat == "Session" and name == "model_run":
-            cur.total_us = float(e.get("dur", 0))
-            rest = cur.total_us - sum(cur.self_us.values())
-            if rest > 0:
-                cur.self_us[""] += rest
-                cur.op_us[("", FRAMEWORK)] += rest
-            iters.append(cur)
-            cur, last = _Iteration(), ""
-    iters = iters[skip_runs:]
-    if not iters:
-        raise RuntimeError("ONNX Runtime's profile has no model_run")
-    return _trimmed(iters, "ONNX Runtime node profiling")
-
-
-def profile_onnx(onnx_path: str | Path, feed: dict[str, Any], *, threads: int, iterations: int = 20,
-                 warmup: int = 3, records: Sequence[Any] = (), providers: Sequence[str] = ("CPUExecutionProvider",),
-                 profile_dir: str | Path | None = None) -> Timing:
-    """Opens a profiling session on ``onnx_path`` (same threads/options as the latency runner), runs ``warmup`` +
-    ``iterations`` inferences and attributes node times to modules; the profile file is deleted afterwards."""
-    import tempfile
-
-    import onnxruntime as ort
-
-    from cnnbench.latency.usercode import stdout_to_stderr
-
-    with tempfile.TemporaryDirectory(prefix="cnnbench-ortprof-", dir=profile_dir) as tmp:
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.log_severity_level = 3
-        so.enable_profiling = True
-        so.profile_file_prefix = str(Path(tmp) / "ort")
-        with stdout_to_stderr():
-            session = ort.InferenceSession(str(onnx_path), sess_options=so, providers=list(providers))
-        for _ in range(max(warmup, 0) + max(iterations, 1)):
-            session.run(None, feed)
-        prof = session.end_profiling()
-        events = json.loads(Path(prof).read_text())
-        del session
-    return parse_ort_profile(events, onnx_scopes(onnx_path), skip_runs=max(warmup, 0), records=records)

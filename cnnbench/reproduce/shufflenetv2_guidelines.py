@@ -39,7 +39,7 @@ ELEMENTWISE = ("relu", "relu_", "add", "add_", "cat")
 
 def static_rows(exp: str, platform: str = "cpu") -> list[dict]:
     """One row per configuration: MACs and memory access from the trace, checked against the paper's formulas."""
-    from cnnbench.analysis.static import analyze
+    from cnnbench.analysis import analyze
 
     rows = []
     for cfg in CONFIGS[exp](platform):

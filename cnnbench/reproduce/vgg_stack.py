@@ -65,7 +65,7 @@ def receptive_field(build) -> int:
 
 
 def static_rows() -> list[dict]:
-    from cnnbench.analysis.static import analyze
+    from cnnbench.analysis import analyze
 
     rows = []
     for c in CHANNELS:
