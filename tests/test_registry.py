@@ -170,3 +170,38 @@ def test_torchvision_prefix_builds_get_model_defaults_exactly():
     assert cnnbench.profile("googlenet")[0].params == 6_624_904
     assert cnnbench.profile("torchvision:googlenet")[0].params == 6_624_904 + 3_188_968 + 3_191_016
     assert resolve("torchvision:vit_h_14").input_size == (3, 224, 224)  # get_model's default image_size
+
+
+# --- the one resolver (catalog/resolve.py) ---------------------------------------------------------------------------
+
+def test_one_resolver_for_every_form():
+    import torch
+
+    from cnnbench.catalog import resolve_model, resolve_models, resolve_targets, worker_target
+
+    renamed = resolve_model("resnet-18", "mine")
+    assert (renamed.name, renamed.registry_name) == ("mine", "resnet18")
+    net = torch.nn.Linear(2, 2)
+    assert resolve_model(net).source == "instance" and resolve_model(net, "lin").name == "lin"
+    specs = resolve_models({"a": "resnet18", "b": net})
+    assert [s.name for s in specs] == ["a", "b"] and specs[0].registry_name == "resnet18"
+    assert [s.name for s in resolve_models([net, torch.nn.Linear(2, 2)])] == ["Linear", "Linear#2"]
+    with pytest.raises(CnnbenchError, match="a dict already names its models"):
+        resolve_models({"a": "resnet18"}, name="x")
+    with pytest.raises(CnnbenchError, match=r"^no model given$"):
+        resolve_models([])
+    # a family name among the names expands to the family; the caller words "nothing given"
+    fam = resolve_targets(["squeezenet", "squeezenet1_1"], None, empty="nothing")
+    assert [s.name for s in fam] == ["squeezenet1_0", "squeezenet1_1"]
+    with pytest.raises(CnnbenchError, match=r"^nothing$"):
+        resolve_targets([], [], empty="nothing")
+    with pytest.raises(CnnbenchError, match="unknown family 'resnt'; did you mean: resnet"):
+        resolve_targets([], ["resnt"], empty="nothing")
+    assert worker_target("resnet18") == "resnet18"
+
+
+def test_a_catalogue_that_fails_to_import_is_an_error(monkeypatch):
+    monkeypatch.setattr(load, "_loaded", False)
+    monkeypatch.setattr(load, "_CATALOGUES", ("cnnbench_models.no_such_catalogue",))
+    with pytest.raises(ModuleNotFoundError, match="no_such_catalogue"):
+        load.ensure_loaded()
