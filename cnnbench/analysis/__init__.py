@@ -22,12 +22,12 @@ _WHERE = {
     "OpRecord": "trace", "Trace": "trace", "shape_text": "trace",
     "ModuleHooks": "modules",
     "checkpoint_bytes": "params", "count_params": "params", "storage_key": "params",
-    "fvcore_count": "crosscheck", "thop_count": "crosscheck", "render_crosscheck": "crosscheck",
+    "fvcore_count": "crosscheck", "thop_count": "crosscheck",
 }
 
 __all__ = [
     "TRACE_DEVICES", "ModuleHooks", "OpGroup", "OpRecord", "StaticProfile", "Trace", "analyze", "checkpoint_bytes",
-    "count_params", "fvcore_count", "render_crosscheck", "shape_text", "storage_key", "thop_count",
+    "count_params", "fvcore_count", "shape_text", "storage_key", "thop_count",
 ]
 
 
