@@ -84,11 +84,12 @@ def timing_agreement() -> tuple[str, str]:
     import torch.utils.benchmark as tb
     import torchvision
 
-    from cnnbench.latency.runtimes import run_latency
+    from cnnbench.latency.engine import run_latency
+    from cnnbench.latency.options import LatencyOptions
 
     shape = (8, 3, 224, 224)
-    r = run_latency(lambda: torchvision.models.resnet18(weights=None), shape, device="cuda", budget_s=1.0,
-                    min_samples=30, warmup_min_s=0.3)
+    r = run_latency(lambda: torchvision.models.resnet18(weights=None), shape,
+                    LatencyOptions(device="cuda", budget=1.0, min_samples=30, warmup=0.3))
     if r.error:
         return "FAIL", r.error
     ours = r.latency.median
@@ -119,14 +120,15 @@ def peak_memory() -> tuple[str, str]:
     import torch
     from torch import nn
 
-    from cnnbench.latency.runtimes import run_latency
+    from cnnbench.latency.engine import run_latency
+    from cnnbench.latency.options import LatencyOptions
 
     class Allocates256MiB(nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             big = torch.ones(64 * 1024 * 1024, device=x.device)  # 64 Mi float32 = 268_435_456 bytes
             return x + big[:1]
 
-    r = run_latency(Allocates256MiB, (1, 1), device="cuda", budget_s=0.2, min_samples=5, warmup_min_s=0.05)
+    r = run_latency(Allocates256MiB, (1, 1), LatencyOptions(device="cuda", budget=0.2, min_samples=5, warmup=0.05))
     if r.error:
         return "FAIL", r.error
     mib = r.peak_memory_bytes / 2**20

@@ -38,14 +38,17 @@ from torch import nn
 from torch.utils.benchmark import Timer
 
 from cnnbench.env import collect_env, fingerprint
-from cnnbench.latency.runtimes import build_inputs, prepare_runner, run_latency
+from cnnbench.latency.engine import prepare_runner, run_latency
+from cnnbench.latency.options import LatencyOptions
+from cnnbench.latency.placement import build_inputs
 from cnnbench.latency.timer import measure, timer_overhead
 
 OURS_CODE = """
 import json, torchvision
-from cnnbench.latency.runtimes import run_latency
-r = run_latency(lambda: torchvision.models.{model}(weights=None), (1, 3, {size}, {size}), threads={threads},
-                budget_s={budget}, min_samples={min_samples})
+from cnnbench.latency.engine import run_latency
+from cnnbench.latency.options import LatencyOptions
+r = run_latency(lambda: torchvision.models.{model}(weights=None), (1, 3, {size}, {size}),
+                LatencyOptions(threads={threads}, budget={budget}, min_samples={min_samples}))
 print(json.dumps(r.to_dict()))
 """
 
@@ -126,8 +129,8 @@ def section_agreement(args: argparse.Namespace) -> None:
                       num_threads=args.threads)
         ours, theirs = [], []
         for _ in range(3):
-            r = run_latency(tv_builder(name), (1, 3, args.size, args.size), threads=args.threads,
-                            budget_s=args.budget, min_samples=args.min_samples)
+            r = run_latency(tv_builder(name), (1, 3, args.size, args.size),
+                            LatencyOptions(threads=args.threads, budget=args.budget, min_samples=args.min_samples))
             ours.append(r.latency.median)
             theirs.append(timer.blocked_autorange(min_run_time=args.budget).median * 1e3)
         o, t = statistics.median(ours), statistics.median(theirs)
@@ -162,7 +165,7 @@ def section_stability(args: argparse.Namespace) -> None:
 def section_overhead(args: argparse.Namespace) -> None:
     print("\n3. Overhead: nn.Identity on a 1-element input (same call: inference_mode + module call)")
     torch.set_num_threads(args.threads)
-    runner = prepare_runner(nn.Identity, (1,), runtime="eager")
+    runner = prepare_runner(nn.Identity, (1,), LatencyOptions(verify=False))
     stats = measure(runner.call, budget_s=args.budget, min_samples=args.min_samples)
     # the bare loop gets the same robustness as ours: many short loops, median (preemptions hit few of them)
     call, n, bare = runner.call, 1000, []
@@ -192,8 +195,9 @@ def section_onnx(args: argparse.Namespace) -> None:
             details: dict[str, Any] = {}
             for _ in range(2):
                 for rt in ("eager", "onnx"):
-                    r = run_latency(tv_builder(name), shape, runtime=rt, threads=args.threads, model_key=name,
-                                    onnx_dir=cache, budget_s=args.budget, min_samples=args.min_samples)
+                    opts = LatencyOptions(threads=args.threads, onnx_dir=cache, budget=args.budget,
+                                          min_samples=args.min_samples)
+                    r = run_latency(tv_builder(name), shape, opts, runtime=rt, model_key=name)
                     if r.error:
                         raise RuntimeError(r.error)
                     med[rt].append(r.latency.median)

@@ -121,21 +121,16 @@ def measure_row(mspec: ModelSpec, inputs: Any, batch_size: int, dtype: str, runt
         inputs: The row's :class:`~cnnbench.inputs.InputSpec` (its ``maker(batch_size)`` feeds the runtime).
         fuse: Time the fused model (``build.fuse_model``), as static analysis counted it.
     """
-    from cnnbench.latency.runtimes import run_latency
-    
+    from cnnbench.latency.engine import run_latency
+
     chw = inputs.shapes[0] if inputs.shapes else ()
     build, _ = builder_for(latency_spec(mspec, fuse), chw)
     key = mspec.name if mspec.source != "instance" else f"instance-{mspec.name}"
-    res = run_latency(
-        build, inputs.maker(batch_size), device=opts.device, runtime=runtime, dtype=dtype,
-        channels_last=opts.channels_last, threads=opts.threads, budget_s=opts.budget, min_samples=opts.min_samples,
-        warmup_min_s=opts.warmup, onnx_dir=opts.onnx_dir, model_key=key,
-        copy_model=mspec.source == "instance" and not fuse,  # with fuse, latency_spec copied it already
-        precision=getattr(opts, "precision", None), compile_mode=getattr(opts, "compile_mode", None),
-        quantization=getattr(opts, "quantization", None), verify=getattr(opts, "verify", True),
-    )
+    # with fuse, latency_spec copied an instance already
+    res = run_latency(build, inputs.maker(batch_size), opts, runtime=runtime, dtype=dtype, model_key=key,
+                      copy_model=mspec.source == "instance" and not fuse)
     d = res.to_dict(include_samples=True)  # raw samples: kept in the history database
-    d["oom"] = bool(getattr(res, "oom", False))
+    d["oom"] = bool(res.oom)
     return d
 
 

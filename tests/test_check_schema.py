@@ -225,7 +225,7 @@ def test_threads_beyond_the_cores_available_warn_once():
     import io
 
     from cnnbench.latency.devices import cores_available, oversubscribed
-    from cnnbench.latency.protocol import check_protocol_options
+    from cnnbench.latency.options import check_protocol_options
 
     n = cores_available()
     assert n >= 1 and not oversubscribed(n) and oversubscribed(n + 1) and not oversubscribed(None)

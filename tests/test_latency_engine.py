@@ -1,5 +1,6 @@
-"""The one measurement engine's torch-side pieces: prepare_row, torch_threads, write_atomic's writer form, and the
-onnx ↔ runtimes import cycle staying broken (Timed and interleave are tested in test_latency_timer.py)."""
+"""The one measurement engine's torch-side pieces: prepare_row, torch_threads, write_atomic's writer form, the
+BACKENDS table, the extras' one-line errors, and no backend importing the engine (Timed and interleave are tested in
+test_latency_timer.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from torch import nn
 
 import cnnbench.latency
 from cnnbench.errors import CnnbenchError
-from cnnbench.latency import runtimes
-from cnnbench.latency.runtimes import prepare_row
+from cnnbench.latency.engine import prepare_row, row_failure
+from cnnbench.latency.options import LatencyOptions
 from cnnbench.latency.threads import torch_threads
 from cnnbench.report.export import write_atomic
 
@@ -34,16 +35,16 @@ def _boom() -> nn.Module:
 
 def test_prepare_row_names_the_failing_phase():
     cpu = torch.device("cpu")
-    failed = prepare_row(_boom, (1, 3, 8, 8), runtime="eager", device=cpu, threads=1)
+    failed = prepare_row(_boom, (1, 3, 8, 8), LatencyOptions(threads=1), runtime="eager", device=cpu)
     assert (failed.runner, failed.batch, failed.error, failed.oom) == (None, None, "build failed: ValueError: no such layer",
                                                                            False)
-    ok = prepare_row(lambda: nn.Conv2d(3, 4, 3), (2, 3, 8, 8), runtime="eager", device=cpu, threads=1)
+    ok = prepare_row(lambda: nn.Conv2d(3, 4, 3), (2, 3, 8, 8), LatencyOptions(threads=1), runtime="eager", device=cpu)
     try:
         assert ok.error is None and ok.batch == 2
         assert tuple(ok.runner.call().shape) == (2, 4, 6, 6)  # 8 - 3 + 1 = 6
     finally:
         ok.runner.close()
-    assert runtimes.row_failure(MemoryError(), "run") == ("out of memory: MemoryError", True)
+    assert row_failure(MemoryError(), "run") == ("out of memory: MemoryError", True)
 
 
 def test_write_atomic_takes_a_writer_and_keeps_permissions(tmp_path):
@@ -69,9 +70,68 @@ def test_a_failing_writer_leaves_the_old_file(tmp_path):
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["report.md"]
 
 
-def test_onnx_does_not_import_runtimes():
-    # the cycle: runtimes imports onnx lazily; onnx must take Runner from latency.runner, never from runtimes
-    src = Path(cnnbench.latency.__file__).with_name("onnx.py").read_text()
-    imported = {n.module for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)}
-    assert "cnnbench.latency.runner" in imported
-    assert "cnnbench.latency.runtimes" not in imported
+def test_no_backend_imports_the_engine():
+    # the engine imports the backends lazily (through BACKENDS); they take Runner from latency.runner
+    for path in Path(cnnbench.latency.__file__).with_name("backends").glob("*.py"):
+        imported = {n.module for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom)}
+        assert "cnnbench.latency.engine" not in imported, path.name
+
+
+def test_backends_table_is_the_vocabulary():
+    from cnnbench.latency.backends import BACKENDS
+    from cnnbench.latency.options import RUNTIMES, normalize_runtime, precision_label
+
+    assert RUNTIMES == tuple(BACKENDS) == ("eager", "compile", "onnx", "onnx-int8", "onnx-fp16", "openvino",
+                                           "tensorrt")
+    assert [normalize_runtime(r) for r in ("ov", "trt", "torch_compile", "ONNX_INT8")] == [
+        "openvino", "tensorrt", "compile", "onnx-int8"]
+    assert {b.name: b.phase for b in BACKENDS.values()} == {
+        "eager": "prepare", "compile": "compile", "onnx": "export", "onnx-int8": "quantize", "onnx-fp16": "export",
+        "openvino": "compile", "tensorrt": "compile"}
+    assert [precision_label(r, "fp32", None) for r in RUNTIMES] == ["fp32", "fp32", "fp32", "int8", "fp16", "fp32",
+                                                                     "fp32"]
+    for b in BACKENDS.values():
+        assert callable(b.prepare_fn()) if b.package is None else b.prepare.count(":") == 1
+
+
+def _without(monkeypatch, module: str) -> None:
+    """``module`` not importable (as if its extra were not installed)."""
+    import importlib.util
+    import sys
+
+    real = importlib.util.find_spec
+    monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a, **k: None if name == module else real(name, *a,
+                                                                                                             **k))
+
+
+def test_runtime_without_its_extra_is_one_line_exit_2(monkeypatch):
+    from typer.testing import CliRunner
+
+    from cnnbench.cli.app import app
+
+    _without(monkeypatch, "openvino")
+    r = CliRunner().invoke(app, ["profile", "resnet18", "--runtime", "openvino", "--device", "cpu"])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip().splitlines() == [
+        "error: --runtime openvino needs the openvino extra: pip install 'cnnbench[openvino]'"]
+
+
+def test_tensorrt_without_its_extra_is_one_line(monkeypatch):
+    from cnnbench.latency.options import check_choices
+
+    _without(monkeypatch, "tensorrt")
+    with pytest.raises(CnnbenchError, match=r"^--runtime tensorrt needs the tensorrt extra: "
+                                            r"pip install 'cnnbench\[tensorrt\]'$"):
+        check_choices(["tensorrt"], torch.device("cuda"), "fp32")  # the device is only read, never used
+
+
+def test_ray_executor_without_its_extra_is_one_line_exit_2(monkeypatch):
+    from typer.testing import CliRunner
+
+    from cnnbench.cli.app import app
+
+    _without(monkeypatch, "ray")
+    r = CliRunner().invoke(app, ["sweep", "resnet18", "--executor", "ray", "--no-latency"])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip().splitlines() == ["error: --executor ray needs the ray extra: pip install 'cnnbench[ray]'"]

@@ -16,10 +16,11 @@ from torch import nn
 
 from cnnbench.catalog import ModelSpec
 from cnnbench.comparison.run import _prepare_row, _Row
+from cnnbench.latency.engine import prepare_runner, run_latency
 from cnnbench.latency.options import LatencyOptions
-from cnnbench.latency.runtimes import place_inputs, prepare_runner, run_latency
+from cnnbench.latency.placement import place_inputs
 
-PROTOCOL = {"warmup_min_iters": 2, "warmup_min_s": 0.01, "min_samples": 3, "budget_s": 0.05}
+PROTOCOL = {"warmup_min_iters": 2, "warmup": 0.01, "min_samples": 3, "budget": 0.05}
 SHAPE = (1, 3, 32, 32)
 
 
@@ -78,7 +79,7 @@ def test_place_inputs_casts_floats_only_copies_and_channels_last_4d():
 
 
 def test_two_positional_and_a_keyword_input_eager():
-    r = run_latency(TwoInputs, two_inputs, threads=1, **PROTOCOL)
+    r = run_latency(TwoInputs, two_inputs, LatencyOptions(threads=1, **PROTOCOL))
     assert r.error is None, r.error
     assert r.batch_size == 2  # dim 0 of the first tensor, x: 2x3x8x8
     assert r.throughput_per_s == pytest.approx(2 / r.latency.median * 1e3)
@@ -89,29 +90,29 @@ def test_keyword_only_inputs_give_the_batch():
         def forward(self, *, x: torch.Tensor) -> torch.Tensor:
             return x * 2
 
-    r = run_latency(KwOnly, lambda: ((), {"x": torch.randn(3, 4)}), **PROTOCOL)
+    r = run_latency(KwOnly, lambda: ((), {"x": torch.randn(3, 4)}), LatencyOptions(**PROTOCOL))
     assert r.error is None and r.batch_size == 3
 
 
 def test_integer_inputs_stay_integer_in_low_precision():
     ids = torch.randint(0, 16, (4, 7))
-    r = run_latency(Embed, lambda: ((ids,), {}), dtype="bf16", **PROTOCOL)
+    r = run_latency(Embed, lambda: ((ids,), {}), LatencyOptions(**PROTOCOL), dtype="bf16")
     assert r.error is None, r.error  # bf16 ids would fail in the embedding lookup
     assert r.batch_size == 4 and r.dtype == "bf16"
 
 
 def test_inputs_and_weights_are_seeded_and_the_global_rng_is_untouched():
     state = torch.random.get_rng_state()
-    a = prepare_runner(small_cnn, SHAPE, seed=5).output()
-    b = prepare_runner(small_cnn, SHAPE, seed=5).output()
-    c = prepare_runner(small_cnn, SHAPE, seed=6).output()
+    a = prepare_runner(small_cnn, SHAPE, LatencyOptions(seed=5, verify=False)).output()
+    b = prepare_runner(small_cnn, SHAPE, LatencyOptions(seed=5, verify=False)).output()
+    c = prepare_runner(small_cnn, SHAPE, LatencyOptions(seed=6, verify=False)).output()
     assert (a == b).all() and not (a == c).all()
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
 def test_onnx_with_two_positional_and_a_keyword_input_equals_eager(tmp_path):
-    eager = prepare_runner(TwoInputs, two_inputs, seed=1)
-    ort = prepare_runner(TwoInputs, two_inputs, runtime="onnx", seed=1, model_key="two", onnx_dir=tmp_path)
+    eager = prepare_runner(TwoInputs, two_inputs, LatencyOptions(seed=1, verify=False))
+    ort = prepare_runner(TwoInputs, two_inputs, LatencyOptions(seed=1, onnx_dir=tmp_path, verify=False), runtime="onnx", model_key="two")
     try:
         want, got = eager.output(), ort.output()
         assert ort.details["onnx_inputs"] == ["x", "y", "mask"]  # dynamo names them after forward's parameters
@@ -125,9 +126,8 @@ def test_onnx_with_two_positional_and_a_keyword_input_equals_eager(tmp_path):
 
 def test_onnx_torchscript_exporter_with_keyword_inputs(tmp_path):
     # the TorchScript exporter names inputs onnx::Conv_0... and orders keywords by the signature: fed in order
-    eager = prepare_runner(TwoInputs, two_inputs, seed=1)
-    ort = prepare_runner(TwoInputs, two_inputs, runtime="onnx", seed=1, exporter="torchscript", onnx_dir=tmp_path,
-                         model_key="ts")
+    eager = prepare_runner(TwoInputs, two_inputs, LatencyOptions(seed=1, verify=False))
+    ort = prepare_runner(TwoInputs, two_inputs, LatencyOptions(seed=1, exporter="torchscript", onnx_dir=tmp_path, verify=False), runtime="onnx", model_key="ts")
     try:
         torch.testing.assert_close(torch.from_numpy(ort.output()), torch.from_numpy(eager.output()),
                                    rtol=1e-4, atol=1e-5)
@@ -174,8 +174,7 @@ def test_user_model_is_left_exactly_as_it_was(runtime, tmp_path):
     m, calls, hook = _user_model()
     before = _snapshot(m)
     dtype = "fp16" if runtime == "eager" else "fp32"
-    r = run_latency(lambda: m, SHAPE, runtime=runtime, dtype=dtype, channels_last=runtime == "eager",
-                    copy_model=True, onnx_dir=tmp_path, model_key="user", **PROTOCOL)
+    r = run_latency(lambda: m, SHAPE, LatencyOptions(channels_last=runtime == "eager", onnx_dir=tmp_path, **PROTOCOL), runtime=runtime, dtype=dtype, copy_model=True, model_key="user")
     assert r.error is None, r.error
     assert calls  # the timed copy is the user's model, hooks included: the hook ran (on the copy)
     _assert_unchanged(m, before, hook)
@@ -184,7 +183,7 @@ def test_user_model_is_left_exactly_as_it_was(runtime, tmp_path):
 def test_without_copy_model_the_engine_would_change_it():
     # the counter-test: the same run on the instance itself does change it (so the test above can fail)
     m, _, _ = _user_model()
-    run_latency(lambda: m, SHAPE, dtype="bf16", **PROTOCOL)
+    run_latency(lambda: m, SHAPE, LatencyOptions(**PROTOCOL), dtype="bf16")
     assert not m.training and m[0].weight.dtype == torch.bfloat16
 
 
@@ -235,20 +234,20 @@ def _nodes(r) -> int:
 
 def test_editing_forward_exports_again(tmp_path):
     src, cache = tmp_path / "net.py", tmp_path / "cache"
-    common = {"runtime": "onnx", "model_key": "net", "onnx_dir": cache, **PROTOCOL}
-    r1 = run_latency(_load(src, "pass"), SHAPE, **common)
+    opts, common = LatencyOptions(onnx_dir=cache, **PROTOCOL), {"runtime": "onnx", "model_key": "net"}
+    r1 = run_latency(_load(src, "pass"), SHAPE, opts, **common)
     assert r1.error is None and not r1.details["onnx_cached"]
     # same module tree, same repr, same shapes: only forward's code differs (20 tanh ops more)
-    r2 = run_latency(_load(src, "for _ in range(20):\n            y = torch.tanh(y)"), SHAPE, **common)
+    r2 = run_latency(_load(src, "for _ in range(20):\n            y = torch.tanh(y)"), SHAPE, opts, **common)
     assert r2.error is None and not r2.details["onnx_cached"]
     assert r2.details["onnx_path"] != r1.details["onnx_path"]
     assert _nodes(r2) >= _nodes(r1) + 20
-    r3 = run_latency(_load(src, "for _ in range(20):\n            y = torch.tanh(y)"), SHAPE, **common)
+    r3 = run_latency(_load(src, "for _ in range(20):\n            y = torch.tanh(y)"), SHAPE, opts, **common)
     assert r3.details["onnx_cached"] and r3.details["onnx_path"] == r2.details["onnx_path"]  # the cache still works
 
 
 def test_edited_forward_changes_the_key_without_a_source_file(tmp_path):
-    from cnnbench.latency.onnx import cache_entry_name
+    from cnnbench.latency.backends.onnx_export import cache_entry_name
 
     src = tmp_path / "net.py"
     names = []
@@ -260,7 +259,7 @@ def test_edited_forward_changes_the_key_without_a_source_file(tmp_path):
 
 
 def test_input_dtypes_and_keywords_are_in_the_key():
-    from cnnbench.latency.onnx import cache_entry_name
+    from cnnbench.latency.backends.onnx_export import cache_entry_name
 
     m = Embed()
     ids = torch.zeros(2, 3, dtype=torch.int64)
@@ -272,9 +271,10 @@ def test_input_dtypes_and_keywords_are_in_the_key():
 
 
 def test_other_weights_are_another_entry(tmp_path):
-    common = {"runtime": "onnx", "model_key": "m", "onnx_dir": tmp_path, **PROTOCOL}
-    a = run_latency(small_cnn, SHAPE, seed=0, **common)
-    b = run_latency(small_cnn, SHAPE, seed=1, **common)  # same architecture, other weights
+    common = {"runtime": "onnx", "model_key": "m"}
+    a = run_latency(small_cnn, SHAPE, LatencyOptions(onnx_dir=tmp_path, seed=0, **PROTOCOL), **common)
+    # same architecture, other weights
+    b = run_latency(small_cnn, SHAPE, LatencyOptions(onnx_dir=tmp_path, seed=1, **PROTOCOL), **common)
     assert not a.details["onnx_cached"] and not b.details["onnx_cached"]
     assert len(list(tmp_path.iterdir())) == 2
 
@@ -294,7 +294,7 @@ class Chatty(nn.Module):
 
 @pytest.mark.parametrize("runtime", ["eager", "onnx"])
 def test_a_printing_model_keeps_stdout_clean(runtime, tmp_path, capfd):
-    r = run_latency(Chatty, SHAPE, runtime=runtime, onnx_dir=tmp_path, model_key="chatty", **PROTOCOL)
+    r = run_latency(Chatty, SHAPE, LatencyOptions(onnx_dir=tmp_path, **PROTOCOL), runtime=runtime, model_key="chatty")
     assert r.error is None, r.error
     out, err = capfd.readouterr()
     assert out == ""
@@ -316,7 +316,7 @@ class Eig(nn.Module):
 
 
 def test_export_error_is_one_plain_line_and_nothing_is_dumped(tmp_path, capfd):
-    r = run_latency(Eig, (1, 3, 4, 4), runtime="onnx", onnx_dir=tmp_path, model_key="eig", **PROTOCOL)
+    r = run_latency(Eig, (1, 3, 4, 4), LatencyOptions(onnx_dir=tmp_path, **PROTOCOL), runtime="onnx", model_key="eig")
     assert r.error.startswith("export failed: RuntimeError: ONNX export failed (dynamo: ")
     assert "linalg_eig" in r.error and "torchscript: UnsupportedOperatorError" in r.error
     assert "\n" not in r.error and "\x1b" not in r.error
@@ -329,7 +329,7 @@ def test_debug_prints_the_failed_rows_traceback(monkeypatch, capfd):
         raise ValueError("no such layer")
 
     monkeypatch.setenv("CNNBENCH_DEBUG", "1")
-    r = run_latency(broken, SHAPE, **PROTOCOL)
+    r = run_latency(broken, SHAPE, LatencyOptions(**PROTOCOL))
     assert r.error == "build failed: ValueError: no such layer"
     out, err = capfd.readouterr()
     assert out == "" and "Traceback" in err and "no such layer" in err
@@ -344,10 +344,10 @@ def test_sys_exit_in_user_code_is_the_rows_error(tmp_path):
     def exits_on_build() -> nn.Module:
         sys.exit(4)
 
-    assert run_latency(Exits, SHAPE, **PROTOCOL).error == "run failed: model called sys.exit(3)"
-    r = run_latency(exits_on_build, lambda: ((torch.randn(5, 2),), {}), **PROTOCOL)
+    assert run_latency(Exits, SHAPE, LatencyOptions(**PROTOCOL)).error == "run failed: model called sys.exit(3)"
+    r = run_latency(exits_on_build, lambda: ((torch.randn(5, 2),), {}), LatencyOptions(**PROTOCOL))
     assert r.error == "build failed: model called sys.exit(4)" and r.batch_size == 5
-    r = run_latency(Exits, SHAPE, runtime="onnx", onnx_dir=tmp_path, model_key="x", **PROTOCOL)
+    r = run_latency(Exits, SHAPE, LatencyOptions(onnx_dir=tmp_path, **PROTOCOL), runtime="onnx", model_key="x")
     assert r.error == "export failed: model called sys.exit(3)"
     assert list(tmp_path.iterdir()) == []  # nothing half-written left in the cache
 
@@ -368,10 +368,11 @@ def test_sys_exit_in_a_compare_row_is_its_error(runtime, tmp_path):
 
 
 def test_prepare_eager_still_takes_one_tensor():
-    from cnnbench.latency.runtimes import prepare_eager
+    from cnnbench.latency.backends import Target
+    from cnnbench.latency.backends.eager import prepare_eager
 
     x = torch.randn(SHAPE)
-    runner = prepare_eager(small_cnn().eval(), x, device=torch.device("cpu"))
+    runner = prepare_eager(small_cnn().eval(), x, None, LatencyOptions(), Target("eager", torch.device("cpu")))
     assert runner.output().shape == (1, 4)
 
 
@@ -382,7 +383,7 @@ def test_prepare_eager_still_takes_one_tensor():
 def test_cuda_fp16_leaves_the_user_model_on_the_cpu():
     m, _, hook = _user_model()
     before = _snapshot(m)
-    r = run_latency(lambda: m, SHAPE, device="cuda", dtype="fp16", copy_model=True, **PROTOCOL)
+    r = run_latency(lambda: m, SHAPE, LatencyOptions(device="cuda", **PROTOCOL), dtype="fp16", copy_model=True)
     assert r.error is None, r.error
     _assert_unchanged(m, before, hook)
     assert all(p.device.type == "cpu" for p in m.parameters())
@@ -395,9 +396,8 @@ def test_cuda_onnx_binds_every_input(tmp_path):
 
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
         pytest.skip("onnxruntime without CUDA")
-    eager = prepare_runner(TwoInputs, two_inputs, seed=1)
-    ort = prepare_runner(TwoInputs, two_inputs, device="cuda", runtime="onnx", seed=1, onnx_dir=tmp_path,
-                         model_key="two")
+    eager = prepare_runner(TwoInputs, two_inputs, LatencyOptions(seed=1, verify=False))
+    ort = prepare_runner(TwoInputs, two_inputs, LatencyOptions(device="cuda", seed=1, onnx_dir=tmp_path, verify=False), runtime="onnx", model_key="two")
     try:
         assert ort.details["onnx_inputs"] == ["x", "y", "mask"]
         torch.testing.assert_close(torch.from_numpy(ort.output()), torch.from_numpy(eager.output()),

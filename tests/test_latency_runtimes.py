@@ -10,12 +10,13 @@ import torch
 from torch import nn
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.latency import onnx as onnx_mod
+from cnnbench.latency.backends import onnx_export
 from cnnbench.latency.devices import onnx_providers, parse_device, resolve_device
+from cnnbench.latency.engine import LatencyResult, prepare_runner, run_latency
 from cnnbench.latency.memory import PeakMemory
-from cnnbench.latency.runtimes import LatencyResult, prepare_runner, run_latency
+from cnnbench.latency.options import LatencyOptions
 
-PROTOCOL = {"warmup_min_iters": 2, "warmup_min_s": 0.01, "min_samples": 5, "budget_s": 0.05}
+PROTOCOL = {"warmup_min_iters": 2, "warmup": 0.01, "min_samples": 5, "budget": 0.05}
 SHAPE = (2, 3, 16, 16)
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="tests the no-CUDA error path")
 
@@ -54,7 +55,7 @@ def assert_good_row(r: LatencyResult, runtime: str) -> dict:
 
 def test_eager_row(capfd):
     before = torch.get_num_threads()
-    r = run_latency(tiny_cnn, SHAPE, runtime="eager", threads=1, **PROTOCOL)
+    r = run_latency(tiny_cnn, SHAPE, LatencyOptions(threads=1, **PROTOCOL), runtime="eager")
     d = assert_good_row(r, "eager")
     assert r.threads == 1 and d["compile_s"] is None
     assert torch.get_num_threads() == before  # torch's setting restored
@@ -62,20 +63,20 @@ def test_eager_row(capfd):
 
 
 def test_default_threads_are_recorded():
-    r = run_latency(tiny_cnn, SHAPE, **PROTOCOL)
+    r = run_latency(tiny_cnn, SHAPE, LatencyOptions(**PROTOCOL))
     assert r.threads == torch.get_num_threads()
 
 
 @pytest.mark.parametrize("dtype", ["bf16", "fp16"])
 def test_low_precision_eager_row_or_error(dtype):
-    r = run_latency(tiny_cnn, SHAPE, dtype=dtype, channels_last=True, **PROTOCOL)
+    r = run_latency(tiny_cnn, SHAPE, LatencyOptions(channels_last=True, **PROTOCOL), dtype=dtype)
     assert r.dtype == dtype and r.channels_last
     # torch builds differ in CPU half support; either a measured row or a recorded error, never an exception
     assert (r.latency is not None) != (r.error is not None)
 
 
 def test_cpu_peak_memory_sees_a_64mb_temporary():
-    r = run_latency(Allocates64MB, (1, 1, 1, 1), **PROTOCOL)
+    r = run_latency(Allocates64MB, (1, 1, 1, 1), LatencyOptions(**PROTOCOL))
     assert r.details["memory_method"] == "rss_hwm"
     # 67_108_864 bytes allocated and freed each call; the kernel's peak RSS catches it (small slack for pages)
     assert 60_000_000 <= r.peak_memory_bytes <= 120_000_000
@@ -93,13 +94,13 @@ def test_build_failure_is_a_row():
     def broken() -> nn.Module:
         raise ValueError("no such layer")
 
-    r = run_latency(broken, SHAPE, **PROTOCOL)
+    r = run_latency(broken, SHAPE, LatencyOptions(**PROTOCOL))
     assert r.latency is None and r.error == "build failed: ValueError: no such layer"
     assert r.to_dict()["latency_ms"] is None and r.throughput_per_s is None
 
 
 def test_shape_mismatch_is_a_row():
-    r = run_latency(tiny_cnn, (2, 5, 16, 16), **PROTOCOL)  # 5 channels into a 3-channel conv
+    r = run_latency(tiny_cnn, (2, 5, 16, 16), LatencyOptions(**PROTOCOL))  # 5 channels into a 3-channel conv
     assert r.error.startswith("run failed: RuntimeError")
 
 
@@ -108,7 +109,7 @@ def test_oom_is_flagged_so_sweeps_can_stop():
         def forward(self, x):
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    r = run_latency(Oom, SHAPE, **PROTOCOL)
+    r = run_latency(Oom, SHAPE, LatencyOptions(**PROTOCOL))
     assert r.oom and r.error.startswith("out of memory: OutOfMemoryError")
 
 
@@ -124,14 +125,15 @@ def test_oom_is_flagged_so_sweeps_can_stop():
 )
 def test_usage_errors_raise(kwargs, match):
     with pytest.raises(CnnbenchError, match=match):
-        run_latency(tiny_cnn, SHAPE, **kwargs)
+        opts = {k: v for k, v in kwargs.items() if k not in ("runtime", "dtype")}  # the rest is the row's
+        run_latency(tiny_cnn, SHAPE, LatencyOptions(**opts), **{k: v for k, v in kwargs.items() if k not in opts})
 
 
 @no_cuda
 @pytest.mark.parametrize("device", ["cuda", "cuda:0", "cuda:3"])
 def test_no_cuda_is_one_clear_line(device):
     with pytest.raises(CnnbenchError) as info:
-        run_latency(tiny_cnn, SHAPE, device=device, **PROTOCOL)
+        run_latency(tiny_cnn, SHAPE, LatencyOptions(device=device, **PROTOCOL))
     msg = str(info.value)
     assert "CUDA is not available" in msg and torch.__version__ in msg and "\n" not in msg
 
@@ -158,7 +160,7 @@ def test_onnx_cuda_provider_missing_is_an_error():
 
 @pytest.mark.slow  # Inductor's first C++ compile takes 2-20 s on a shared CPU
 def test_compile_row(capfd):
-    r = run_latency(tiny_cnn, SHAPE, runtime="compile", threads=1, **PROTOCOL)
+    r = run_latency(tiny_cnn, SHAPE, LatencyOptions(threads=1, **PROTOCOL), runtime="compile")
     if r.error and any(s in r.error.lower() for s in ("compiler", "toolchain", "cpp")):
         pytest.skip(f"no working C++ toolchain: {r.error}")
     assert_good_row(r, "compile")
@@ -172,7 +174,7 @@ def test_compile_failure_is_a_row(monkeypatch):
         raise RuntimeError("InductorError: Failed to find a working C++ compiler")
 
     monkeypatch.setattr(torch, "compile", no_toolchain)
-    r = run_latency(tiny_cnn, SHAPE, runtime="compile", **PROTOCOL)
+    r = run_latency(tiny_cnn, SHAPE, LatencyOptions(**PROTOCOL), runtime="compile")
     assert r.latency is None and r.compile_s is None
     assert r.error == "compile failed: RuntimeError: InductorError: Failed to find a working C++ compiler"
 
@@ -180,9 +182,9 @@ def test_compile_failure_is_a_row(monkeypatch):
 # ---- onnx ----------------------------------------------------------------------------------------------------------
 
 def test_onnx_row_cache_and_clean_stdout(tmp_path, capfd, monkeypatch):
-    r1 = run_latency(tiny_cnn, SHAPE, runtime="onnx", threads=1, model_key="tiny", onnx_dir=tmp_path, **PROTOCOL)
+    r1 = run_latency(tiny_cnn, SHAPE, LatencyOptions(threads=1, onnx_dir=tmp_path, **PROTOCOL), runtime="onnx", model_key="tiny")
     assert_good_row(r1, "onnx")
-    assert r1.details["onnx_opset"] == onnx_mod.DEFAULT_OPSET and not r1.details["onnx_cached"]
+    assert r1.details["onnx_opset"] == onnx_export.DEFAULT_OPSET and not r1.details["onnx_cached"]
     assert r1.details["onnx_providers"] == ["CPUExecutionProvider"]
     entries = list(tmp_path.iterdir())
     assert len(entries) == 1 and entries[0].name.startswith("tiny-2x3x16x16-fp32-opset18-")
@@ -193,17 +195,17 @@ def test_onnx_row_cache_and_clean_stdout(tmp_path, capfd, monkeypatch):
         raise AssertionError("re-exported despite the cache")
 
     monkeypatch.setattr(torch.onnx, "export", no_export)
-    r2 = run_latency(tiny_cnn, SHAPE, runtime="onnx", threads=1, model_key="tiny", onnx_dir=tmp_path, **PROTOCOL)
+    r2 = run_latency(tiny_cnn, SHAPE, LatencyOptions(threads=1, onnx_dir=tmp_path, **PROTOCOL), runtime="onnx", model_key="tiny")
     assert_good_row(r2, "onnx")
     assert r2.details["onnx_cached"] and r2.details["onnx_path"] == r1.details["onnx_path"]
     # another shape is another entry (and exporting is now impossible, so it is an error row, not an exception)
-    r3 = run_latency(tiny_cnn, (1, 3, 16, 16), runtime="onnx", model_key="tiny", onnx_dir=tmp_path, **PROTOCOL)
+    r3 = run_latency(tiny_cnn, (1, 3, 16, 16), LatencyOptions(onnx_dir=tmp_path, **PROTOCOL), runtime="onnx", model_key="tiny")
     assert r3.error.startswith("export failed: RuntimeError: ONNX export failed (dynamo: AssertionError")
     assert len(list(tmp_path.iterdir())) == 1  # the failed attempt left nothing behind
 
 
 def test_onnx_bf16_is_a_row(tmp_path):
-    r = run_latency(tiny_cnn, SHAPE, runtime="onnx", dtype="bf16", onnx_dir=tmp_path, model_key="t", **PROTOCOL)
+    r = run_latency(tiny_cnn, SHAPE, LatencyOptions(onnx_dir=tmp_path, **PROTOCOL), runtime="onnx", dtype="bf16", model_key="t")
     assert r.latency is None and "bf16" in r.error
 
 
@@ -218,7 +220,7 @@ def test_onnx_uses_the_requested_threads(tmp_path, monkeypatch):
         return real(path, sess_options=sess_options, providers=providers)
 
     monkeypatch.setattr(ort, "InferenceSession", spy)
-    r = run_latency(tiny_cnn, SHAPE, runtime="onnx", threads=1, onnx_dir=tmp_path, model_key="t", **PROTOCOL)
+    r = run_latency(tiny_cnn, SHAPE, LatencyOptions(threads=1, onnx_dir=tmp_path, **PROTOCOL), runtime="onnx", model_key="t")
     assert r.error is None and r.threads == 1 and seen["intra"] == 1
 
 
@@ -232,8 +234,8 @@ def test_onnx_output_equals_eager(name, tmp_path):
         return getattr(torchvision.models, name)(weights=None)
 
     shape = (1, 3, 64, 64)
-    eager = prepare_runner(build, shape, runtime="eager", seed=3)
-    ort_runner = prepare_runner(build, shape, runtime="onnx", seed=3, model_key=name, onnx_dir=tmp_path)
+    eager = prepare_runner(build, shape, LatencyOptions(seed=3, verify=False), runtime="eager")
+    ort_runner = prepare_runner(build, shape, LatencyOptions(seed=3, onnx_dir=tmp_path, verify=False), runtime="onnx", model_key=name)
     try:
         want, got = eager.output(), ort_runner.output()
     finally:
@@ -250,7 +252,7 @@ def test_onnx_output_equals_eager(name, tmp_path):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_row(runtime):
-    r = run_latency(tiny_cnn, SHAPE, device="cuda", runtime=runtime, **PROTOCOL)
+    r = run_latency(tiny_cnn, SHAPE, LatencyOptions(device="cuda", **PROTOCOL), runtime=runtime)
     assert r.error is None, r.error
     assert r.device.startswith("cuda:") and r.details["memory_method"] == "cuda_max_allocated"
     assert 0 < r.latency.min <= r.latency.median <= r.latency.p99
@@ -272,7 +274,7 @@ def test_cuda_oom_is_a_row():
         def forward(self, x):
             return torch.empty(1 << 50, device=x.device)  # 4 PiB of float32
 
-    r = run_latency(Huge, SHAPE, device="cuda", **PROTOCOL)
+    r = run_latency(Huge, SHAPE, LatencyOptions(device="cuda", **PROTOCOL))
     assert r.oom and r.error.startswith("out of memory")
 
 
@@ -283,6 +285,6 @@ def test_cuda_onnx_row_or_provider_error(tmp_path):
 
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         pytest.skip("onnxruntime without CUDA")
-    r = run_latency(tiny_cnn, SHAPE, device="cuda", runtime="onnx", onnx_dir=tmp_path, model_key="t", **PROTOCOL)
+    r = run_latency(tiny_cnn, SHAPE, LatencyOptions(device="cuda", onnx_dir=tmp_path, **PROTOCOL), runtime="onnx", model_key="t")
     assert r.error is None and "CUDAExecutionProvider" in r.details["onnx_providers"]
     assert r.peak_memory_bytes is None  # ORT's arena is invisible to torch's allocator counters

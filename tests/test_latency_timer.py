@@ -9,8 +9,7 @@ import time
 import pytest
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.latency import protocol
-from cnnbench.latency.options import LatencyOptions
+from cnnbench.latency.options import LatencyOptions, check_protocol_options
 from cnnbench.latency.timer import (
     LatencyStats,
     Timed,
@@ -349,9 +348,9 @@ def test_impossible_protocol_values_are_refused_not_hung(kwargs):
 
 
 def test_one_protocol_check():
-    # the CLI's options and the library's both go through protocol.check_protocol_options: same words
+    # the CLI's options and the library's both go through options.check_protocol_options: same words
     msg = r"^--budget must be a finite number > 0 of seconds \(got inf\)$"
     with pytest.raises(CnnbenchError, match=msg):
-        protocol.check_protocol_options(budget=math.inf, min_samples=1, warmup=0.0, threads=None)
+        check_protocol_options(budget=math.inf, min_samples=1, warmup=0.0, threads=None)
     with pytest.raises(CnnbenchError, match=msg):
         LatencyOptions.parse(budget=math.inf)

@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
 from cnnbench.errors import CnnbenchError
+from cnnbench.latency.engine import prepare_runner, run_latency
 from cnnbench.latency.options import LatencyOptions
 from cnnbench.latency.runner import Runner
-from cnnbench.latency.runtimes import prepare_runner, run_latency
 from cnnbench.latency.verify import OutputMismatchError, check_runner, compare_outputs
 
-PROTOCOL = {"warmup_min_iters": 2, "warmup_min_s": 0.0, "min_samples": 3, "budget_s": 0.05}
+PROTOCOL = {"warmup_min_iters": 2, "warmup": 0.0, "min_samples": 3, "budget": 0.05}
 SHAPE = (2, 3, 32, 32)
 ROOT = Path(__file__).resolve().parent.parent
 cli = CliRunner()
@@ -41,8 +41,9 @@ class Elementwise(nn.Module):
 
 
 def row(runtime: str, tmp_path: Path, **kw) -> dict:
-    r = run_latency(small_cnn, SHAPE, runtime=runtime, threads=kw.pop("threads", 1), onnx_dir=tmp_path,
-                    model_key="small", **PROTOCOL, **kw)
+    dtype = kw.pop("dtype", "fp32")  # the row's; the rest are options
+    opts = LatencyOptions(threads=kw.pop("threads", 1), onnx_dir=tmp_path, **PROTOCOL, **kw)
+    r = run_latency(small_cnn, SHAPE, opts, runtime=runtime, dtype=dtype, model_key="small")
     d = r.to_dict()
     json.dumps(d)  # JSON-ready, details included
     return d
@@ -93,7 +94,7 @@ def test_onnx_int8_row_states_its_scheme_and_is_cached_beside_the_export(tmp_pat
 
 
 def test_int8_on_a_model_with_nothing_to_quantise_is_an_error_row(tmp_path):
-    r = run_latency(Elementwise, SHAPE, runtime="onnx-int8", onnx_dir=tmp_path, model_key="ew", **PROTOCOL)
+    r = run_latency(Elementwise, SHAPE, LatencyOptions(onnx_dir=tmp_path, **PROTOCOL), runtime="onnx-int8", model_key="ew")
     assert r.latency is None
     assert r.error.startswith("quantize failed: RuntimeError: nothing to quantise: the graph has no Conv, MatMul")
     assert "\n" not in r.error and "\x1b" not in r.error
@@ -116,7 +117,7 @@ def test_amp_and_cast_rows_are_labelled_apart(tmp_path, kw, label):
 
 
 def test_amp_really_runs_under_autocast():
-    runner = prepare_runner(small_cnn, SHAPE, precision="amp-bf16")
+    runner = prepare_runner(small_cnn, SHAPE, LatencyOptions(precision="amp-bf16", verify=False))
     try:
         assert runner.call().dtype == torch.bfloat16  # Linear under CPU autocast(bf16) returns bf16; weights fp32
     finally:
@@ -124,7 +125,7 @@ def test_amp_really_runs_under_autocast():
 
 
 def test_compile_mode_is_passed_and_recorded(tmp_path):
-    r = run_latency(small_cnn, SHAPE, runtime="compile", compile_mode="reduce-overhead", threads=1, **PROTOCOL)
+    r = run_latency(small_cnn, SHAPE, LatencyOptions(compile_mode="reduce-overhead", threads=1, **PROTOCOL), runtime="compile")
     if r.error and any(s in r.error.lower() for s in ("compiler", "toolchain", "cpp")):
         pytest.skip(f"no working C++ toolchain: {r.error}")
     assert r.error is None and r.details["compile_mode"] == "reduce-overhead"
@@ -251,8 +252,7 @@ def test_cuda_rows_are_checked_against_eager(tmp_path, runtime, precision):
 
     if runtime.startswith("onnx") and "CUDAExecutionProvider" not in ort.get_available_providers():
         pytest.skip("onnxruntime without CUDAExecutionProvider")
-    r = run_latency(small_cnn, SHAPE, device="cuda", runtime=runtime, precision=precision, onnx_dir=tmp_path,
-                    model_key="small", **PROTOCOL)
+    r = run_latency(small_cnn, SHAPE, LatencyOptions(device="cuda", precision=precision, onnx_dir=tmp_path, **PROTOCOL), runtime=runtime, model_key="small")
     assert r.error is None, r.error
     assert r.precision == {"eager": "amp-fp16", "onnx": "fp32", "onnx-fp16": "fp16"}[runtime]
     assert "check_vs_eager" in r.details
@@ -265,7 +265,6 @@ def test_tensorrt_row_or_clear_error(tmp_path):
         LatencyOptions.parse(device="cuda", runtimes=["tensorrt"])
     except CnnbenchError as e:
         pytest.skip(str(e))
-    r = run_latency(small_cnn, SHAPE, device="cuda", runtime="tensorrt", onnx_dir=tmp_path, model_key="small",
-                    **PROTOCOL)
+    r = run_latency(small_cnn, SHAPE, LatencyOptions(device="cuda", onnx_dir=tmp_path, **PROTOCOL), runtime="tensorrt", model_key="small")
     assert r.error is None, r.error
     assert r.compile_s > 0 and r.details["tensorrt_backend"] in ("torch-tensorrt", "onnxruntime")

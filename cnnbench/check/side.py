@@ -68,7 +68,8 @@ class LocalSide:
         tensors landed in memory, and the median over rounds averages that out.
         """
         from cnnbench.catalog import resolve
-        from cnnbench.latency.runtimes import prepare_runner
+        from cnnbench.latency.engine import prepare_runner
+        from cnnbench.latency.options import LatencyOptions
         from cnnbench.latency.threads import torch_threads
         from cnnbench.latency.timer import Timed
 
@@ -81,15 +82,16 @@ class LocalSide:
             return m if self.model_wrapper is None else self.model_wrapper(m)
 
         self._threads.enter_context(torch_threads(entry.threads))
-        common = {"device": entry.device, "threads": entry.threads}
+        # the runtimes a suite names are timed as they are (no check against eager: check compares two sides)
+        opts = LatencyOptions(device=entry.device, threads=entry.threads, verify=False)
         try:
             for _ in range(copies):
-                self._runners.append(prepare_runner(build_calibration, CALIBRATION_SHAPE, runtime="eager",
-                                                    dtype="fp32", **common))
+                self._runners.append(prepare_runner(build_calibration, CALIBRATION_SHAPE, opts,
+                                                    runtime="eager"))
                 self._calib.append(Timed(self._runners[-1].call, self._runners[-1].sync))
             # model_key=None: an ONNX export per side, never a cache entry shared by REF and the working tree
-            self._runners.append(prepare_runner(build, entry.input_shape, runtime=entry.runtime, dtype=entry.dtype,
-                                                **common))
+            self._runners.append(prepare_runner(build, entry.input_shape, opts, runtime=entry.runtime,
+                                                dtype=entry.dtype))
             self._model = Timed(self._runners[-1].call, self._runners[-1].sync)
             # the block size is fixed here, once per runner, from its whole warm-up (wall clock: calls per sample)
             for t in self._calib:

@@ -56,7 +56,7 @@ def reproduce(
     if name is None:
         raise CnnbenchError("name a reproduction (see `cnnbench reproduce --list`) or use --list")
     todo = runner.names() if name.strip().lower() == "all" else [runner.get(name).name]
-    from cnnbench.latency.protocol import check_protocol_options
+    from cnnbench.latency.options import check_protocol_options
 
     check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, threads=threads,
                            zero_budget_ok=True)

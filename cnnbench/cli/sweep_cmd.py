@@ -94,6 +94,13 @@ def sweep(
     executor = "ray" if address else executor.lower()
     if executor not in ("local", "ray"):
         raise CnnbenchError(f"unknown --executor {executor!r}: choose local or ray")
+    if executor == "ray":
+        import importlib.util
+
+        from cnnbench.sweep.ray_pool import RAY_MISSING
+
+        if importlib.util.find_spec("ray") is None:  # the extra not installed: one line, before anything else
+            raise CnnbenchError(RAY_MISSING)
     if jobs < 1:
         raise CnnbenchError("--jobs must be at least 1")
     if timeout <= 0:

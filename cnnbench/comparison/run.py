@@ -10,7 +10,7 @@ activations) tell me which one is faster?". Two things differ from ``profile``'s
   ``budget / rounds`` seconds per visit (at least one sample), so each row gets about the time budget
   ``profile`` would give it; further rounds take one sample per row until every row has ``min_samples``.
   Slow drift of the machine (thermal throttling, a neighbour's job) therefore lands on all rows alike instead of
-  favouring whichever model ran first. The rows are prepared by :func:`cnnbench.latency.runtimes.prepare_row`
+  favouring whichever model ran first. The rows are prepared by :func:`cnnbench.latency.engine.prepare_row`
   (``profile``'s prepare step) and timed by :func:`cnnbench.latency.timer.interleave` (the scheduler under
   :func:`~cnnbench.latency.timer.measure_interleaved`), with a time slice per visit instead of a single sample,
   progress reporting, and Ctrl-C keeping the samples.
@@ -255,19 +255,17 @@ def _measure_rows(rows: list[_Row], lat: Any, dtype: str, rounds: int, result: C
 
 
 def _prepare_row(row: _Row, lat: Any, dtype: str, dev: Any) -> None:
-    import torch
+    from dataclasses import replace
 
-    from cnnbench.latency.runtimes import prepare_row
+    from cnnbench.latency.engine import prepare_row
     from cnnbench.latency.timer import Timed
 
     # row.make_inputs: CPU (args, kwargs) (InputSpec.maker(batch)), else one tensor of row.shape; row.copy_model:
     # the spec returns the caller's instance, so the engine times a deep copy and the instance stays as it was
     # interleaved with other rows: ORT's idle workers must not busy-wait and steal torch's cores (onnx_spinning)
-    prep = prepare_row(row.spec.build, row.make_inputs or row.shape, runtime=row.runtime, device=dev, dtype=dtype,
-                       channels_last=lat.channels_last, threads=torch.get_num_threads(), model_key=row.spec.name,
-                       onnx_dir=lat.onnx_dir, copy_model=row.copy_model, onnx_spinning=False,
-                       precision=getattr(lat, "precision", None), compile_mode=getattr(lat, "compile_mode", None),
-                       quantization=getattr(lat, "quantization", None), verify=getattr(lat, "verify", True))
+    prep = prepare_row(row.spec.build, row.make_inputs or row.shape, replace(lat, onnx_spinning=False),
+                       runtime=row.runtime, device=dev, dtype=dtype, model_key=row.spec.name,
+                       copy_model=row.copy_model)
     if prep.runner is None:
         row.error, row.oom = prep.error, prep.oom
         return
@@ -302,7 +300,7 @@ def _rounds(rows: list[_Row], lat: Any, rounds: int, result: CompareResult, prog
 
 
 def _fail(row: _Row, phase: str, err: BaseException, rows: list[_Row] | None = None) -> None:
-    from cnnbench.latency.runtimes import row_failure
+    from cnnbench.latency.engine import row_failure
 
     row.error, row.oom = row_failure(err, phase)  # traceback under --debug, one plain line, sys.exit(N)
     _drop(row)
@@ -331,8 +329,8 @@ def _close(row: _Row) -> None:
 def _attach_latency(rows: list[_Row], lat: Any, dtype: str, result: CompareResult) -> None:
     import torch
 
+    from cnnbench.latency.engine import LatencyResult
     from cnnbench.latency.options import precision_label
-    from cnnbench.latency.runtimes import LatencyResult
     from cnnbench.latency.timer import LatencyStats
 
     env = None
@@ -354,7 +352,7 @@ def _attach_latency(rows: list[_Row], lat: Any, dtype: str, result: CompareResul
         if result.interrupted:
             details["interrupted"] = True
         res = LatencyResult(device=lat.device, runtime=row.runtime, batch_size=row.shape[0], threads=threads,
-                            dtype=dtype, precision=precision_label(row.runtime, dtype, getattr(lat, "precision", None)),
+                            dtype=dtype, precision=precision_label(row.runtime, dtype, lat.precision),
                             channels_last=lat.channels_last, latency=stats, peak_memory_bytes=row.peak,
                             compile_s=row.compile_s, error=error, oom=row.oom, details=details)
         result.profiles[row.index] = replace(base, latency=res.to_dict(), env=env)

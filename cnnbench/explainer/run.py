@@ -178,19 +178,24 @@ def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: in
 def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
     import torch
 
-    from cnnbench.latency.runtimes import build_inputs, prepare_eager, prepare_runner
+    from cnnbench.latency.backends import Target
+    from cnnbench.latency.backends.eager import prepare_eager
+    from cnnbench.latency.engine import prepare_runner
+    from cnnbench.latency.options import LatencyOptions
+    from cnnbench.latency.placement import build_inputs
     from cnnbench.latency.usercode import stdout_to_stderr
 
+    opts = LatencyOptions(device=ex.device, threads=ex.threads, verify=False)
     with stdout_to_stderr(), contextlib.ExitStack() as stack:
         whole = None
         if ex.runtime == "compile":
             # the whole model compiled at once (`profile --runtime compile`'s program): timed beside the regional one
-            whole = prepare_runner(build, ins.maker(ex.batch_size), device=ex.device, runtime="compile",
-                                   dtype=ex.dtype, threads=ex.threads, model_key=ex.model, copy_model=instance)
+            whole = prepare_runner(build, ins.maker(ex.batch_size), opts, runtime="compile", dtype=ex.dtype,
+                                   model_key=ex.model, copy_model=instance)
             stack.callback(whole.close)
             ex.compile["whole_model_compile_s"] = whole.compile_s
         model, args, kwargs = build_inputs(build, ins.maker(ex.batch_size), seed=0, copy_model=instance)
-        runner = prepare_eager(model, args, kwargs, device=torch.device(ex.device), dtype=ex.dtype)
+        runner = prepare_eager(model, args, kwargs, opts, Target("eager", torch.device(ex.device), ex.dtype))
         stack.callback(runner.close)
         if whole is not None:
             from cnnbench.explainer.regional import compiled_regions
@@ -241,7 +246,7 @@ def _hook_timed(model, runner, depth, budget, min_samples, warmup, whole=None):
     ``whole.call`` when given: the unhooked samples' statistics, the hooked inferences' module times and ``whole``'s
     statistics (or ``None``)."""
     from cnnbench.explainer.attribution import ModuleTimer
-    from cnnbench.latency.protocol import check_protocol_options
+    from cnnbench.latency.options import check_protocol_options
     from cnnbench.latency.timer import Timed, budget_stop, interleave, timer_overhead
 
     check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, zero_budget_ok=True,
@@ -267,16 +272,19 @@ def _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterati
 
     from cnnbench.explainer.attribution import profile_onnx
     from cnnbench.inputs import torch_dtype
+    from cnnbench.latency.backends.onnx import session_feed
+    from cnnbench.latency.backends.onnx_export import export_onnx
     from cnnbench.latency.devices import onnx_providers
-    from cnnbench.latency.onnx import export_onnx, session_feed
-    from cnnbench.latency.placement import place_inputs
-    from cnnbench.latency.runtimes import build_inputs, prepare_runner
+    from cnnbench.latency.engine import prepare_runner
+    from cnnbench.latency.options import LatencyOptions
+    from cnnbench.latency.placement import build_inputs, place_inputs
     from cnnbench.latency.timer import measure
     from cnnbench.latency.usercode import stdout_to_stderr
 
     with stdout_to_stderr():
-        runner = prepare_runner(build, ins.maker(ex.batch_size), device=ex.device, runtime="onnx", dtype=ex.dtype,
-                                threads=ex.threads, model_key=ex.model, copy_model=instance)
+        opts = LatencyOptions(device=ex.device, threads=ex.threads, verify=False)
+        runner = prepare_runner(build, ins.maker(ex.batch_size), opts, runtime="onnx", dtype=ex.dtype,
+                                model_key=ex.model, copy_model=instance)
         try:
             stats = measure(runner.call, sync=runner.sync, warmup_min_iters=3, warmup_min_s=warmup,
                             min_samples=min_samples, budget_s=budget)

@@ -1,9 +1,13 @@
 """The latency engine's choices — runtimes, precisions, compile modes, quantisation schemes — and their one check.
 
-:func:`check_choices` is the single validation of a (runtimes × device × dtype × precision × compile mode ×
-quantisation) combination: :func:`cnnbench.latency.runtimes.prepare_runner` / ``run_latency`` and
-:meth:`cnnbench.latency.options.LatencyOptions.parse` both call it, so the CLI, a sweep and a library caller get the same
-one-line :class:`~cnnbench.errors.CnnbenchError` (exit 2) for a runtime that cannot run here.
+:class:`LatencyOptions` is how latency is measured, passed as ONE object from the faces (CLI, ``cnnbench.profile``,
+``compare``, ``sweep``) down to the engine (:mod:`cnnbench.latency.engine`) and the backends' prepare functions.
+The runtimes' facts come from :data:`cnnbench.latency.backends.BACKENDS`. :func:`check_choices` is the single
+validation of a (runtimes × device × dtype × precision × compile mode × quantisation) combination:
+:func:`cnnbench.latency.engine.prepare_runner` / ``run_latency`` and :meth:`LatencyOptions.parse` both call it, so
+the CLI, a sweep and a library caller get the same one-line :class:`~cnnbench.errors.CnnbenchError` (exit 2) for a
+runtime that cannot run here — a runtime whose extra is not installed too. :func:`check_protocol_options` is the
+one check of the measurement protocol's values (budget, samples, warm-up, threads).
 
 Precision labels (a row's ``precision``, shown beside ``dtype``):
 
@@ -18,33 +22,29 @@ Precision labels (a row's ``precision``, shown beside ``dtype``):
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.latency.protocol import check_protocol_options
+from cnnbench.latency.backends import BACKENDS
+from cnnbench.latency.devices import cores_available, oversubscribed
 
 if TYPE_CHECKING:
     import torch
 
-#: Every runtime, in the order help texts list them.
-RUNTIMES = ("eager", "compile", "onnx", "onnx-int8", "onnx-fp16", "openvino", "tensorrt")
-#: Runtimes that need a CUDA device / that run on the CPU only.
-CUDA_ONLY = ("onnx-fp16", "tensorrt")
-CPU_ONLY = ("onnx-int8", "openvino")
-#: Runtimes fed by the ONNX export (the export cache of :mod:`cnnbench.latency.onnx` is shared by all of them).
-ONNX_BASED = ("onnx", "onnx-int8", "onnx-fp16", "openvino")
-#: ``--precision`` values (``None``/``"fp32"``: no autocast) and the runtimes that honour them.
+#: Every runtime, in the order help texts list them (the keys of :data:`~cnnbench.latency.backends.BACKENDS`).
+RUNTIMES = tuple(BACKENDS)
+#: ``--precision`` values (``None``/``"fp32"``: no autocast).
 PRECISIONS = ("fp32", "amp-fp16", "amp-bf16")
-AMP_RUNTIMES = ("eager", "compile", "tensorrt")
 #: ``--compile-mode`` values: torch.compile's ``mode=`` (``default`` passes ``None``).
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 #: ``--quantization`` schemes of ``onnx-int8``.
 QUANTIZATIONS = ("static", "dynamic")
-#: The phase a row's failure is named by once its inputs exist: ``"<phase> failed: ..."``.
-PREPARE_PHASE = {"eager": "prepare", "compile": "compile", "onnx": "export", "onnx-int8": "quantize",
-                 "onnx-fp16": "export", "openvino": "compile", "tensorrt": "compile"}
+_ALIASES = {alias: b.name for b in BACKENDS.values() for alias in b.aliases}
+_WARNED_THREADS: set[int] = set()
 
 
 def normalize_runtime(runtime: str) -> str:
@@ -54,7 +54,7 @@ def normalize_runtime(runtime: str) -> str:
         CnnbenchError: Not a runtime.
     """
     r = str(runtime).strip().lower().replace("_", "-")
-    r = {"ov": "openvino", "trt": "tensorrt", "torch-compile": "compile"}.get(r, r)
+    r = _ALIASES.get(r, r)
     if r not in RUNTIMES:
         raise CnnbenchError(f"unknown runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
     return r
@@ -91,10 +91,9 @@ def normalize_quantization(scheme: str | None) -> str:
 
 def precision_label(runtime: str, dtype: str, precision: str | None) -> str:
     """The row's ``precision`` (see the module docstring): ``fp32``, ``cast-bf16``, ``amp-fp16``, ``int8``..."""
-    if runtime == "onnx-int8":
-        return "int8"
-    if runtime == "onnx-fp16":
-        return "fp16"
+    own = BACKENDS[runtime].precision
+    if own:
+        return own
     if precision:
         return precision
     return "fp32" if dtype == "fp32" else f"cast-{dtype}"
@@ -114,38 +113,76 @@ def check_choices(runtimes: Iterable[str], device: torch.device, dtype: str, pre
             runtime without it, a cast dtype on a runtime with its own precision, a missing package or provider.
     """
     rts = list(runtimes)
-    cuda = device.type == "cuda"
+    kind = device.type
     if precision is not None and dtype != "fp32":
         raise CnnbenchError(f"give --dtype {dtype} (the model cast to {dtype}) or --precision {precision} (fp32 "
                             "weights under torch.autocast), not both")
+    amp = ", ".join(b.name for b in BACKENDS.values() if b.amp)
     for rt in rts:
-        if rt in CUDA_ONLY and not cuda:
-            why = ("ONNX Runtime's CPU provider has no fp16 convolution kernels; on the CPU use onnx or onnx-int8"
-                   if rt == "onnx-fp16" else "TensorRT runs on NVIDIA GPUs only")
-            raise CnnbenchError(f"--runtime {rt} needs a CUDA device (--device cuda): {why}")
-        if rt in CPU_ONLY and cuda:
-            why = ("OpenVINO's CPU plugin is what cnnbench times" if rt == "openvino" else
-                   "ONNX Runtime's CUDA provider has no int8 convolution kernels; use tensorrt on CUDA")
-            raise CnnbenchError(f"--runtime {rt} runs on the CPU (--device cpu): {why}")
-        if precision is not None and rt not in AMP_RUNTIMES:
-            raise CnnbenchError(f"--precision {precision} (torch.autocast) applies to {', '.join(AMP_RUNTIMES)}, "
+        b = BACKENDS[rt]
+        if kind not in b.devices:
+            if "cuda" in b.devices:
+                raise CnnbenchError(f"--runtime {rt} needs a CUDA device (--device cuda): {b.device_why}")
+            raise CnnbenchError(f"--runtime {rt} runs on the CPU (--device cpu): {b.device_why}")
+        if precision is not None and not b.amp:
+            raise CnnbenchError(f"--precision {precision} (torch.autocast) applies to {amp}, "
                                 f"not {rt}: its precision is its own (onnx-int8, onnx-fp16 on CUDA)")
-        if dtype != "fp32" and rt not in ("eager", "compile", "onnx"):
+        if dtype != "fp32" and not b.casts:
             raise CnnbenchError(f"--dtype {dtype} casts the torch model; --runtime {rt} takes the fp32 model and "
                                 "sets its own precision (drop --dtype, or use --precision amp-* with tensorrt)")
-    if any(rt in ONNX_BASED for rt in rts):
+    if any(BACKENDS[rt].onnx_based for rt in rts):
         from cnnbench.latency.devices import onnx_providers
 
         onnx_providers(device)  # ONNX Runtime provider missing → one line
-    if "openvino" in rts:
-        try:
-            import openvino  # noqa: F401
-        except ImportError:
-            raise CnnbenchError("--runtime openvino needs the openvino package: pip install openvino") from None
+    for rt in rts:
+        missing = BACKENDS[rt].missing_package()
+        if missing:
+            raise CnnbenchError(missing)
     if "tensorrt" in rts:
-        from cnnbench.latency.tensorrt_rt import tensorrt_backend
+        from cnnbench.latency.backends.tensorrt import tensorrt_backend
 
         tensorrt_backend(device, precision)  # neither torch-tensorrt nor ORT's TensorRT provider → one line
+
+
+def check_protocol_options(*, budget: float, min_samples: int, warmup: float, threads: int | None = None,
+                           zero_budget_ok: bool = False, warmup_min_iters: int = 0,
+                           block_target_s: float = 0.0) -> None:
+    """Usage errors (exit 2) for the measurement options every timing command shares.
+
+    Non-finite ``budget``/``warmup`` (``inf`` would never stop, ``nan`` compares false) are refused. ``threads``
+    above the cores available to the process (:func:`oversubscribed`) is allowed but warned about on stderr, once
+    per thread count; rows measured so should be marked ``threads_oversubscribed: true``.
+
+    Args:
+        budget: Sampling seconds (``--budget``); 0 only with ``zero_budget_ok`` (then ``min_samples`` decides).
+        min_samples: ``--min-samples``.
+        warmup: Warm-up seconds (``--warmup``).
+        threads: ``--threads`` (``None``: torch's setting).
+        zero_budget_ok: Accept ``budget == 0``.
+        warmup_min_iters: Warm-up calls at least (the timer's ``warmup_min_iters``).
+        block_target_s: The timer's block target (seconds).
+
+    Raises:
+        CnnbenchError: Any impossible value, with the option named.
+    """
+    if not math.isfinite(budget) or not (budget >= 0 if zero_budget_ok else budget > 0):
+        raise CnnbenchError(f"--budget must be a finite number {'≥ 0' if zero_budget_ok else '> 0'} of seconds "
+                            f"(got {budget})")
+    if min_samples < 1:
+        raise CnnbenchError(f"--min-samples must be ≥ 1 (got {min_samples})")
+    if not math.isfinite(warmup) or warmup < 0:
+        raise CnnbenchError(f"--warmup must be a finite number ≥ 0 of seconds (got {warmup})")
+    if warmup_min_iters < 0:
+        raise CnnbenchError(f"warm-up iterations must be ≥ 0 (got {warmup_min_iters})")
+    if not math.isfinite(block_target_s) or block_target_s < 0:
+        raise CnnbenchError(f"block target must be a finite number ≥ 0 of seconds (got {block_target_s})")
+    if threads is not None and threads < 1:
+        raise CnnbenchError(f"--threads must be ≥ 1 (got {threads})")
+    if oversubscribed(threads) and threads not in _WARNED_THREADS:
+        _WARNED_THREADS.add(threads)
+        print(f"warning: --threads {threads} exceeds the {cores_available()} core(s) available to this process: "
+              "threads will time-share cores (far slower and noisier than a real machine with that many)",
+              file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -155,6 +192,11 @@ class LatencyOptions:
     ``precision`` (``None`` | ``"amp-fp16"`` | ``"amp-bf16"``: torch.autocast), ``compile_mode`` (torch.compile's
     mode, ``None`` = default) and ``quantization`` (``onnx-int8``'s scheme) are normalised by :meth:`parse`;
     ``verify`` checks every runtime against eager fp32 before timing it (:mod:`cnnbench.latency.verify`).
+    The fields after ``verify`` are the engine's own settings (the CLI never changes them): the ONNX ``opset``
+    (``None``: :data:`~cnnbench.latency.backends.onnx_export.DEFAULT_OPSET`) and ``exporter`` (``"auto"`` |
+    ``"dynamo"`` | ``"torchscript"``), the ``seed`` of weights and generated inputs, ``onnx_spinning`` (ONNX
+    Runtime's busy-waiting workers: off when ORT runners are interleaved with torch ones), the timer's
+    ``warmup_min_iters`` and ``block_target_s``, and ``track_memory`` (peak memory over warm-up and samples).
     """
 
     device: str = "cpu"
@@ -169,6 +211,13 @@ class LatencyOptions:
     compile_mode: str | None = None
     quantization: str = "static"
     verify: bool = True
+    opset: int | None = None
+    exporter: str = "auto"
+    seed: int = 0
+    onnx_spinning: bool = True
+    warmup_min_iters: int = 10
+    block_target_s: float = 1e-3
+    track_memory: bool = True
 
     @classmethod
     def parse(cls, *, device: str = "cpu", runtimes: list[str] | None = None, threads: int | None = None,
@@ -180,6 +229,7 @@ class LatencyOptions:
         Args:
             dtype: The sweep's ``--dtype`` (only checked against ``precision`` and the runtimes here).
         """
+        from cnnbench.inputs import normalize_dtype
         from cnnbench.latency.options import (
             check_choices,
             normalize_compile_mode,
@@ -187,7 +237,6 @@ class LatencyOptions:
             normalize_quantization,
             normalize_runtime,
         )
-        from cnnbench.latency.placement import normalize_dtype
 
         rts: list[str] = []
         for item in runtimes or ["eager"]:

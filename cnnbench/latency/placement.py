@@ -1,6 +1,6 @@
 """What the latency engine times: the model (built, or a copy of the caller's) and its inputs, placed and cast.
 
-See :mod:`cnnbench.latency.runtimes` for the guarantees (the caller's model and tensors are never changed).
+See :mod:`cnnbench.latency.engine` for the guarantees (the caller's model and tensors are never changed).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The prepared-model type every runtime returns (:class:`Runner`), in a module the runtimes all import.
 
-:mod:`cnnbench.latency.runtimes` (eager, compile) and :mod:`cnnbench.latency.onnx` both build a :class:`Runner`;
-keeping it here (it imports neither) means ``onnx`` no longer imports ``runtimes``, which imports ``onnx`` lazily.
+Every backend of :mod:`cnnbench.latency.backends` builds a :class:`Runner`; keeping it here (it imports none of
+them) means no backend imports the engine, which imports the backends lazily.
 """
 
 from __future__ import annotations

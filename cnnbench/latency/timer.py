@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.latency.protocol import check_protocol_options
+from cnnbench.latency.options import check_protocol_options
 
 #: ``IQR / median`` above this marks a measurement noisy (``torch.utils.benchmark``'s ``_IQR_WARN_THRESHOLD``).
 NOISY_IQR_RATIO = 0.10

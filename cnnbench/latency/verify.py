@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cnnbench.latency.options import ONNX_BASED
+from cnnbench.latency.backends import BACKENDS
 from cnnbench.latency.placement import place_inputs
 from cnnbench.latency.runner import Runner, first_tensor_to_numpy
 from cnnbench.latency.usercode import ModelExitError
@@ -157,7 +157,7 @@ def eager_reference(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, A
         raise ModelExitError(e) from e
     ref = first_tensor_to_numpy(out)
     del out, a, k
-    if device.type != "cpu" and runtime in ONNX_BASED + ("tensorrt",):
+    if device.type != "cpu" and BACKENDS[runtime].cpu_model:
         model.to("cpu")
     return ref
 

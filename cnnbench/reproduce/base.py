@@ -145,14 +145,16 @@ def measure_throughput(
     Returns:
         Label → latency statistics (ms per call, one call = one batch).
     """
-    from cnnbench.latency.runtimes import prepare_runner
+    from cnnbench.latency.engine import prepare_runner
+    from cnnbench.latency.options import LatencyOptions
     from cnnbench.latency.timer import measure_interleaved
 
     runners = {}
+    eager = LatencyOptions(device=opts.device, verify=False)  # eager fp32: the reference itself
     try:
         with torch_threads(opts.threads):
             for label, build in builders.items():
-                runners[label] = prepare_runner(build, tuple(input_shapes[label]), device=opts.device, seed=0)
+                runners[label] = prepare_runner(build, tuple(input_shapes[label]), eager)
             opts.say(f"timing {len(runners)} configurations interleaved "
                      f"(~{opts.budget_s:g} s each + warm-up) on {opts.device}")
             return measure_interleaved(

@@ -25,13 +25,15 @@ from cnnbench.sweep.schedule import Scheduler
 from cnnbench.sweep.tasks import Task
 
 POLL_S = 0.25
+#: The one line for a machine without the ``ray`` extra (``sweep --executor ray`` checks it before planning).
+RAY_MISSING = "--executor ray needs the ray extra: pip install 'cnnbench[ray]'"
 
 
 def _ray():
     try:
         import ray
     except ImportError as e:
-        raise CnnbenchError("--executor ray needs Ray: pip install 'cnnbench[ray]'") from e
+        raise CnnbenchError(RAY_MISSING) from e
     return ray
 
 

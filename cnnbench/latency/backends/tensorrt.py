@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from cnnbench.latency.backends import Target
+    from cnnbench.latency.options import LatencyOptions
     from cnnbench.latency.runner import Runner
 
 
@@ -59,15 +61,13 @@ def tensorrt_backend(device: torch.device, precision: str | None = None) -> str:
                         f"{', '.join(ort.get_available_providers())})")
 
 
-def prepare_tensorrt(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], *, device: torch.device,
-                     precision: str | None, threads: int, model_key: str | None, cache_dir: Any, opset: int | None,
-                     exporter: str) -> Runner:
+def prepare_tensorrt(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], opts: LatencyOptions,
+                     target: Target) -> Runner:
     """Builds the TensorRT engine(s) for the model at these inputs (see the module docstring)."""
-    backend = tensorrt_backend(device, precision)
+    backend = tensorrt_backend(target.device, opts.precision)
     if backend == "torch-tensorrt":
-        return _torch_tensorrt(model, args, kwargs, device=device, precision=precision)
-    return _ort_tensorrt(model, args, kwargs, device=device, precision=precision, threads=threads,
-                         model_key=model_key, cache_dir=cache_dir, opset=opset, exporter=exporter)
+        return _torch_tensorrt(model, args, kwargs, device=target.device, precision=opts.precision)
+    return _ort_tensorrt(model, args, kwargs, opts, target)
 
 
 def _torch_tensorrt(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], *, device: torch.device,
@@ -108,15 +108,16 @@ def _torch_tensorrt(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, A
                   to_numpy=first_tensor_to_numpy)
 
 
-def _ort_tensorrt(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], *, device: torch.device,
-                  precision: str | None, threads: int, model_key: str | None, cache_dir: Any, opset: int | None,
-                  exporter: str) -> Runner:
+def _ort_tensorrt(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], opts: LatencyOptions,
+                  target: Target) -> Runner:
     import shutil
 
-    from cnnbench.latency.onnx import export_model, open_session, session_runner
+    from cnnbench.latency.backends.onnx import open_session, session_runner
+    from cnnbench.latency.backends.onnx_export import export_model
 
-    prepared = export_model(model, args, kwargs, dtype="fp32", model_key=model_key, cache_dir=cache_dir, opset=opset,
-                            exporter=exporter)
+    device, precision, threads = target.device, opts.precision, target.threads
+    prepared = export_model(model, args, kwargs, dtype="fp32", model_key=target.model_key, cache_dir=opts.onnx_dir,
+                            opset=opts.opset, exporter=opts.exporter)
     try:
         trt_opts = {"device_id": device.index or 0, "trt_fp16_enable": precision == "amp-fp16",
                     "trt_engine_cache_enable": True,

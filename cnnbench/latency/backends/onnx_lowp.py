@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from cnnbench.latency.backends import Target
+    from cnnbench.latency.options import LatencyOptions
     from cnnbench.latency.runner import Runner
 
 #: Calibration batches for static quantisation.
@@ -147,7 +149,7 @@ def quantize_onnx(fp32_path: Path, scheme: str, feeds: list[dict[str, Any]], *, 
                     else:
                         quantize_dynamic(str(src), str(tmp), per_channel=True, weight_type=QuantType.QInt8)
             except Exception as err:
-                from cnnbench.latency.onnx import _plain_first_line, _root_cause
+                from cnnbench.latency.backends.onnx_export import _plain_first_line, _root_cause
 
                 root = _root_cause(err)
                 raise RuntimeError(f"onnxruntime {scheme} quantisation failed: {type(root).__name__}: "
@@ -183,16 +185,21 @@ def convert_fp16(fp32_path: Path) -> tuple[Path, dict[str, Any]]:
     return final, {"fp16_conversion": "onnxruntime.transformers.float16 (keep_io_types)", "fp16_cached": cached}
 
 
-def prepare_onnx_lowp(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], *, runtime: str,
-                      device: torch.device, threads: int, model_key: str | None, cache_dir: Any, opset: int | None,
-                      exporter: str, spinning: bool = True, quantization: str = "static", seed: int = 0) -> Runner:
-    """``onnx-int8`` / ``onnx-fp16``: export (or reuse) fp32, convert (or reuse), open the session, check it."""
+def prepare_onnx_lowp(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], opts: LatencyOptions,
+                      target: Target) -> Runner:
+    """``onnx-int8`` / ``onnx-fp16``: export (or reuse) fp32, convert (or reuse), open the session, check it.
+
+    ``opts.quantization`` is ``onnx-int8``'s scheme (``"static"``: calibrated on ``opts.seed``-seeded inputs).
+    """
     import shutil
 
-    from cnnbench.latency.onnx import export_model, open_session, session_feed, session_runner
+    from cnnbench.latency.backends.onnx import open_session, session_feed, session_runner
+    from cnnbench.latency.backends.onnx_export import export_model
 
-    prepared = export_model(model, args, kwargs, dtype="fp32", model_key=model_key, cache_dir=cache_dir, opset=opset,
-                            exporter=exporter)
+    runtime, device, threads, spinning = target.runtime, target.device, target.threads, opts.onnx_spinning
+    quantization, seed = opts.quantization, opts.seed
+    prepared = export_model(model, args, kwargs, dtype="fp32", model_key=target.model_key, cache_dir=opts.onnx_dir,
+                            opset=opts.opset, exporter=opts.exporter)
     try:
         if runtime == "onnx-int8":
             feeds: list[dict[str, Any]] = []

@@ -1,6 +1,6 @@
 """OpenVINO Runtime on the CPU (``--runtime openvino``), from the cached ONNX export.
 
-The fp32 ONNX export of :mod:`cnnbench.latency.onnx` (the same cache entry the ``onnx`` runtime uses) is read with
+The fp32 ONNX export of :mod:`cnnbench.latency.backends.onnx_export` (the same cache entry the ``onnx`` runtime uses) is read with
 ``Core.read_model`` and compiled for ``"CPU"`` with:
 
 * ``PERFORMANCE_HINT=LATENCY`` — one stream, the threads on one request (what a single-request server does);
@@ -21,9 +21,10 @@ from cnnbench.latency.usercode import quiet_output
 
 if TYPE_CHECKING:
     import numpy as np
-    import torch
     from torch import nn
 
+    from cnnbench.latency.backends import Target
+    from cnnbench.latency.options import LatencyOptions
     from cnnbench.latency.runner import Runner
 
 
@@ -38,9 +39,8 @@ def _type_name(value: Any) -> str:
     return str(to_string()) if callable(to_string) else str(value)
 
 
-def prepare_openvino(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], *, device: torch.device,
-                     threads: int, model_key: str | None, cache_dir: Any, opset: int | None,
-                     exporter: str) -> Runner:
+def prepare_openvino(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], opts: LatencyOptions,
+                     target: Target) -> Runner:
     """Exports (or reuses) the fp32 graph and compiles it with OpenVINO for the CPU.
 
     Raises:
@@ -50,16 +50,17 @@ def prepare_openvino(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, 
 
     import openvino as ov
 
-    from cnnbench.latency.onnx import _plain_first_line, export_model
+    from cnnbench.latency.backends.onnx_export import _plain_first_line, export_model
     from cnnbench.latency.runner import Runner
 
-    prepared = export_model(model, args, kwargs, dtype="fp32", model_key=model_key, cache_dir=cache_dir, opset=opset,
-                            exporter=exporter)
+    device, threads = target.device, target.threads
+    prepared = export_model(model, args, kwargs, dtype="fp32", model_key=target.model_key, cache_dir=opts.onnx_dir,
+                            opset=opts.opset, exporter=opts.exporter)
     tmp_dir = prepared.tmp_dir
     try:
         import onnxruntime as ort
 
-        from cnnbench.latency.onnx import session_feed
+        from cnnbench.latency.backends.onnx import session_feed
 
         # graph input names and their order: the same rule as the onnx runtime (a CPU session reads them cheaply)
         names = ort.InferenceSession(str(prepared.export.path), providers=["CPUExecutionProvider"])
