@@ -1,4 +1,4 @@
-"""Charts of an :class:`~cnnbench.explainer.view.Explanation`: the roofline with one point per layer, and time share
+"""Charts of an :class:`~cnnbench.explainer.explanation.Explanation`: the roofline with one point per layer, and time share
 vs MACs share by op type."""
 
 from __future__ import annotations
@@ -67,17 +67,15 @@ def figure(ex: Any):
     return fig
 
 
-def save(ex: Any, path: str | Path) -> Path:
-    """Writes :func:`figure` to ``path`` (PNG/SVG/PDF by extension) through a temporary file."""
+def save_plots(ex: Any, path: str | Path) -> Path:
+    """Writes :func:`figure` to ``path`` (PNG/SVG/PDF by extension) atomically."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
+    from cnnbench.report.plots import save_figure
+
     fig = figure(ex)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix or '.png'}")
     try:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        tmp.replace(path)
+        save_figure(fig, path, dpi=120, bbox_inches="tight")
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
