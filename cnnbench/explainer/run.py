@@ -6,7 +6,7 @@ import contextlib
 from typing import Any
 
 from cnnbench.errors import CnnbenchError, InputError, exit_text, row_error
-from cnnbench.explainer.view import Explanation, join, top_layers
+from cnnbench.explainer.explanation import Explanation, join, top_layers
 from cnnbench.latency.threads import torch_threads
 
 RUNTIMES = ("eager", "compile", "onnx")
@@ -84,7 +84,7 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         name: The model's label (default: its registry name or class name).
 
     Returns:
-        An :class:`~cnnbench.explainer.view.Explanation`; a model that fails to build, trace or run gives one with
+        An :class:`~cnnbench.explainer.explanation.Explanation`; a model that fails to build, trace or run gives one with
         ``error`` set.
 
     Raises:
@@ -270,7 +270,7 @@ def _hook_timed(model, runner, depth, budget, min_samples, warmup, whole=None):
 def _onnx(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
     import torch
 
-    from cnnbench.explainer.attribution import profile_onnx
+    from cnnbench.explainer.ort_profile import profile_onnx
     from cnnbench.inputs import torch_dtype
     from cnnbench.latency.backends.onnx import session_feed
     from cnnbench.latency.backends.onnx_export import export_onnx
