@@ -29,14 +29,9 @@ def env(
 
         out().write(render([info], fmt))
         return
-    from rich.table import Table
+    from cnnbench.report.machine import env_table
 
-    t = Table(title="cnnbench env", show_header=False)
-    t.add_column("key", style="bold")
-    t.add_column("value")
-    for k, v in info.items():
-        t.add_row(k, "—" if v is None else str(v))
-    stdout.print(t)
+    stdout.print(env_table(info))
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,9 +27,7 @@ def list_models(
 
     fmt = check_format(fmt)
     if coverage:
-        from cnnbench.cli.coverage_view import show_coverage
-
-        show_coverage(fmt, output)
+        _show_coverage(fmt, output)
         return
     if family and family.lower() not in families():
         from difflib import get_close_matches
@@ -52,33 +51,18 @@ def list_models(
             p = static_profile(s, fuse=s.paper_fused).to_dict()  # counted as the paper counted
             rec.update(params=p["params"], macs=p["macs"], error=p["error"])
         records.append(rec)
-    emit(records, fmt, output, lambda recs: stdout.print(_table(recs, stats, stdout.width)))
+    from cnnbench.report.catalog import models_table
+
+    emit(records, fmt, output, lambda recs: stdout.print(models_table(recs, stats, stdout.width)))
 
 
-def _table(records, stats: bool, width_limit: int | None = None):
-    from cnnbench.report.tables import compact_table, two_line_header
-    from cnnbench.report.units import si
+def _show_coverage(fmt: str, output: Path | None) -> None:
+    """``--coverage``: every architecture/block heading of the seed reading lists and what covers it."""
+    from cnnbench.catalog.coverage import coverage_rows, render_markdown
+    from cnnbench.report.catalog import coverage_table
 
-    cols = ["model", "family", "source", "year", "input"]
-    cols += ["params", "paper params", "MACs", "paper MACs"] if stats else ["paper params", "paper MACs"]
-    rows = []
-    for r in records:
-        row = [r["model"], r["family"], r["source"], str(r["year"] or ""), r["input_size"]]
-        if stats:
-            row += [si(r.get("params")), si(r["paper_params"]), si(r.get("macs")), si(r["paper_macs"])]
-        else:
-            row += [si(r["paper_params"]), si(r["paper_macs"])]
-        rows.append(row)
-    # the house style: names and numbers keep their full width; the paper title (free text) gives way, cut with
-    # "…", and is left out when the terminal has no room for it
-    t = compact_table(f"{len(records)} models", "MACs = multiply-accumulates (papers' \"FLOPs\")")
-    heads = [two_line_header(c.replace("paper ", "paper\n")) for c in cols]
-    widths = [max([len(ln) for ln in h.splitlines()] + [len(row[i]) for row in rows]) for i, h in enumerate(heads)]
-    for i, (head, width) in enumerate(zip(heads, widths)):
-        t.add_column(head, justify="right" if i >= 5 else "left", no_wrap=True, min_width=width)
-    room = (width_limit or 10**6) - sum(widths) - 2 * len(widths)
-    if room >= 12:
-        t.add_column("paper", no_wrap=True, overflow="ellipsis", max_width=room)
-    for row, r in zip(rows, records):
-        t.add_row(*row, *([r["paper"] or ""] if room >= 12 else []))
-    return t
+    rows = coverage_rows()
+    if fmt == "md" and output is None:
+        stdout.out(render_markdown(), highlight=False)
+        return
+    emit(rows, fmt, output, lambda recs: stdout.print(coverage_table(recs)))

@@ -55,19 +55,9 @@ def roofline(
     if fmt != "table":
         emit([flat], fmt, output)
         return
-    from rich.table import Table
+    from cnnbench.report.machine import roofline_table
 
-    t = Table(title=f"roofline · {r['device']} · {r['dtype']} · {r['threads']} thread(s)", show_header=False)
-    t.add_column("key", style="bold")
-    t.add_column("value")
-    t.add_row("peak (torch.mm)", f"{r['peak_gflops']:.1f} GFLOP/s (n = {r['gemm_n']})")
-    t.add_row("bandwidth", f"{r['bandwidth_gbps']:.1f} GB/s (copy {r['copy_gbps']:.1f}, triad {r['triad_gbps']:.1f})")
-    t.add_row("dispatch overhead", f"{r['dispatch_overhead_us']:.2f} µs per op")
-    t.add_row("ridge point", f"{r['ridge_flop_per_byte']:.1f} FLOP/byte")
-    t.add_row("fingerprint", str(r["fingerprint"]))
-    t.add_row("measured", f"{r['measured_at']}{' (cached)' if r.get('cached') else ''}")
-    t.add_row("cache", str(r.get("cache_path")))
-    stdout.print(t)
+    stdout.print(roofline_table(r))
     if output is not None:
         emit([flat], "table", output)
 
