@@ -108,7 +108,7 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
     ``"activations"``, ``"latency"``, ``"checkpoint"``: ascending within each device/runtime/batch group).
     ``Results.footer`` says how latency was measured.
     """
-    from cnnbench.comparison import run as cmp
+    from cnnbench import comparison as cmp
 
     if isinstance(models, (str, Mapping)) or not isinstance(models, Sequence):
         items: list[Any] = resolve_models(models) if isinstance(models, Mapping) else [models]

@@ -1,4 +1,5 @@
-"""The record: ``Profile`` (one row), ``STATIC_KEYS`` (the key order) and ``Results``, what :func:`cnnbench.profile` and :func:`cnnbench.compare` return — a sequence of ``Profile`` rows.
+"""The record: its schema (key order, static metrics, volatile keys, :func:`flatten`, the caption), ``Profile`` (one
+row) and ``Results``, what :func:`cnnbench.profile` and :func:`cnnbench.compare` return — a sequence of ``Profile`` rows.
 
 One row per model × inputs × batch size (× runtime with latency). ``to_dicts()`` gives the records the CLI writes as
 JSON; ``to_pandas()`` one DataFrame row per record with nested keys flattened (``latency_ms.median`` →
@@ -7,15 +8,46 @@ JSON; ``to_pandas()`` one DataFrame row per record with nested keys flattened (`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-# JSON keys every record carries, in this order (later issues append keys; these stay).
-STATIC_KEYS = (
-    "model", "source", "family", "input_shape", "dtype", "params", "trainable_params", "buffers",
-    "checkpoint_bytes", "macs", "flops", "memory_access_elements", "memory_access_bytes", "activations",
-    "arithmetic_intensity", "uncounted_ops", "error",
+# --- the record schema: every module that knows a record's keys takes them from here ----------------------------
+
+#: What was measured: the model and its inputs.
+IDENTITY_KEYS = ("model", "source", "family", "input_shape", "dtype")
+#: Every static count of a record, in key order (numbers; the history stores each in its own column).
+COUNT_KEYS = ("params", "trainable_params", "buffers", "checkpoint_bytes", "macs", "flops", "memory_access_elements",
+              "memory_access_bytes", "activations", "arithmetic_intensity")
+#: JSON keys every record carries, in this order (later issues append keys; these stay).
+STATIC_KEYS = (*IDENTITY_KEYS, *COUNT_KEYS, "uncounted_ops", "error")
+#: What a static profile adds beyond :data:`STATIC_KEYS`, with the row's inputs label.
+STATIC_EXTRA_KEYS = ("checkpoint_bytes_fp16", "checkpoint_bytes_int8", "trace_device", "fused", "inputs")
+#: What a latency measurement adds (``LatencyResult.to_dict()`` less ``dtype`` and ``error``), then the efficiency
+#: against this machine's roofline.
+LATENCY_KEYS = ("device", "runtime", "batch_size", "threads", "precision", "channels_last", "latency_ms",
+                "throughput_per_s", "peak_memory_bytes", "compile_s", "details", "threads_oversubscribed", "samples_ms",
+                "achieved_gflops", "roofline_fraction")
+#: THE key order of a record: CSV columns follow it, whichever command wrote the record (JSON keeps each record's
+#: own order). Keys not named here come after these, in the order first seen.
+KEY_ORDER = (*STATIC_KEYS, *STATIC_EXTRA_KEYS, *LATENCY_KEYS)
+#: The static metrics of a model's cost (machine-independent): what ``check`` compares and ``compare`` shows.
+STATIC_METRICS = ("params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations")
+#: The statistics in ``latency_ms`` (beside ``samples`` and ``noisy``), in milliseconds.
+LATENCY_STATS = ("median", "mean", "std", "iqr", "p90", "p99", "min")
+#: Keys about one run rather than the model (environment, worker, clock times): JSON files keep them; CSV files and
+#: the committed zoo table leave them out (they must not change between runs).
+VOLATILE_KEYS = ("row_key", "env", "node", "worker_pid", "timed_start", "timed_end", "elapsed_s")
+#: Keys kept whole by :func:`flatten` (a dict per row reads better than dozens of sparse columns).
+UNFLATTENED = ("uncounted_ops",)
+#: The counting conventions, said under every table of records (and in Markdown reports).
+CAPTION = (
+    "MACs = multiply-accumulates (papers' and torchvision's \"FLOPs\"); FLOPs = 2 × MACs. "
+    "Memory access = ShuffleNetV2's MAC: all tensor inputs incl. weights + outputs of every op that moves data "
+    "(views count 0); attention (scaled_dot_product_attention) is one fused op: q, k, v, mask and output moved, "
+    "the L×S scores never materialised. Activations = output elements of conv/linear/matmul/attention ops. "
+    "k/M/G = 10^3/10^6/10^9; "
+    "KiB/MiB/GiB = 2^10/2^20/2^30 bytes; ckpt = torch.save(state_dict) size."
 )
 
 
@@ -73,10 +105,6 @@ class Profile:
         return sorted(set(super().__dir__()) | set(self.to_dict()))
 
 
-#: Keys kept whole by :meth:`Results.to_pandas` (a dict per row reads better than dozens of sparse columns).
-UNFLATTENED = ("uncounted_ops",)
-
-
 def flatten(record: dict[str, Any], sep: str = "_") -> dict[str, Any]:
     """Nested dicts → ``parent_child`` keys, recursively (``{"latency_ms": {"median": 1}}`` → ``latency_ms_median``).
 
@@ -94,6 +122,13 @@ def flatten(record: dict[str, Any], sep: str = "_") -> dict[str, Any]:
     for k, v in record.items():
         walk(str(k), v)
     return out
+
+
+def in_key_order(keys: Iterable[str]) -> list[str]:
+    """``keys`` (each once) in :data:`KEY_ORDER`, unknown keys after them in the order given."""
+    rank = {k: i for i, k in enumerate(KEY_ORDER)}
+    first = {k: len(rank) + i for i, k in enumerate(dict.fromkeys(keys))}
+    return sorted(first, key=lambda k: rank.get(k, first[k]))
 
 
 class Results(Sequence[Profile]):

@@ -27,16 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from cnnbench.errors import CnnbenchError
+from cnnbench.records import COUNT_KEYS, LATENCY_STATS
 
 DEFAULT_DB = "results/cnnbench.db"
 #: Milliseconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_MS = 30_000
 
-#: Static metrics stored in their own integer/real columns (record keys of the same name).
-STATIC_COLUMNS = ("params", "trainable_params", "buffers", "checkpoint_bytes", "macs", "flops",
-                  "memory_access_elements", "memory_access_bytes", "activations", "arithmetic_intensity")
-#: ``latency_ms`` statistics, stored as ``latency_<stat>_ms`` (``samples`` and ``noisy`` without the unit).
-LATENCY_STATS = ("median", "mean", "std", "iqr", "p90", "p99", "min")
+# Columns of a ``results`` row: every count of records.COUNT_KEYS under its own name (integer, or real for
+# arithmetic_intensity), every statistic of records.LATENCY_STATS as ``latency_<stat>_ms`` (``samples`` and ``noisy``
+# without the unit).
 
 # Migration N brings user_version N to N + 1; never edit a released one, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -330,6 +329,22 @@ def open_store(path: str | os.PathLike | None = None, *, create: bool = True) ->
     return Store(path or DEFAULT_DB, create=create)
 
 
+def record_run(records: Sequence[dict[str, Any]], path: str | os.PathLike, *, command: str,
+               env: dict[str, Any] | None = None) -> int | None:
+    """Records a command's finished ``records`` as one run in the database at ``path`` (created if needed).
+
+    Returns:
+        The run id, or ``None`` when there is nothing to record (no records: no empty run is written).
+
+    Raises:
+        CnnbenchError: The database cannot be opened or written (one line).
+    """
+    if not records:
+        return None
+    with open_store(path) as store:
+        return store.save_run(records, command=command, env=env)
+
+
 def _statements(script: str) -> list[str]:
     # executescript() would COMMIT our transaction; run the statements one by one inside it instead.
     out, buf = [], []
@@ -382,7 +397,7 @@ def _result_row(rec: dict[str, Any]) -> dict[str, Any]:
         "threads": _int(rec.get("threads")),
         "channels_last": None if rec.get("channels_last") is None else int(bool(rec["channels_last"])),
     }
-    for k in STATIC_COLUMNS:
+    for k in COUNT_KEYS:
         v = rec.get(k)
         row[k] = float(v) if k == "arithmetic_intensity" and v is not None else _int(v)
     for k in LATENCY_STATS:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
-from cnnbench.comparison.run import Correlation, correlations, make_spec, resolve_targets, run_compare, sort_records
+from cnnbench.comparison import Correlation, correlations, make_spec, resolve_targets, run_compare, sort_records
 from cnnbench.latency.options import LatencyOptions
 from cnnbench.records import STATIC_KEYS
 from cnnbench.report.plots import pareto_front

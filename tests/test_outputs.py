@@ -8,6 +8,8 @@ real "No space left on device".
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -16,6 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
+from cnnbench.records import STATIC_KEYS, VOLATILE_KEYS
+from cnnbench.report.export import to_csv
 
 runner = CliRunner()
 FAST = ["--input-size", "3x8x8", "--threads", "1", "--budget", "0.02", "--min-samples", "2", "--warmup", "0"]
@@ -95,3 +99,33 @@ def test_reproduce_output_dir_is_checked_before_measuring(tmp_path):
     f.write_text("")
     res = runner.invoke(app, ["reproduce", "vgg-3x3-stack", "--no-latency", "-o", str(f / "sub")])
     assert res.exit_code == 2 and "--output-dir" in res.stderr and "VGG" not in res.stdout
+
+
+# --- one CSV layout for every command (docs/conventions.md, "CSV layout") ---------------------------------------------
+
+def test_profile_and_sweep_write_the_same_csv_layout(tmp_path, net):
+    p, s = tmp_path / "p.csv", tmp_path / "s.csv"
+    r1 = runner.invoke(app, ["profile", net, *FAST, "-o", str(p)])
+    assert r1.exit_code == 0, r1.output
+    r2 = runner.invoke(app, ["sweep", net, *FAST, "--no-save", "--jobs", "1", "-o", str(s)])
+    assert r2.exit_code == 0, r2.output
+    header = p.read_text().splitlines()[0].split(",")
+    assert s.read_text().splitlines()[0].split(",") == header
+    assert header[:17] == list(STATIC_KEYS)  # the record's key order
+    assert "latency_ms_median" in header and "latency_ms" not in header  # nested keys flattened
+    assert not set(header) & set(VOLATILE_KEYS)  # env, row_key, worker pids... stay in JSON only
+    for path in (p, s):
+        row = next(csv.DictReader(path.open(newline="")))
+        assert row["params"] == "112" and row["input_shape"] == "1x3x8x8" and float(row["latency_ms_median"]) > 0
+
+
+def test_csv_keeps_integers_beside_a_failed_row_and_flattens_null_latency():
+    ok = {"model": "a", "input_shape": [1, 3, 8, 8], "params": 112, "latency_ms": None, "error": None,
+          "uncounted_ops": {"empty": {"count": 1}}}
+    failed = {"model": "b", "input_shape": [1, 3, 8, 8], "params": None, "error": "boom", "env": {"x": 1},
+              "latency_ms": {"median": 1.5, "samples": 3}, "samples_ms": [1.5, 1.5, 1.5]}
+    rows = list(csv.reader(io.StringIO(to_csv([ok, failed]))))
+    assert rows[0] == ["model", "input_shape", "params", "uncounted_ops", "error", "latency_ms_median",
+                       "latency_ms_samples", "samples_ms"]
+    assert rows[1] == ["a", "1x3x8x8", "112", '{"empty":{"count":1}}', "", "", "", ""]
+    assert rows[2] == ["b", "1x3x8x8", "", "", "boom", "1.5", "3", "[1.5,1.5,1.5]"]

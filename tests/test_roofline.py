@@ -186,7 +186,7 @@ def test_latency_rows_get_efficiency_from_the_cached_roofline(cache):
 
 
 def test_compare_sort_efficiency_is_highest_first():
-    from cnnbench.comparison.run import check_sort, sort_records
+    from cnnbench.comparison import check_sort, sort_records
 
     recs = [{"model": m, "device": "cpu", "runtime": "eager", "batch_size": 1, "roofline_fraction": f}
             for m, f in (("a", 0.1), ("b", None), ("c", 0.4), ("d", 0.2))]

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
+from cnnbench.cli.db_options import DB_ENV, maybe_save
 from cnnbench.cli.history_cmd import env_changes, history_records, parse_since
-from cnnbench.cli.storage import DB_ENV, maybe_save
 from cnnbench.errors import CnnbenchError
 from cnnbench.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements, open_store
 

@@ -29,8 +29,9 @@ from cnnbench.check.measure import Block, OpenFailed, measure_and_judge, measure
 from cnnbench.check.result import CheckReport, Log, RowResult, missing_rows, row_status, threads_notes
 from cnnbench.check.side import LocalSide
 from cnnbench.check.stats import compare_static, mean_interval_width
-from cnnbench.check.suite import STATIC_METRICS, CheckSettings, Entry, Suite
+from cnnbench.check.suite import CheckSettings, Entry, Suite
 from cnnbench.errors import CnnbenchError, row_error
+from cnnbench.records import STATIC_METRICS
 
 BASELINE_SCHEMA = 2
 BASELINE_KIND = "cnnbench-baseline"

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from cnnbench.check.calibration import CALIBRATION_SHAPE, build_calibration
-from cnnbench.check.suite import STATIC_METRICS, Entry
+from cnnbench.check.suite import Entry
 from cnnbench.errors import CnnbenchError, row_error
+from cnnbench.records import STATIC_METRICS
 
 #: Warm-up calls per runner and block, at least (with at least ``warmup`` seconds).
 WARMUP_MIN_ITERS = 3

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnbench.check.suite import STATIC_METRICS
+from cnnbench.records import STATIC_METRICS
 
 
 def relative_iqr(values: Sequence[float] | np.ndarray) -> float:

@@ -45,9 +45,8 @@ from typing import Any
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import DTYPES, parse_dtype, parse_input_size, parse_int_list
 from cnnbench.latency.options import RUNTIMES
+from cnnbench.records import STATIC_METRICS
 
-#: Static metrics compared by ``check`` (machine-independent, exact unless a tolerance is given).
-STATIC_METRICS = ("params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations")
 _RUNTIMES = RUNTIMES  # one list of runtimes for every command (cnnbench.latency.options)
 
 

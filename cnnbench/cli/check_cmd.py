@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 
 from cnnbench.check.view import baseline_table, report_markdown, report_table  # report_*: re-exported too
+from cnnbench.cli.db_options import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.cli.output import OutputFailures, check_output_path, out, stderr, stdout
-from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.errors import CnnbenchError
 
 DEFAULT_SUITE = "benchmarks/ci.toml"

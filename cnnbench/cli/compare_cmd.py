@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cnnbench.cli.db_options import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.cli.options import (
     BatchOpt,
     ChannelsLastOpt,
@@ -32,8 +33,7 @@ from cnnbench.cli.options import (
     output_path,
 )
 from cnnbench.cli.output import OutputFailures, check_output_path, out, stderr, stdout
-from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
-from cnnbench.comparison.view import CompareView
+from cnnbench.comparison import CompareView
 
 _LAT = "Latency"
 _CMP = "Comparison"
@@ -83,7 +83,7 @@ def compare(
     db: DbOpt = None,
 ) -> None:
     """Compare models: one row per model × runtime × batch size, latency measured interleaved."""
-    from cnnbench.comparison import run as cmp
+    from cnnbench import comparison as cmp
     from cnnbench.errors import CnnbenchError
     from cnnbench.inputs import parse_dtype, parse_int_list
     from cnnbench.latency.options import LatencyOptions
@@ -151,7 +151,7 @@ def compare(
 
 
 def _run(spec, rounds: int, show_progress: bool):
-    from cnnbench.comparison.run import run_compare
+    from cnnbench.comparison import run_compare
 
     if not show_progress:
         return run_compare(spec, rounds=rounds)

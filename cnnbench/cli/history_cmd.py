@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
+from cnnbench.cli.db_options import ReadDbOpt, db_path
 from cnnbench.cli.options import FormatOpt, OutputOpt, check_format
 from cnnbench.cli.output import OutputFailures, check_output_path, emit, stderr, stdout
-from cnnbench.cli.storage import ReadDbOpt, db_path
 from cnnbench.errors import CnnbenchError
 from cnnbench.report.history import (  # noqa: F401 - re-exported: callers import them from here
     METRICS,

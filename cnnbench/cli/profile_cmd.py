@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from cnnbench.cli.db_options import DbOpt, SaveOpt, command_line, deliver
 from cnnbench.cli.options import (
     BatchOpt,
     BudgetOpt,
@@ -32,7 +33,6 @@ from cnnbench.cli.options import (
     input_options,
 )
 from cnnbench.cli.output import stderr, stdout
-from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, deliver
 
 
 def profile(

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
+from cnnbench.cli.db_options import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.cli.output import OutputFailures, check_output_path, stderr, stdout
-from cnnbench.cli.storage import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.reproduce.view import history_records, list_table, print_result
 
 _LAT = "Latency"

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cnnbench.cli.db_options import DbOpt, command_line, db_path
 from cnnbench.cli.options import (
     BatchOpt,
     BudgetOpt,
@@ -36,7 +37,6 @@ from cnnbench.cli.options import (
     input_options,
 )
 from cnnbench.cli.output import check_output_path, stderr, stdout
-from cnnbench.cli.storage import DbOpt, command_line, db_path
 
 _RUN = "Sweep"
 _LAT = "Latency"
@@ -257,13 +257,7 @@ def _finish(plan: Any, outcome: Any, names: list[str], output: Path | None, summ
     if output is not None:
         with failures.attempt(output):
             fmt = format_for_path(output, "json")
-            if fmt == "csv":  # integers stay integers beside failed rows
-                from cnnbench.report.export import write_atomic
-                from cnnbench.sweep.summary import to_csv
-
-                write_atomic(output, to_csv(file_records(records)))
-            else:
-                write_records(output, file_records(records, keep_volatile=fmt == "json"), "json")
+            write_records(output, file_records(records, keep_volatile=fmt == "json"), "json")
             stderr.print(f"wrote {len(records)} record(s) to {output}")
     if summary_path is not None:
         from cnnbench.report.export import write_atomic

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from cnnbench.comparison.ranking import DESCENDING, MIN_CORRELATION_MODELS, group_key, group_label
+from cnnbench.records import CAPTION, STATIC_METRICS
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -19,19 +22,17 @@ class CompareView:
     """Renders one comparison as Rich tables (on a console the caller gives) or a Markdown report.
 
     Args:
-        records: Sorted records (:func:`cnnbench.comparison.run.sort_records`).
-        refs: Group key → the reference model's record (:func:`cnnbench.comparison.run.references`).
+        records: Sorted records (:func:`cnnbench.comparison.ranking.sort_records`).
+        refs: Group key → the reference model's record (:func:`cnnbench.comparison.ranking.references`).
         ref_model: ``--relative-to`` (canonical name) or ``None``.
         sort: The ``--sort`` metric.
         footer: :meth:`cnnbench.comparison.run.CompareResult.footer`.
-        corrs: :func:`cnnbench.comparison.run.correlations`.
+        corrs: :func:`cnnbench.comparison.ranking.correlations`.
         has_latency: Latency was measured.
         columns: ``--columns`` (``None``: the default columns).
     """
 
     def __init__(self, records, refs, ref_model, sort, footer, corrs, has_latency, columns=None) -> None:
-        from cnnbench.comparison.run import group_key
-
         self.records = records
         self.refs = refs
         self.ref_model = ref_model
@@ -45,8 +46,6 @@ class CompareView:
             self.groups.setdefault(group_key(r), []).append(r)
 
     def _caption(self) -> str:
-        from cnnbench.comparison.run import DESCENDING
-
         order = "descending" if self.sort in DESCENDING else "ascending"
         parts = [f"sorted by {_SORT_LABEL[self.sort]} ({order})"]
         if self.ref_model:
@@ -56,13 +55,9 @@ class CompareView:
         return "; ".join(parts)
 
     def _title(self, key: tuple) -> str:
-        from cnnbench.comparison.run import group_label
-
         return f"cnnbench compare — {group_label(key)}" if self.has_latency else "cnnbench compare"
 
     def plot_title(self) -> str:
-        from cnnbench.comparison.run import group_label
-
         if not self.has_latency:
             return "cnnbench compare (static costs)"
         env = next((r.get("env") for r in self.records if r.get("env")), None) or {}
@@ -92,8 +87,6 @@ class CompareView:
         if not self.has_latency:
             return
         if not self.corrs:
-            from cnnbench.comparison.run import MIN_CORRELATION_MODELS
-
             console.print(f"[dim]which proxy predicts latency: needs ≥ {MIN_CORRELATION_MODELS} models with "
                          "latency in one device/runtime/batch group[/dim]")
             return
@@ -110,8 +103,6 @@ class CompareView:
 
     def markdown(self) -> str:
         """The comparison as one Markdown report (``--format md``, ``-o report.md``)."""
-        from cnnbench.report.units import CONVENTIONS
-
         out = ["# cnnbench compare", ""]
         env = next((r.get("env") for r in self.records if r.get("env")), None)
         if env:
@@ -125,7 +116,7 @@ class CompareView:
             out += [f"## {self._title(key).removeprefix('cnnbench compare — ') or 'static costs'}", ""]
             out += _md_rows(recs, self.refs.get(key) if self.ref_model else None, self.has_latency)
             out.append("")
-        out += [self._caption() + ".", "", CONVENTIONS, ""]
+        out += [self._caption() + ".", "", CAPTION, ""]
         for c in self.corrs:
             out += [f"## Which proxy predicts latency? ({c.group}, n = {c.n})", "",
                     "| proxy | Spearman ρ | Pearson r |", "|---|---:|---:|"]
@@ -142,8 +133,7 @@ def _num(v: float) -> str:
 def _md_rows(recs: list[dict[str, Any]], ref: dict[str, Any] | None, has_latency: bool) -> list[str]:
     from cnnbench.report.units import COLUMNS, ms
 
-    static = ["params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations"]
-    head = ["model", "family", "input"] + [COLUMNS[k][0] for k in static]
+    head = ["model", "family", "input"] + [COLUMNS[k][0] for k in STATIC_METRICS]
     if has_latency:
         head += ["median ms", "IQR ms", "n", "img/s", "peak MiB"]
     if ref is not None:
@@ -154,7 +144,7 @@ def _md_rows(recs: list[dict[str, Any]], ref: dict[str, Any] | None, has_latency
     for r in recs:
         lat = r.get("latency_ms") or {}
         row = [str(r["model"]), str(r.get("family") or ""), "x".join(map(str, r.get("input_shape") or []))]
-        row += [COLUMNS[k][1](r) for k in static]
+        row += [COLUMNS[k][1](r) for k in STATIC_METRICS]
         if has_latency:
             row += [ms(lat.get("median")) + (" (noisy)" if lat.get("noisy") else ""), ms(lat.get("iqr")),
                     str(lat.get("samples") or "—"),

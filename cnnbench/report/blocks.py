@@ -42,12 +42,13 @@ def overhead_records(specs: Sequence[Any], profiles: Sequence[Any], reference: M
 def blocks_table(records: list[dict[str, Any]]):
     from rich.table import Table
 
-    from cnnbench.report.units import CONVENTIONS, ms, nbytes, si
+    from cnnbench.records import CAPTION
+    from cnnbench.report.units import ms, nbytes, si
 
     shape = "x".join(map(str, records[0]["input_shape"])) if records else ""
     t = Table(title=f"cnnbench blocks on {shape}", header_style="bold", caption_justify="left",
               caption="Δ = overhead vs the reference block (identity: zero cost; conv3x3: a plain 3×3 conv C→C). "
-              + CONVENTIONS)
+              + CAPTION)
     for col in ("block", "kind", "paper (year)", "params", "MACs", "mem access (B)", "acts", "Δparams", "ΔMACs",
                 "Δmem (B)", "median ms", "Δms", "error"):
         t.add_column(col, justify="left" if col in ("block", "kind", "paper (year)", "error") else "right",

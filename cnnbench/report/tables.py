@@ -13,9 +13,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from cnnbench.report.units import COLUMNS, CONVENTIONS, ms, nbytes, si
-
-STATIC_COLUMNS = ["params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations", "arithmetic_intensity"]
+from cnnbench.records import CAPTION, STATIC_METRICS
+from cnnbench.report.units import COLUMNS, ms, nbytes, si
 
 _NOISY = "*"
 
@@ -90,8 +89,7 @@ _ALIASES = {"input": "input_shape", "batch": "batch_size", "ckpt": "checkpoint_b
             "p90": "latency_ms_p90", "p99": "latency_ms_p99", "samples": "latency_ms_samples",
             "throughput": "throughput_per_s", "peak_memory": "peak_memory_bytes"}
 
-_STATIC_PREFERRED = ["model", "input_shape", "params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations",
-                     "arithmetic_intensity"]
+_STATIC_PREFERRED = ["model", "input_shape", *STATIC_METRICS, "arithmetic_intensity"]
 _LATENCY_PREFERRED = ["latency_ms_median", "latency_ms_iqr", "latency_ms_p90", "latency_ms_samples", "throughput_per_s",
                       "peak_memory_bytes"]
 # what goes, in order, until the default table fits the console: the extras first (long names already wrap at 24
@@ -222,7 +220,7 @@ def _build(records: list[dict[str, Any]], cols: list[str], relative_to: dict[str
         caption.append(f"[{i}] {r['model']}{f' ({where})' if where else ''}: {err}\n", style="red")
     if any((r.get("latency_ms") or {}).get("noisy") for r in records) and "latency_ms_median" in cols:
         caption.append(f"{_NOISY} noisy: IQR > 10% of the median (torch.utils.benchmark's threshold)\n")
-    caption.append((footer + "\n" if footer else "") + CONVENTIONS)
+    caption.append((footer + "\n" if footer else "") + CAPTION)
     t = compact_table(title, caption)
     for key in cols:
         if key in _TEXT:

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from cnnbench.sweep.tasks import VOLATILE
+from cnnbench.records import VOLATILE_KEYS
 
 _PREFIXES = ("timed out after", "worker died", "worker exited with code", "out of memory")
 
@@ -36,7 +36,7 @@ def file_records(records: list[dict[str, Any]], keep_volatile: bool = False) -> 
     """Records as ``-o`` writes them: without the run's particulars (node, pids, times, env) unless kept."""
     if keep_volatile:
         return [dict(r) for r in records]
-    return [{k: v for k, v in r.items() if k not in VOLATILE} for r in records]
+    return [{k: v for k, v in r.items() if k not in VOLATILE_KEYS} for r in records]
 
 
 def markdown_summary(records: list[dict[str, Any]], *, title: str, command: str, seconds: float, jobs: int,
@@ -66,29 +66,3 @@ def markdown_summary(records: list[dict[str, Any]], *, title: str, command: str,
               "counted as one fused op)."), ""]
     return "\n".join(lines)
 
-
-def to_csv(records: list[dict[str, Any]]) -> str:
-    """CSV with integer columns kept integers (pandas turns a column with a failed row into floats)."""
-    import csv
-    import io
-    import json
-
-    cols: list[str] = []
-    for r in records:
-        cols += [k for k in r if k not in cols and k != "env"]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
-    for r in records:
-        row = []
-        for c in cols:
-            v = r.get(c)
-            if c == "input_shape" and isinstance(v, (list, tuple)):
-                v = "x".join(map(str, v))
-            elif c == "latency_ms" and isinstance(v, dict):
-                v = json.dumps(v, separators=(",", ":"))
-            elif isinstance(v, (dict, list, tuple)):
-                v = json.dumps(v, separators=(",", ":"), default=str)
-            row.append("" if v is None else v)
-        w.writerow(row)
-    return buf.getvalue()

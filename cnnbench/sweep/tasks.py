@@ -15,9 +15,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Extra record fields a sweep adds (kept out of the committed zoo table, which must not change between runs).
-VOLATILE = ("row_key", "env", "node", "worker_pid", "timed_start", "timed_end", "elapsed_s")
-
 
 @dataclass(frozen=True)
 class Task:

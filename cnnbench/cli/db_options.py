@@ -1,7 +1,8 @@
-"""Recording a command's records in the results history (``--save`` / ``--db`` / ``$CNNBENCH_DB``).
+"""The results-history options of the CLI (``--save`` / ``--db`` / ``$CNNBENCH_DB``) and when they record.
 
-Commands that produce records (profile, compare, reproduce) add the two options and call :func:`maybe_save`
-once their records are built — also after Ctrl-C, so finished rows are kept.
+Commands that produce records (profile, compare, reproduce, check) add the two options and call :func:`maybe_save`
+once their records are built — also after Ctrl-C, so finished rows are kept. The writing itself is
+:func:`cnnbench.store.record_run`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from cnnbench.store import DEFAULT_DB
 
 DB_ENV = "CNNBENCH_DB"
 _PANEL = "History"
-
 
 
 def _check_db(value: str | None) -> str | None:
@@ -65,15 +65,13 @@ def maybe_save(records: list[dict[str, Any]], *, save: bool, db: str | None, com
     """
     if not (save or db or os.environ.get(DB_ENV)):
         return None
-    if not records:
-        return None
     from cnnbench.cli.output import stderr
-    from cnnbench.store import open_store
+    from cnnbench.store import record_run
 
     path = db_path(db)
-    with open_store(path) as store:
-        run_id = store.save_run(records, command=command, env=env)
-    stderr.print(f"recorded {len(records)} row(s) in {path} (run {run_id})")
+    run_id = record_run(records, path, command=command, env=env)
+    if run_id is not None:
+        stderr.print(f"recorded {len(records)} row(s) in {path} (run {run_id})")
     return run_id
 
 
