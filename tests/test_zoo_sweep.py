@@ -18,10 +18,7 @@ from typer.testing import CliRunner
 from cnnbench.catalog import expand_targets
 from cnnbench.cli.app import app
 from cnnbench.errors import CnnbenchError
-from cnnbench.sweep.driver import plan_sweep, run_plan
-from cnnbench.sweep.local_pool import LocalPool, WorkerConfig, death_text
-from cnnbench.sweep.schedule import Scheduler
-from cnnbench.sweep.summary import cause
+from cnnbench.sweep import LocalPool, Scheduler, WorkerConfig, cause, death_text, plan_sweep, run_plan
 
 GB = 1 << 30
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +118,7 @@ def test_workers_are_reused_across_models(models):
 
 def test_scheduler_runs_timed_work_alone_on_cpu_beside_static_work_on_gpu():
     from cnnbench.latency.options import LatencyOptions
-    from cnnbench.sweep.tasks import Task
+    from cnnbench.sweep import Task
 
     lat = LatencyOptions()
     s = Task("m", "m", None, None, "1x4", 1, "fp32", latency=lat)

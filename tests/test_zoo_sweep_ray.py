@@ -15,11 +15,15 @@ ray = pytest.importorskip("ray")
 import itertools
 
 from cnnbench.latency.options import LatencyOptions
-from cnnbench.sweep.driver import plan_sweep, run_plan
-from cnnbench.sweep.local_pool import LocalPool
-from cnnbench.sweep.ray_pool import RayExecutor, cluster_fingerprints
-from cnnbench.sweep.resume import this_fingerprint
-from cnnbench.sweep.summary import file_records
+from cnnbench.sweep import (
+    LocalPool,
+    RayExecutor,
+    cluster_fingerprints,
+    file_records,
+    plan_sweep,
+    run_plan,
+    this_fingerprint,
+)
 
 MODEL = textwrap.dedent('''
     import torch.nn as nn

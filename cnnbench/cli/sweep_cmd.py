@@ -36,11 +36,9 @@ from cnnbench.cli.options import (
     WarmupOpt,
     input_options,
 )
-from cnnbench.cli.output import check_output_path, stderr, stdout
+from cnnbench.cli.output import OutputFailures, check_output_path, stderr, stdout
 
 _RUN = "Sweep"
-_LAT = "Latency"
-GB = 1 << 30
 
 
 def sweep(
@@ -88,7 +86,7 @@ def sweep(
     from cnnbench.catalog import expand_targets
     from cnnbench.errors import CnnbenchError
     from cnnbench.latency.options import LatencyOptions
-    from cnnbench.sweep.driver import plan_sweep
+    from cnnbench.sweep import RowWriter, measured_keys, memory_cap, open_executor, ordered, plan_sweep
 
     summary_path = check_output_path(summary, "--summary")
     executor = "ray" if address else executor.lower()
@@ -114,95 +112,30 @@ def sweep(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
         quantization=quantization, dtype=dtype)
-    cap = _memory_cap(max_memory, jobs)
-    ex = _executor(executor, address, jobs, timeout, cap, lat)
+    ex = open_executor(executor, address, jobs, timeout, memory_cap(max_memory, jobs))
     store = None if no_save else _open(db_path(db))
     try:
-        skip: set[str] = set()
-        if resume:
-            from cnnbench.sweep import resume as res
-
-            fps = res.this_fingerprint() if executor == "local" else _ray_fingerprints(ex)
-            skip = res.measured(store, fps, retry_failed=retry_failed)
+        skip = measured_keys(store, executor, ex, retry_failed=retry_failed) if resume else set()
         plan = plan_sweep(names, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
-                          latency=lat, skip=skip)
+                           latency=lat, skip=skip)
         if resume:
             stderr.print(f"resume: skipping {plan.skipped} of {plan.rows} row(s) already measured by this code "
                          f"version on this machine; {plan.rows - plan.skipped} to go")
         command = command_line()
-        writer = _RowWriter(store, command) if store is not None else None
+        writer = RowWriter(store, command) if store is not None else None
         outcome = _run(plan, ex, writer, executor, jobs)
     finally:
         if store is not None:
             store.close()
         if executor == "ray":
             ex.shutdown()
-    _finish(plan, outcome, names, output, summary_path, command, jobs, store, db)
-
-
-def _memory_cap(max_memory: float | None, jobs: int) -> int:
-    if max_memory is not None:
-        return int(max_memory * GB)
-    import psutil
-
-    return int(0.8 * psutil.virtual_memory().total / jobs)
-
-
-def _executor(kind: str, address: str | None, jobs: int, timeout: float, cap: int, lat: Any) -> Any:
-    if kind == "ray":
-        import os
-
-        from cnnbench.sweep.ray_pool import RayExecutor
-
-        if not address:  # a local Ray instance started for one sweep needs no token files
-            os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-
-        ex = RayExecutor(address, timeout=timeout, max_memory=cap)
-        ex.connect()  # a cluster that cannot be reached fails now (exit 2), before anything is planned
-        return ex
-    from cnnbench.sweep.local_pool import LocalPool, WorkerConfig
-
-    return LocalPool(jobs, timeout=timeout, config=WorkerConfig(max_memory=cap))
-
-
-def _ray_fingerprints(ex: Any) -> set[str]:
-    from cnnbench.sweep.ray_pool import cluster_fingerprints
-
-    return cluster_fingerprints(ex)
+    _finish(ordered(outcome.records, names), outcome, output, summary_path, command, jobs, store)
 
 
 def _open(path: str):
     from cnnbench.store import open_store
 
     return open_store(path)
-
-
-class _RowWriter:
-    """Streams each row into the database as it arrives: one run per distinct measuring environment (a Ray
-    cluster's nodes each get theirs), created at its first row."""
-
-    def __init__(self, store: Any, command: str) -> None:
-        self.store = store
-        self.command = command
-        self.runs: dict[str, int] = {}
-        self.rows = 0
-        self._default_env: dict[str, Any] | None = None
-
-    def __call__(self, rec: dict[str, Any]) -> None:
-        import json
-
-        env = rec.get("env")
-        if not isinstance(env, dict):  # a worker that died left no env: the driver's machine ran it
-            if self._default_env is None:
-                from cnnbench.sweep.tasks import worker_env
-
-                self._default_env = worker_env(None, None)
-            env = self._default_env
-        key = json.dumps(env, sort_keys=True, default=str)
-        if key not in self.runs:
-            self.runs[key] = self.store.start_run(command=self.command, env=env)
-        self.store.append_results(self.runs[key], [rec])
-        self.rows += 1
 
 
 def _run(plan: Any, ex: Any, writer: Any, executor: str, jobs: int):
@@ -215,7 +148,7 @@ def _run(plan: Any, ex: Any, writer: Any, executor: str, jobs: int):
         TimeRemainingColumn,
     )
 
-    from cnnbench.sweep.driver import run_plan
+    from cnnbench.sweep import run_plan
 
     todo = plan.rows - plan.skipped
     counts = {"ok": 0, "failed": 0}
@@ -240,33 +173,22 @@ def _run(plan: Any, ex: Any, writer: Any, executor: str, jobs: int):
         return run_plan(plan, ex, on_row)
 
 
-def _finish(plan: Any, outcome: Any, names: list[str], output: Path | None, summary_path: Path | None,
-            command: str, jobs: int, store: Any, db: str | None) -> None:
-    from cnnbench.cli.output import OutputFailures
-    from cnnbench.report.export import format_for_path, write_records
-    from cnnbench.sweep.summary import failures_by_cause, file_records, markdown_summary
+def _finish(records: list[dict[str, Any]], outcome: Any, output: Path | None, summary_path: Path | None,
+            command: str, jobs: int, store: Any) -> None:
+    from cnnbench.sweep import summary_tables, write_output, write_summary
 
-    order = {n: i for i, n in enumerate(names)}
-    records = sorted(outcome.records, key=lambda r: (order.get(str(r.get("model")), len(order)),
-                                                     r.get("batch_size") or (r.get("input_shape") or [0])[0],
-                                                     str(r.get("runtime"))))
-    _print_summary(records, outcome, failures_by_cause(records))
+    for table in summary_tables(records, outcome, width=stdout.width):
+        stdout.print(table)
     if store is not None and outcome.records:
         stderr.print(f"recorded {len(outcome.records)} row(s) in {store.path}")
     failures = OutputFailures()
     if output is not None:
         with failures.attempt(output):
-            fmt = format_for_path(output, "json")
-            write_records(output, file_records(records, keep_volatile=fmt == "json"), "json")
+            write_output(output, records)
             stderr.print(f"wrote {len(records)} record(s) to {output}")
     if summary_path is not None:
-        from cnnbench.report.export import write_atomic
-        from cnnbench.sweep.tasks import worker_env
-
         with failures.attempt(summary_path):
-            text = markdown_summary(records, title="cnnbench sweep", command=command, seconds=outcome.seconds,
-                                    jobs=jobs, env=worker_env(None, None), skipped=outcome.skipped)
-            write_atomic(summary_path, text)
+            write_summary(summary_path, records, outcome, command=command, jobs=jobs)
             stderr.print(f"wrote the summary to {summary_path}")
     failures.raise_if_any()
     if outcome.interrupted:
@@ -274,28 +196,6 @@ def _finish(plan: Any, outcome: Any, names: list[str], output: Path | None, summ
         raise typer.Exit(130)
     if outcome.failed:
         raise typer.Exit(1)
-
-
-def _print_summary(records: list[dict[str, Any]], outcome: Any, groups: list[tuple[str, int, list[str]]]) -> None:
-    from rich.table import Table
-
-    from cnnbench.report.tables import common_label, profile_table
-
-    if records and len(records) <= 40:
-        where = common_label(records, ("device", "runtime", "dtype"))
-        stdout.print(profile_table(records, title=f"cnnbench sweep — {where}" if where else "cnnbench sweep",
-                                   width=stdout.width))
-    t = Table(title="sweep summary", show_header=False)
-    t.add_column("what", style="bold")
-    t.add_column("value")
-    n = len(records)
-    t.add_row("rows", str(n) + (f" (+{outcome.skipped} skipped: --resume)" if outcome.skipped else ""))
-    t.add_row("ok", f"{n - outcome.failed}" + (f" ({100 * (n - outcome.failed) / n:.1f} %)" if n else ""))
-    t.add_row("failed", str(outcome.failed))
-    t.add_row("wall time", f"{outcome.seconds:.1f} s")
-    for c, k, models in groups[:10]:
-        t.add_row(f"  {k} ×", f"{c}  [dim]({', '.join(models[:3])}{' …' if len(models) > 3 else ''})[/dim]")
-    stdout.print(t)
 
 
 def register(app: typer.Typer) -> None:

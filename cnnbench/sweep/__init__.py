@@ -1,11 +1,52 @@
 """``cnnbench sweep``: a model zoo swept in isolated, reused worker processes (local pool or Ray), resumable.
 
-* :func:`cnnbench.catalog.expand_targets` turns what a user typed (names, ``timm:*`` patterns, ``--family``,
-  ``--source``) into names;
 * :mod:`.tasks` is the work itself (the same in every executor): a static task per (model, input, batch) and a
   timed task per runtime, each returning a record;
+* :mod:`.schedule` orders them (static work in parallel, timed work one at a time per device);
 * :mod:`.local_pool` runs tasks in a pool of ``spawn``-ed worker processes (timeout, memory cap, a dead worker replaced);
 * :mod:`.ray_pool` runs them as Ray tasks (``--executor ray``);
 * :mod:`.resume` knows which rows the history database already holds for this code and machine;
-* :mod:`.driver` plans the rows, runs an executor and streams rows to a callback (the CLI's database writer).
+* :mod:`.driver` plans the rows, opens the executor, runs it and streams rows to a callback (:class:`RowWriter`
+  records them in the database as they arrive);
+* :mod:`.summary` is what a finished sweep says: the tables, failures by cause, the ``-o`` and ``--summary`` files.
+
+Each name is imported from its module at first use: importing this package imports no torch (nor Ray).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "driver": ("RowWriter", "SweepOutcome", "SweepPlan", "measured_keys", "memory_cap", "open_executor", "ordered",
+               "plan_sweep", "run_plan"),
+    "local_pool": ("LocalPool", "WorkerConfig", "death_text"),
+    "ray_pool": ("RayExecutor", "cluster_fingerprints"),
+    "resume": ("this_fingerprint",),
+    "schedule": ("Scheduler",),
+    "summary": ("cause", "failures_by_cause", "file_records", "markdown_summary", "summary_tables", "write_output",
+                "write_summary"),
+    "tasks": ("Task",),
+}
+_MODULE = {name: mod for mod, names in _WHERE.items() for name in names}
+
+__all__ = [
+    "LocalPool", "RayExecutor", "RowWriter", "Scheduler", "SweepOutcome", "SweepPlan", "Task", "WorkerConfig", "cause",
+    "cluster_fingerprints", "death_text", "failures_by_cause", "file_records", "markdown_summary", "measured_keys",
+    "memory_cap", "open_executor", "ordered", "plan_sweep", "run_plan", "summary_tables", "this_fingerprint",
+    "write_output", "write_summary",
+]
+
+
+def __getattr__(name: str) -> Any:
+    mod = _MODULE.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

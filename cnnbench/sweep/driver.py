@@ -126,3 +126,83 @@ def run_plan(plan: SweepPlan, executor: Any, on_row: Callable[[dict[str, Any]], 
         out.interrupted = True
     out.seconds = time.monotonic() - t0
     return out
+
+
+GB = 1 << 30
+
+
+def memory_cap(max_memory_gb: float | None, jobs: int) -> int:
+    """Bytes one worker may allocate: ``--max-memory`` GB, else 80 % of this machine's RAM shared by ``jobs``."""
+    if max_memory_gb is not None:
+        return int(max_memory_gb * GB)
+    import psutil
+
+    return int(0.8 * psutil.virtual_memory().total / jobs)
+
+
+def open_executor(kind: str, address: str | None, jobs: int, timeout: float, cap: int) -> Any:
+    """The executor a sweep runs on: a local pool of ``jobs`` workers, or Ray (connected now, so a cluster that
+    cannot be reached fails before anything is planned). A Ray executor must be ``shutdown()`` afterwards."""
+    if kind == "ray":
+        import os
+
+        from cnnbench.sweep.ray_pool import RayExecutor
+
+        if not address:  # a local Ray instance started for one sweep needs no token files
+            os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
+        ex = RayExecutor(address, timeout=timeout, max_memory=cap)
+        ex.connect()  # a cluster that cannot be reached fails now (exit 2), before anything is planned
+        return ex
+    from cnnbench.sweep.local_pool import LocalPool, WorkerConfig
+
+    return LocalPool(jobs, timeout=timeout, config=WorkerConfig(max_memory=cap))
+
+
+def measured_keys(store: Any, kind: str, executor: Any, *, retry_failed: bool) -> set[str]:
+    """``--resume``: the row keys ``store`` already holds for this code version on the machine(s) that will run."""
+    from cnnbench.sweep import resume
+
+    if kind == "local":
+        fps = resume.this_fingerprint()
+    else:
+        from cnnbench.sweep.ray_pool import cluster_fingerprints
+
+        fps = cluster_fingerprints(executor)
+    return resume.measured(store, fps, retry_failed=retry_failed)
+
+
+class RowWriter:
+    """Streams each row into the database as it arrives: one run per distinct measuring environment (a Ray
+    cluster's nodes each get theirs), created at its first row."""
+
+    def __init__(self, store: Any, command: str) -> None:
+        self.store = store
+        self.command = command
+        self.runs: dict[str, int] = {}
+        self.rows = 0
+        self._default_env: dict[str, Any] | None = None
+
+    def __call__(self, rec: dict[str, Any]) -> None:
+        import json
+
+        env = rec.get("env")
+        if not isinstance(env, dict):  # a worker that died left no env: the driver's machine ran it
+            if self._default_env is None:
+                from cnnbench.sweep.tasks import worker_env
+
+                self._default_env = worker_env(None, None)
+            env = self._default_env
+        key = json.dumps(env, sort_keys=True, default=str)
+        if key not in self.runs:
+            self.runs[key] = self.store.start_run(command=self.command, env=env)
+        self.store.append_results(self.runs[key], [rec])
+        self.rows += 1
+
+
+def ordered(records: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    """Rows in the order the models were named, then by batch size and runtime."""
+    order = {n: i for i, n in enumerate(names)}
+    return sorted(records, key=lambda r: (order.get(str(r.get("model")), len(order)),
+                                          r.get("batch_size") or (r.get("input_shape") or [0])[0],
+                                          str(r.get("runtime"))))

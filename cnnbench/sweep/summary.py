@@ -66,3 +66,45 @@ def markdown_summary(records: list[dict[str, Any]], *, title: str, command: str,
               "counted as one fused op)."), ""]
     return "\n".join(lines)
 
+
+def write_output(path: Any, records: list[dict[str, Any]]) -> None:
+    """``-o``: the records without the run's particulars (JSON keeps them), format from the extension."""
+    from cnnbench.report.export import format_for_path, write_records
+
+    fmt = format_for_path(path, "json")
+    write_records(path, file_records(records, keep_volatile=fmt == "json"), "json")
+
+
+def write_summary(path: Any, records: list[dict[str, Any]], outcome: Any, *, command: str, jobs: int) -> None:
+    """``--summary``: the Markdown summary of a finished sweep, with this machine's environment."""
+    from cnnbench.report.export import write_atomic
+    from cnnbench.sweep.tasks import worker_env
+
+    text = markdown_summary(records, title="cnnbench sweep", command=command, seconds=outcome.seconds, jobs=jobs,
+                            env=worker_env(None, None), skipped=outcome.skipped)
+    write_atomic(path, text)
+
+
+def summary_tables(records: list[dict[str, Any]], outcome: Any, width: int | None = None) -> list[Any]:
+    """What a finished sweep prints: the rows (up to 40) and the summary (counts, wall time, failures by cause)."""
+    from rich.table import Table
+
+    from cnnbench.report.tables import common_label, profile_table
+
+    tables: list[Any] = []
+    if records and len(records) <= 40:
+        where = common_label(records, ("device", "runtime", "dtype"))
+        tables.append(profile_table(records, title=f"cnnbench sweep — {where}" if where else "cnnbench sweep",
+                                    width=width))
+    t = Table(title="sweep summary", show_header=False)
+    t.add_column("what", style="bold")
+    t.add_column("value")
+    n = len(records)
+    t.add_row("rows", str(n) + (f" (+{outcome.skipped} skipped: --resume)" if outcome.skipped else ""))
+    t.add_row("ok", f"{n - outcome.failed}" + (f" ({100 * (n - outcome.failed) / n:.1f} %)" if n else ""))
+    t.add_row("failed", str(outcome.failed))
+    t.add_row("wall time", f"{outcome.seconds:.1f} s")
+    for c, k, models in failures_by_cause(records)[:10]:
+        t.add_row(f"  {k} ×", f"{c}  [dim]({', '.join(models[:3])}{' …' if len(models) > 3 else ''})[/dim]")
+    tables.append(t)
+    return tables
