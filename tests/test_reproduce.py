@@ -14,8 +14,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from cnnbench import reproduce
 from cnnbench.cli.app import app
-from cnnbench.reproduce import runner
 from cnnbench.reproduce.shufflenetv2_nets import conv_mac, g1_net, g2_configs
 
 cli = CliRunner()
@@ -89,7 +89,7 @@ def test_vgg_27c2_vs_49c2(outdir):
 
 # ----------------------------------------------------------------------------- shufflenetv2 G1-G4
 def test_g1_memory_access_is_paper_formula_per_conv():
-    from cnnbench.analysis.static import analyze
+    from cnnbench.analysis import analyze
 
     with torch.device("meta"):
         model = g1_net(32, 32)
@@ -164,11 +164,11 @@ def test_mobilenetv1_pointwise_shares(outdir):
 def test_list():
     res = cli.invoke(app, ["reproduce", "--list"])
     assert res.exit_code == 0
-    for name in runner.names():
+    for name in reproduce.names():
         assert name in res.output
     # resnet-checkpoints, vgg-3x3-stack, shufflenetv2-g1..g4, shufflenetv2-fig1, mobilenetv1-pointwise,
     # regnet-activations
-    assert len(runner.names()) == 9 and "regnet-activations" in runner.names()
+    assert len(reproduce.names()) == 9 and "regnet-activations" in reproduce.names()
 
 
 def test_unknown_name_exit_2_with_suggestion():

@@ -14,7 +14,6 @@ import typer
 
 from cnnbench.cli.db_options import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.cli.output import OutputFailures, check_output_path, stderr, stdout
-from cnnbench.reproduce.view import history_records, list_table, print_result
 
 _LAT = "Latency"
 
@@ -46,16 +45,15 @@ def reproduce(
     save: SaveOpt = False,
     db: DbOpt = None,
 ) -> None:
+    from cnnbench import reproduce as studies
     from cnnbench.errors import CnnbenchError
-    from cnnbench.reproduce import runner
-    from cnnbench.reproduce.base import DEFAULT_OUT_DIR, RunOptions, check_device, write_outputs
 
     if list_:
-        stdout.print(list_table(runner.REPRODUCTIONS))
+        stdout.print(studies.list_table(studies.REPRODUCTIONS))
         return
     if name is None:
         raise CnnbenchError("name a reproduction (see `cnnbench reproduce --list`) or use --list")
-    todo = runner.names() if name.strip().lower() == "all" else [runner.get(name).name]
+    todo = studies.names() if name.strip().lower() == "all" else [studies.get(name).name]
     from cnnbench.latency.options import check_protocol_options
 
     check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, threads=threads,
@@ -65,18 +63,18 @@ def reproduce(
     statistic = statistic.lower()
     if statistic not in ("min", "median"):
         raise CnnbenchError(f"unknown --statistic {statistic!r}: choose min or median")
-    dev = check_device(device)  # no CUDA → one-line error, exit 2
-    opts = RunOptions(device=dev, latency=not no_latency, budget_s=budget, min_samples=min_samples,
+    dev = studies.check_device(device)  # no CUDA → one-line error, exit 2
+    opts = studies.RunOptions(device=dev, latency=not no_latency, budget_s=budget, min_samples=min_samples,
                       warmup_s=warmup, threads=threads, batch_size=batch_size, statistic=statistic,
                       progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
-    out_dir = check_output_path(output_dir or DEFAULT_OUT_DIR, "--output-dir", directory=True)
+    out_dir = check_output_path(output_dir or studies.DEFAULT_OUT_DIR, "--output-dir", directory=True)
     failures = OutputFailures()
     for n in todo:
         stderr.print(f"[bold]reproduce {n}[/bold]")
-        res = runner.run(n, opts)
-        print_result(res, stdout)
-        maybe_save(history_records(res), save=save, db=db, command=command_line())  # rows first, then files
+        res = studies.run(n, opts)
+        studies.print_result(res, stdout)
+        maybe_save(studies.history_records(res), save=save, db=db, command=command_line())  # rows first, then files
         with failures.attempt(out_dir):
-            paths = write_outputs(res, out_dir)
+            paths = studies.write_outputs(res, out_dir)
             stderr.print("wrote " + ", ".join(str(p) for p in paths))
     failures.raise_if_any()
