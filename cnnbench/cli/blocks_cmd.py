@@ -31,7 +31,7 @@ def blocks(
     from cnnbench.errors import CnnbenchError
     from cnnbench.latency.options import LatencyOptions
     from cnnbench.plan import Plan
-    from cnnbench.report.blocks import blocks_table, overhead_records
+    from cnnbench.report import blocks_table, overhead_records
     from cnnbench.rows import run_rows
 
     fmt = check_format(fmt)

@@ -87,8 +87,7 @@ def compare(
     from cnnbench.errors import CnnbenchError
     from cnnbench.inputs import parse_dtype, parse_int_list
     from cnnbench.latency.options import LatencyOptions
-    from cnnbench.report.plots import check_plot_path
-    from cnnbench.report.tables import check_columns
+    from cnnbench.report import check_columns, check_plot_path
 
     fmt = check_format(fmt)
     cols = check_columns(columns)
@@ -126,11 +125,11 @@ def compare(
     elif fmt == "md":
         out().write(view.markdown())
     else:
-        from cnnbench.report.export import render
+        from cnnbench.report import render
 
         out().write(render(records, fmt))
     if output is not None:
-        from cnnbench.report.export import format_for_path, write_atomic, write_records
+        from cnnbench.report import format_for_path, write_atomic, write_records
 
         with failures.attempt(output):
             if format_for_path(output, "json") == "md":
@@ -169,7 +168,7 @@ def _run(spec, rounds: int, show_progress: bool):
 
 def _plot(records: list[dict[str, Any]], path: Path, view: CompareView) -> None:
     from cnnbench.errors import CnnbenchError
-    from cnnbench.report.plots import compare_figure
+    from cnnbench.report import compare_figure
 
     try:
         compare_figure(records, path, title=view.plot_title(), footnote=view.footer)

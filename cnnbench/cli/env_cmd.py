@@ -25,11 +25,11 @@ def env(
         out().write(json.dumps(info, indent=2) + "\n")
         return
     if fmt in ("csv", "md"):
-        from cnnbench.report.export import render
+        from cnnbench.report import render
 
         out().write(render([info], fmt))
         return
-    from cnnbench.report.machine import env_table
+    from cnnbench.report import env_table
 
     stdout.print(env_table(info))
 

@@ -51,7 +51,7 @@ def list_models(
             p = static_profile(s, fuse=s.paper_fused).to_dict()  # counted as the paper counted
             rec.update(params=p["params"], macs=p["macs"], error=p["error"])
         records.append(rec)
-    from cnnbench.report.catalog import models_table
+    from cnnbench.report import models_table
 
     emit(records, fmt, output, lambda recs: stdout.print(models_table(recs, stats, stdout.width)))
 
@@ -59,7 +59,7 @@ def list_models(
 def _show_coverage(fmt: str, output: Path | None) -> None:
     """``--coverage``: every architecture/block heading of the seed reading lists and what covers it."""
     from cnnbench.catalog.coverage import coverage_rows, render_markdown
-    from cnnbench.report.catalog import coverage_table
+    from cnnbench.report import coverage_table
 
     rows = coverage_rows()
     if fmt == "md" and output is None:

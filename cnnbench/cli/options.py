@@ -69,7 +69,7 @@ OnnxDirOpt = Annotated[str | None, typer.Option(help="ONNX export cache director
 
 def check_format(fmt: str) -> str:
     from cnnbench.errors import CnnbenchError
-    from cnnbench.report.export import FORMATS
+    from cnnbench.report import FORMATS
 
     fmt = fmt.lower()
     if fmt == "markdown":

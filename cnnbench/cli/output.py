@@ -98,7 +98,7 @@ def emit(records: list[dict[str, Any]], fmt: str, output: Path | None, table_fn=
     The printout comes first, so a failed write never loses the results; with ``failures`` the write error is
     collected (see :class:`OutputFailures`), else it is raised as a one-line error naming the path.
     """
-    from cnnbench.report.export import render, write_records
+    from cnnbench.report import render, write_records
 
     if fmt == "table":
         if table_fn is not None:

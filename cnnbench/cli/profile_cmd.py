@@ -68,7 +68,7 @@ def profile(
     from cnnbench.errors import CnnbenchError
     from cnnbench.latency.options import LatencyOptions
     from cnnbench.plan import Plan
-    from cnnbench.report.tables import check_columns
+    from cnnbench.report import check_columns
     from cnnbench.rows import run_rows
 
     fmt = check_format(fmt)
@@ -92,13 +92,14 @@ def profile(
     records = [p.to_dict() for p in with_efficiency(result.profiles, measure=roofline and lat is not None)]
 
     def show(recs):
-        from cnnbench.report.tables import common_label, profile_table
+        from cnnbench.report import common_label, profile_extras, profile_table
 
         where = common_label(recs, ("device", "runtime", "dtype", "precision") if lat is not None else ("dtype",))
         stdout.print(profile_table(recs, title=f"cnnbench profile — {where}" if where else "cnnbench profile",
                                    columns=cols, width=stdout.width))
         for p in result.profiles:
-            _show_extras(p, by, depth, counter)
+            for part in profile_extras(p, by, depth):
+                stdout.print(part)
 
     deliver(records, fmt, output, show, save=save, db=db, command=command_line())
     if result.interrupted:
@@ -106,25 +107,3 @@ def profile(
         raise typer.Exit(130)
     if any(r.get("error") for r in records):
         raise typer.Exit(1)
-
-
-def _show_extras(p, by, depth, counter) -> None:
-    from cnnbench.report.tables import groups_table
-
-    s = p.static
-    if s is None:
-        return
-    if by == "module":
-        stdout.print(groups_table(f"{p.model}: by module (depth {depth})", s.by_module(depth), s.macs,
-                                  s.memory_access_bytes, "module"))
-    elif by == "op":
-        stdout.print(groups_table(f"{p.model}: by op", s.by_op(), s.macs, s.memory_access_bytes, "op"))
-    if s.uncounted_ops and by is not None:
-        ops = ", ".join(f"{k}×{v['count']} ({100 * v['memory_access_share']:.1f}% mem)"
-                        for k, v in list(s.uncounted_ops.items())[:8])
-        stdout.print(f"[dim]ops without a FLOP formula (0 MACs counted): {ops}[/dim]")
-    cc = p.extra.get("crosscheck")
-    if cc:
-        from cnnbench.analysis.crosscheck import render_crosscheck
-
-        stdout.print(render_crosscheck(p.model, s, cc))

@@ -55,7 +55,7 @@ def roofline(
     if fmt != "table":
         emit([flat], fmt, output)
         return
-    from cnnbench.report.machine import roofline_table
+    from cnnbench.report import roofline_table
 
     stdout.print(roofline_table(r))
     if output is not None:
