@@ -25,8 +25,8 @@ from cnnbench.check import (
     relative_iqr,
 )
 from cnnbench.check.suite import CheckSettings, Entry, load_suite, parse_suite
+from cnnbench.check.view import report_markdown
 from cnnbench.cli.app import app
-from cnnbench.cli.check_cmd import report_markdown
 from cnnbench.errors import CnnbenchError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -41,3 +41,38 @@ def test_user_sys_exit_at_import_is_one_line_exit_2(tmp_path):
     assert out.stdout == ""  # the user's print went to stderr, not our stdout
     lines = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and "sys.exit(3)" in lines[0]
+
+
+def test_faces_import_no_torch_and_every_listed_name_resolves():
+    code = textwrap.dedent("""
+        import importlib, sys
+        for face in ("cnnbench.report", "cnnbench.reproduce", "cnnbench.sweep", "cnnbench.explainer"):
+            mod = importlib.import_module(face)
+            assert "torch" not in sys.modules, face
+            for name in mod.__all__:
+                getattr(mod, name)
+        assert "torch" not in sys.modules
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+
+
+def test_reproduce_list_imports_no_torch():
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "cnnbench", "reproduce", "--list"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and "resnet-checkpoints" in out.stdout, out.stderr[-2000:]
+    assert not [ln for ln in out.stderr.splitlines() if ln.rsplit("|", 1)[-1].strip() in ("torch", "ray")]
+
+
+def test_commands_do_not_import_each_other():
+    import ast
+    from pathlib import Path
+
+    import cnnbench.cli
+
+    for path in Path(cnnbench.cli.__file__).parent.glob("*_cmd.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [f"{node.module}.{a.name}" for a in node.names] if isinstance(node, ast.ImportFrom)
+                     else [])
+            assert not [n for n in names if n.startswith("cnnbench.cli.") and n.endswith("_cmd")], path.name

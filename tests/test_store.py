@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
 from cnnbench.cli.db_options import DB_ENV, maybe_save
-from cnnbench.cli.history_cmd import env_changes, history_records, parse_since
+from cnnbench.cli.history_cmd import parse_since
 from cnnbench.errors import CnnbenchError
+from cnnbench.report import env_changes, history_records
 from cnnbench.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements, open_store
 
 ENV = {"cpu_model": "Test CPU", "logical_cores": 2, "machine": "x86_64", "system": "Linux", "gpu_name": None,

@@ -84,18 +84,24 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from cnnbench.cli import list_cmd, profile_cmd
+    from cnnbench.cli import (
+        blocks_cmd,
+        check_cmd,
+        compare_cmd,
+        env_cmd,
+        explain_cmd,
+        history_cmd,
+        list_cmd,
+        profile_cmd,
+        reproduce_cmd,
+        roofline_cmd,
+        sweep_cmd,
+    )
 
     app.command("list", help=list_cmd.__doc__)(list_cmd.list_models)
     app.command("profile", help=profile_cmd.__doc__)(profile_cmd.profile)
-    for mod_name in ("env_cmd", "compare_cmd", "blocks_cmd", "reproduce_cmd", "history_cmd", "check_cmd",
-                     "roofline_cmd", "explain_cmd", "sweep_cmd"):
-        try:
-            mod = __import__(f"cnnbench.cli.{mod_name}", fromlist=["register"])
-        except ModuleNotFoundError as e:
-            if e.name != f"cnnbench.cli.{mod_name}":
-                raise
-            continue
+    for mod in (env_cmd, compare_cmd, blocks_cmd, reproduce_cmd, history_cmd, check_cmd, roofline_cmd, explain_cmd,
+                sweep_cmd):
         mod.register(app)
 
 

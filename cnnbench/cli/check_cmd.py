@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from cnnbench.check.view import baseline_table, report_markdown, report_table  # report_*: re-exported too
+from cnnbench.check.view import baseline_table, report_markdown, report_table
 from cnnbench.cli.db_options import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.cli.output import OutputFailures, check_output_path, out, stderr, stdout
 from cnnbench.errors import CnnbenchError

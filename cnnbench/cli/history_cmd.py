@@ -17,14 +17,7 @@ from cnnbench.cli.db_options import ReadDbOpt, db_path
 from cnnbench.cli.options import FormatOpt, OutputOpt, check_format
 from cnnbench.cli.output import OutputFailures, check_output_path, emit, stderr, stdout
 from cnnbench.errors import CnnbenchError
-from cnnbench.report.history import (  # noqa: F401 - re-exported: callers import them from here
-    METRICS,
-    env_changes,
-    history_records,
-    history_table,
-    plot_format,
-    plot_history,
-)
+from cnnbench.report import METRICS, history_records, history_table, plot_format, plot_history
 
 
 def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
