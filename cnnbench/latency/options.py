@@ -138,10 +138,8 @@ def check_choices(runtimes: Iterable[str], device: torch.device, dtype: str, pre
         missing = BACKENDS[rt].missing_package()
         if missing:
             raise CnnbenchError(missing)
-    if "tensorrt" in rts:
-        from cnnbench.latency.backends.tensorrt import tensorrt_backend
-
-        tensorrt_backend(device, precision)  # neither torch-tensorrt nor ORT's TensorRT provider → one line
+    for rt in rts:
+        BACKENDS[rt].run_check(device, precision)  # tensorrt: neither torch-tensorrt nor ORT's provider → one line
 
 
 def check_protocol_options(*, budget: float, min_samples: int, warmup: float, threads: int | None = None,

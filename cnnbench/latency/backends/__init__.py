@@ -61,6 +61,8 @@ class Backend:
         package: The Python module it needs (``None``: the core dependencies suffice).
         extra: The ``cnnbench[<extra>]`` that installs ``package``.
         aliases: Other spellings ``--runtime`` accepts.
+        check: ``"module:function"`` of a further check ``(device, precision)`` run when the options are parsed
+            (it raises the one-line error), imported on use; ``None``: the fields above say it all.
     """
 
     name: str
@@ -76,11 +78,16 @@ class Backend:
     package: str | None = None
     extra: str | None = None
     aliases: tuple[str, ...] = ()
+    check: str | None = None
 
     def prepare_fn(self) -> Callable[..., Any]:
         """The prepare function (its module imported now)."""
-        module, _, func = self.prepare.partition(":")
-        return getattr(importlib.import_module(module), func)
+        return _load(self.prepare)
+
+    def run_check(self, device: torch.device, precision: str | None) -> None:
+        """The backend's own check (:attr:`check`), if it has one."""
+        if self.check is not None:
+            _load(self.check)(device, precision)
 
     def missing_package(self) -> str | None:
         """The one-line error for a missing ``package`` (``None`` when it is importable or none is needed)."""
@@ -95,6 +102,11 @@ class Backend:
         if found:
             return None
         return f"--runtime {self.name} needs the {self.extra} extra: pip install 'cnnbench[{self.extra}]'"
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module, _, func = target.partition(":")
+    return getattr(importlib.import_module(module), func)
 
 
 _PKG = "cnnbench.latency.backends"
@@ -116,5 +128,6 @@ BACKENDS: dict[str, Backend] = {b.name: b for b in (
             onnx_based=True, cpu_model=True, package="openvino", extra="openvino", aliases=("ov",)),
     Backend("tensorrt", f"{_PKG}.tensorrt:prepare_tensorrt", "compile", devices=("cuda",),
             device_why="TensorRT runs on NVIDIA GPUs only",
-            cpu_model=True, amp=True, package="tensorrt", extra="tensorrt", aliases=("trt",)),
+            cpu_model=True, amp=True, package="tensorrt", extra="tensorrt", aliases=("trt",),
+            check=f"{_PKG}.tensorrt:tensorrt_backend"),  # torch-tensorrt or ORT's TensorRT provider
 )}
