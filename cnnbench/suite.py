@@ -27,8 +27,8 @@ A suite lists entries (models × devices × runtimes × batch sizes) with their 
     latency = false            # static metrics only
 
 **One schema** (pydantic v2 models). The TOML layer is :class:`SuiteFile` (``[check]`` = :class:`CheckSettings`,
-``[defaults]`` and ``[[entry]]`` = :class:`EntrySpec`; ``cnnbench check --schema`` prints its JSON Schema); each
-``[[entry]]`` expands into :class:`Entry` rows. The suite stored in a baseline is read back with
+``[defaults]`` = :class:`EntryOptions`, ``[[entry]]`` = :class:`EntrySpec`; ``cnnbench check --schema`` prints its
+JSON Schema); each ``[[entry]]`` expands into :class:`Entry` rows. The suite stored in a baseline is read back with
 :meth:`Suite.from_dict` through the same :class:`CheckSettings` and :class:`Entry` models, so it is validated exactly
 like a TOML suite. Unknown keys are refused, types are strict (``"2"`` is not 2, ``true`` is not 1), and every problem
 is a one-line :class:`CnnbenchError` (exit 2) naming the file and the field, raised before anything is measured:
