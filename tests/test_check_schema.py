@@ -234,3 +234,49 @@ def test_threads_beyond_the_cores_available_warn_once():
         for _ in range(2):
             check_protocol_options(budget=1.0, min_samples=1, warmup=0.0, threads=n + 997)
     assert err.getvalue().count(f"--threads {n + 997} exceeds the {n} core(s)") == 1  # once
+
+
+# -- `cnnbench check --schema` -----------------------------------------------------------------------------------
+
+
+def _schema() -> dict:
+    res = runner.invoke(app, ["check", "--schema"])  # no --suite, no --baseline
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_schema_flag_prints_the_suite_json_schema_naming_every_field():
+    from cnnbench.check import CheckSettings
+
+    schema = _schema()
+    assert set(schema["properties"]) == {"check", "defaults", "entry"} and schema["required"] == ["entry"]
+    defs = schema["$defs"]
+    assert set(defs["CheckSettings"]["properties"]) == set(CheckSettings.model_fields) >= {
+        "blocks", "max_blocks", "rounds", "samples_per_round", "clock", "confidence", "warmup"}
+    entry = defs["EntrySpec"]
+    assert set(entry["properties"]) == {"models", "devices", "runtimes", "batch_sizes", "dtype", "threads",
+                                        "input_size", "latency", "threshold", "tolerance"}
+    assert entry["required"] == ["models"] and set(defs["EntryOptions"]["properties"]) == set(entry["properties"]) - {
+        "models"}
+    assert all(d["additionalProperties"] is False for d in defs.values())  # unknown keys are errors
+    # the ranges the validators enforce are in the schema too
+    check = defs["CheckSettings"]["properties"]
+    assert check["blocks"]["minimum"] == 2 and check["calibration_copies"]["maximum"] == 16
+    assert check["clock"]["enum"] == ["wall", "cpu", "auto"]
+    assert entry["properties"]["threshold"]["exclusiveMinimum"] == 0
+    assert set(entry["properties"]["tolerance"]["propertyNames"]["enum"]) == {
+        "params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations"}
+
+
+def test_schema_accepts_the_project_suite_and_refuses_a_malformed_one():
+    jsonschema = pytest.importorskip("jsonschema")
+    tomllib = pytest.importorskip("tomllib")  # Python ≥ 3.11
+
+    schema = _schema()
+    root = Path(__file__).resolve().parents[1]
+    jsonschema.validate(tomllib.loads((root / "benchmarks" / "ci.toml").read_text()), schema)
+    jsonschema.validate(_suite_doc(batch_sizes="1,8", devices="cpu", tolerance={"macs": 0.5}), schema)
+    for bad in (_suite_doc(threads="2"), _suite_doc(batch=1), _suite_doc(tolerance={"flops": 0}),
+                {"check": {"rounds": 0}, "entry": [{"models": "x"}]}, {"entry": []}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)

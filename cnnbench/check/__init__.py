@@ -34,31 +34,24 @@ the interval above 1; faster = the mirror image; inconclusive = interval wider t
 calibration): more blocks, up to ``max_blocks``, then a warning (exit 3); pass otherwise.
 """
 
+from __future__ import annotations
 
-from cnnbench.check.baseline import (
-    BASELINE_KIND,
-    BASELINE_SCHEMA,
-    baseline_blocks,
-    check_against_baseline,
-    create_baseline,
-    latency_record,
-    latency_vs_baseline,
-    load_baseline,
-    validate_baseline,
-)
-from cnnbench.check.calibration import CALIBRATION_ID, CALIBRATION_SHAPE, build_calibration
-from cnnbench.check.measure import Block, judge, measure_blocks, sequential_judge, stages, summary
-from cnnbench.check.result import CheckReport, Log, RowResult, missing_rows, row_status, threads_notes
-from cnnbench.check.side import LocalSide
-from cnnbench.check.stats import (
-    block_log_ratio,
-    compare_static,
-    latency_verdict,
-    mean_interval_width,
-    paired_interval,
-    relative_iqr,
-    welch_interval,
-)
+import importlib
+from typing import Any
+
+# names → the module that owns them; loaded at first use (``cnnbench check --help`` imports no pydantic, no torch)
+_WHERE = {
+    "BASELINE_KIND": "baseline", "BASELINE_SCHEMA": "baseline", "Block": "measure", "CALIBRATION_ID": "calibration",
+    "CALIBRATION_SHAPE": "calibration", "CheckReport": "result", "CheckSettings": "suite", "Entry": "suite",
+    "LocalSide": "side", "Log": "result", "RowResult": "result", "Suite": "suite", "SuiteFile": "suite",
+    "baseline_blocks": "baseline", "block_log_ratio": "stats", "build_calibration": "calibration",
+    "check_against_baseline": "baseline", "compare_static": "stats", "create_baseline": "baseline", "judge":
+    "measure", "latency_record": "baseline", "latency_verdict": "stats", "latency_vs_baseline": "baseline",
+    "load_baseline": "baseline", "load_suite": "suite", "mean_interval_width": "stats", "measure_blocks": "measure",
+    "missing_rows": "result", "paired_interval": "stats", "parse_suite": "suite", "relative_iqr": "stats",
+    "row_status": "result", "sequential_judge": "measure", "stages": "measure", "summary": "measure", "threads_notes":
+    "result", "validate_baseline": "baseline", "welch_interval": "stats"
+}
 
 __all__ = [
     "BASELINE_KIND",
@@ -67,9 +60,13 @@ __all__ = [
     "CALIBRATION_SHAPE",
     "Block",
     "CheckReport",
+    "CheckSettings",
+    "Entry",
     "LocalSide",
     "Log",
     "RowResult",
+    "Suite",
+    "SuiteFile",
     "baseline_blocks",
     "block_log_ratio",
     "build_calibration",
@@ -81,10 +78,12 @@ __all__ = [
     "latency_verdict",
     "latency_vs_baseline",
     "load_baseline",
+    "load_suite",
     "mean_interval_width",
     "measure_blocks",
     "missing_rows",
     "paired_interval",
+    "parse_suite",
     "relative_iqr",
     "row_status",
     "sequential_judge",
@@ -94,3 +93,16 @@ __all__ = [
     "validate_baseline",
     "welch_interval",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"cnnbench.check.{where}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

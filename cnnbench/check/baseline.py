@@ -22,11 +22,14 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, PlainValidator, ValidationInfo, model_validator
 
 from cnnbench.check.calibration import CALIBRATION_ID
 from cnnbench.check.measure import Block, OpenFailed, measure_and_judge, measure_blocks, stages, summary
 from cnnbench.check.result import CheckReport, Log, RowResult, missing_rows, row_status, threads_notes
+from cnnbench.check.schema import Flag, Model, custom, rule
 from cnnbench.check.side import LocalSide
 from cnnbench.check.stats import compare_static, mean_interval_width
 from cnnbench.check.suite import CheckSettings, Entry, Suite
@@ -35,13 +38,6 @@ from cnnbench.records import STATIC_METRICS
 
 BASELINE_SCHEMA = 2
 BASELINE_KIND = "cnnbench-baseline"
-
-#: Keys of a baseline entry's ``latency`` record (written by :func:`create_baseline`) and the required ones.
-_LATENCY_KEYS = {"blocks", "median_ratio", "median_ms", "calibration_median_ms", "calibration_iqr", "stable",
-                 "rounds", "clock"}
-_LATENCY_REQUIRED = ("blocks", "median_ms", "calibration_median_ms", "clock")
-_TOP_KEYS = {"schema", "kind", "created", "calibration", "git_commit", "git_dirty", "fingerprint", "env", "suite",
-             "entries"}
 
 
 def latency_record(blocks: list[Block], clock: str, stable: bool) -> dict[str, Any]:
@@ -149,103 +145,133 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
     return doc
 
 
+_POSITIVE = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+_ROUNDS = Annotated[list[_POSITIVE], Field(min_length=1), rule(
+    "{path} must be a list of ≥ 1 positive numbers (rounds)")]
+
+
+class BlockRecord(Model):
+    """One block of a baseline latency record: one calibration and one model value per round."""
+
+    words: ClassVar[dict[str, str]] = dict.fromkeys(
+        ("extra", "missing", "type"), "{path} must be an object with exactly calibration_ms and model_ms")
+    calibration_ms: _ROUNDS
+    model_ms: _ROUNDS
+
+    @model_validator(mode="after")
+    def _paired(self) -> BlockRecord:
+        if len(self.calibration_ms) != len(self.model_ms):
+            raise custom("{path}: calibration_ms and model_ms must have one value per round each")
+        return self
+
+
+class LatencyRecord(Model):
+    """A baseline entry's ``latency`` (module docstring); written by :func:`latency_record`."""
+
+    root: ClassVar[str] = "latency"
+    words: ClassVar[dict[str, str]] = {"extra": "{path}.{name} is not a known key",
+                                       "missing": "{path}.{name} is missing",
+                                       "type": "{path} must be an object or null (got {got})"}
+    blocks: Annotated[list[BlockRecord], Field(min_length=2), rule(
+        '{path} must be a list of ≥ 2 blocks ({{"calibration_ms": [...], "model_ms": [...]}})')]
+    median_ms: Annotated[_POSITIVE, rule("{path} must be a number > 0 (got {got})")]
+    calibration_median_ms: Annotated[_POSITIVE, rule("{path} must be a number > 0 (got {got})")]
+    median_ratio: Annotated[_POSITIVE, rule("{path} must be a number > 0 (got {got})")] = 1.0
+    calibration_iqr: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False), rule(
+        "{path} must be a number ≥ 0 (got {got})")] = 0.0
+    stable: Flag = True
+    rounds: Any = None  # when given: the number of rounds stored (checked below)
+    clock: Annotated[Literal["wall", "cpu"], rule('{path} must be "wall" or "cpu" (got {got})')]
+
+    @model_validator(mode="after")
+    def _rounds_stored(self) -> LatencyRecord:
+        total = sum(len(b.model_ms) for b in self.blocks)
+        n = self.rounds
+        if "rounds" in self.model_fields_set and not (isinstance(n, int) and not isinstance(n, bool) and n == total):
+            raise custom(f"{{path}}.rounds must be the number of rounds stored, {total} (got {{got}})", got=repr(n))
+        return self
+
+
+_METRIC_VALUE = Annotated[Annotated[int, Field(strict=True, ge=0)] | None, rule(
+    "{path} must be an integer ≥ 0 or null (got {got})")]
+
+
+class StaticRecord(Model):
+    """A baseline entry's ``static``: :data:`~cnnbench.records.STATIC_METRICS` (any may be absent or null)."""
+
+    words: ClassVar[dict[str, str]] = {
+        **Model.words, "extra": f"{{path}}.{{name}} is not a known metric ({', '.join(STATIC_METRICS)})",
+        "type": "{path} must be an object or null (got {got})"}
+    params: _METRIC_VALUE = None
+    checkpoint_bytes: _METRIC_VALUE = None
+    macs: _METRIC_VALUE = None
+    memory_access_bytes: _METRIC_VALUE = None
+    activations: _METRIC_VALUE = None
+
+
+def _stored_entry(v: Any, info: ValidationInfo) -> Entry:
+    """A record's ``entry`` (every key, as :meth:`Entry.from_dict`), under the key the record is stored at."""
+    try:
+        entry = Entry.from_dict(v)
+    except CnnbenchError as e:
+        raise custom("{path}: {detail}", detail=str(e)) from None
+    key = (info.context or {}).get("key")
+    if key is not None and entry.key != key:
+        raise custom("its entry's key is {detail}", detail=repr(entry.key))
+    return entry
+
+
+class EntryRecord(Model):
+    """One record of a baseline's ``entries``, checked in this order: ``entry``, ``error``, ``static``, ``latency``."""
+
+    entry: Annotated[Entry, PlainValidator(_stored_entry)]
+    error: Annotated[str | None, Field(strict=True), rule("{path} must be a string or null")]
+    static: StaticRecord | None
+    latency: LatencyRecord | None
+
+
+_OBJECT = Annotated[dict[str, Any], rule('"entries" and "suite" must be objects')]
+
+
+class BaselineDoc(Model):
+    """The baseline document's top level (kind, schema and calibration are checked first, by :func:`load_baseline`)."""
+
+    schema_: Any = Field(None, alias="schema")
+    kind: Any = None
+    created: Any = None
+    calibration: Any = None
+    git_commit: Any = None
+    git_dirty: Any = None
+    fingerprint: Any = None
+    env: Any = None
+    suite: _OBJECT = Field(None, validate_default=True)
+    entries: _OBJECT = Field(None, validate_default=True)
+
+
 def baseline_blocks(latency: Any, what: str, where: str = "baseline") -> list[Block]:
     """The blocks of a baseline latency record; every field checked (one line naming it)."""
-    from cnnbench.check.suite import is_int, is_number
-
-    def fail(msg: str) -> CnnbenchError:
-        return CnnbenchError(f"malformed {where}: {what}: latency.{msg}")
-
-    if not isinstance(latency, dict):
-        raise CnnbenchError(f"malformed {where}: {what}: latency must be an object or null (got {latency!r})")
-    unknown = sorted(set(latency) - _LATENCY_KEYS)
-    if unknown:
-        raise fail(f"{unknown[0]} is not a known key")
-    for k in _LATENCY_REQUIRED:
-        if k not in latency:
-            raise fail(f"{k} is missing")
-    raw = latency["blocks"]
-    if not isinstance(raw, list) or len(raw) < 2:
-        raise fail("blocks must be a list of ≥ 2 blocks ({\"calibration_ms\": [...], \"model_ms\": [...]})")
-    for i, blk in enumerate(raw):
-        if not isinstance(blk, dict) or set(blk) != {"calibration_ms", "model_ms"}:
-            raise fail(f"blocks[{i}] must be an object with exactly calibration_ms and model_ms")
-        for k in ("calibration_ms", "model_ms"):
-            v = blk[k]
-            if not isinstance(v, list) or not v or not all(is_number(x) and x > 0 for x in v):
-                raise fail(f"blocks[{i}].{k} must be a list of ≥ 1 positive numbers (rounds)")
-        if len(blk["calibration_ms"]) != len(blk["model_ms"]):
-            raise fail(f"blocks[{i}]: calibration_ms and model_ms must have one value per round each")
-    for k in ("median_ms", "calibration_median_ms", "median_ratio"):
-        v = latency.get(k, 1.0)
-        if not (is_number(v) and v > 0):
-            raise fail(f"{k} must be a number > 0 (got {v!r})")
-    if not (is_number(latency.get("calibration_iqr", 0.0)) and latency.get("calibration_iqr", 0.0) >= 0):
-        raise fail(f"calibration_iqr must be a number ≥ 0 (got {latency.get('calibration_iqr')!r})")
-    if not isinstance(latency.get("stable", True), bool):
-        raise fail(f"stable must be true or false (got {latency.get('stable')!r})")
-    total = sum(len(b["model_ms"]) for b in raw)
-    if "rounds" in latency and not (is_int(latency["rounds"]) and latency["rounds"] == total):
-        raise fail(f"rounds must be the number of rounds stored, {total} (got {latency['rounds']!r})")
-    if latency["clock"] not in ("wall", "cpu"):
-        raise fail(f"clock must be \"wall\" or \"cpu\" (got {latency['clock']!r})")
-    return [Block.from_dict(b) for b in raw]
-
-
-def _validate_static(static: Any, what: str, where: str) -> None:
-    from cnnbench.check.suite import is_int
-
-    if static is None:
-        return
-    if not isinstance(static, dict):
-        raise CnnbenchError(f"malformed {where}: {what}: static must be an object or null (got {static!r})")
-    for k, v in static.items():
-        if k not in STATIC_METRICS:
-            raise CnnbenchError(f"malformed {where}: {what}: static.{k} is not a known metric "
-                                f"({', '.join(STATIC_METRICS)})")
-        if v is not None and not (is_int(v) and v >= 0):
-            raise CnnbenchError(f"malformed {where}: {what}: static.{k} must be an integer ≥ 0 or null "
-                                f"(got {v!r})")
+    rec = LatencyRecord.validated(latency, f"malformed {where}: {what}: ")
+    return [Block(list(b.calibration_ms), list(b.model_ms)) for b in rec.blocks]
 
 
 def validate_baseline(doc: dict[str, Any], where: str = "baseline") -> None:
     """Checks every field of a baseline document (after its kind/schema/calibration), before anything is measured.
 
-    The stored suite goes through :meth:`Suite.from_dict` — the validators a TOML suite goes through — and every
-    entry record (``entry``, ``static``, ``latency``, ``error``) is checked field by field.
+    The stored suite goes through :meth:`Suite.from_dict` — the models a TOML suite goes through — and every entry
+    record through :class:`EntryRecord` (``entry``, ``error``, ``static``, ``latency``), field by field.
 
     Raises:
         CnnbenchError: One line naming the file and the field.
     """
-    unknown = sorted(set(doc) - _TOP_KEYS)
-    if unknown:
-        raise CnnbenchError(f"malformed {where}: unknown key {unknown[0]!r}")
-    entries = doc.get("entries")
-    if not isinstance(entries, dict) or not isinstance(doc.get("suite"), dict):
-        raise CnnbenchError(f"malformed {where}: \"entries\" and \"suite\" must be objects")
-    if not entries:
+    BaselineDoc.validated(doc, f"malformed {where}: ")
+    if not doc["entries"]:
         raise CnnbenchError(f"{where} has no entries: re-create it with `cnnbench baseline create`")
     Suite.from_dict(doc["suite"], where=f"{where}: suite")
-    for key, rec in entries.items():
+    for key, rec in doc["entries"].items():
         what = f"entry {key!r}"
         if not isinstance(rec, dict):
             raise CnnbenchError(f"malformed {where}: {what} must be an object")
-        unknown = sorted(set(rec) - {"entry", "static", "latency", "error"})
-        missing = sorted({"entry", "static", "latency", "error"} - set(rec))
-        if unknown or missing:
-            raise CnnbenchError(f"malformed {where}: {what}: "
-                                + (f"unknown key {unknown[0]!r}" if unknown else f"missing key {missing[0]!r}"))
-        try:
-            entry = Entry.from_dict(rec["entry"])
-        except CnnbenchError as e:
-            raise CnnbenchError(f"malformed {where}: {what}: entry: {e}") from None
-        if entry.key != key:
-            raise CnnbenchError(f"malformed {where}: {what}: its entry's key is {entry.key!r}")
-        if rec["error"] is not None and not isinstance(rec["error"], str):
-            raise CnnbenchError(f"malformed {where}: {what}: error must be a string or null")
-        _validate_static(rec["static"], what, where)
-        if rec["latency"] is not None:
-            baseline_blocks(rec["latency"], what, where)
+        EntryRecord.validated(rec, f"malformed {where}: {what}: ", context={"key": key})
 
 
 # -- check -------------------------------------------------------------------------------------------------------

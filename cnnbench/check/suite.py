@@ -26,65 +26,31 @@ A suite lists entries (models × devices × runtimes × batch sizes) with their 
     models = ["squeezenet1_1"]
     latency = false            # static metrics only
 
-**One schema.** A TOML suite is expanded into :class:`Entry` rows; the suite stored in a baseline is read back
-with :meth:`Suite.from_dict`. Both paths end in the same validators — :meth:`CheckSettings.__post_init__` and
-:meth:`Entry.__post_init__` check the type and range of every field, and :meth:`CheckSettings.from_dict` /
-:meth:`Entry.from_dict` refuse unknown and missing keys — so a suite inside a baseline is validated exactly like a
-TOML suite. Every problem is a one-line :class:`CnnbenchError` (exit 2) naming the file and the field, raised
-before anything is measured.
+**One schema** (pydantic v2 models). The TOML layer is :class:`SuiteFile` (``[check]`` = :class:`CheckSettings`,
+``[defaults]`` = :class:`EntryOptions`, ``[[entry]]`` = :class:`EntrySpec`; ``cnnbench check --schema`` prints its
+JSON Schema); each ``[[entry]]`` expands into :class:`Entry` rows. The suite stored in a baseline is read back with
+:meth:`Suite.from_dict` through the same :class:`CheckSettings` and :class:`Entry` models, so it is validated exactly
+like a TOML suite. Unknown keys are refused, types are strict (``"2"`` is not 2, ``true`` is not 1), and every problem
+is a one-line :class:`CnnbenchError` (exit 2) naming the file and the field, raised before anything is measured:
+each field's constraints are declared to pydantic, and :func:`rule` gives a failure of them its one-line text.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from cnnbench.check.schema import ApiModel, Count, Flag, Model, count, custom, number, one_of, rule
 from cnnbench.errors import CnnbenchError
 from cnnbench.inputs import DTYPES, parse_dtype, parse_input_size, parse_int_list
 from cnnbench.latency.options import RUNTIMES
 from cnnbench.records import STATIC_METRICS
 
-_RUNTIMES = RUNTIMES  # one list of runtimes for every command (cnnbench.latency.options)
+_DTYPE_NAMES = tuple(DTYPES)  # fp32, fp16, bf16: the one dtype table (cnnbench.inputs)
 
-
-# -- field validators (shared by the TOML and the baseline path) ------------------------------------------------
-
-
-def is_int(v: Any) -> bool:
-    """An integer, not a bool (JSON/TOML ``true`` is not 1 here)."""
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def is_number(v: Any) -> bool:
-    """A finite int or float, not a bool."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _want_int(name: str, v: Any, low: int, what: str = "") -> int:
-    if not is_int(v) or v < low:
-        raise CnnbenchError(f"{name} must be an integer ≥ {low}{what} (got {v!r})")
-    return int(v)
-
-
-def _want_number(name: str, v: Any, rule: str = "", ok: Any = None) -> float:
-    if not is_number(v) or (ok is not None and not ok(float(v))):
-        raise CnnbenchError(f"{name} must be a number{rule} (got {v!r})")
-    return float(v)
-
-
-def _want_choice(name: str, v: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(v, str) or v not in choices:
-        raise CnnbenchError(f"{name} must be one of {', '.join(repr(c) for c in choices)} (got {v!r})")
-    return v
-
-
-def _no_unknown_keys(d: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(d) - allowed)
-    if unknown:
-        raise CnnbenchError(f"unknown key {unknown[0]!r} in {where} (allowed: {', '.join(sorted(allowed))})")
 
 
 #: ``[check]`` keys of older suites, and why they are gone (refused with this message, never silently ignored).
@@ -95,85 +61,71 @@ _RETIRED_CHECK_KEYS = {
 }
 
 
-@dataclass(frozen=True)
-class CheckSettings:
+def _copies_rule(v: Any) -> str:
+    too_many = isinstance(v, int) and not isinstance(v, bool) and v > 16
+    return "{path} must be 1..16 (got {got})" if too_many else "{path} must be an integer ≥ 1 (got {got})"
+
+
+class CheckSettings(ApiModel):
     """How latency is measured and judged (the ``[check]`` table).
 
     A side is measured in **blocks** (:mod:`cnnbench.check.measure`): each block builds a fresh model instance and
     fresh calibration instances, warms them up, fixes their block sizes, then takes ``rounds`` rounds. The
     interval is across blocks, so it holds what changes between reruns (instance, memory placement, warm-up,
-    the machine minutes apart), not only round-to-round noise (:mod:`cnnbench.check.stats`).
-
-    Attributes:
-        blocks: Blocks measured first for every entry (on each side).
-        max_blocks: While inconclusive, more blocks (half of ``blocks`` at a time) up to this many.
-        rounds: Rounds per block.
-        samples_per_round: Calibration and model samples taken alternately in one round.
-        round_stat: ``median`` or ``min``: a round's value is stat(samples) for the model and the calibration.
-        clock: ``wall`` (default): ``time.perf_counter``, with device synchronisation on CUDA — what a user of the
-            model waits. ``cpu``: the measuring thread's CPU time (``time.thread_time``), only on request: it is
-            steadier on a shared machine (preemption is not counted) but **blind** to sleeps, blocking I/O, waits
-            on other threads and the GPU — a slowdown of that kind passes unseen. Valid only on the CPU with
-            ``threads = 1``. ``auto`` (older suites) means ``wall``.
-        confidence: Level of the two-sided t interval on the ratio (0.90: "lower bound > 1" is a one-sided 5 %
-            test).
-        calibration_max_iqr: The calibration is unstable when the IQR of its per-round values exceeds this
-            fraction of their median.
-        warmup: Seconds of warm-up for the model and for the calibration in every block (at least 3 calls each).
-        calibration_copies: Calibration instances per block, used in turn round by round.
-        fresh_process_every: ``--against``: replace both worker processes by fresh ones every this many blocks
-            (0: one process per side for the whole check). Costs a torch import per side and restart.
+    the machine minutes apart), not only round-to-round noise (:mod:`cnnbench.check.stats`). ``clock``: ``wall``
+    (default): ``time.perf_counter``, synchronised on CUDA — what a user of the model waits. ``cpu``: the measuring
+    thread's CPU time, only on request: steadier on a shared machine but **blind** to sleeps, blocking I/O, waits on
+    other threads and the GPU; valid only on the CPU with ``threads = 1``. ``auto`` (older suites) means ``wall``.
     """
 
-    blocks: int = 6
-    max_blocks: int = 12
-    rounds: int = 8
-    samples_per_round: int = 3
-    round_stat: str = "median"
-    clock: str = "wall"
-    confidence: float = 0.90
-    calibration_max_iqr: float = 0.25
-    warmup: float = 0.1
-    calibration_copies: int = 1
-    fresh_process_every: int = 0
+    model_config = ConfigDict(json_schema_extra={"description": "The [check] table: how latency is measured (in "
+                                                 "independent blocks of rounds) and judged."})
+    root: ClassVar[str] = "[check] "
+    words: ClassVar[dict[str, str]] = {**Model.words, "extra": "unknown key {key} in [check] (allowed: {allowed})",
+                                       "type": "{path} must be a table (got {got})"}
 
-    def __post_init__(self) -> None:
-        def fail(msg: str) -> CnnbenchError:
-            return CnnbenchError(f"[check] {msg}")
+    blocks: Annotated[count(2, " (an interval needs two)"), Field(description="Blocks measured first per side.")] = 6
+    max_blocks: Annotated[count(2), Field(description="While inconclusive, more blocks up to this many.")] = 12
+    rounds: Annotated[Count, Field(description="Rounds per block.")] = 8
+    samples_per_round: Annotated[Count, Field(description="Calibration and model samples, alternating, per round.")] = 3
+    round_stat: Annotated[one_of("median", "min"), Field(
+        description="A round's value for the model and the calibration: this stat of its samples.")] = "median"
+    clock: Annotated[one_of("wall", "cpu", "auto"), Field(
+        description="wall: what a user waits (default). cpu: the thread's CPU time, blind to sleeps, I/O, other "
+        "threads and the GPU; CPU with threads = 1 only. auto (older suites): wall.")] = "wall"
+    confidence: Annotated[number(" in [0.5, 1)", ge=0.5, lt=1), Field(
+        description="Level of the two-sided t interval on the ratio.")] = 0.90
+    calibration_max_iqr: Annotated[number(" > 0", gt=0), Field(
+        description="Calibration unstable beyond this IQR / median.")] = 0.25
+    warmup: Annotated[number(" ≥ 0 (seconds)", ge=0), Field(description="Seconds of warm-up per block.")] = 0.1
+    calibration_copies: Annotated[int, Field(strict=True, ge=1, le=16), rule(_copies_rule), Field(
+        description="Calibration instances per block, used in turn.")] = 1
+    fresh_process_every: Annotated[count(0, " (0: never)"), Field(
+        description="--against: fresh worker processes every this many blocks (0: one per side for the check).")] = 0
 
-        try:
-            _want_int("blocks", self.blocks, 2, " (an interval needs two)")
-            _want_int("max_blocks", self.max_blocks, 2)
-            _want_int("rounds", self.rounds, 1)
-            _want_int("samples_per_round", self.samples_per_round, 1)
-            _want_choice("round_stat", self.round_stat, ("median", "min"))
-            _want_choice("clock", self.clock, ("wall", "cpu", "auto"))
-            _want_number("confidence", self.confidence, " in [0.5, 1)", lambda x: 0.5 <= x < 1)
-            _want_number("calibration_max_iqr", self.calibration_max_iqr, " > 0", lambda x: x > 0)
-            _want_number("warmup", self.warmup, " ≥ 0 (seconds)", lambda x: x >= 0)
-            _want_int("calibration_copies", self.calibration_copies, 1)
-            if self.calibration_copies > 16:
-                raise CnnbenchError(f"calibration_copies must be 1..16 (got {self.calibration_copies})")
-            _want_int("fresh_process_every", self.fresh_process_every, 0, " (0: never)")
-        except CnnbenchError as e:
-            raise fail(str(e)) from None
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data: Any) -> Any:
+        for k in data if isinstance(data, dict) else ():
+            if k in _RETIRED_CHECK_KEYS:
+                raise custom(f"{{path}} {k} is {_RETIRED_CHECK_KEYS[k]}")
+        return data
+
+    @field_validator("clock")
+    @classmethod
+    def _auto_is_wall(cls, v: str) -> str:
+        return "wall" if v == "auto" else v
+
+    @model_validator(mode="after")
+    def _enough_blocks(self) -> CheckSettings:
         if self.max_blocks < self.blocks:
-            raise fail(f"max_blocks ({self.max_blocks}) must be ≥ blocks ({self.blocks})")
-        for name in ("confidence", "calibration_max_iqr", "warmup"):
-            object.__setattr__(self, name, float(getattr(self, name)))
-        if self.clock == "auto":
-            object.__setattr__(self, "clock", "wall")
+            raise custom(f"{{path}} max_blocks ({self.max_blocks}) must be ≥ blocks ({self.blocks})")
+        return self
 
     @classmethod
     def from_dict(cls, d: Any) -> CheckSettings:
         """The ``[check]`` table of a TOML suite or the ``check`` object of a baseline's suite."""
-        if not isinstance(d, dict):
-            raise CnnbenchError(f"[check] must be a table (got {d!r})")
-        for k in d:
-            if k in _RETIRED_CHECK_KEYS:
-                raise CnnbenchError(f"[check] {k} is {_RETIRED_CHECK_KEYS[k]}")
-        _no_unknown_keys(d, {f.name for f in fields(cls)}, "[check]")
-        return cls(**d)
+        return cls.validated(d)
 
     def clock_for(self, entry: Entry) -> str:
         """``wall`` or ``cpu`` for ``entry`` (see ``clock``)."""
@@ -183,65 +135,48 @@ class CheckSettings:
         return self.clock
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One measured row of a suite: a model on one device × runtime × batch size.
+# field types shared by an Entry and the TOML layer (same constraints, same messages)
+Threads = Annotated[Count | None, Field(description="Intra-op threads (default: torch's).")]
+Latency = Annotated[Flag, Field(description="Measure latency (false: static metrics only).")]
+Threshold = Annotated[number(" > 0 and < 10, a fraction such as 0.10", gt=0, lt=10), Field(
+    description="A latency ratio above 1 + threshold (interval above 1) is a regression.")]
+_METRIC = Annotated[Literal[STATIC_METRICS], rule(
+    f"unknown key {{got}} in tolerance (allowed: {', '.join(sorted(STATIC_METRICS))})")]
+Tolerance = Annotated[dict[_METRIC, number(" ≥ 0", ge=0)], rule(
+    "{path} must be a table such as {{ macs = 0.01 }} (got {got})"), Field(
+    description="Static metric → allowed relative change (missing: 0, exact).")]
+_DIM = Annotated[int, Field(strict=True, ge=1)]
 
-    Every field is validated on construction (type and range), whichever path built it.
+
+class Entry(ApiModel):
+    """One measured row of a suite: a model on one device × runtime × batch size, every field validated.
 
     Attributes:
         model: What a user types for ``profile`` (registry name, ``timm:x``, ``file.py:Class``...).
-        device: ``cpu | cuda | cuda:N``.
-        runtime: ``eager | compile | onnx``.
-        batch_size: N.
-        dtype: ``fp32 | fp16 | bf16``.
-        input_size: (C, H, W).
-        threads: Intra-op threads (``None``: torch's default).
-        latency: Measure latency (else static metrics only).
+        device: ``cpu | cuda | cuda:N``; runtime: one of :data:`cnnbench.latency.choices.RUNTIMES`.
+        input_size: (C, H, W); threads: intra-op threads (``None``: torch's default).
         threshold: A latency ratio above ``1 + threshold`` (with the interval above 1) is a regression.
         tolerance: Metric → allowed relative change of a static metric (missing: 0).
     """
 
-    model: str
-    device: str = "cpu"
-    runtime: str = "eager"
-    batch_size: int = 1
-    dtype: str = "fp32"
-    input_size: tuple[int, int, int] = (3, 224, 224)
-    threads: int | None = None
-    latency: bool = True
-    threshold: float = 0.10
-    tolerance: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    words: ClassVar[dict[str, str]] = {**Model.words, "extra": "unknown key {key} in the entry (allowed: {allowed})"}
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.model, str) or not self.model.strip():
-            raise CnnbenchError(f"model must be a non-empty string (got {self.model!r})")
-        dev = self.device
-        head, _, idx = dev.partition(":") if isinstance(dev, str) else ("", "", "")
-        if head not in ("cpu", "cuda") or (idx and not idx.isdigit()) or (head == "cpu" and idx) or dev.endswith(":"):
-            raise CnnbenchError(f"unknown device {dev!r} (cpu, cuda or cuda:N)")
-        if not isinstance(self.runtime, str) or self.runtime not in _RUNTIMES:
-            raise CnnbenchError(f"unknown runtime {self.runtime!r} ({', '.join(_RUNTIMES)})")
-        _want_int("batch_size", self.batch_size, 1)
-        if not isinstance(self.dtype, str) or self.dtype not in DTYPES:
-            raise CnnbenchError(f"dtype must be fp32, fp16 or bf16 (got {self.dtype!r})")
-        size = self.input_size
-        if (not isinstance(size, (tuple, list)) or len(size) != 3 or not all(is_int(n) and n >= 1 for n in size)):
-            raise CnnbenchError(f"input_size must be three integers ≥ 1 (C, H, W) (got {size!r})")
-        object.__setattr__(self, "input_size", tuple(size))
-        if self.threads is not None:
-            _want_int("threads", self.threads, 1)
-        if not isinstance(self.latency, bool):
-            raise CnnbenchError(f"latency must be true or false (got {self.latency!r})")
-        rule = " > 0 and < 10, a fraction such as 0.10"
-        object.__setattr__(self, "threshold", _want_number("threshold", self.threshold, rule, lambda x: 0 < x < 10))
-        if not isinstance(self.tolerance, dict):
-            raise CnnbenchError(f"tolerance must be a table such as {{ macs = 0.01 }} (got {self.tolerance!r})")
-        _no_unknown_keys(self.tolerance, set(STATIC_METRICS), "tolerance")
-        tol = {}
-        for k, v in self.tolerance.items():
-            tol[k] = _want_number(f"tolerance.{k}", v, " ≥ 0", lambda x: x >= 0)
-        object.__setattr__(self, "tolerance", tol)
+    model: Annotated[str, Field(strict=True, pattern=r"\S"), rule("{path} must be a non-empty string (got {got})")]
+    device: Annotated[str, Field(strict=True, pattern=r"^(cpu|cuda(:[0-9]+)?)$"), rule(
+        "unknown device {got} (cpu, cuda or cuda:N)")] = "cpu"
+    runtime: Annotated[Literal[RUNTIMES], rule(f"unknown runtime {{got}} ({', '.join(RUNTIMES)})")] = "eager"
+    batch_size: Count = 1
+    dtype: Annotated[Literal[_DTYPE_NAMES], rule("{path} must be fp32, fp16 or bf16 (got {got})")] = "fp32"
+    input_size: Annotated[tuple[_DIM, _DIM, _DIM], Field(strict=True), BeforeValidator(
+        lambda v: tuple(v) if isinstance(v, list) else v), rule(
+        "{path} must be three integers ≥ 1 (C, H, W) (got {got})")] = (3, 224, 224)
+    threads: Threads = None
+    latency: Latency = True
+    threshold: Threshold = 0.10
+    tolerance: Tolerance = Field(default_factory=dict)
+
+    def __hash__(self) -> int:  # tolerance (a dict) is not part of the hash, as in the former dataclass
+        return hash(self.key)
 
     @property
     def key(self) -> str:
@@ -258,35 +193,34 @@ class Entry:
         return f"{self.model} {self.device}/{self.runtime} b{self.batch_size} {'x'.join(map(str, self.input_size))}"
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = self.model_dump()
         d["input_size"] = list(self.input_size)
         return d
 
     @classmethod
     def from_dict(cls, d: Any) -> Entry:
         """An entry stored in a baseline (``to_dict`` output): unknown or missing keys are errors."""
-        if not isinstance(d, dict):
-            raise CnnbenchError(f"must be an object (got {d!r})")
-        names = {f.name for f in fields(cls)}
-        _no_unknown_keys(d, names, "the entry")
-        missing = sorted(names - set(d))
-        if missing:
-            raise CnnbenchError(f"missing key {missing[0]!r}")
-        return cls(**d)
+        if isinstance(d, dict) and set(d) <= set(cls.model_fields):
+            missing = sorted(set(cls.model_fields) - set(d))
+            if missing:
+                raise CnnbenchError(f"missing key {missing[0]!r}")
+        return cls.validated(d)
 
 
-@dataclass(frozen=True)
-class Suite:
+class Suite(ApiModel):
+    """A validated, expanded suite: its entries, its ``[check]`` settings, and where it was read from."""
+
     entries: tuple[Entry, ...]
     settings: CheckSettings = CheckSettings()
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "check": asdict(self.settings), "entries": [e.to_dict() for e in self.entries]}
+        return {"source": self.source, "check": self.settings.model_dump(),
+                "entries": [e.to_dict() for e in self.entries]}
 
     @classmethod
     def from_dict(cls, d: Any, *, where: str = "suite in baseline", resolve_models: bool = False) -> Suite:
-        """The expanded suite stored in a baseline, through the same validators as a TOML suite.
+        """The expanded suite stored in a baseline, through the models a TOML suite goes through.
 
         Args:
             d: :meth:`to_dict` output.
@@ -303,7 +237,7 @@ class Suite:
         if not isinstance(d, dict):
             raise fail(f"must be an object (got {type(d).__name__})")
         try:
-            _no_unknown_keys(d, {"source", "check", "entries"}, "the suite")
+            _known_keys(d, ("source", "check", "entries"), "the suite")
             settings = CheckSettings.from_dict(d.get("check", {}))
         except CnnbenchError as e:
             raise fail(str(e)) from None
@@ -326,12 +260,56 @@ class Suite:
                 raise fail(f"entry {i}: {entry.label()} is listed twice")
             seen.add(entry.key)
             entries.append(entry)
-        return cls(tuple(entries), settings, str(d.get("source", "")))
+        return cls(entries=tuple(entries), settings=settings, source=str(d.get("source", "")))
 
 
-_TOP = {"check", "defaults", "entry"}
-_ENTRY_KEYS = {"models", "devices", "runtimes", "batch_sizes", "dtype", "threads", "input_size", "latency",
-               "threshold", "tolerance"}
+# -- the TOML layer ------------------------------------------------------------------------------------------------
+
+_WORD = Annotated[str, Field(strict=True, pattern=r"\S")]
+Names = Annotated[_WORD | Annotated[list[_WORD], Field(min_length=1)], rule(
+    "{path} must be a string or a list of strings (got {got})")]
+_INT_OR_TEXT = Annotated[int, Field(strict=True)] | Annotated[str, Field(strict=True)]
+
+
+class EntryOptions(Model):
+    """What ``[defaults]`` may set, and every ``[[entry]]`` (plural keys expand into one :class:`Entry` each)."""
+
+    devices: Annotated[Names, Field(description="cpu, cuda or cuda:N (one or a list).")] = "cpu"
+    runtimes: Annotated[Names, Field(description=f"One or a list of: {', '.join(RUNTIMES)}.")] = "eager"
+    batch_sizes: Annotated[_INT_OR_TEXT | list[_INT_OR_TEXT], rule("{path} must be integers (got {got})"), Field(
+        description="Integers ≥ 1: 8, [1, 8] or \"1,8\".")] = 1
+    dtype: Annotated[Names, Field(description="fp32, fp16 or bf16.")] = "fp32"
+    threads: Threads = None
+    input_size: Annotated[_INT_OR_TEXT | None, rule(
+        "{path} must be a string such as \"224\" or \"3x224x224\" (got {got})"), Field(
+        description="\"224\", \"224x160\" or \"3x224x224\" (default: the model's own).")] = None
+    latency: Latency = True
+    threshold: Threshold = 0.10
+    tolerance: Tolerance = Field(default_factory=dict)
+
+
+class EntrySpec(EntryOptions):
+    """One ``[[entry]]`` table (merged over ``[defaults]``)."""
+
+    words: ClassVar[dict[str, str]] = {**Model.words, "extra": "unknown key {key} in the entry (allowed: {allowed})",
+                                       "missing": "missing {key}"}
+    models: Annotated[Names, Field(description="What `cnnbench profile` takes: resnet18, timm:x, file.py:Class.")]
+
+
+class SuiteFile(Model):
+    """A suite TOML file: [check], [defaults] and [[entry]] tables (``cnnbench check --schema`` prints this model's
+    JSON Schema; :func:`parse_suite` validates a suite with its parts, table by table)."""
+
+    model_config = ConfigDict(title="cnnbench suite")
+    check: CheckSettings = Field(default_factory=CheckSettings, description="How latency is measured and judged.")
+    defaults: EntryOptions = Field(default_factory=EntryOptions, description="Keys every [[entry]] inherits.")
+    entry: list[EntrySpec] = Field(min_length=1, description="The models to measure ([[entry]] tables).")
+
+
+def _known_keys(d: dict[str, Any], allowed: Any, where: str) -> None:
+    unknown = sorted(set(d) - set(allowed))
+    if unknown:
+        raise CnnbenchError(f"unknown key {unknown[0]!r} in {where} (allowed: {', '.join(sorted(allowed))})")
 
 
 def load_suite(path: str | Path, *, resolve_models: bool = True) -> Suite:
@@ -365,13 +343,16 @@ def load_suite(path: str | Path, *, resolve_models: bool = True) -> Suite:
 
 
 def parse_suite(data: dict[str, Any], *, source: str = "<suite>", resolve_models: bool = True) -> Suite:
-    """Validates a parsed suite document (see the module docstring) and expands its entries."""
+    """Validates a parsed suite document (see the module docstring) and expands its entries.
+
+    ``[defaults]`` is checked for unknown keys; its values are validated merged into each entry (a bad default is
+    reported by the first entry that uses it, as ``entry 1: ...``)."""
 
     def fail(msg: str) -> CnnbenchError:
         return CnnbenchError(f"suite {source}: {msg}")
 
     try:
-        _no_unknown_keys(data, _TOP, "top level")
+        _known_keys(data, SuiteFile.model_fields, "top level")
         settings = CheckSettings.from_dict(data.get("check", {}))
     except CnnbenchError as e:
         raise fail(str(e)) from None
@@ -379,7 +360,7 @@ def parse_suite(data: dict[str, Any], *, source: str = "<suite>", resolve_models
     if not isinstance(defaults, dict):
         raise fail("[defaults] must be a table")
     try:
-        _no_unknown_keys(defaults, _ENTRY_KEYS - {"models"}, "[defaults]")
+        _known_keys(defaults, EntryOptions.model_fields, "[defaults]")
     except CnnbenchError as e:
         raise fail(str(e)) from None
     raw_entries = data.get("entry", [])
@@ -395,8 +376,7 @@ def parse_suite(data: dict[str, Any], *, source: str = "<suite>", resolve_models
         if isinstance(defaults.get("tolerance"), dict) and isinstance(raw.get("tolerance"), dict):
             merged["tolerance"] = {**defaults["tolerance"], **raw["tolerance"]}
         try:
-            _no_unknown_keys(raw, _ENTRY_KEYS, "the entry")
-            expanded = _expand(merged, resolve_models)
+            expanded = _expand(EntrySpec.validated(merged), resolve_models)
         except CnnbenchError as e:
             raise fail(f"{where}: {e}") from None
         for e in expanded:
@@ -404,34 +384,23 @@ def parse_suite(data: dict[str, Any], *, source: str = "<suite>", resolve_models
                 raise fail(f"{where}: {e.label()} is listed twice")
             seen.add(e.key)
             entries.append(e)
-    return Suite(tuple(entries), settings, source)
+    return Suite(entries=tuple(entries), settings=settings, source=source)
 
 
-def _str_list(v: Any, what: str) -> list[str]:
-    items = v if isinstance(v, list) else [v]
-    if not items or not all(isinstance(x, str) and x.strip() for x in items):
-        raise CnnbenchError(f"{what} must be a string or a list of strings (got {v!r})")
-    return [x.strip() for x in items]
+def _listed(v: str | list[str]) -> list[str]:
+    return [x.strip() for x in (v if isinstance(v, list) else [v])]
 
 
-def _expand(d: dict[str, Any], resolve_models: bool) -> list[Entry]:
-    """The TOML layer only: plural keys → one :class:`Entry` per combination (which validates every field)."""
-    if "models" not in d:
-        raise CnnbenchError("missing 'models'")
-    models = _str_list(d["models"], "models")
-    devices = [x.lower() for x in _str_list(d.get("devices", "cpu"), "devices")]
-    runtimes = [x.lower() for x in _str_list(d.get("runtimes", "eager"), "runtimes")]
-    bs = d.get("batch_sizes", [1])
-    bs_items = bs if isinstance(bs, list) else [bs]
-    if any(isinstance(b, bool) or not isinstance(b, (int, str)) for b in bs_items):
-        raise CnnbenchError(f"batch_sizes must be integers (got {bs!r})")
-    batch_sizes = parse_int_list([str(b) for b in bs_items], "batch_sizes", [1])
-    dtype = parse_dtype(_str_list(d.get("dtype", "fp32"), "dtype")[0])
-    size = d.get("input_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, (str, int))):
-        raise CnnbenchError(f"input_size must be a string such as \"224\" or \"3x224x224\" (got {size!r})")
+def _expand(spec: EntrySpec, resolve_models: bool) -> list[Entry]:
+    """Plural keys → one :class:`Entry` per combination (which validates every field)."""
+    devices = [x.lower() for x in _listed(spec.devices)]
+    runtimes = [x.lower() for x in _listed(spec.runtimes)]
+    bs = spec.batch_sizes
+    batch_sizes = parse_int_list([str(b) for b in (bs if isinstance(bs, list) else [bs])], "batch_sizes", [1])
+    dtype = parse_dtype(_listed(spec.dtype)[0])
+    size = spec.input_size
     out = []
-    for model in models:
+    for model in _listed(spec.models):
         default_chw: tuple[int, int, int] = (3, 224, 224)
         from cnnbench.catalog import resolve
 
@@ -442,6 +411,7 @@ def _expand(d: dict[str, Any], resolve_models: bool) -> list[Entry]:
                 raise
         chw = parse_input_size(None if size is None else str(size), default_chw)
         for dev, rt, b in itertools.product(devices, runtimes, batch_sizes):
-            out.append(Entry(model, dev, rt, b, dtype, chw, d.get("threads"), d.get("latency", True),
-                             d.get("threshold", 0.10), d.get("tolerance", {})))
+            out.append(Entry(model=model, device=dev, runtime=rt, batch_size=b, dtype=dtype, input_size=chw,
+                             threads=spec.threads, latency=spec.latency, threshold=spec.threshold,
+                             tolerance=spec.tolerance))
     return out

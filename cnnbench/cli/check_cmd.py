@@ -21,6 +21,8 @@ from cnnbench.errors import CnnbenchError
 DEFAULT_SUITE = "benchmarks/ci.toml"
 DEFAULT_BASELINE = "results/baseline.json"
 SuiteOpt = Annotated[Path | None, typer.Option("--suite", "-s", help=f"Suite TOML (e.g. {DEFAULT_SUITE}).")]
+SchemaOpt = Annotated[bool, typer.Option("--schema", help="Print the JSON Schema of a suite TOML file and exit "
+                                         "(for editors and CI linters; nothing is measured).")]
 
 
 def _log(msg: str) -> None:
@@ -41,6 +43,7 @@ def check(
     = None,
     save: SaveOpt = False,
     db: DbOpt = None,
+    schema: SchemaOpt = False,
 ) -> None:
     """Measure a suite now and compare it with a baseline, or with the model code at a git ref.
 
@@ -53,7 +56,14 @@ def check(
 
     Exit codes: 0 pass · 1 regression (or a changed static metric, or an entry that fails) · 2 usage error, or a
     result that could not be written · 3 inconclusive · 130 interrupted (the entries finished are reported).
+    `--schema` prints the JSON Schema of a suite file instead (every key, its type and range).
     """
+    if schema:
+        from cnnbench.check.suite import SuiteFile
+
+        out().write(json.dumps(SuiteFile.model_json_schema(), indent=2, ensure_ascii=False) + "\n")
+        out().flush()
+        return
     from cnnbench.check import check_against_baseline, load_baseline
     from cnnbench.check.against import check_against_ref
     from cnnbench.check.suite import Suite, load_suite
