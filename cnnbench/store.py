@@ -1,4 +1,5 @@
-"""The results history: an embedded SQLite database of runs and their result rows.
+"""Where results are kept: the history (an embedded SQLite database of runs and their result rows), the row
+writer (:func:`record_run`) and the one atomic file write (:func:`write_atomic`: results, reports, plots, caches).
 
 One ``runs`` row per recorded command (time, git commit and dirty flag, machine fingerprint, full environment,
 command line) and one ``results`` row per JSON record of that command (every metric in its own column, the raw
@@ -20,11 +21,12 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cnnbench.errors import CnnbenchError
 from cnnbench.records import COUNT_KEYS, LATENCY_STATS
@@ -411,3 +413,41 @@ def _result_row(rec: dict[str, Any]) -> dict[str, Any]:
     row["error"] = rec.get("error")
     row["record"] = json.dumps(record, default=str)
     return row
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes | Callable[[BinaryIO], object]) -> None:
+    """Write ``data`` so that ``path`` is either the old file or the complete new one, never half.
+
+    ``data`` is text (UTF-8), bytes, or a writer called with a binary file object (e.g.
+    ``lambda f: fig.savefig(f, format="png")``). The one atomic write of the project: results, reports, plots.
+
+    An existing path that is not a regular file (``/dev/stdout``, a FIFO, ``/dev/full``) is written to, never
+    replaced: renaming over it would turn a device node into a regular file (as root, for every later user).
+    The new file gets the usual permissions (``0666 & ~umask``), not ``mkstemp``'s 0600.
+    """
+    path = Path(path)
+
+    def write(f: BinaryIO) -> None:
+        if callable(data):
+            data(f)
+        else:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+    if path.exists() and not path.is_file():
+        with open(path, "wb") as f:
+            write(f)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a results file should read like any other
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

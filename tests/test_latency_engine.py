@@ -16,7 +16,7 @@ from cnnbench.errors import CnnbenchError
 from cnnbench.latency.engine import prepare_row, row_failure
 from cnnbench.latency.options import LatencyOptions
 from cnnbench.latency.threads import torch_threads
-from cnnbench.report.export import write_atomic
+from cnnbench.store import write_atomic
 
 
 def test_torch_threads_sets_and_restores():

@@ -67,7 +67,7 @@ def check(
     from cnnbench.check import check_against_baseline, load_baseline
     from cnnbench.check.against import check_against_ref
     from cnnbench.check.suite import Suite, load_suite
-    from cnnbench.report.export import write_atomic
+    from cnnbench.store import write_atomic
 
     fmt = fmt.lower()
     if fmt not in ("table", "json"):
@@ -154,7 +154,7 @@ def baseline_create(
     """Measure every entry of a suite (static metrics and latency ratios) and write the baseline."""
     from cnnbench.check import create_baseline
     from cnnbench.check.suite import load_suite
-    from cnnbench.report.export import write_atomic
+    from cnnbench.store import write_atomic
 
     check_output_path(output, "--output")
     s = load_suite(suite)

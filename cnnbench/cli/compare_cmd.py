@@ -129,7 +129,8 @@ def compare(
 
         out().write(render(records, fmt))
     if output is not None:
-        from cnnbench.report import format_for_path, write_atomic, write_records
+        from cnnbench.report import format_for_path, write_records
+        from cnnbench.store import write_atomic
 
         with failures.attempt(output):
             if format_for_path(output, "json") == "md":

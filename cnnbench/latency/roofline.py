@@ -174,7 +174,7 @@ def get_roofline(device: str = "cpu", dtype: str = "fp32", threads: int | None =
 
     The result says ``cached`` (True when read from the file) and ``cache_path``.
     """
-    from cnnbench.report.export import write_atomic
+    from cnnbench.store import write_atomic
 
     path = cache_path(device, dtype, threads)
     if not refresh:

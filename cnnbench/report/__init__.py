@@ -22,7 +22,7 @@ _WHERE = {
     "breakdown": ("profile_extras",),
     "catalog": ("coverage_table", "models_table"),
     "crosscheck": ("render_crosscheck",),
-    "export": ("FORMATS", "format_for_path", "render", "write_atomic", "write_records"),
+    "export": ("FORMATS", "format_for_path", "render", "write_records"),
     "history": ("METRICS", "env_changes", "history_records", "history_table", "plot_format", "plot_history"),
     "machine": ("env_table", "roofline_table"),
     "plots": ("check_plot_path", "compare_figure", "pareto_front", "save_figure"),
@@ -36,7 +36,7 @@ __all__ = [
     "compact_table", "compare_figure", "coverage_table", "env_changes", "env_table", "format_for_path",
     "groups_table", "history_records", "history_table", "models_table", "ms", "nbytes", "overhead_records",
     "pareto_front", "plot_format", "plot_history", "profile_extras", "profile_table", "render", "render_crosscheck",
-    "roofline_table", "save_figure", "si", "two_line_header", "write_atomic", "write_records",
+    "roofline_table", "save_figure", "si", "two_line_header", "write_records",
 ]
 
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from cnnbench.records import UNFLATTENED, VOLATILE_KEYS, flatten, in_key_order
 
@@ -118,44 +116,8 @@ def format_for_path(path: Path, default: str) -> str:
     return {".json": "json", ".csv": "csv", ".md": "md", ".markdown": "md"}.get(path.suffix.lower(), default)
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes | Callable[[BinaryIO], object]) -> None:
-    """Write ``data`` so that ``path`` is either the old file or the complete new one, never half.
-
-    ``data`` is text (UTF-8), bytes, or a writer called with a binary file object (e.g.
-    ``lambda f: fig.savefig(f, format="png")``). The one atomic write of the project: results, reports, plots.
-
-    An existing path that is not a regular file (``/dev/stdout``, a FIFO, ``/dev/full``) is written to, never
-    replaced: renaming over it would turn a device node into a regular file (as root, for every later user).
-    The new file gets the usual permissions (``0666 & ~umask``), not ``mkstemp``'s 0600.
-    """
-    path = Path(path)
-
-    def write(f: BinaryIO) -> None:
-        if callable(data):
-            data(f)
-        else:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-
-    if path.exists() and not path.is_file():
-        with open(path, "wb") as f:
-            write(f)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a results file should read like any other
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_records(path: str | os.PathLike, records: list[dict[str, Any]], default_fmt: str = "json") -> None:
     fmt = format_for_path(Path(path), "json" if default_fmt == "table" else default_fmt)
+    from cnnbench.store import write_atomic
+
     write_atomic(path, render(records, fmt))

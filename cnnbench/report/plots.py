@@ -130,7 +130,7 @@ def compare_figure(records: list[dict[str, Any]], path: str | Path, *, title: st
 def save_figure(fig: Any, path: str | Path, **savefig_kwargs: Any) -> None:
     """``fig.savefig`` to ``path`` atomically (:func:`~cnnbench.report.export.write_atomic`), the format from its
     extension (``.png``, ``.svg``, ``.pdf``)."""
-    from cnnbench.report.export import write_atomic
+    from cnnbench.store import write_atomic
 
     fmt = Path(path).suffix.lower().lstrip(".") or "png"
     write_atomic(path, lambda f: fig.savefig(f, format=fmt, **savefig_kwargs))

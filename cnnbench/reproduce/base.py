@@ -271,7 +271,7 @@ def to_markdown(res: ReproResult, figure_files: Sequence[str] = ()) -> str:
 
 def write_outputs(res: ReproResult, out_dir: str | Path) -> list[Path]:
     """Writes ``<name>.md``, ``<name>[_<table>].csv`` and ``<name>_<figure>.png`` atomically; returns the paths."""
-    from cnnbench.report.export import write_atomic
+    from cnnbench.store import write_atomic
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -77,7 +77,7 @@ def write_output(path: Any, records: list[dict[str, Any]]) -> None:
 
 def write_summary(path: Any, records: list[dict[str, Any]], outcome: Any, *, command: str, jobs: int) -> None:
     """``--summary``: the Markdown summary of a finished sweep, with this machine's environment."""
-    from cnnbench.report.export import write_atomic
+    from cnnbench.store import write_atomic
     from cnnbench.sweep.tasks import worker_env
 
     text = markdown_summary(records, title="cnnbench sweep", command=command, seconds=outcome.seconds, jobs=jobs,
