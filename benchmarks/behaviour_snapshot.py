@@ -6,8 +6,8 @@ The regrouping of issue 17 must not change what any command prints. Run it befor
     python benchmarks/behaviour_snapshot.py record /tmp/after
     python benchmarks/behaviour_snapshot.py diff /tmp/before /tmp/after
 
-Static commands only (latency is never identical twice). Keys that change run to run (timestamps, durations,
-paths of temporary files) are masked before the diff.
+Static commands only (latency is never identical twice). What changes run to run (timestamps, durations, the git
+commit, worker pids, paths of temporary files, run numbers) is masked before the diff.
 """
 
 from __future__ import annotations
@@ -92,6 +92,8 @@ def _masked(text: str, root: Path) -> str:
     text = text.replace(str(root), "<OUT>")
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?", "<time>", text)
     text = re.sub(r"\(run \d+\)", "(run N)", text)
+    text = re.sub(r"commit [0-9a-f]{10}", "commit <sha>", text)
+    text = re.sub(r'"worker_pid": \d+', '"worker_pid": <pid>', text)
     text = re.sub(r"wall time\s+│\s+[0-9.]+ s", "wall time │ <s>", text)
     return VOLATILE.sub(lambda m: f'"{m.group(1)}": <masked>', text)
 

@@ -128,7 +128,7 @@ def compare_figure(records: list[dict[str, Any]], path: str | Path, *, title: st
 
 
 def save_figure(fig: Any, path: str | Path, **savefig_kwargs: Any) -> None:
-    """``fig.savefig`` to ``path`` atomically (:func:`~cnnbench.report.export.write_atomic`), the format from its
+    """``fig.savefig`` to ``path`` atomically (:func:`~cnnbench.store.write_atomic`), the format from its
     extension (``.png``, ``.svg``, ``.pdf``)."""
     from cnnbench.store import write_atomic
 
