@@ -18,6 +18,9 @@ Conventions (every table header repeats them):
   * activations = output elements of convolution / linear / matmul ops (fvcore's and timm's).
 """
 
+import importlib
+import sys
+from collections.abc import Callable
 from typing import Any
 
 __version__ = "0.1.0"
@@ -25,29 +28,34 @@ __version__ = "0.1.0"
 __all__ = ["CnnbenchError", "Profile", "Results", "__version__", "compare", "explain", "list_models", "profile"]
 
 
-def __getattr__(name: str) -> Any:  # lazy: ``import cnnbench`` imports no torch (PEP 562)
-    if name in ("profile", "compare", "list_models"):
-        from cnnbench import api
+def lazy_face(package: str, where: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for a package face (PEP 562): each name loads from its module at first use.
 
-        return getattr(api, name)
-    if name == "explain":  # where the time goes (cnnbench/explainer/)
-        from cnnbench.explainer import explain
+    Every package's ``__init__.py`` is its face: ``__all__`` plus ``__getattr__, __dir__ = lazy_face(__name__,
+    {name: module})``, so importing a package imports no torch, Rich, matplotlib or pydantic.
 
-        return explain
-    if name == "Profile":
-        from cnnbench.records import Profile
+    Args:
+        package: The face's ``__name__``.
+        where: Name → the submodule (relative to ``package``) that owns it.
+    """
 
-        return Profile
-    if name == "Results":
-        from cnnbench.records import Results
+    def __getattr__(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{package}.{module}"), name)
+        setattr(sys.modules[package], name, value)  # the next access is a plain attribute
+        return value
 
-        return Results
-    if name == "CnnbenchError":
-        from cnnbench.errors import CnnbenchError
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(where))
 
-        return CnnbenchError
-    raise AttributeError(f"module 'cnnbench' has no attribute {name!r}")
+    return __getattr__, __dir__
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# lazy: ``import cnnbench`` imports no torch
+__getattr__, __dir__ = lazy_face(__name__, {
+    "profile": "api", "compare": "api", "list_models": "api",
+    "explain": "explainer",  # where the time goes (cnnbench/explainer/)
+    "Profile": "records", "Results": "records", "CnnbenchError": "errors",
+})

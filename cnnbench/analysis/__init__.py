@@ -14,8 +14,7 @@ attribute of their module's name would be replaced by the module when it is impo
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cnnbench import lazy_face
 
 _WHERE = {
     "analyze": "static", "StaticProfile": "static", "OpGroup": "static", "TRACE_DEVICES": "static",
@@ -30,15 +29,4 @@ __all__ = [
     "count_params", "fvcore_count", "shape_text", "storage_key", "thop_count",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"cnnbench.analysis.{where}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_face(__name__, _WHERE)

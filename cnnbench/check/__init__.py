@@ -36,8 +36,7 @@ calibration): more blocks, up to ``max_blocks``, then a warning (exit 3); pass o
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cnnbench import lazy_face
 
 # names → the module that owns them; loaded at first use (``cnnbench check --help`` imports no pydantic, no torch)
 _WHERE = {
@@ -94,15 +93,4 @@ __all__ = [
     "welch_interval",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"cnnbench.check.{where}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_face(__name__, _WHERE)

@@ -18,8 +18,7 @@ Importing this package imports no torch: the names below are loaded at their fir
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cnnbench import lazy_face
 
 _WHERE = {
     "LatencyOptions": "options", "RUNTIMES": "options", "check_protocol_options": "options",
@@ -82,15 +81,4 @@ __all__ = [
     "with_efficiency",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"cnnbench.latency.{where}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_face(__name__, _WHERE)

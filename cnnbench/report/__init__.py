@@ -14,8 +14,7 @@ Each name is imported from its module at first use: importing this package impor
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cnnbench import lazy_face
 
 _WHERE = {
     "blocks": ("blocks_table", "overhead_records"),
@@ -39,15 +38,4 @@ __all__ = [
     "roofline_table", "save_figure", "si", "two_line_header", "write_records",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    mod = _MODULE.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_face(__name__, _MODULE)

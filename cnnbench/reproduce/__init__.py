@@ -10,8 +10,9 @@ from __future__ import annotations
 import difflib
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cnnbench import lazy_face
 from cnnbench.errors import CnnbenchError
 
 if TYPE_CHECKING:
@@ -94,9 +95,5 @@ def run(name: str, opts: RunOptions) -> ReproResult:
     return getattr(importlib.import_module(f"cnnbench.reproduce.{module}"), fn)(opts)
 
 
-def __getattr__(name: str) -> Any:
-    """What the reproductions share (:mod:`.base`) and how they print (:mod:`.view`), imported at first use."""
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+# what the reproductions share (.base) and how they print (.view), imported at first use
+__getattr__, __dir__ = lazy_face(__name__, _WHERE)

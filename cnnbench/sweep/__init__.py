@@ -15,8 +15,7 @@ Each name is imported from its module at first use: importing this package impor
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cnnbench import lazy_face
 
 _WHERE = {
     "driver": ("RowWriter", "SweepOutcome", "SweepPlan", "measured_keys", "memory_cap", "open_executor", "ordered",
@@ -38,15 +37,4 @@ __all__ = [
     "write_output", "write_summary",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    mod = _MODULE.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_face(__name__, _MODULE)
