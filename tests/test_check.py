@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from cnnbench.check import (
     BASELINE_SCHEMA,
     CALIBRATION_SHAPE,
+    CheckSettings,
+    Entry,
     LocalSide,
     build_calibration,
     check_against_baseline,
@@ -22,9 +24,10 @@ from cnnbench.check import (
     create_baseline,
     latency_verdict,
     load_baseline,
+    load_suite,
+    parse_suite,
     relative_iqr,
 )
-from cnnbench.check.suite import CheckSettings, Entry, load_suite, parse_suite
 from cnnbench.check.view import report_markdown
 from cnnbench.cli.app import app
 from cnnbench.errors import CnnbenchError
@@ -75,7 +78,7 @@ def test_compare_static_tolerances():
 def test_calibration_workload_is_the_documented_one():
     import torch
 
-    from cnnbench.analysis.static import analyze
+    from cnnbench.analysis import analyze
 
     with torch.device("meta"):
         model = build_calibration()

@@ -12,6 +12,7 @@ import pytest
 from cnnbench.check import (
     BASELINE_SCHEMA,
     Block,
+    CheckSettings,
     LocalSide,
     baseline_blocks,
     block_log_ratio,
@@ -20,12 +21,12 @@ from cnnbench.check import (
     mean_interval_width,
     measure_blocks,
     paired_interval,
+    parse_suite,
     sequential_judge,
     stages,
     welch_interval,
 )
 from cnnbench.check.against import check_pair
-from cnnbench.check.suite import CheckSettings, parse_suite
 from cnnbench.errors import CnnbenchError
 
 USER = str(Path(__file__).parent / "data" / "user_models.py")

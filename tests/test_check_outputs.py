@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cnnbench.check import BASELINE_KIND, BASELINE_SCHEMA, CALIBRATION_ID, LocalSide
-from cnnbench.check.suite import parse_suite
+from cnnbench.check import BASELINE_KIND, BASELINE_SCHEMA, CALIBRATION_ID, LocalSide, parse_suite
 from cnnbench.cli.app import app
 
 runner = CliRunner()

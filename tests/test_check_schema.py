@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cnnbench.check import BASELINE_KIND, BASELINE_SCHEMA, CALIBRATION_ID, LocalSide
-from cnnbench.check.suite import Suite, parse_suite
+from cnnbench.check import BASELINE_KIND, BASELINE_SCHEMA, CALIBRATION_ID, LocalSide, Suite, parse_suite
 from cnnbench.cli.app import app
 
 USER = str(Path(__file__).parent / "data" / "user_models.py")
@@ -224,8 +223,7 @@ def test_threads_beyond_the_cores_available_warn_once():
     import contextlib
     import io
 
-    from cnnbench.latency.devices import cores_available, oversubscribed
-    from cnnbench.latency.options import check_protocol_options
+    from cnnbench.latency import check_protocol_options, cores_available, oversubscribed
 
     n = cores_available()
     assert n >= 1 and not oversubscribed(n) and oversubscribed(n + 1) and not oversubscribed(None)

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
-from cnnbench.report.units import nbytes
+from cnnbench.report import nbytes
 
 ROOT = Path(__file__).resolve().parents[1]
 CNNBENCH = str(Path(sys.executable).with_name("cnnbench"))

@@ -13,9 +13,8 @@ from torch import nn
 
 import cnnbench.latency
 from cnnbench.errors import CnnbenchError
+from cnnbench.latency import LatencyOptions, torch_threads
 from cnnbench.latency.engine import prepare_row, row_failure
-from cnnbench.latency.options import LatencyOptions
-from cnnbench.latency.threads import torch_threads
 from cnnbench.store import write_atomic
 
 
@@ -78,8 +77,7 @@ def test_no_backend_imports_the_engine():
 
 
 def test_backends_table_is_the_vocabulary():
-    from cnnbench.latency.backends import BACKENDS
-    from cnnbench.latency.options import RUNTIMES, normalize_runtime, precision_label
+    from cnnbench.latency import BACKENDS, RUNTIMES, normalize_runtime, precision_label
 
     assert RUNTIMES == tuple(BACKENDS) == ("eager", "compile", "onnx", "onnx-int8", "onnx-fp16", "openvino",
                                            "tensorrt")

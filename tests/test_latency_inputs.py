@@ -16,9 +16,7 @@ from torch import nn
 
 from cnnbench.catalog import ModelSpec
 from cnnbench.comparison.run import _prepare_row, _Row
-from cnnbench.latency.engine import prepare_runner, run_latency
-from cnnbench.latency.options import LatencyOptions
-from cnnbench.latency.placement import place_inputs
+from cnnbench.latency import LatencyOptions, place_inputs, prepare_runner, run_latency
 
 PROTOCOL = {"warmup_min_iters": 2, "warmup": 0.01, "min_samples": 3, "budget": 0.05}
 SHAPE = (1, 3, 32, 32)
@@ -368,7 +366,7 @@ def test_sys_exit_in_a_compare_row_is_its_error(runtime, tmp_path):
 
 
 def test_prepare_eager_still_takes_one_tensor():
-    from cnnbench.latency.backends import Target
+    from cnnbench.latency import Target
     from cnnbench.latency.backends.eager import prepare_eager
 
     x = torch.randn(SHAPE)

@@ -10,11 +10,10 @@ import torch
 from torch import nn
 
 from cnnbench.errors import CnnbenchError
+from cnnbench.latency import LatencyOptions, PeakMemory
 from cnnbench.latency.backends import onnx_export
 from cnnbench.latency.devices import onnx_providers, parse_device, resolve_device
 from cnnbench.latency.engine import LatencyResult, prepare_runner, run_latency
-from cnnbench.latency.memory import PeakMemory
-from cnnbench.latency.options import LatencyOptions
 
 PROTOCOL = {"warmup_min_iters": 2, "warmup": 0.01, "min_samples": 5, "budget": 0.05}
 SHAPE = (2, 3, 16, 16)

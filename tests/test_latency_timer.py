@@ -9,7 +9,7 @@ import time
 import pytest
 
 from cnnbench.errors import CnnbenchError
-from cnnbench.latency.options import LatencyOptions, check_protocol_options
+from cnnbench.latency import LatencyOptions, check_protocol_options
 from cnnbench.latency.timer import (
     LatencyStats,
     Timed,

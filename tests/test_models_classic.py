@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from cnnbench.analysis.static import analyze
+from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
 from cnnbench_models.bn_inception import bn_inception
 from cnnbench_models.catalog_classic import SPECS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnnbench.analysis.static import analyze
+from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
 from cnnbench_models.catalog_modern import SPECS
 from cnnbench_models.condensenet import CondensedConv1x1

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from cnnbench.cli.app import app
 from cnnbench.explainer.explanation import TOP
 from cnnbench.explainer.ort_profile import parse_ort_profile
-from cnnbench.latency.roofline import get_roofline, measure_roofline
+from cnnbench.latency import get_roofline, measure_roofline
 
 cli = CliRunner()
 FAST = {"threads": 1, "budget": 0.2, "min_samples": 5, "warmup": 0.05, "iterations": 8}
@@ -35,7 +35,7 @@ def roof():
 
 @pytest.fixture(scope="module")
 def tiny(roof):
-    from cnnbench.explainer.run import explain
+    from cnnbench.explainer import explain
 
     model = conv_relu()
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -193,7 +193,7 @@ def test_by_op_and_op_type_totals(roof):
 
 
 def test_top_and_depth(roof):
-    from cnnbench.explainer.run import explain
+    from cnnbench.explainer import explain
 
     class Net(nn.Module):
         def __init__(self):
@@ -214,7 +214,7 @@ def test_top_and_depth(roof):
 
 def test_failed_model_is_a_row_and_bad_options_raise(roof):
     from cnnbench.errors import CnnbenchError
-    from cnnbench.explainer.run import explain
+    from cnnbench.explainer import explain
 
     class Bad(nn.Module):
         def forward(self, x):
@@ -247,7 +247,7 @@ def test_region_names():
 
 
 def test_compile_is_regional_and_timed_beside_the_whole_model(roof):
-    from cnnbench.explainer.run import explain
+    from cnnbench.explainer import explain
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU())
@@ -320,7 +320,7 @@ def test_parse_ort_profile_maps_nodes_to_modules():
 
 
 def test_onnx_runtime_tiny_model(roof, tmp_path, monkeypatch):
-    from cnnbench.explainer.run import explain
+    from cnnbench.explainer import explain
 
     monkeypatch.setenv("CNNBENCH_CACHE", str(tmp_path))
     ex = explain(conv_relu(), input_size=(32, 32, 32), roofline=roof, runtime="onnx", **FAST)
@@ -367,7 +367,7 @@ def test_cli_errors_exit_2(cached_roof):
 def _explain_cuda(runtime: str):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
-    from cnnbench.explainer.run import explain
+    from cnnbench.explainer import explain
 
     roof = measure_roofline("cuda", "fp32", None, gemm_sizes=(1024,), stream_bytes=64 * 2**20, budget_s=0.05,
                             warmup_s=0.02, min_samples=3)
@@ -396,8 +396,8 @@ def test_explain_compile_cuda():
 def test_regnet_activations_static_and_correlation():
     import pandas as pd
 
+    from cnnbench.reproduce import RunOptions
     from cnnbench.reproduce import regnet_activations as ra
-    from cnnbench.reproduce.base import RunOptions
 
     df = ra.static_table(("regnet_x_400mf", "regnet_y_400mf"))
     assert (df["params"] == df["torchvision params"]).all()  # 5,495,976 and 4,344,144

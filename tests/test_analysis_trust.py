@@ -393,7 +393,7 @@ class WithTuple(nn.Module):
 def test_module_output_shapes_and_table():
     from rich.console import Console
 
-    from cnnbench.report.tables import groups_table
+    from cnnbench.report import groups_table
 
     p = analyze(WithTuple(), (1, 3, 6, 6))
     shapes = {g.name: g.out_shape for g in p.by_module(1)}

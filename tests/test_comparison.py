@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
 from cnnbench.comparison import Correlation, correlations, make_spec, resolve_targets, run_compare, sort_records
-from cnnbench.latency.options import LatencyOptions
+from cnnbench.latency import LatencyOptions
 from cnnbench.records import STATIC_KEYS
-from cnnbench.report.plots import pareto_front
+from cnnbench.report import pareto_front
 
 runner = CliRunner()
 SMALL = ["squeezenet1_1", "mobilenet_v3_small", "shufflenet_v2_x0_5"]

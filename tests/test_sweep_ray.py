@@ -14,7 +14,7 @@ ray = pytest.importorskip("ray")
 
 import itertools
 
-from cnnbench.latency.options import LatencyOptions
+from cnnbench.latency import LatencyOptions
 from cnnbench.sweep import (
     LocalPool,
     RayExecutor,

@@ -8,7 +8,7 @@ No weights are downloaded: the metadata ships inside torchvision.
 
 import pytest
 
-from cnnbench.analysis.static import analyze
+from cnnbench.analysis import analyze
 from cnnbench.catalog import list_specs, resolve
 from cnnbench.catalog.build import build_meta
 from cnnbench.catalog.torchvision_models import weights_meta

@@ -16,10 +16,15 @@ from typer.testing import CliRunner
 
 from cnnbench.cli.app import app
 from cnnbench.errors import CnnbenchError
-from cnnbench.latency.engine import prepare_runner, run_latency
-from cnnbench.latency.options import LatencyOptions
-from cnnbench.latency.runner import Runner
-from cnnbench.latency.verify import OutputMismatchError, check_runner, compare_outputs
+from cnnbench.latency import (
+    LatencyOptions,
+    OutputMismatchError,
+    Runner,
+    check_runner,
+    compare_outputs,
+    prepare_runner,
+    run_latency,
+)
 
 PROTOCOL = {"warmup_min_iters": 2, "warmup": 0.0, "min_samples": 3, "budget": 0.05}
 SHAPE = (2, 3, 32, 32)

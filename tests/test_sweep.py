@@ -117,7 +117,7 @@ def test_workers_are_reused_across_models(models):
 
 
 def test_scheduler_runs_timed_work_alone_on_cpu_beside_static_work_on_gpu():
-    from cnnbench.latency.options import LatencyOptions
+    from cnnbench.latency import LatencyOptions
     from cnnbench.sweep import Task
 
     lat = LatencyOptions()

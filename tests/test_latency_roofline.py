@@ -137,7 +137,7 @@ def test_bound_synthetic_layers():
 
 def test_bound_real_layers():
     """The same three layers run for real on this machine (1 thread), against its own tiny roofline."""
-    from cnnbench.latency.timer import measure
+    from cnnbench.latency import measure
 
     roof = measure_roofline("cpu", "fp32", 1, **{**TINY, "stream_bytes": 16 * 2**20})
     kw = {"warmup_min_iters": 2, "warmup_min_s": 0.02, "min_samples": 3, "budget_s": 0.05}
@@ -169,7 +169,7 @@ def test_roofline_cuda(cache):
 
 def test_latency_rows_get_efficiency_from_the_cached_roofline(cache):
     import cnnbench
-    from cnnbench.latency.roofline import with_efficiency
+    from cnnbench.latency import with_efficiency
 
     rows = cnnbench.profile("squeezenet1_1", input_size=(3, 32, 32), latency=True, threads=1, budget=0.05,
                             min_samples=3, warmup=0)
