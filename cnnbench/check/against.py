@@ -93,7 +93,7 @@ class WorkerSide:
         shim = self._tmp / "shim"
         shim.mkdir()
         try:
-            os.symlink(Path(__file__).resolve().parent, shim / "cnnbench")
+            os.symlink(Path(__file__).resolve().parents[1], shim / "cnnbench")  # the cnnbench package (this is check/)
             # the cnnbench repository itself: its models/ package installs as cnnbench_models
             if (root / "models" / "__init__.py").is_file() and (root / "cnnbench" / "__init__.py").is_file():
                 os.symlink(root / "models", shim / "cnnbench_models")
