@@ -18,10 +18,13 @@ Conventions (every table header repeats them):
   * activations = output elements of convolution / linear / matmul ops (fvcore's and timm's).
 """
 
-import importlib
+from __future__ import annotations
+
 import sys
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __version__ = "0.1.0"
 
@@ -43,7 +46,9 @@ def lazy_face(package: str, where: dict[str, str]) -> tuple[Callable[[str], Any]
         module = where.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{module}"), name)
+        from importlib import import_module  # at first use: ``import cnnbench`` stays as light as it can
+
+        value = getattr(import_module(f"{package}.{module}"), name)
         setattr(sys.modules[package], name, value)  # the next access is a plain attribute
         return value
 

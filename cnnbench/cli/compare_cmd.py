@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -33,7 +33,9 @@ from cnnbench.cli.options import (
     output_path,
 )
 from cnnbench.cli.output import OutputFailures, check_output_path, out, stderr, stdout
-from cnnbench.comparison import CompareView
+
+if TYPE_CHECKING:
+    from cnnbench.comparison import CompareView
 
 _LAT = "Latency"
 _CMP = "Comparison"
@@ -112,7 +114,7 @@ def compare(
     profiles = with_efficiency(result.profiles, measure=roofline and lat is not None)
     records = cmp.sort_records([p.to_dict() for p in profiles], sort)
     corrs = cmp.correlations(records) if lat is not None else []
-    view = CompareView(records, cmp.references(records, ref), ref, sort, result.footer(), corrs, lat is not None, cols)
+    view = cmp.CompareView(records, cmp.references(records, ref), ref, sort, result.footer(), corrs, lat is not None, cols)
 
     # rows to the database first, then stdout, then files: a failed write never loses what was measured
     failures = OutputFailures()
