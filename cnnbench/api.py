@@ -187,7 +187,7 @@ def _input_spec(spec: ModelSpec, input_size: Any, inputs: Any) -> Any:
         return InputSpec.from_shapes(*_shapes(input_size))
     except InputError:
         raise
-    except CnnbenchError as e:  # example_inputs' own wording, as an InputError
+    except CnnbenchError as e:  # inputs.InputSpec's own wording, as an InputError
         raise InputError(str(e).replace("input size", "input_size")) from None
 
 

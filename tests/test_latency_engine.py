@@ -88,8 +88,13 @@ def test_backends_table_is_the_vocabulary():
         "openvino": "compile", "tensorrt": "compile"}
     assert [precision_label(r, "fp32", None) for r in RUNTIMES] == ["fp32", "fp32", "fp32", "int8", "fp16", "fp32",
                                                                      "fp32"]
+    # every backend module imports its package only when used: the table resolves without openvino or tensorrt
     for b in BACKENDS.values():
-        assert callable(b.prepare_fn()) if b.package is None else b.prepare.count(":") == 1
+        assert callable(b.prepare_fn()), b.name
+    from cnnbench.latency.backends import _load
+
+    assert [b.name for b in BACKENDS.values() if b.check] == ["tensorrt"]
+    assert callable(_load(BACKENDS["tensorrt"].check))
 
 
 def _without(monkeypatch, module: str) -> None:
@@ -133,3 +138,12 @@ def test_ray_executor_without_its_extra_is_one_line_exit_2(monkeypatch):
     r = CliRunner().invoke(app, ["sweep", "resnet18", "--executor", "ray", "--no-latency"])
     assert r.exit_code == 2, r.output
     assert r.output.strip().splitlines() == ["error: --executor ray needs the ray extra: pip install 'cnnbench[ray]'"]
+
+
+def test_options_built_directly_take_the_normal_form():
+    # the engine and the backends read one spelling, however the options were made
+    o = LatencyOptions(precision="AMP_FP16", compile_mode="default", quantization="Dynamic")
+    assert (o.precision, o.compile_mode, o.quantization) == ("amp-fp16", None, "dynamic")
+    assert LatencyOptions(precision="fp32").precision is None  # fp32 = no autocast
+    with pytest.raises(CnnbenchError, match=r"^unknown --precision 'amp-fp8': expected one of fp32, amp-fp16"):
+        LatencyOptions(precision="amp-fp8")

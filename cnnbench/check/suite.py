@@ -153,7 +153,7 @@ class Entry(ApiModel):
 
     Attributes:
         model: What a user types for ``profile`` (registry name, ``timm:x``, ``file.py:Class``...).
-        device: ``cpu | cuda | cuda:N``; runtime: one of :data:`cnnbench.latency.choices.RUNTIMES`.
+        device: ``cpu | cuda | cuda:N``; runtime: one of :data:`cnnbench.latency.options.RUNTIMES`.
         input_size: (C, H, W); threads: intra-op threads (``None``: torch's default).
         threshold: A latency ratio above ``1 + threshold`` (with the interval above 1) is a regression.
         tolerance: Metric → allowed relative change of a static metric (missing: 0).

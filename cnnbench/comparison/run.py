@@ -29,14 +29,17 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnnbench import catalog
 from cnnbench.catalog import ModelSpec
 from cnnbench.errors import CnnbenchError
-from cnnbench.plan import Plan
+from cnnbench.plan import Plan, check_batch_sizes, inputs_per_model
 from cnnbench.records import Profile
 from cnnbench.rows import static_profile
+
+if TYPE_CHECKING:
+    from cnnbench.latency.options import LatencyOptions
 
 DEFAULT_ROUNDS = 5
 
@@ -64,8 +67,6 @@ def make_spec(specs: tuple[ModelSpec, ...], *, input_size: str | list[str] | Non
 
     ``inputs`` is ``--inputs file.py:make_inputs`` text, or (library callers) one ``InputSpec`` per spec.
     """
-    from cnnbench.plan import check_batch_sizes, inputs_per_model
-
     sizes = None if input_size in (None, "", []) else input_size
     if sizes is not None and inputs:
         raise CnnbenchError("give --input-size or --inputs, not both")
@@ -179,7 +180,7 @@ def run_compare(spec: Plan, *, rounds: int = DEFAULT_ROUNDS, progress: ProgressF
     return result
 
 
-def _measure_rows(rows: list[_Row], lat: Any, dtype: str, rounds: int, result: CompareResult,
+def _measure_rows(rows: list[_Row], lat: LatencyOptions, dtype: str, rounds: int, result: CompareResult,
                   progress: ProgressFn | None, clock: Callable[[], float]) -> None:
     from cnnbench.latency.devices import resolve_device
     from cnnbench.latency.memory import PeakMemory
@@ -187,6 +188,8 @@ def _measure_rows(rows: list[_Row], lat: Any, dtype: str, rounds: int, result: C
     from cnnbench.latency.timer import timer_overhead
 
     dev = resolve_device(lat.device)
+    # interleaved with other rows: ONNX Runtime's idle workers must not busy-wait and steal torch's cores
+    lat = replace(lat, onnx_spinning=False)
     with torch_threads(lat.threads):
         for i, row in enumerate(rows):
             if progress:
@@ -198,11 +201,12 @@ def _measure_rows(rows: list[_Row], lat: Any, dtype: str, rounds: int, result: C
                 progress("warm-up", i, len(rows))
             if row.error:
                 continue
-            memory = PeakMemory(dev) if dev.type == "cpu" and row.runner.memory_visible else None
+            memory = (PeakMemory(dev) if lat.track_memory and dev.type == "cpu" and row.runner.memory_visible
+                      else None)
             try:
-                # the same warm-up as `profile` (run_latency's default: ≥ 10 calls and ≥ warmup seconds)
+                # the same warm-up as `profile` (≥ warmup_min_iters calls and ≥ warmup seconds)
                 with memory if memory is not None else contextlib.nullcontext():
-                    row.timed.warm_up(10, lat.warmup, clock, overhead_s=overhead)
+                    row.timed.warm_up(lat.warmup_min_iters, lat.warmup, clock, overhead_s=overhead)
                 if memory is not None:
                     row.peak, row.memory_method = memory.peak_bytes, memory.method
             except Exception as err:  # noqa: BLE001 - a failing row must not stop the comparison
@@ -213,16 +217,13 @@ def _measure_rows(rows: list[_Row], lat: Any, dtype: str, rounds: int, result: C
         _rounds(rows, lat, rounds, result, progress, clock)
 
 
-def _prepare_row(row: _Row, lat: Any, dtype: str, dev: Any) -> None:
-    from dataclasses import replace
-
+def _prepare_row(row: _Row, lat: LatencyOptions, dtype: str, dev: Any) -> None:
     from cnnbench.latency.engine import prepare_row
     from cnnbench.latency.timer import Timed
 
     # row.make_inputs: CPU (args, kwargs) (InputSpec.maker(batch)), else one tensor of row.shape; row.copy_model:
     # the spec returns the caller's instance, so the engine times a deep copy and the instance stays as it was
-    # interleaved with other rows: ORT's idle workers must not busy-wait and steal torch's cores (onnx_spinning)
-    prep = prepare_row(row.spec.build, row.make_inputs or row.shape, replace(lat, onnx_spinning=False),
+    prep = prepare_row(row.spec.build, row.make_inputs or row.shape, lat,
                        runtime=row.runtime, device=dev, dtype=dtype, model_key=row.spec.name,
                        copy_model=row.copy_model)
     if prep.runner is None:
@@ -233,7 +234,7 @@ def _prepare_row(row: _Row, lat: Any, dtype: str, dev: Any) -> None:
     row.timed = Timed(prep.runner.call, prep.runner.sync)
 
 
-def _rounds(rows: list[_Row], lat: Any, rounds: int, result: CompareResult, progress: ProgressFn | None,
+def _rounds(rows: list[_Row], lat: LatencyOptions, rounds: int, result: CompareResult, progress: ProgressFn | None,
             clock: Callable[[], float]) -> None:
     from cnnbench.latency.timer import interleave
 
@@ -285,7 +286,7 @@ def _close(row: _Row) -> None:
         row.runner = None
 
 
-def _attach_latency(rows: list[_Row], lat: Any, dtype: str, result: CompareResult) -> None:
+def _attach_latency(rows: list[_Row], lat: LatencyOptions, dtype: str, result: CompareResult) -> None:
     import torch
 
     from cnnbench.latency.engine import LatencyResult
@@ -306,7 +307,7 @@ def _attach_latency(rows: list[_Row], lat: Any, dtype: str, result: CompareResul
             stats = LatencyStats.from_samples(row.samples, block_size=row.block)
         elif not error:
             error = "interrupted before latency was measured"
-        details = {**row.facts, "block_size": row.block, "seed": 0, "memory_method": row.memory_method,
+        details = {**row.facts, "block_size": row.block, "seed": lat.seed, "memory_method": row.memory_method,
                    "interleaved": {"rounds": result.rounds, "rows": result.timed_rows}}
         if result.interrupted:
             details["interrupted"] = True

@@ -66,9 +66,11 @@ if TYPE_CHECKING:
     from torch import nn
 
 _DEFAULT = LatencyOptions()
+#: prepare_runner's default: a bare runner, not checked against eager (callers that time rows use prepare_row)
+_UNVERIFIED = LatencyOptions(verify=False)
 
 
-def prepare_runner(build_model: Callable[[], nn.Module], inputs: Inputs, opts: LatencyOptions = _DEFAULT, *,
+def prepare_runner(build_model: Callable[[], nn.Module], inputs: Inputs, opts: LatencyOptions = _UNVERIFIED, *,
                    runtime: str | None = None, dtype: str = "fp32", model_key: str | None = None,
                    copy_model: bool = False) -> Runner:
     """Builds and prepares one model for timing (exceptions from building/exporting/compiling propagate).
@@ -81,8 +83,8 @@ def prepare_runner(build_model: Callable[[], nn.Module], inputs: Inputs, opts: L
         opts: How to measure: device, threads (ONNX Runtime's; default torch's), channels-last, ONNX directory,
             opset and exporter, seed, precision, compile mode, quantisation, ``onnx_spinning``; ``opts.verify``
             checks the runtime's output against eager fp32 first (raises
-            :class:`~cnnbench.latency.verify.OutputMismatchError` when it differs; callers that time runtimes
-            they know — explain, check, reproduce — pass ``verify=False``).
+            :class:`~cnnbench.latency.verify.OutputMismatchError` when it differs). Default: unverified options,
+            as before the options became one object.
         runtime: A key of :data:`~cnnbench.latency.backends.BACKENDS` (default ``opts.runtimes[0]``).
         dtype: ``"fp32" | "fp16" | "bf16"`` (a cast of the whole model).
         model_key: Names the ONNX cache entry; ``None`` exports to a temporary directory, deleted on close.

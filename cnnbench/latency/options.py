@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from cnnbench.errors import CnnbenchError
 from cnnbench.latency.backends import BACKENDS
-from cnnbench.latency.devices import cores_available, oversubscribed
+from cnnbench.latency.devices import cores_available, onnx_providers, oversubscribed, resolve_device
 
 if TYPE_CHECKING:
     import torch
@@ -131,8 +131,6 @@ def check_choices(runtimes: Iterable[str], device: torch.device, dtype: str, pre
             raise CnnbenchError(f"--dtype {dtype} casts the torch model; --runtime {rt} takes the fp32 model and "
                                 "sets its own precision (drop --dtype, or use --precision amp-* with tensorrt)")
     if any(BACKENDS[rt].onnx_based for rt in rts):
-        from cnnbench.latency.devices import onnx_providers
-
         onnx_providers(device)  # ONNX Runtime provider missing → one line
     for rt in rts:
         missing = BACKENDS[rt].missing_package()
@@ -188,7 +186,7 @@ class LatencyOptions:
     """How latency rows are measured (``profile``, ``compare``, ``sweep``).
 
     ``precision`` (``None`` | ``"amp-fp16"`` | ``"amp-bf16"``: torch.autocast), ``compile_mode`` (torch.compile's
-    mode, ``None`` = default) and ``quantization`` (``onnx-int8``'s scheme) are normalised by :meth:`parse`;
+    mode, ``None`` = default) and ``quantization`` (``onnx-int8``'s scheme) are normalised on construction;
     ``verify`` checks every runtime against eager fp32 before timing it (:mod:`cnnbench.latency.verify`).
     The fields after ``verify`` are the engine's own settings (the CLI never changes them): the ONNX ``opset``
     (``None``: :data:`~cnnbench.latency.backends.onnx_export.DEFAULT_OPSET`) and ``exporter`` (``"auto"`` |
@@ -217,6 +215,13 @@ class LatencyOptions:
     block_target_s: float = 1e-3
     track_memory: bool = True
 
+    def __post_init__(self) -> None:
+        # built directly (the library, benchmarks, tests) the values take the normal form parse gives them, so the
+        # engine and the backends read one spelling ("amp-fp16", None for fp32/default, "static"|"dynamic")
+        object.__setattr__(self, "precision", normalize_precision(self.precision))
+        object.__setattr__(self, "compile_mode", normalize_compile_mode(self.compile_mode))
+        object.__setattr__(self, "quantization", normalize_quantization(self.quantization))
+
     @classmethod
     def parse(cls, *, device: str = "cpu", runtimes: list[str] | None = None, threads: int | None = None,
               channels_last: bool = False, budget: float = 2.0, min_samples: int = 30, warmup: float = 0.5,
@@ -228,13 +233,6 @@ class LatencyOptions:
             dtype: The sweep's ``--dtype`` (only checked against ``precision`` and the runtimes here).
         """
         from cnnbench.inputs import normalize_dtype
-        from cnnbench.latency.options import (
-            check_choices,
-            normalize_compile_mode,
-            normalize_precision,
-            normalize_quantization,
-            normalize_runtime,
-        )
 
         rts: list[str] = []
         for item in runtimes or ["eager"]:
@@ -253,8 +251,6 @@ class LatencyOptions:
             raise CnnbenchError(f"--compile-mode {compile_mode} needs --runtime compile")
         if quantization is not None and quant != "static" and "onnx-int8" not in rts:
             raise CnnbenchError(f"--quantization {quantization} needs --runtime onnx-int8")
-        from cnnbench.latency.devices import resolve_device
-
         dev = resolve_device(device)  # CUDA missing / index beyond the count → CnnbenchError (exit 2)
         try:
             dt = normalize_dtype(dtype)

@@ -61,8 +61,9 @@ class Backend:
         package: The Python module it needs (``None``: the core dependencies suffice).
         extra: The ``cnnbench[<extra>]`` that installs ``package``.
         aliases: Other spellings ``--runtime`` accepts.
-        check: ``"module:function"`` of a further check ``(device, precision)`` run when the options are parsed
-            (it raises the one-line error), imported on use; ``None``: the fields above say it all.
+        check: ``"module:function"`` of a further check ``(device, precision)`` that raises the one-line error,
+            imported on use; run by ``check_choices`` (when the options are parsed, and by the engine for each
+            row); ``None``: the fields above say it all.
     """
 
     name: str
