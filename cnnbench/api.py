@@ -84,7 +84,7 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
                            budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir,
                            precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype)
-    spec = Plan(specs, None, plan.batch_sizes, plan.dtype, lat, counter, plan.inputs, bool(fuse))
+    spec = Plan(specs, None, plan.batch_sizes, plan.dtype, lat, plan.inputs, counter, bool(fuse))
     result = run_rows(spec)
     if result.interrupted:
         raise KeyboardInterrupt

@@ -1,7 +1,5 @@
-"""What users type for input sizes, batch sizes and dtypes (parsing, torch-free), and what a model is called
-with (``InputSpec``).
-
-What a model is called with: ``InputSpec`` → example inputs ``(args, kwargs)`` at a batch size.
+"""What users type for input sizes, batch sizes and dtypes (parsing, torch-free; THE dtype table), and what a model
+is called with: ``InputSpec`` → example inputs ``(args, kwargs)`` at a batch size.
 
 Three ways to say it, as the tools users know take them (torchinfo's ``input_size``, fvcore's/thop's inputs):
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cnnbench.catalog import ModelSpec, resolve
+from cnnbench.catalog import ModelSpec, load_user_callable, resolve
 from cnnbench.errors import CnnbenchError
-from cnnbench.inputs import parse_dtype, parse_int_list
+from cnnbench.inputs import InputSpec, parse_dtype, parse_input_sizes, parse_int_list
 from cnnbench.latency.options import LatencyOptions
 
 
@@ -19,8 +19,7 @@ from cnnbench.latency.options import LatencyOptions
 class Plan:
     """What to measure: models × their inputs × batch sizes (× runtimes with ``latency``).
 
-    ``inputs`` holds one :class:`~cnnbench.inputs.InputSpec` per model (same order as ``specs``); when empty
-    (older callers), each model's inputs are read from ``input_size`` (CLI text) at run time.
+    ``inputs`` holds one :class:`~cnnbench.inputs.InputSpec` per model (same order as ``specs``).
     """
 
     specs: tuple[ModelSpec, ...]
@@ -28,8 +27,8 @@ class Plan:
     batch_sizes: tuple[int, ...]
     dtype: str
     latency: LatencyOptions | None
+    inputs: tuple[Any, ...]
     counters: str = "ours"
-    inputs: tuple[Any, ...] = ()
     fuse: bool = False
 
     @classmethod
@@ -55,26 +54,17 @@ class Plan:
         bss = tuple(parse_int_list(batch_sizes, "--batch-size", [1]))
         per_model = inputs_per_model(specs, input_size=sizes, inputs=inputs)
         check_batch_sizes(per_model, bss, batch_sizes is not None and batch_sizes != [], what="--batch-size")
-        return cls(specs, sizes, bss, parse_dtype(dtype), latency, counters, per_model, bool(fuse))
+        return cls(specs, sizes, bss, parse_dtype(dtype), latency, per_model, counters, bool(fuse))
 
-    def model_inputs(self) -> tuple[Any, ...]:
-        """One ``InputSpec`` per model (``inputs``, or derived from ``input_size`` for older callers)."""
-        if self.inputs:
-            return self.inputs
-        return inputs_per_model(self.specs, input_size=self.input_size)
 
 
 def inputs_per_model(specs: tuple[ModelSpec, ...], *, input_size: str | list[str] | None = None,
-                     inputs: str | None = None, what: str = "--input-size") -> tuple[Any, ...]:
+                     inputs: str | None = None) -> tuple[Any, ...]:
     """Each model's :class:`~cnnbench.inputs.InputSpec` from CLI text (sizes checked up front)."""
-    from cnnbench.inputs import InputSpec, parse_input_sizes
-
     if inputs:
-        from cnnbench.catalog import load_user_callable
-
         factory = InputSpec.from_factory(load_user_callable(inputs, "--inputs"), name=str(inputs))
         return tuple(factory for _ in specs)
-    return tuple(InputSpec.from_shapes(*parse_input_sizes(input_size, s.input_size, what)) for s in specs)
+    return tuple(InputSpec.from_shapes(*parse_input_sizes(input_size, s.input_size, "--input-size")) for s in specs)
 
 
 def check_batch_sizes(per_model: tuple[Any, ...], batch_sizes: tuple[int, ...], given: bool,

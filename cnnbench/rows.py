@@ -15,7 +15,7 @@ from typing import Any
 
 from cnnbench.catalog import ModelSpec, resolve
 from cnnbench.errors import CnnbenchError, exit_text, row_error
-from cnnbench.inputs import parse_dtype, torch_dtype
+from cnnbench.inputs import InputSpec, first_shape, parse_dtype, shape_label, torch_dtype
 from cnnbench.latency.options import LatencyOptions
 from cnnbench.plan import Plan
 from cnnbench.records import Profile
@@ -42,7 +42,7 @@ def run_rows(spec: Plan, progress: Any = None, on_row: Callable[[Profile], None]
 
         env = collect_env(device=spec.latency.device, threads=spec.latency.threads)
     try:
-        for mspec, ispec in zip(spec.specs, spec.model_inputs(), strict=True):
+        for mspec, ispec in zip(spec.specs, spec.inputs, strict=True):
             skip_larger: str | None = None
             for bs in spec.batch_sizes:
                 if progress is not None:
@@ -144,8 +144,6 @@ def builder_for(spec: ModelSpec, chw: tuple[int, ...]):
 
 def input_spec_for(spec: ModelSpec, input_size: tuple[int, ...] | None = None):
     """The :class:`~cnnbench.inputs.InputSpec` of one tensor of ``input_size`` (default: the model's)."""
-    from cnnbench.inputs import InputSpec
-
     return InputSpec.from_shapes(tuple(input_size or spec.input_size))
 
 
@@ -155,8 +153,6 @@ def row_fields(inputs: Any, batch_size: int) -> tuple[tuple[int, ...], dict[str,
     Shapes are known without calling anything; given inputs and factories are made on ``meta`` (a factory is user
     code: it runs here, so its failures surface as the row's).
     """
-    from cnnbench.inputs import first_shape, shape_label
-
     if inputs.shapes:
         shapes = [(batch_size, *s) for s in inputs.shapes]
         return shapes[0], {"inputs": ", ".join("x".join(map(str, s)) for s in shapes)}
@@ -170,7 +166,7 @@ def identity(spec: ModelSpec) -> dict[str, Any]:
 
 
 def static_profile(spec: ModelSpec | str, input_size: tuple[int, ...] | None = None, batch_size: int = 1,
-                   dtype: str = "fp32", debug: bool = False, *, inputs: Any = None, fuse: bool = False) -> Profile:
+                   dtype: str = "fp32", *, inputs: Any = None, fuse: bool = False) -> Profile:
     """Static metrics of one model; never raises for a model that fails to build or trace.
 
     Args:
@@ -179,11 +175,9 @@ def static_profile(spec: ModelSpec | str, input_size: tuple[int, ...] | None = N
         input_size: One tensor's shape without the batch dimension (default: the spec's); ignored with ``inputs``.
         batch_size: Batch prepended to shapes (given example inputs keep their own batch).
         dtype: fp32 | fp16 | bf16.
-        debug: Unused (``CNNBENCH_DEBUG`` / ``--debug`` print failed rows' tracebacks); kept for callers.
         inputs: An :class:`~cnnbench.inputs.InputSpec` (several tensors, keyword inputs, a factory).
         fuse: Fuse re-parameterisable branches first (``build.fuse_model``); the row says ``fused``.
     """
-    del debug
     if isinstance(spec, str):
         spec = resolve(spec)
     dtype = parse_dtype(dtype)

@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -438,6 +437,8 @@ def write_atomic(path: str | os.PathLike, data: str | bytes | Callable[[BinaryIO
             write(f)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # here, not at the top: every command imports this module (DEFAULT_DB) at start-up
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         umask = os.umask(0)

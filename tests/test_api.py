@@ -438,3 +438,15 @@ def test_deploy_options_reach_latency_rows():
     assert rows[0].precision == "amp-bf16" and rows[0].error is None  # autocast, not a cast of the weights
     with pytest.raises(CnnbenchError, match="need latency=True"):
         cnnbench.profile("squeezenet1_1", precision="amp-bf16")
+
+
+def test_every_dtype_spelling_comes_from_one_table():
+    from cnnbench.inputs import DTYPES, normalize_dtype, parse_dtype, torch_dtype
+
+    spellings = {"fp32": "fp32", "float32": "fp32", "float": "fp32", "FP16": "fp16", "half": "fp16",
+                 "float16": "fp16", "bf16": "bf16", "bfloat16": "bf16"}
+    for text, name in spellings.items():
+        assert parse_dtype(text) == normalize_dtype(text) == name
+        assert str(torch_dtype(text)) == f"torch.{DTYPES[name]}"
+    with pytest.raises(CnnbenchError, match=r"^unknown dtype 'int8': choose fp32, fp16 or bf16$"):
+        parse_dtype("int8")

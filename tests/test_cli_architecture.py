@@ -1,4 +1,4 @@
-"""The house rules of ARCHITECTURE.md that a machine can check, read from the source with ``ast``.
+"""The house rules of docs/architecture.md that a machine can check, read from the source with ``ast``.
 
 The import graph has one node per module of ``cnnbench/`` and one edge per ``import`` / ``from … import`` anywhere
 in a file (inside functions too). Relative imports are resolved; ``from pkg import name`` where ``name`` is a

@@ -26,9 +26,13 @@ def ensure_loaded() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    for mod in _CATALOGUES:
-        importlib.import_module(mod)
+    _loaded = True  # before the imports: a catalogue that reads the registry while it loads does not recurse
+    try:
+        for mod in _CATALOGUES:
+            importlib.import_module(mod)
+    except BaseException:
+        _loaded = False  # a catalogue that fails to import fails every call, never a half-filled registry
+        raise
 
 
 def list_specs(family: str | None = None, source: str | None = None, kind: str | None = "network",

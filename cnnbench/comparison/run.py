@@ -153,7 +153,7 @@ def run_compare(spec: Plan, *, rounds: int = DEFAULT_ROUNDS, progress: ProgressF
     try:
         from cnnbench.rows import latency_spec
 
-        for mspec, ispec in zip(spec.specs, spec.model_inputs(), strict=True):
+        for mspec, ispec in zip(spec.specs, spec.inputs, strict=True):
             timed = latency_spec(mspec, spec.fuse)  # fused (and, then, a copy of an instance) when asked
             for bs in spec.batch_sizes:
                 if progress:

@@ -1,6 +1,6 @@
 """``explain``: which modules of a model take the time, and why (compute, memory or overhead bound).
 
-* :mod:`cnnbench.explainer.run` — :func:`explain` for one model (was ``api.py``): the static trace, the timed
+* :mod:`cnnbench.explainer.run` — :func:`explain` for one model: the static trace, the timed
   runs, the join;
 * :mod:`cnnbench.explainer.attribution` — times per module of the eager runtimes: on the CPU from forward hooks on
   the static trace's ``named_modules()`` names (:mod:`cnnbench.analysis.modules`, perf_counter), split over op
@@ -10,7 +10,7 @@
 * :mod:`cnnbench.explainer.bounds` — ``compute`` | ``memory`` | ``overhead`` and the roofline fraction;
 * :mod:`cnnbench.explainer.optypes` — the op types times are split over;
 * :mod:`cnnbench.explainer.explanation` — the join with the static trace (``Explanation`` rows);
-  :mod:`cnnbench.explainer.view` renders it in a terminal (was ``report.py``), ``plots`` draws its charts.
+  :mod:`cnnbench.explainer.view` renders it in a terminal, ``plots`` draws its charts.
 
 This machine's roofline (``measure_roofline`` / ``get_roofline``, cached per machine fingerprint, and
 ``efficiency(record, roofline)`` for latency rows) lives in :mod:`cnnbench.latency.roofline`.
@@ -20,24 +20,10 @@ Importing this package imports no torch.
 
 from __future__ import annotations
 
-from typing import Any
+from cnnbench import lazy_face
 
 __all__ = ["Explanation", "explain", "print_explanation", "save_plots"]
-_WHERE = {"Explanation": "explanation", "print_explanation": "view", "save_plots": "plots"}
 
-
-def __getattr__(name: str) -> Any:
-    """The result type, its terminal view and its charts, imported at first use."""
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-
-
-def explain(model: Any, **kwargs: Any) -> Any:
-    """See :func:`cnnbench.explainer.run.explain` (imported at the first call, so ``import cnnbench`` stays light)."""
-    from cnnbench.explainer.run import explain as _explain
-
-    return _explain(model, **kwargs)
+# the run, its result type, its terminal view and its charts, imported at first use
+__getattr__, __dir__ = lazy_face(__name__, {"explain": "run", "Explanation": "explanation",
+                                            "print_explanation": "view", "save_plots": "plots"})

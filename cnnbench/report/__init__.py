@@ -2,7 +2,7 @@
 
 * :mod:`.tables` — record tables (profile, compare, sweep) and the compact house style;
 * :mod:`.units` — numbers with their units (k/M/G, KiB/MiB/GiB, ms);
-* :mod:`.export` — the file formats (JSON, CSV, Markdown) and atomic writes;
+* :mod:`.export` — the file formats (JSON, CSV, Markdown);
 * :mod:`.plots` — matplotlib figures (compare, Pareto fronts);
 * :mod:`.history` — `cnnbench history` records, table and trend plot;
 * :mod:`.blocks` — `cnnbench blocks` overhead records and table; :mod:`.breakdown` — `cnnbench profile --by`;

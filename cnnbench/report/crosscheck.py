@@ -1,4 +1,4 @@
-"""The ``cnnbench profile --crosscheck`` table: our MACs beside fvcore's and thop's
+"""The ``cnnbench profile --counter fvcore|thop|all`` table: our MACs beside fvcore's and thop's
 (:mod:`cnnbench.analysis.crosscheck` counts them)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Records → JSON / CSV / Markdown text, and atomic file writes (temp file + rename).
+"""Records → JSON / CSV / Markdown text, written through :func:`cnnbench.store.write_atomic`.
 
 :func:`to_csv` is the one CSV writer of every command (docs/conventions.md, "CSV layout").
 """

@@ -63,7 +63,7 @@ def plan_sweep(names: list[str], *, input_size: str | list[str] | None = None, i
     runtimes: dict[str, tuple[str, ...]] = {}
     specs: dict[str, Any] = {}
     rows = skipped = 0
-    for mspec, ispec in zip(spec.specs, spec.model_inputs(), strict=True):
+    for mspec, ispec in zip(spec.specs, spec.inputs, strict=True):
         specs[mspec.name] = mspec
         for bs in spec.batch_sizes:
             task = Task(model=mspec.name, target=worker_target(mspec.name), input_size=spec.input_size,
@@ -128,12 +128,11 @@ def run_plan(plan: SweepPlan, executor: Any, on_row: Callable[[dict[str, Any]], 
     return out
 
 
-GB = 1 << 30
-
-
 def memory_cap(max_memory_gb: float | None, jobs: int) -> int:
     """Bytes one worker may allocate: ``--max-memory`` GB, else 80 % of this machine's RAM shared by ``jobs``."""
     if max_memory_gb is not None:
+        from cnnbench.sweep.local_pool import GB
+
         return int(max_memory_gb * GB)
     import psutil
 
