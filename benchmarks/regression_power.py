@@ -183,9 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         return WorkerSide(name, tmp, tmp, tmp)
 
     def entry_at(threshold: float):
-        from dataclasses import replace
-
-        return replace(base_entry, threshold=threshold)
+        return base_entry.model_copy(update={"threshold": threshold})  # Entry is a pydantic model
 
     checks: list[dict] = []
     t_start = time.perf_counter()

@@ -278,3 +278,11 @@ def test_schema_accepts_the_project_suite_and_refuses_a_malformed_one():
                 {"check": {"rounds": 0}, "entry": [{"models": "x"}]}, {"entry": []}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
+
+
+def test_entries_compare_and_hash_without_their_tolerance():
+    from cnnbench.check import Entry
+
+    a, b = Entry(model="resnet18"), Entry(model="resnet18", tolerance={"macs": 0.01})
+    assert a == b and hash(a) == hash(b)  # one entry, however loosely its static metrics are compared
+    assert a != Entry(model="resnet18", threads=1)

@@ -2,7 +2,8 @@
 
 Modules, one job each:
 
-* :mod:`~cnnbench.check.suite` — the suite schema (TOML file, and the copy stored in a baseline);
+* :mod:`~cnnbench.check.suite` — the suite schema (TOML file, and the copy stored in a baseline), pydantic v2 models
+  on :mod:`~cnnbench.check.schema` (one-line errors naming the field);
 * :mod:`~cnnbench.check.calibration` — the calibration workload a stored baseline's latency is a ratio to;
 * :mod:`~cnnbench.check.stats` — block log ratios, t intervals across blocks, verdicts, static comparisons;
 * :mod:`~cnnbench.check.side` — one side in this process (fresh instances per block, block sizes fixed once);

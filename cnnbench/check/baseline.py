@@ -250,8 +250,8 @@ class BaselineDoc(Model):
 
 def baseline_blocks(latency: Any, what: str, where: str = "baseline") -> list[Block]:
     """The blocks of a baseline latency record; every field checked (one line naming it)."""
-    rec = LatencyRecord.validated(latency, f"malformed {where}: {what}: ")
-    return [Block(list(b.calibration_ms), list(b.model_ms)) for b in rec.blocks]
+    LatencyRecord.validated(latency, f"malformed {where}: {what}: ")
+    return [Block.from_dict(b) for b in latency["blocks"]]
 
 
 def validate_baseline(doc: dict[str, Any], where: str = "baseline") -> None:

@@ -175,8 +175,14 @@ class Entry(ApiModel):
     threshold: Threshold = 0.10
     tolerance: Tolerance = Field(default_factory=dict)
 
-    def __hash__(self) -> int:  # tolerance (a dict) is not part of the hash, as in the former dataclass
+    # tolerance (a dict) is part of neither the hash nor equality, as in the former dataclass
+    def __hash__(self) -> int:
         return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return self.model_dump(exclude={"tolerance"}) == other.model_dump(exclude={"tolerance"})
 
     @property
     def key(self) -> str:

@@ -93,12 +93,9 @@ def sweep(
     if executor not in ("local", "ray"):
         raise CnnbenchError(f"unknown --executor {executor!r}: choose local or ray")
     if executor == "ray":
-        import importlib.util
+        from cnnbench.sweep.ray_pool import require_ray
 
-        from cnnbench.sweep.ray_pool import RAY_MISSING
-
-        if importlib.util.find_spec("ray") is None:  # the extra not installed: one line, before anything else
-            raise CnnbenchError(RAY_MISSING)
+        require_ray()  # the extra not installed: one line, before anything else
     if jobs < 1:
         raise CnnbenchError("--jobs must be at least 1")
     if timeout <= 0:

@@ -29,6 +29,14 @@ POLL_S = 0.25
 RAY_MISSING = "--executor ray needs the ray extra: pip install 'cnnbench[ray]'"
 
 
+def require_ray() -> None:
+    """The ray extra is installed (looked up, not imported: ray takes seconds to import); else the one line."""
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise CnnbenchError(RAY_MISSING)
+
+
 def _ray():
     try:
         import ray
