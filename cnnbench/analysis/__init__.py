@@ -1,6 +1,7 @@
 """What a model costs without timing it: one forward pass traced, and every static metric derived from it.
 
 * :mod:`~cnnbench.analysis.trace` — the one ``TorchDispatchMode`` pass: every aten op as an ``OpRecord``;
+* :mod:`~cnnbench.analysis.formulas` — which function counts an op's FLOPs (the one lookup);
 * :mod:`~cnnbench.analysis.modules` — the one module-path tracker (forward hooks), used by the trace and by
   ``explain``;
 * :mod:`~cnnbench.analysis.params` — parameters, tied weights and checkpoint bytes;
@@ -20,13 +21,14 @@ _WHERE = {
     "analyze": "static", "StaticProfile": "static", "OpGroup": "static", "TRACE_DEVICES": "static",
     "OpRecord": "trace", "Trace": "trace", "shape_text": "trace",
     "ModuleHooks": "modules",
+    "formula_for": "formulas",
     "checkpoint_bytes": "params", "count_params": "params", "storage_key": "params",
     "fvcore_count": "crosscheck", "thop_count": "crosscheck",
 }
 
 __all__ = [
     "TRACE_DEVICES", "ModuleHooks", "OpGroup", "OpRecord", "StaticProfile", "Trace", "analyze", "checkpoint_bytes",
-    "count_params", "fvcore_count", "shape_text", "storage_key", "thop_count",
+    "count_params", "formula_for", "fvcore_count", "shape_text", "storage_key", "thop_count",
 ]
 
 __getattr__, __dir__ = lazy_face(__name__, _WHERE)

@@ -25,8 +25,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
-from torch.utils.flop_counter import flop_registry, sdpa_flop_count
 
+from cnnbench.analysis.formulas import SDPA, formula_for
 from cnnbench.analysis.modules import ModuleHooks
 
 aten = torch.ops.aten
@@ -132,32 +132,6 @@ def _sizes(ts: list[torch.Tensor]) -> tuple[tuple[tuple[int, ...], ...], int, in
     return tuple(shapes), elems, nbytes
 
 
-def _deform_conv2d_flops(input, weight, *args, out_val=None, **kwargs) -> int:
-    """torchvision's deformable conv: a conv's MACs at every output position, (N·Cout·Ho·Wo)·(Cin/g·kh·kw).
-
-    Like the DCN papers, the bilinear sampling of the offsets (≈4 MACs per sampled point) is not counted.
-    """
-    n, cout, ho, wo = out_val.shape
-    _, cin_g, kh, kw = weight.shape
-    return 2 * n * cout * ho * wo * cin_g * kh * kw
-
-
-# Formulas for ops outside ATen that torch.utils.flop_counter does not know (keyed by "namespace::name").
-EXTRA_FORMULAS = {"torchvision::deform_conv2d": _deform_conv2d_flops}
-
-
-def _sdpa_flops(query, key, value, *args, out_val=None, **kwargs) -> int:
-    """torch's fused-attention formula (Q·Kᵀ and A·V as two batched matmuls); leading dims of any rank are batch."""
-    q, k, v = (tuple(int(d) for d in t.shape) for t in (query, key, value))
-    if len(q) == len(k) == len(v) == 4:
-        return int(sdpa_flop_count(q, k, v))
-    b = math.prod(q[:-2])
-    return 2 * b * q[-2] * q[-1] * k[-2] + 2 * b * q[-2] * k[-2] * v[-1]
-
-
-_SDPA = aten.scaled_dot_product_attention
-
-
 def _fused_layout(out: torch.Tensor) -> torch.Tensor:
     """SDPA's output in the layout the fused kernels give it (CPU flash, CUDA flash/efficient: B×L×H×E memory).
 
@@ -173,15 +147,6 @@ def _fused_layout(out: torch.Tensor) -> torch.Tensor:
     return torch.empty_strided(out.shape, want, dtype=out.dtype, device=out.device).copy_(out)
 
 
-def _formula(packet):
-    if packet is _SDPA:
-        return _sdpa_flops
-    f = flop_registry.get(packet)
-    if f is None:
-        f = EXTRA_FORMULAS.get(packet._qualified_op_name if hasattr(packet, "_qualified_op_name") else "")
-    return f
-
-
 class _RecordingMode(TorchDispatchMode):
     def __init__(self, tracer: _ModuleStack) -> None:
         super().__init__()
@@ -193,7 +158,7 @@ class _RecordingMode(TorchDispatchMode):
         if func in _SKIP:
             return func(*args, **kwargs)
         packet = func._overloadpacket
-        formula = _formula(packet)
+        formula = formula_for(packet)
         if formula is None:
             # like FlopCounterMode: let composite ops decompose so their parts are seen (and counted)
             with self:
@@ -201,7 +166,7 @@ class _RecordingMode(TorchDispatchMode):
             if r is not NotImplemented:
                 return r
         out = func(*args, **kwargs)
-        if packet is _SDPA:
+        if packet is SDPA:
             out = _fused_layout(out)
         name = packet.__name__
         ins = _tensors((args, kwargs))
