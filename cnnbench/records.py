@@ -55,9 +55,15 @@ CAPTION = (
 class Profile:
     """One row: a model at one input (and, with latency, one device × runtime × batch size).
 
-    Every key of :meth:`to_dict` is also an attribute: ``p.params``, ``p.macs``, ``p.latency_ms``,
-    ``p.inputs``... (``p.static`` is the full :class:`~cnnbench.analysis.static.StaticProfile` with
-    ``by_module()``/``by_op()``; ``p.latency`` the raw latency dict).
+    Every key of :meth:`to_dict` is also an attribute with the same value: ``p.params``, ``p.macs``,
+    ``p.latency_ms``, ``p.inputs``, ``p.error``... (``p.input_shape`` is the tuple the record writes as a list;
+    ``p.static`` is the full :class:`~cnnbench.analysis.static.StaticProfile` with ``by_module()``/``by_op()``;
+    ``p.latency`` the raw latency dict). ``error`` is why the row failed: the static failure (build, trace), else
+    the runtime's (``"export failed: ..."``, taken from ``latency["error"]`` when the row is made).
+
+    Rows are hashable (``set(results)``, dict keys): the hash is that of what was measured and how it ended —
+    ``model``, ``source``, ``family``, ``input_shape``, ``dtype``, ``error`` — immutable values, so it never
+    changes; equal rows (every compared field equal, the measured dicts included) hash alike.
     """
 
     model: str
@@ -71,6 +77,14 @@ class Profile:
     env: dict[str, Any] | None = field(default=None, compare=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        # the record's error is the row's: a runtime failure (latency["error"]) when the static half succeeded
+        if self.error is None and self.latency is not None and self.latency.get("error"):
+            object.__setattr__(self, "error", str(self.latency["error"]))
+
+    def __hash__(self) -> int:
+        return hash((self.model, self.source, self.family, tuple(self.input_shape), self.dtype, self.error))
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {k: None for k in STATIC_KEYS}
         d.update(model=self.model, source=self.source, family=self.family,
@@ -82,14 +96,13 @@ class Profile:
             d.update(s)
         if self.latency is not None:
             lat = dict(self.latency)
-            if lat.get("error") and not self.error:
-                d["error"] = lat["error"]
-            lat.pop("error", None)
+            lat.pop("error", None)  # self.error holds it (__post_init__)
             lat.pop("dtype", None)
             d.update(lat)
         if self.env is not None:
             d["env"] = self.env
-        d.update(self.extra)
+        # the fields are the record's: extra keys add to it, never replace what an attribute says
+        d.update({k: v for k, v in self.extra.items() if k not in _FIELD_KEYS})
         return d
 
     def __getattr__(self, name: str) -> Any:
@@ -103,6 +116,10 @@ class Profile:
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self.to_dict()))
+
+
+#: Record keys that are :class:`Profile` fields (the attribute is the field, so the record takes the field's value).
+_FIELD_KEYS = frozenset(("model", "source", "family", "input_shape", "dtype", "error", "env"))
 
 
 def flatten(record: dict[str, Any], sep: str = "_") -> dict[str, Any]:
@@ -171,15 +188,26 @@ class Results(Sequence[Profile]):
         return [p.to_dict() for p in self._rows]
 
     def to_pandas(self):
-        """A ``pandas.DataFrame``: one row per record, nested keys flattened with ``_`` (see :func:`flatten`)."""
+        """A ``pandas.DataFrame``: one row per record, nested keys flattened with ``_`` (see :func:`flatten`).
+
+        Integer columns stay integers: a column of counts with a missing value (an error row's ``params``, a failed
+        latency row's ``batch_size``) is pandas' nullable ``Int64`` (``<NA>``), not ``float64``.
+        """
         import pandas as pd
 
-        return pd.DataFrame([flatten(d) for d in self.to_dicts()])
+        records = [flatten(d) for d in self.to_dicts()]
+        frame = pd.DataFrame(records)
+        for col in frame.columns:
+            values = [r[col] for r in records if r.get(col) is not None]
+            if (len(values) < len(records) and values
+                    and all(isinstance(v, int) and not isinstance(v, bool) for v in values)):
+                frame[col] = pd.array([r.get(col) for r in records], dtype="Int64")
+        return frame
 
     @property
     def errors(self) -> list[Profile]:
         """The failed rows (``error`` set: build, trace, export or run failed)."""
-        return [p for p in self._rows if p.to_dict().get("error")]
+        return [p for p in self._rows if p.error]
 
     def __repr__(self) -> str:
         from cnnbench.report.units import ms, si
