@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["CnnbenchError", "Profile", "Results", "__version__", "compare", "explain", "list_models", "profile"]
+__all__ = ["CnnbenchError", "Profile", "Results", "__version__", "compare", "explain", "list_models", "profile",
+           "register_formula"]
 
 
 def lazy_face(package: str, where: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
@@ -61,6 +62,7 @@ def lazy_face(package: str, where: dict[str, str]) -> tuple[Callable[[str], Any]
 # lazy: ``import cnnbench`` imports no torch
 __getattr__, __dir__ = lazy_face(__name__, {
     "profile": "api", "compare": "api", "list_models": "api",
-    "explain": "explainer",  # where the time goes (cnnbench/explainer/)
+    "explain": "api",  # where the time goes (cnnbench/explainer/), in the library's words (api.explain)
     "Profile": "records", "Results": "records", "CnnbenchError": "errors",
+    "register_formula": "analysis.formulas",  # count a custom op's MACs (cnnbench/analysis/formulas.py)
 })

@@ -1,4 +1,4 @@
-"""The library API: ``cnnbench.profile``, ``cnnbench.compare``, ``cnnbench.list_models``.
+"""The library API: ``cnnbench.profile``, ``cnnbench.compare``, ``cnnbench.explain``, ``cnnbench.list_models``.
 
 The model you have in hand goes in — an ``nn.Module`` instance, a registry name, ``"timm:NAME"``,
 ``"torchvision:NAME"``, ``"file.py:Class"`` or ``"pkg.mod:factory"`` — and a :class:`~cnnbench.records.Results`
@@ -14,7 +14,8 @@ latency (casts to fp16/bf16, channels-last, ``torch.compile``, ONNX export inclu
 values and device, dtype, ``training`` flag, hooks and attributes are as they were.
 
 Errors are :class:`~cnnbench.errors.CnnbenchError` (``UnknownModelError``, ``InputError``, ``DeviceError``...),
-worded with these keyword names; a model that fails to build, trace or run is a row with ``error`` set, not an
+worded with these keyword names (``precision='x'``, never the CLI's ``--precision``: :func:`~cnnbench.errors.library_face`
+words every message these verbs raise); a model that fails to build, trace or run is a row with ``error`` set, not an
 exception. Conventions: ``macs`` = multiply-accumulates (papers' "FLOPs"), ``flops`` = 2 × macs.
 """
 
@@ -25,12 +26,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cnnbench.catalog import ModelSpec, resolve_models, unique_names
-from cnnbench.errors import CnnbenchError, DeviceError, InputError
+from cnnbench.errors import CnnbenchError, DeviceError, InputError, library_face
+from cnnbench.explainer.run import explain as _explain
 from cnnbench.records import Results
 
 COUNTERS = ("ours", "fvcore", "thop", "all")
 
 
+@library_face
 def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_size: int | Sequence[int] | None = None,
             dtype: str = "fp32", latency: bool = False, device: str = "cpu", runtime: str | Sequence[str] | None = None,
             threads: int | None = None, channels_last: bool = False, budget: float = 2.0, min_samples: int = 30,
@@ -84,6 +87,7 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
                            budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir,
                            precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype)
+    _check_runnable(plan, lat)
     spec = Plan(specs, None, plan.batch_sizes, plan.dtype, lat, plan.inputs, counter, bool(fuse))
     result = run_rows(spec)
     if result.interrupted:
@@ -93,6 +97,7 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     return Results(with_efficiency(result.profiles, measure=bool(roofline) and lat is not None))
 
 
+@library_face
 def compare(models: Any, *, family: str | Sequence[str] | None = None, input_size: Any = None, inputs: Any = None,
             batch_size: int | Sequence[int] | None = None, dtype: str = "fp32", latency: bool = False,
             device: str = "cpu", runtime: str | Sequence[str] | None = None, threads: int | None = None,
@@ -124,6 +129,7 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
     lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
                            budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir,
                            precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype)
+    _check_runnable(plan, lat)
     spec = cmp.make_spec(specs, input_size=None, batch_sizes=list(plan.batch_sizes), dtype=plan.dtype, latency=lat,
                          inputs=plan.inputs, fuse=fuse)
     result = cmp.run_compare(spec, rounds=rounds)
@@ -139,6 +145,7 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
     return Results(profiles, footer=result.footer())
 
 
+@library_face
 def list_models(pattern: str | None = None, *, family: str | None = None, source: str | None = None,
                 kind: str | None = "network") -> list[str]:
     """Registered model names (natural sort), filtered like timm's: ``list_models("resnet*", source="torchvision")``.
@@ -148,6 +155,11 @@ def list_models(pattern: str | None = None, *, family: str | None = None, source
     from cnnbench.catalog import list_specs
 
     return [s.name for s in list_specs(family=family, source=source, kind=kind, pattern=pattern)]
+
+
+#: ``cnnbench.explain``: :func:`cnnbench.explainer.explain` (its signature and docstring) speaking the library's words
+#: in its errors (``top=``, not ``--top``); ``cnnbench explain`` calls the explainer itself, with the CLI's.
+explain = library_face(_explain)
 
 
 # --- argument handling ---------------------------------------------------------------------------------------------
@@ -167,6 +179,13 @@ def _plan(specs: tuple[ModelSpec, ...], *, input_size: Any, inputs: Any, batch_s
     per_model = tuple(_input_spec(s, input_size, inputs) for s in specs)
     check_batch_sizes(per_model, bss, batch_size is not None, what="batch_size")
     return _Plan(per_model, bss, parse_dtype(dtype))
+
+
+def _check_runnable(plan: _Plan, lat: Any) -> None:
+    """Latency runs the model: example inputs on ``meta`` (shapes, no data) are refused before anything runs."""
+    if lat is not None and any(ispec.on_meta for ispec in plan.inputs):
+        raise InputError("inputs are meta tensors (shapes without data): latency=True runs the model on real "
+                         "tensors — give CPU tensors, or input_size= for random ones (meta inputs count statically)")
 
 
 def _input_spec(spec: ModelSpec, input_size: Any, inputs: Any) -> Any:
@@ -253,12 +272,17 @@ def _latency_options(latency: bool, *, device: str, runtime: Any, threads: int |
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise CnnbenchError(f"threads must be an integer ≥ 1 (got {threads!r})")
     runtimes = [runtime] if isinstance(runtime, str) else (list(runtime) if runtime is not None else None)
+    if runtimes is not None and not any(str(r).strip() for r in runtimes):
+        from cnnbench.latency.options import RUNTIMES
+
+        raise CnnbenchError(f"runtime={runtime!r} names no runtime: give one of {', '.join(RUNTIMES)} or a list of "
+                            "them (default: eager)")
     try:
         from cnnbench.latency.devices import resolve_device
 
         resolve_device(device)
     except CnnbenchError as e:
-        raise DeviceError(str(e).replace("--device", "device")) from None
+        raise DeviceError(str(e)) from None  # library_face words it
     return LatencyOptions.parse(device=device, runtimes=runtimes, threads=threads, channels_last=channels_last,
                                 budget=float(budget), min_samples=min_samples, warmup=float(warmup),
                                 onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,

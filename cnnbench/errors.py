@@ -57,3 +57,72 @@ def row_error(err: BaseException, context: str = "") -> str:
         print(f"--- traceback of a failed row{f' ({context})' if context else ''} ---", file=sys.stderr)
         traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
     return one_line(err)
+
+
+# --- one message, two faces: the CLI names its flags, the library its keyword arguments ---------------------------
+
+#: The options whose messages the library words as keyword arguments (``--compile-mode`` → ``compile_mode=``): the
+#: keywords of ``cnnbench.profile/compare/explain/list_models``. Other flags (``--debug``, ``--format``) stay.
+LIBRARY_KEYWORDS = frozenset((
+    "input_size", "inputs", "batch_size", "dtype", "latency", "device", "runtime", "threads", "channels_last",
+    "budget", "min_samples", "warmup", "onnx_dir", "counter", "fuse", "name", "precision", "compile_mode",
+    "quantization", "roofline", "family", "rounds", "sort", "source", "kind", "depth", "by", "top", "iterations"))
+#: Switches: a bare ``--fuse`` is ``fuse=True`` to the library.
+_SWITCHES = frozenset(("latency", "fuse", "channels_last", "roofline"))
+#: Whole phrases the library says otherwise.
+_PHRASES = (("drop --no-latency", "pass latency=True"), ("--no-latency", "latency=False"))
+#: Words that follow a bare flag in a message (``--budget must be ...``): never a value.
+_NOT_VALUES = frozenset(("must", "needs", "need", "cannot", "runs", "casts", "takes", "applies", "exceeds", "or",
+                         "and", "is", "are", "not", "with", "to", "can", "names", "given", "was", "the", "a"))
+
+
+def library_text(text: str) -> str:
+    """A message in the CLI's words (``--precision amp-fp16``, ``--budget must be ...``) in the library's
+    (``precision='amp-fp16'``, ``budget must be ...``): every :data:`LIBRARY_KEYWORDS` flag, its value quoted."""
+    import re
+
+    for cli, lib in _PHRASES:
+        text = text.replace(cli, lib)
+
+    def keyword(m: re.Match[str]) -> str:
+        key, value = m.group(1).replace("-", "_"), m.group(2)
+        if key not in LIBRARY_KEYWORDS:
+            return m.group(0)
+        if value is None or value in _NOT_VALUES:
+            bare = f"{key}=True" if key in _SWITCHES else key
+            return bare + (f" {value}" if value is not None else "")
+        if not (value[0] in "'\"" or re.fullmatch(r"-?[0-9.]+(e-?[0-9]+)?", value)):
+            value = repr(value)
+        return f"{key}={value}"
+
+    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)(?: ('[^']*'|[^\s,;:()]+))?", keyword, text)
+
+
+def for_library(err: CnnbenchError) -> CnnbenchError:
+    """``err`` (same type) with its message in the library's words (:func:`library_text`): what
+    ``cnnbench.profile/compare/explain/list_models`` raise."""
+    import copy
+
+    text = library_text(str(err))
+    if text == str(err):
+        return err
+    out = copy.copy(err)
+    out.args = (text,)
+    return out
+
+
+def library_face(fn):
+    """Decorates a library verb: the :class:`CnnbenchError` it raises speaks the library's words (:func:`for_library`)."""
+    import functools
+
+    @functools.wraps(fn)
+    def verb(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CnnbenchError as err:
+            lib = for_library(err)
+            if lib is err:
+                raise
+            raise lib from None
+
+    return verb

@@ -291,6 +291,16 @@ class InputSpec:
             return _to_meta(args), _to_meta(kwargs)
         return args, kwargs
 
+    @property
+    def on_meta(self) -> bool:
+        """Whether given example inputs hold ``meta`` tensors (shapes without data: countable, not runnable)."""
+        if self.example is None:
+            return False
+        import torch
+        from torch.utils._pytree import tree_flatten
+
+        return any(isinstance(t, torch.Tensor) and t.is_meta for t in tree_flatten(normalize(self.example))[0])
+
     def maker(self, batch_size: int = 1) -> Callable[[], tuple[tuple[Any, ...], dict[str, Any]]]:
         """A zero-argument callable returning CPU ``(args, kwargs)`` (what the latency engine takes)."""
         return lambda: self.make(batch_size, device="cpu")

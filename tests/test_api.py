@@ -301,6 +301,71 @@ def test_usage_errors_are_one_line_and_library_worded(call, exc, match):
     assert "\n" not in str(e.value) and "--" not in str(e.value)
 
 
+LAT = {"input_size": (32,), "latency": True}
+
+
+@pytest.mark.parametrize("call, keyword, flag", [
+    (lambda: cnnbench.profile(MLP(), **LAT, precision="x"), "precision='x'", "--precision 'x'"),
+    (lambda: cnnbench.profile(MLP(), **LAT, compile_mode="x"), "compile_mode='x'", "--compile-mode 'x'"),
+    (lambda: cnnbench.profile(MLP(), **LAT, quantization="x"), "quantization='x'", "--quantization 'x'"),
+    (lambda: cnnbench.profile(MLP(), **LAT, dtype="fp16", precision="amp-fp16"), "precision='amp-fp16'",
+     "--precision amp-fp16"),
+    (lambda: cnnbench.profile(MLP(), **LAT, compile_mode="max-autotune"), "needs runtime='compile'",
+     "needs --runtime compile"),
+    (lambda: cnnbench.profile(MLP(), **LAT, quantization="dynamic"), "needs runtime='onnx-int8'",
+     "needs --runtime onnx-int8"),
+    (lambda: cnnbench.profile(MLP(), **LAT, runtime="tensorrt"), "(device='cuda')", "(--device cuda)"),
+    (lambda: cnnbench.compare([MLP()], input_size=(32,), sort="latency"), "pass latency=True", "drop --no-latency"),
+    (lambda: cnnbench.explain(MLP(), input_size=(32,), top=0), "top must be", "--top must be"),
+])
+def test_library_messages_name_keyword_arguments(call, keyword, flag):
+    # the same checks behind the CLI say --precision 'x'; the library says precision='x'
+    with pytest.raises(CnnbenchError) as e:
+        call()
+    assert keyword in str(e.value) and "--" not in str(e.value), str(e.value)
+    from cnnbench.errors import library_text
+
+    assert keyword in library_text(flag)
+
+
+def test_cli_messages_keep_their_flags():
+    from typer.testing import CliRunner
+
+    from cnnbench.cli.app import app
+
+    res = CliRunner().invoke(app, ["profile", "resnet18", "--precision", "x"])
+    assert res.exit_code == 2 and "unknown --precision 'x'" in res.output, res.output
+
+
+@pytest.mark.parametrize("runtime", [[], [""], ()])
+def test_an_empty_runtime_list_is_refused_not_eager(runtime):
+    with pytest.raises(CnnbenchError, match=r"^runtime=.* names no runtime: give one of eager") as e:
+        cnnbench.profile(MLP(), **LAT, runtime=runtime, **TINY)
+    assert "\n" not in str(e.value)
+
+
+def test_list_models_unknown_source_is_the_cli_error():
+    from typer.testing import CliRunner
+
+    from cnnbench.cli.app import app
+
+    with pytest.raises(CnnbenchError, match="unknown source 'keras': choose torchvision, timm or cnnbench") as e:
+        cnnbench.list_models(source="keras")
+    res = CliRunner().invoke(app, ["list", "--source", "keras"])
+    assert res.exit_code == 2 and str(e.value) in res.output
+    assert cnnbench.list_models("resnet18", source="TorchVision") == ["resnet18"]
+
+
+def test_meta_inputs_count_statically_but_latency_refuses_them_up_front():
+    x = torch.empty(1, 3, 8, 8, device="meta")
+    row = cnnbench.profile(TwoConv(), inputs=x)[0]
+    assert row.error is None and row.macs == 1 * 4 * 3 * 3 * 3 * 64 + 1 * 2 * 4 * 64  # 6912 + 512 = 7424 MACs
+    for call in (cnnbench.profile, cnnbench.compare):
+        with pytest.raises(InputError, match="^inputs are meta tensors .*latency=True runs the model") as e:
+            call(TwoConv(), inputs=x, latency=True, **TINY)
+        assert "\n" not in str(e.value)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_missing_cuda_is_a_device_error():
     with pytest.raises(DeviceError):

@@ -9,6 +9,10 @@ from __future__ import annotations
 import importlib
 
 from cnnbench.catalog.registry import ModelSpec, registered
+from cnnbench.errors import CnnbenchError
+
+#: Where registered models come from (``list --source``, ``list_models(source=)``).
+SOURCES = ("torchvision", "timm", "cnnbench")
 
 _CATALOGUES = (
     "cnnbench.catalog.torchvision_models",
@@ -37,7 +41,13 @@ def ensure_loaded() -> None:
 
 def list_specs(family: str | None = None, source: str | None = None, kind: str | None = "network",
                pattern: str | None = None) -> list[ModelSpec]:
-    """Registered specs filtered by family/source/kind (``None`` = any) and an fnmatch pattern, naturally sorted."""
+    """Registered specs filtered by family/source/kind (``None`` = any) and an fnmatch pattern, naturally sorted.
+
+    Raises:
+        CnnbenchError: ``source`` is not one of :data:`SOURCES` (the CLI's ``list --source`` says the same).
+    """
+    if source and source.lower() not in SOURCES:
+        raise CnnbenchError(f"unknown source {source!r}: choose {', '.join(SOURCES[:-1])} or {SOURCES[-1]}")
     ensure_loaded()
     return registered(family=family, source=source, kind=kind, pattern=pattern)
 
