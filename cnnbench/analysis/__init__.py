@@ -21,14 +21,14 @@ _WHERE = {
     "analyze": "static", "StaticProfile": "static", "OpGroup": "static", "TRACE_DEVICES": "static",
     "OpRecord": "trace", "Trace": "trace", "shape_text": "trace",
     "ModuleHooks": "modules",
-    "formula_for": "formulas",
+    "formula_for": "formulas", "register_formula": "formulas",
     "checkpoint_bytes": "params", "count_params": "params", "storage_key": "params",
     "fvcore_count": "crosscheck", "thop_count": "crosscheck",
 }
 
 __all__ = [
     "TRACE_DEVICES", "ModuleHooks", "OpGroup", "OpRecord", "StaticProfile", "Trace", "analyze", "checkpoint_bytes",
-    "count_params", "formula_for", "fvcore_count", "shape_text", "storage_key", "thop_count",
+    "count_params", "formula_for", "fvcore_count", "register_formula", "shape_text", "storage_key", "thop_count",
 ]
 
 __getattr__, __dir__ = lazy_face(__name__, _WHERE)
