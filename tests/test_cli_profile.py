@@ -164,3 +164,43 @@ def test_help_and_list_do_not_import_torch():
 def test_python_dash_m_works():
     out = subprocess.run([sys.executable, "-m", "cnnbench", "--help"], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and "profile" in out.stdout
+
+
+def _cli(*args: str, columns: int) -> subprocess.CompletedProcess:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "CNNBENCH_DEBUG")}
+    env["COLUMNS"] = str(columns)
+    return subprocess.run([sys.executable, "-m", "cnnbench", *args], check=False, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+LAT_FAST = ["--runtime", "eager", "--budget", "0.02", "--min-samples", "2", "--warmup", "0", "--threads", "1"]
+
+
+def test_narrow_terminal_always_shows_the_model_column():
+    # COLUMNS=20: the table keeps the model names and drops numbers until it fits, never the other way round
+    out = _cli("profile", f"{USER}:TwoConv", "squeezenet1_1", "--input-size", "32", *LAT_FAST, columns=20)
+    assert out.returncode == 0, out.stderr
+    import re
+
+    lines = out.stdout.split("MACs =")[0].splitlines()
+    rule = lines.index(next(ln for ln in lines if ln.startswith("─")))
+    assert max(len(line) for line in lines) <= 20, out.stdout
+    assert "model" in lines[rule - 1] and "median" in lines[rule - 2]  # the latency column is the last number kept
+    body = lines[rule + 1:]
+    # the model column, folded at its width: the first cell of each line, joined
+    names = "".join(re.split(r"\s{2,}", ln.strip())[0] for ln in body if ln.strip() and not ln.startswith("*"))
+    assert f"{USER}:TwoConv" in names and "squeezenet1_1" in names, out.stdout
+
+
+def test_title_says_each_shared_value_once():
+    # dtype fp32 and precision fp32 are one value: "cpu, eager, fp32", not "cpu, eager, fp32, fp32"
+    res = run("profile", f"{USER}:TwoConv", "--input-size", "8", *LAT_FAST)
+    assert res.exit_code == 0, res.output
+    title = res.stdout.splitlines()[0]
+    assert "cnnbench profile — cpu, eager, fp32" in title and "fp32, fp32" not in title
+    from cnnbench.report import common_label
+
+    rows = [{"device": "cpu", "runtime": "eager", "dtype": "bf16", "precision": "cast-bf16"}]
+    assert common_label(rows) == "cpu, eager, cast-bf16"

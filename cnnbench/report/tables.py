@@ -150,13 +150,19 @@ def default_columns(records: list[dict[str, Any]], *, compare: bool = False) -> 
 
 def common_label(records: list[dict[str, Any]],
                  keys: tuple[str, ...] = ("device", "runtime", "dtype", "precision")) -> str:
-    """``"cpu, eager, fp32"``: the values every row shares (said once, in a title)."""
-    parts = []
+    """``"cpu, eager, fp32"``: the values every row shares, each said once (in a title).
+
+    A value is not repeated (``dtype`` fp32 and ``precision`` fp32 are one ``fp32``), and a dtype a precision label
+    names already (``fp16`` beside ``cast-fp16``) is left to the label.
+    """
+    parts: list[str] = []
     for k in keys:
         vals = {str(r.get(k)) for r in records if r.get(k) is not None}
         if len(vals) == 1:
-            parts.append(vals.pop())
-    return ", ".join(parts)
+            v = vals.pop()
+            if v not in parts:
+                parts.append(v)
+    return ", ".join(p for p in parts if f"cast-{p}" not in parts)
 
 
 def profile_table(records: list[dict[str, Any]], relative_to: dict[str, Any] | None = None,
@@ -181,7 +187,22 @@ def profile_table(records: list[dict[str, Any]], relative_to: dict[str, Any] | N
             name_width = step
         elif step in cols:
             cols.remove(step)
-    return _build(records, cols, relative_to, title, footer, name_width=name_width)
+    # a very narrow terminal: drop the least essential columns left until it fits; the model column always stays
+    # (folded at the width when even it alone is wider)
+    while len(cols) > 1 and _natural_width(table, width) > width:
+        cols.remove(max((c for c in cols if c != "model"), key=lambda c: _drop_rank(c, cols)))
+        table = _build(records, cols, relative_to, title, footer, name_width=min(name_width, max(width - 2, 5)))
+    return table
+
+
+#: What a narrow table keeps longest (model first, then these); unlisted columns go first, from the right.
+_KEEP = ("model", "latency_ms_median", "macs", "params", "runtime", "input_shape", "batch_size", "precision",
+         "device", "dtype", "memory_access_bytes")
+
+
+def _drop_rank(col: str, cols: list[str]) -> tuple[int, int]:
+    """The highest goes first: unlisted columns (rightmost first), then :data:`_KEEP`'s from its end."""
+    return (1, _KEEP.index(col)) if col in _KEEP else (2, cols.index(col))
 
 
 def _natural_width(table: Table, width: int) -> int:
