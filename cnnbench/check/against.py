@@ -20,7 +20,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -111,17 +112,20 @@ class WorkerSide:
                                      stdout=subprocess.PIPE, stderr=self._err, cwd=self.cwd, env=self._env,
                                      text=True, bufsize=1)
 
-    def _stop(self) -> None:
+    def _stop(self, hurry: Sequence[Any] = ()) -> None:
+        """Asks the worker to exit and waits up to 10 s for it; killed instead when it does not, or as soon as
+        ``hurry`` is non-empty (a Ctrl-C recorded by :func:`sigint_deferred`)."""
         if self.proc.poll() is None:
             try:
                 self._call("exit")
-            except CnnbenchError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+                deadline = time.monotonic() + 10
+                while self.proc.poll() is None and not hurry and time.monotonic() < deadline:
+                    time.sleep(0.02)
+            except (CnnbenchError, KeyboardInterrupt):
+                pass  # no answer, or Ctrl-C while asking: killed below (nothing of it is needed any more)
+            if self.proc.poll() is None:
                 self.proc.kill()
-                self.proc.wait()
+            self.proc.wait()
 
     def restart(self) -> None:
         """Replaces the worker by a fresh process (between blocks: nothing is open)."""
@@ -180,12 +184,33 @@ class WorkerSide:
     def close(self) -> None:
         self._call("close")
 
-    def shutdown(self) -> None:
+    def shutdown(self, hurry: Sequence[Any] = ()) -> None:
+        """Stops the worker and removes its temporary directory; a Ctrl-C meanwhile (``hurry``, from
+        :func:`sigint_deferred`) makes it kill the worker instead of waiting for it, never leave the rest undone."""
         try:
-            self._stop()
+            self._stop(hurry)
         finally:
             self._err.close()
             shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+@contextmanager
+def sigint_deferred() -> Iterator[list[int]]:
+    """While clean-up runs, Ctrl-C is recorded, not raised (the list gets one item per Ctrl-C): a second Ctrl-C
+    just after the last entry must not lose the entries finished nor leave a worktree behind. Outside the main
+    thread (no signal handler can be set there) nothing changes."""
+    import signal
+    import threading
+
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: seen.append(signum))
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # -- git worktree for --against -------------------------------------------------------------------------------
@@ -216,47 +241,54 @@ def ref_worktree(ref: str, cwd: Path | None = None) -> Iterator[tuple[Path, Path
         raise CnnbenchError(f"--against: unknown git ref {ref!r}") from None
     tmp = Path(tempfile.mkdtemp(prefix="cnnbench-worktree-"))
     wt = tmp / "ref"
-    _git(["worktree", "add", "--detach", "--quiet", str(wt), sha], repo_root)
     try:
+        _git(["worktree", "add", "--detach", "--quiet", str(wt), sha], repo_root)
         yield repo_root, wt, sha
     finally:
-        try:
-            _git(["worktree", "remove", "--force", str(wt)], repo_root)
-        except CnnbenchError:
-            pass
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            _git(["worktree", "prune"], repo_root)
-        except CnnbenchError:
-            pass
+        with sigint_deferred():  # a Ctrl-C now would leave the worktree registered in the user's repository
+            for args in (["worktree", "remove", "--force", str(wt)], None, ["worktree", "prune"]):
+                if args is None:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    continue
+                try:
+                    _git(args, repo_root)
+                except CnnbenchError:
+                    pass
 
 
 def check_against_ref(ref: str, suite: Suite, *, log: Log | None = None, cwd: Path | None = None) -> CheckReport:
     """Measures ``suite`` with the model code at git ``ref`` and in the working tree, interleaved round by round."""
     log = log or (lambda _m: None)
+    suite.check_devices()
     st = suite.settings
     cwd = Path(cwd or Path.cwd()).resolve()
-    with ref_worktree(ref, cwd) as (repo_root, wt, sha):
-        rel = cwd.relative_to(repo_root) if cwd.is_relative_to(repo_root) else Path()
-        ref_cwd = wt / rel if (wt / rel).is_dir() else wt
-        log(f"--against {ref}: {sha[:12]} checked out in {wt}")
-        sides: list[Any] = []
-        rows: list[RowResult] = []
-        env = None
-        interrupted = False
-        try:
-            sides.append(WorkerSide("ref", wt, ref_cwd, repo_root))
-            sides.append(WorkerSide("current", repo_root, cwd, repo_root))
-            for entry in suite.entries:
-                rows.append(check_pair(entry, sides, st, log))
-            env = sides[1].env(None)
-        except KeyboardInterrupt:
-            # the workers ignore SIGINT and are still serving; a request may have been cut short, so nothing but
-            # shutting them down is asked of them now
-            interrupted = True
-        finally:
-            for s in sides:
-                s.shutdown()
+    rows: list[RowResult] = []
+    env = None
+    interrupted = False
+    sha = ""
+    try:
+        with ref_worktree(ref, cwd) as (repo_root, wt, sha):
+            rel = cwd.relative_to(repo_root) if cwd.is_relative_to(repo_root) else Path()
+            ref_cwd = wt / rel if (wt / rel).is_dir() else wt
+            log(f"--against {ref}: {sha[:12]} checked out in {wt}")
+            sides: list[Any] = []
+            try:
+                sides.append(WorkerSide("ref", wt, ref_cwd, repo_root))
+                sides.append(WorkerSide("current", repo_root, cwd, repo_root))
+                for entry in suite.entries:
+                    rows.append(check_pair(entry, sides, st, log))
+                env = sides[1].env(None)
+            except KeyboardInterrupt:
+                # the workers ignore SIGINT and are still serving; a request may have been cut short, so nothing
+                # but shutting them down is asked of them now
+                interrupted = True
+            finally:
+                with sigint_deferred() as more:  # a second Ctrl-C must not lose the rows nor skip a clean-up
+                    for s in sides:
+                        s.shutdown(more)
+                interrupted = interrupted or bool(more)
+    except KeyboardInterrupt:  # before the worktree existed, or while it was being added
+        interrupted = True
     return CheckReport(rows, "against", f"{ref} ({sha[:12]})", env, interrupted=interrupted,
                        planned=len(suite.entries))
 
@@ -269,7 +301,15 @@ def check_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log | Non
     ref, cur = sides
     if log is not None:
         log(f"check: {entry.label()}")
-    s_ref, s_cur = ref.static(entry), cur.static(entry)
+    s_cur = cur.static(entry)
+    try:
+        s_ref = ref.static(entry)
+    except CnnbenchError as e:
+        # the reference refuses what the working tree accepts (a model file or module that is new, untracked or
+        # not in REF): the reference's code is the difference, so the entry is new there, and the others run
+        if s_cur["error"]:
+            return RowResult(entry, "error", error=s_cur["error"])
+        return RowResult(entry, "new", notes=[f"not at the reference: {e}"])
     if s_cur["error"]:
         return RowResult(entry, "error", error=s_cur["error"])
     if s_ref["error"]:

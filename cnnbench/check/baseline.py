@@ -33,6 +33,7 @@ from cnnbench.check.schema import Flag, Model, custom, rule
 from cnnbench.check.side import LocalSide
 from cnnbench.check.stats import compare_static, mean_interval_width
 from cnnbench.check.suite import CheckSettings, Entry, Suite
+from cnnbench.env import FINGERPRINT_FIELDS
 from cnnbench.errors import CnnbenchError, row_error
 from cnnbench.records import STATIC_METRICS
 
@@ -53,6 +54,7 @@ def create_baseline(suite: Suite, *, log: Log | None = None,
     ratio is narrower than half the entry's threshold and the calibration is stable, or ``max_blocks`` is reached.
     """
     log = log or (lambda _m: None)
+    suite.check_devices()
     st = suite.settings
     side = LocalSide("baseline", model_wrapper)
     entries: dict[str, Any] = {}
@@ -145,9 +147,14 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-_POSITIVE = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
-_ROUNDS = Annotated[list[_POSITIVE], Field(min_length=1), rule(
-    "{path} must be a list of ≥ 1 positive numbers (rounds)")]
+#: The times a baseline may hold, in ms per call: 1 ns to one hour. Outside them a value is corrupt or hand-made
+#: (1e300 ms would validate as "positive" and turn every ratio into inf or 0).
+MIN_MS, MAX_MS = 1e-6, 3.6e6
+_MS = Annotated[float, Field(strict=True, ge=MIN_MS, le=MAX_MS, allow_inf_nan=False)]
+_MS_TEXT = f"a time in ms from {MIN_MS:g} to {MAX_MS:g}"
+_ROUNDS = Annotated[list[_MS], Field(min_length=1), rule(
+    f"{{path}} must be a list of ≥ 1 positive numbers (rounds), each {_MS_TEXT}")]
+_RATIO = Annotated[float, Field(strict=True, gt=0, le=MAX_MS / MIN_MS, allow_inf_nan=False)]
 
 
 class BlockRecord(Model):
@@ -174,9 +181,10 @@ class LatencyRecord(Model):
                                        "type": "{path} must be an object or null (got {got})"}
     blocks: Annotated[list[BlockRecord], Field(min_length=2), rule(
         '{path} must be a list of ≥ 2 blocks ({{"calibration_ms": [...], "model_ms": [...]}})')]
-    median_ms: Annotated[_POSITIVE, rule("{path} must be a number > 0 (got {got})")]
-    calibration_median_ms: Annotated[_POSITIVE, rule("{path} must be a number > 0 (got {got})")]
-    median_ratio: Annotated[_POSITIVE, rule("{path} must be a number > 0 (got {got})")] = 1.0
+    median_ms: Annotated[_MS, rule(f"{{path}} must be a number > 0, {_MS_TEXT} (got {{got}})")]
+    calibration_median_ms: Annotated[_MS, rule(f"{{path}} must be a number > 0, {_MS_TEXT} (got {{got}})")]
+    median_ratio: Annotated[_RATIO, rule(f"{{path}} must be a number > 0 and ≤ {MAX_MS / MIN_MS:g} (got {{got}})")] \
+        = 1.0
     calibration_iqr: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False), rule(
         "{path} must be a number ≥ 0 (got {got})")] = 0.0
     stable: Flag = True
@@ -285,9 +293,15 @@ def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference:
     dropped. Ctrl-C stops at once: the report holds the rows finished so far and ``interrupted`` is set.
     """
     log = log or (lambda _m: None)
+    suite.check_devices()
     side = LocalSide("current", model_wrapper)
     rows: list[RowResult] = []
-    env = None
+    # this environment, taken as baseline create takes it (the first timed entry's device and threads)
+    env = side.env(next((e for e in suite.entries if e.latency), None))
+    differences = environment_differences(baseline, env)
+    for d in differences:
+        log(f"warning: the baseline was measured with {d['field']} {d['baseline']!r}, this check runs with "
+            f"{d['now']!r}: the comparison may be meaningless")
     interrupted = False
     try:
         for entry in suite.entries:
@@ -305,7 +319,6 @@ def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference:
                 notes = ["static only: the baseline has no latency for it"] if entry.latency else []
                 rows.append(RowResult(entry, row_status(static_rows, None), static_rows, notes=notes))
                 continue
-            env = env or side.env(entry)
             try:
                 latency = latency_vs_baseline(side, entry, base["latency"], suite.settings)
             except OpenFailed as e:
@@ -325,7 +338,24 @@ def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference:
     if not interrupted:
         rows += missing_rows(baseline, suite, log)
     return CheckReport(rows, "baseline", reference, env, interrupted=interrupted,
-                       planned=len(suite.entries))
+                       planned=len(suite.entries), environment_differences=differences)
+
+
+#: What a baseline and a check must share for their latencies to compare: the machine and the torch version.
+COMPARED_ENV = (*FINGERPRINT_FIELDS, "torch")
+
+
+def environment_differences(baseline: dict[str, Any], env: dict[str, Any]) -> list[dict[str, Any]]:
+    """``{"field", "baseline", "now"}`` for each :data:`COMPARED_ENV` field the baseline's ``env`` records with
+    another value than ``env``; the fingerprint alone when the baseline has no ``env`` but a fingerprint."""
+    from cnnbench.env import fingerprint
+
+    then = baseline.get("env") if isinstance(baseline.get("env"), dict) else {}
+    diffs = [{"field": k, "baseline": then[k], "now": env.get(k)} for k in COMPARED_ENV
+             if k in then and then[k] != env.get(k)]
+    if not then and baseline.get("fingerprint") not in (None, fingerprint(env)):
+        diffs.append({"field": "machine fingerprint", "baseline": baseline["fingerprint"], "now": fingerprint(env)})
+    return diffs
 
 
 def latency_vs_baseline(side: Any, entry: Entry, base: dict[str, Any], st: CheckSettings) -> dict[str, Any]:

@@ -49,6 +49,9 @@ class CheckReport:
         env: The environment measured in.
         interrupted: Ctrl-C stopped the check: ``rows`` are the entries finished before it.
         planned: Entries the suite lists.
+        environment_differences: ``{"field", "baseline", "now"}`` per machine field (CPU, cores, architecture, OS,
+            GPU) or torch version in which a baseline's environment differs from this one (``--baseline`` only):
+            the comparison may then be meaningless.
     """
 
     rows: list[RowResult]
@@ -57,6 +60,7 @@ class CheckReport:
     env: dict[str, Any] | None = None
     interrupted: bool = False
     planned: int | None = None
+    environment_differences: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -99,7 +103,7 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "exit_code": self.exit_code, "mode": self.mode,
                 "reference": self.reference, "interrupted": self.interrupted, "planned": self.planned,
-                "rows": [r.to_dict() for r in self.rows]}
+                "environment_differences": self.environment_differences, "rows": [r.to_dict() for r in self.rows]}
 
 
 def row_status(static_rows: list[dict[str, Any]] | None, latency: dict[str, Any] | None) -> str:

@@ -224,6 +224,17 @@ class Suite(ApiModel):
         return {"source": self.source, "check": self.settings.model_dump(),
                 "entries": [e.to_dict() for e in self.entries]}
 
+    def check_devices(self) -> None:
+        """Every device a timed entry runs on is available here: a usage error before anything is measured.
+
+        Raises:
+            CnnbenchError: The first unavailable device (``CUDA is not available: ...``).
+        """
+        from cnnbench.latency.devices import resolve_device
+
+        for dev in dict.fromkeys(e.device for e in self.entries if e.latency):
+            resolve_device(dev)
+
     @classmethod
     def from_dict(cls, d: Any, *, where: str = "suite in baseline", resolve_models: bool = False) -> Suite:
         """The expanded suite stored in a baseline, through the models a TOML suite goes through.

@@ -26,7 +26,8 @@ SchemaOpt = Annotated[bool, typer.Option("--schema", help="Print the JSON Schema
 
 
 def _log(msg: str) -> None:
-    stderr.print(f"[dim]{msg}[/dim]")
+    # soft wrap: one message is one line in a CI log, whatever the width
+    stderr.print(f"[dim]{msg}[/dim]", soft_wrap=True, markup=True, highlight=False)
 
 
 def check(
@@ -74,6 +75,10 @@ def check(
         raise CnnbenchError(f"unknown --format {fmt!r}: choose table or json")
     if baseline is None and against is None:
         raise CnnbenchError("give --baseline FILE or --against REF (see `cnnbench check --help`)")
+    if baseline is not None and against is not None:
+        # --against compares two trees measured now; a baseline would be silently ignored
+        raise CnnbenchError("give --baseline FILE or --against REF, not both (--against measures both sides now; "
+                            "its suite comes from --suite)")
     # every output is checked before anything is measured (the database already is, by --db's callback)
     output_path = check_output_path(output, "--output")
     summary_path = check_output_path(summary, "--summary")
