@@ -273,3 +273,66 @@ def test_tensorrt_row_or_clear_error(tmp_path):
     r = run_latency(small_cnn, SHAPE, LatencyOptions(device="cuda", onnx_dir=tmp_path, **PROTOCOL), runtime="tensorrt", model_key="small")
     assert r.error is None, r.error
     assert r.compile_s > 0 and r.details["tensorrt_backend"] in ("torch-tensorrt", "onnxruntime")
+
+
+# ---- every output tensor is checked; a NaN reference fails ------------------------------------------------------------
+
+class TwoHeads(nn.Module):
+    """Two outputs; in bf16 the second one is off by 100 (the first is right): only a check of every tensor sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        y = self.fc(x)
+        z = y * 2
+        if y.dtype == torch.bfloat16:
+            z = z + 100
+        return {"logits": y, "aux": [z]}
+
+
+class NaNOut(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(x) * float("nan")
+
+
+def _bf16_row(model: nn.Module) -> dict:
+    opts = LatencyOptions(**PROTOCOL, threads=1)
+    return run_latency(lambda: model, (2, 4), opts, runtime="eager", dtype="bf16", copy_model=True).to_dict()
+
+
+def test_every_output_tensor_is_compared_not_only_the_first():
+    d = _bf16_row(TwoHeads())
+    # |z_bf16 - z| = 100 against bf16's tolerance 0.1·max|z| + 0.05·|z| (|z| ≈ 1 for Linear(4, 3) on randn): fails
+    assert d["latency_ms"] is None
+    assert d["error"].startswith("output differs from eager: output ['aux'][0]: max |Δ| 10"), d["error"]
+
+
+def test_a_nan_eager_output_fails_the_row_instead_of_passing():
+    d = _bf16_row(NaNOut())
+    assert d["latency_ms"] is None
+    assert d["error"] == ("eager output has NaN (6) of 6 value(s) in output tensor (fp32, the reference): nothing "
+                          "to check the runtime against")  # 2 × 3 outputs, all NaN
+
+
+def test_output_structure_and_count_must_match():
+    ref = [("['a']", np.ones(2, np.float32)), ("['b']", np.ones(2, np.float32))]
+    tree = Runner("fake", torch.device("cpu"), lambda: {"a": torch.ones(2)}, to_numpy=lambda t: t)
+    with pytest.raises(OutputMismatchError, match=r"output structure \['a'\] is not eager's \['a'\], \['b'\]"):
+        check_runner(tree, ref, "fp32")
+    flat = Runner("fake-ort", torch.device("cpu"), lambda: [np.ones(2, np.float32)], to_numpy=lambda t: t[0])
+    with pytest.raises(OutputMismatchError, match=r"1 output tensor\(s\), eager gives 2"):
+        check_runner(flat, ref, "fp32")
+    both = Runner("fake-ort", torch.device("cpu"), lambda: [np.ones(2, np.float32), np.ones(2, np.float32) * 1.5],
+                  to_numpy=lambda t: t[0])
+    with pytest.raises(OutputMismatchError, match=r"output \['b'\]: max \|Δ\| 0\.5"):
+        check_runner(both, ref, "fp32")
+    good = Runner("fake-ort", torch.device("cpu"), lambda: [np.ones(2, np.float32), np.ones(2, np.float32)],
+                  to_numpy=lambda t: t[0])
+    check_runner(good, ref, "fp32")
+    assert good.details["check_vs_eager"]["outputs"] == 2 and good.details["check_vs_eager"]["max_abs_diff"] == 0.0

@@ -8,7 +8,8 @@ Precision: ``dtype`` casts the model and inputs (``cast-fp16``); ``opts.precisio
 weights and runs eager/compile calls under ``torch.autocast(device_type, dtype)`` (``amp-fp16``). Each row carries
 its ``precision`` label. **Each runtime is checked against eager fp32 before it is timed** (``opts.verify``, on by
 default; :mod:`cnnbench.latency.verify` states the tolerances): a runtime whose output differs becomes an error row
-``check failed: output differs from eager: ...``; the measured difference is in ``details.check_vs_eager``. Eager
+``output differs from eager: ...`` (``eager output has NaN ...`` when the reference itself is not finite); the
+measured difference is in ``details.check_vs_eager``. Eager
 fp32 is the reference itself and is not checked.
 
 :func:`prepare_runner` builds the model (random init, seeded), moves it and its inputs to the device and dtype,
@@ -274,8 +275,9 @@ def prepare_row(build_model: Callable[[], nn.Module], inputs: Inputs, opts: Late
         if runner is not None:
             runner.close()
         raise
-    except OutputMismatchError as err:
-        runner.close()
+    except OutputMismatchError as err:  # the runtime's output, or eager's (NaN: raised before any runner exists)
+        if runner is not None:
+            runner.close()
         return Prepared(None, batch, str(err), False)
     except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing row must not stop the others; Ctrl-C does
         if runner is not None:

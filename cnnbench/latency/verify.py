@@ -2,7 +2,10 @@
 error row, not a fast number.
 
 The reference is the same seeded model in eager fp32 on the row's device, called once on the same seeded input
-before the runtime is prepared; the runtime's first output (the first tensor of the output) is compared with it.
+before the runtime is prepared; **every tensor of the output** is compared with the runtime's: a torch runtime
+(eager casts, compile, torch-tensorrt) must give the same tree (dict keys, list/tuple positions), an ONNX-based one
+(which flattens the tree) as many outputs in the same order. A reference with a NaN or an infinity fails the row
+(``eager output has NaN ...``): there is nothing to check the runtime against, and a NaN model is no benchmark.
 
 Tolerances, by the row's precision (``scale`` = max |eager output|; elementwise, like ``numpy.allclose`` with an
 absolute term relative to the output's scale, so a model whose random-init outputs are 1e-9 or 1e3 is judged alike):
@@ -14,7 +17,7 @@ bf16           |Δ| ≤ 1e-1·scale + 5e-2·|eager|   (bf16 keeps 8 significant 
 int8           cosine similarity of the flattened outputs ≥ 0.98
 =============  ======================================================
 
-Non-finite values where eager's are finite, or another output shape, always fail. When eager's whole output is
+Non-finite values, or another output shape, always fail. When eager's whole output is
 below the smallest normal number of fp16 (6.1e-5) or bf16 (1.2e-38) — random-init MobileNetV2's outputs are about
 3e-9 — a low-precision runtime cannot represent it at all (it computes zeros); that comparison is not made and
 ``details.check_vs_eager`` says so instead. Measured here on random-init torchvision models at 32×32 (CPU):
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnbench.latency.backends import BACKENDS
 from cnnbench.latency.placement import place_inputs
-from cnnbench.latency.runner import Runner, first_tensor_to_numpy
+from cnnbench.latency.runner import Runner
 from cnnbench.latency.usercode import ModelExitError
 
 if TYPE_CHECKING:
@@ -139,12 +142,65 @@ def _needs_check(runtime: str, dtype: str, precision: str | None) -> bool:
     return not (runtime == "eager" and dtype == "fp32" and not precision)
 
 
+#: One output tensor as compared: its place in the output tree (``"[0]"``, ``"['logits']"``; ``""`` for a lone
+#: tensor) and its values as float32 numpy.
+Leaf = tuple[str, "np.ndarray"]
+
+
+def torch_leaves(out: Any) -> list[Leaf]:
+    """Every tensor of a torch output tree (dicts, lists, tuples, nested), in pytree order, as float32 numpy."""
+    import torch
+    from torch.utils._pytree import keystr, tree_flatten_with_path
+
+    leaves = [(keystr(path), t.detach().float().cpu().numpy())
+              for path, t in tree_flatten_with_path(out)[0] if isinstance(t, torch.Tensor)]
+    if not leaves:
+        raise TypeError(f"model output is {type(out).__name__}, with no tensor in it")
+    return leaves
+
+
+def runtime_leaves(runner: Runner, out: Any) -> tuple[list[Leaf], bool]:
+    """``(leaves, tree)`` of one call's result: a torch tree keeps its paths (``tree`` True); ONNX Runtime's output
+    list, its CUDA I/O binding and an OpenVINO request are flat, positional (``[0]``, ``[1]``...)."""
+    import numpy as np
+    import torch
+
+    if isinstance(out, (torch.Tensor, dict)) or (isinstance(out, (tuple, list)) and not all(
+            isinstance(o, np.ndarray) for o in out)):
+        return torch_leaves(out), True
+    if isinstance(out, (tuple, list)):  # onnxruntime InferenceSession.run
+        arrays = list(out)
+    elif hasattr(out, "copy_outputs_to_cpu"):  # onnxruntime IOBinding
+        arrays = list(out.copy_outputs_to_cpu())
+    elif hasattr(out, "model_outputs") and hasattr(out, "get_output_tensor"):  # openvino InferRequest
+        arrays = [out.get_output_tensor(i).data for i in range(len(out.model_outputs))]
+    else:  # an unknown runner type: its own first-output conversion
+        assert runner.to_numpy is not None
+        arrays = [runner.to_numpy(out)]
+    return [(f"[{i}]", np.asarray(a, dtype=np.float32)) for i, a in enumerate(arrays)], False
+
+
+def _check_finite(leaves: list[Leaf]) -> None:
+    import numpy as np
+
+    for path, ref in leaves:
+        nan, inf = int(np.isnan(ref).sum()), int(np.isinf(ref).sum())
+        if nan or inf:
+            what = " and ".join(w for n, w in ((nan, f"NaN ({nan})"), (inf, f"infinity ({inf})")) if n)
+            raise OutputMismatchError(f"eager output has {what} of {ref.size} value(s) in output "
+                                      f"{path or 'tensor'} (fp32, the reference): nothing to check the runtime "
+                                      "against")
+
+
 def eager_reference(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], device: torch.device,
-                    runtime: str) -> Any:
-    """Eager fp32's first output on ``device`` for these inputs (float32 numpy): what every runtime must compute.
+                    runtime: str) -> list[Leaf]:
+    """Every tensor of eager fp32's output on ``device`` for these inputs: what every runtime must compute.
 
     The model is moved to ``device`` for the call (and back to the CPU for ONNX-based runtimes, which export it
     there); inputs are copies, so the runtime is fed the same values afterwards.
+
+    Raises:
+        OutputMismatchError: The reference has a NaN or an infinity (``eager output has NaN ...``).
     """
     import torch
 
@@ -155,21 +211,52 @@ def eager_reference(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, A
             out = model(*a, **k)
     except SystemExit as e:
         raise ModelExitError(e) from e
-    ref = first_tensor_to_numpy(out)
+    ref = torch_leaves(out)
     del out, a, k
     if device.type != "cpu" and BACKENDS[runtime].cpu_model:
         model.to("cpu")
+    _check_finite(ref)
     return ref
 
 
-def check_runner(runner: Runner, ref: Any, precision: str) -> None:
-    """Compares one call of ``runner`` with eager's output ``ref``; the facts go to ``details.check_vs_eager``.
+def check_runner(runner: Runner, ref: list[Leaf] | np.ndarray, precision: str) -> None:
+    """Compares every output tensor of one call of ``runner`` with eager's (``ref``: :func:`eager_reference`'s
+    leaves, or one array for a lone output tensor).
+
+    ``details.check_vs_eager`` gets the facts of the output whose difference is largest relative to its scale,
+    with ``outputs`` (how many tensors were compared) and, for several, ``output`` (which one).
 
     Raises:
-        OutputMismatchError: The runtime computes something else (``output differs from eager: ...``).
+        OutputMismatchError: The runtime computes something else, or another output structure
+            (``output differs from eager: ...``).
     """
+    if not isinstance(ref, list):  # one array, as a caller may hold it: a lone output tensor
+        ref = [("", ref)]
+    out = runner.call()
+    if runner.sync is not None:
+        runner.sync()
+    leaves, tree = runtime_leaves(runner, out)
+    del out
     try:
-        facts = compare_outputs(runner.output(), ref, precision)
+        if tree and [p for p, _ in leaves] != [p for p, _ in ref]:
+            raise OutputMismatchError(f"output structure {_paths(leaves)} is not eager's {_paths(ref)}")
+        if len(leaves) != len(ref):
+            raise OutputMismatchError(f"{len(leaves)} output tensor(s), eager gives {len(ref)} ({_paths(ref)})")
+        worst: dict[str, Any] | None = None
+        for (path, ref_values), (_, values) in zip(ref, leaves, strict=True):
+            try:
+                facts = compare_outputs(values, ref_values, precision)
+            except OutputMismatchError as err:
+                raise OutputMismatchError(f"output {path}: {err}" if len(ref) > 1 else str(err)) from None
+            rel = facts["max_abs_diff"] / facts["eager_scale"] if facts["eager_scale"] else 0.0
+            if worst is None or rel > worst["_rel"]:
+                worst = {**facts, "_rel": rel, **({"output": path} if len(ref) > 1 else {})}
     except OutputMismatchError as err:
         raise OutputMismatchError(f"output differs from eager: {err}") from None
-    runner.details["check_vs_eager"] = facts
+    assert worst is not None
+    worst.pop("_rel")
+    runner.details["check_vs_eager"] = {**worst, "outputs": len(ref)}
+
+
+def _paths(leaves: list[Leaf]) -> str:
+    return ", ".join(p or "tensor" for p, _ in leaves[:6]) + (", ..." if len(leaves) > 6 else "")
