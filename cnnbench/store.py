@@ -301,6 +301,28 @@ class Store:
             sql += " AND results.error IS NULL"
         return {r["k"] for r in self._query(sql, args)}
 
+    def measured_records(self, *, env_fingerprints: str | Sequence[str], git_commit: str | None,
+                         git_dirty: bool | None, version: str | None, ok_only: bool = False
+                         ) -> dict[str, dict[str, Any]]:
+        """:meth:`measured_keys` with each key's latest record (``env`` restored from its run): the rows a resumed
+        sweep skips still belong in its output."""
+        fps = [env_fingerprints] if isinstance(env_fingerprints, str) else list(env_fingerprints)
+        if not fps:
+            return {}
+        sql = ("SELECT json_extract(results.record, '$.row_key') AS k, results.record, runs.env_json FROM results "
+               "JOIN runs ON runs.id = results.run_id "
+               f"WHERE runs.env_fingerprint IN ({', '.join('?' * len(fps))}) "
+               "AND runs.git_commit IS ? AND runs.git_dirty IS ? "
+               "AND json_extract(runs.env_json, '$.cnnbench') IS ? "
+               "AND json_extract(results.record, '$.row_key') IS NOT NULL")
+        args: list[Any] = [*fps, git_commit, None if git_dirty is None else int(git_dirty), version]
+        if ok_only:
+            sql += " AND results.error IS NULL"
+        out: dict[str, dict[str, Any]] = {}
+        for r in self._query(sql + " ORDER BY runs.time, runs.id, results.id", args):
+            out[r["k"]] = {**json.loads(r["record"]), "env": json.loads(r["env_json"] or "null")}
+        return out
+
     def models(self) -> list[str]:
         return [r["model"] for r in self._query("SELECT DISTINCT model FROM results ORDER BY model")]
 
@@ -422,9 +444,13 @@ def write_atomic(path: str | os.PathLike, data: str | bytes | Callable[[BinaryIO
 
     An existing path that is not a regular file (``/dev/stdout``, a FIFO, ``/dev/full``) is written to, never
     replaced: renaming over it would turn a device node into a regular file (as root, for every later user).
+    A symbolic link is followed: its target is written (atomically when that is a regular file), the link kept.
     The new file gets the usual permissions (``0666 & ~umask``), not ``mkstemp``'s 0600.
     """
     path = Path(path)
+    if path.is_symlink():
+        # renaming over the link would replace the link itself; the file it points to is what the user named
+        path = Path(os.path.realpath(path))
 
     def write(f: BinaryIO) -> None:
         if callable(data):

@@ -89,3 +89,15 @@ def input_options(input_size: list[str] | None, inputs: str | None, fuse: bool) 
     if fuse:
         opts["fuse"] = True
     return opts
+
+
+def check_positive(value: float | None, flag: str, unit: str) -> float | None:
+    """A number option that must be finite and > 0 (``nan`` compares false to everything and ``inf`` never ends):
+    else one line naming ``flag`` (exit 2). ``None`` (not given) passes."""
+    import math
+
+    from cnnbench.errors import CnnbenchError
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise CnnbenchError(f"{flag} must be a finite number of {unit} > 0 (got {value!r})")
+    return value

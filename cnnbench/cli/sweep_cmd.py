@@ -1,10 +1,13 @@
 """Sweep a model zoo in isolated worker processes (or on Ray): resumable, rows saved as they arrive.
 
 Targets: names, `timm:*`-style patterns over timm's list (`torchvision:*` too), registered-name patterns,
-`file.py:Class`; plus --family / --source. Each model runs in a reused worker process under --timeout and
---max-memory: one that hangs, crashes or runs out of memory is an error row and the sweep goes on. Rows go to the
-history database as they arrive (--db, default results/cnnbench.db); --resume skips every row this code version has
-already measured on this machine. Exit 1 if any row failed, 130 on Ctrl-C (finished rows are kept).
+`file.py:Class`; plus --family / --source. Names of one model (an alias, a file spelt two ways) are measured once.
+Each model runs in a reused worker process under --timeout and --max-memory: one that hangs, crashes or runs out of
+memory is an error row and the sweep goes on. --jobs is capped by the tasks and by the memory available (said on
+stderr). Rows go to the history database as they arrive (--db, default results/cnnbench.db); --resume skips every
+row this code version (and, for file.py models, this file content) has already measured on this machine, and the
+output still holds every row. Exit 1 if any row failed, 2 if the database or a file could not be written (every row
+printed first), 130 on Ctrl-C (finished rows are kept).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from cnnbench.cli.options import (
     CompileModeOpt,
     DeviceOpt,
     DtypeOpt,
+    FormatOpt,
     FuseOpt,
     InputSizesOpt,
     InputsOpt,
@@ -34,9 +38,11 @@ from cnnbench.cli.options import (
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
+    check_format,
+    check_positive,
     input_options,
 )
-from cnnbench.cli.output import OutputFailures, check_output_path, stderr, stdout
+from cnnbench.cli.output import OutputFailures, check_output_path, emit, stderr, stdout
 
 _RUN = "Sweep"
 
@@ -60,6 +66,8 @@ def sweep(
     executor: Annotated[str, typer.Option(help="local | ray", rich_help_panel=_RUN)] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (implies --executor ray); default: a "
                                                 "local Ray instance.", rich_help_panel=_RUN)] = None,
+    connect_timeout: Annotated[float, typer.Option(help="Seconds to reach the Ray cluster at --address.",
+                                                   rich_help_panel=_RUN)] = 15.0,
     input_size: InputSizesOpt = None,
     inputs: InputsOpt = None,
     fuse: FuseOpt = False,
@@ -77,6 +85,7 @@ def sweep(
     precision: PrecisionOpt = None,
     compile_mode: CompileModeOpt = None,
     quantization: QuantizationOpt = None,
+    fmt: FormatOpt = "table",
     output: OutputOpt = None,
     summary: Annotated[str | None, typer.Option(help="Also write a Markdown summary (counts, time, failures by "
                                                 "cause) to FILE.")] = None,
@@ -86,22 +95,22 @@ def sweep(
     from cnnbench.catalog import expand_targets
     from cnnbench.errors import CnnbenchError
     from cnnbench.latency.options import LatencyOptions
-    from cnnbench.sweep import RowWriter, measured_keys, memory_cap, open_executor, ordered, plan_sweep
+    from cnnbench.sweep import RowWriter, measured_records, memory_cap, open_executor, plan_sweep, worker_count
 
+    fmt = check_format(fmt)
     summary_path = check_output_path(summary, "--summary")
     executor = "ray" if address else executor.lower()
     if executor not in ("local", "ray"):
         raise CnnbenchError(f"unknown --executor {executor!r}: choose local or ray")
+    if jobs < 1:
+        raise CnnbenchError("--jobs must be at least 1")
+    check_positive(timeout, "--timeout", "seconds")
+    check_positive(max_memory, "--max-memory", "GB")
+    check_positive(connect_timeout, "--connect-timeout", "seconds")
     if executor == "ray":
         from cnnbench.sweep.ray_pool import require_ray
 
         require_ray()  # the extra not installed: one line, before anything else
-    if jobs < 1:
-        raise CnnbenchError("--jobs must be at least 1")
-    if timeout <= 0:
-        raise CnnbenchError("--timeout must be positive")
-    if max_memory is not None and max_memory <= 0:
-        raise CnnbenchError("--max-memory must be positive (GB)")
     if no_save and resume:
         raise CnnbenchError("--resume reads the database: drop --no-save")
     names = expand_targets(targets, family=family, source=source)
@@ -109,24 +118,38 @@ def sweep(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
         quantization=quantization, dtype=dtype)
-    ex = open_executor(executor, address, jobs, timeout, memory_cap(max_memory, jobs))
+    ex = open_executor("ray", address, jobs, timeout, memory_cap(max_memory, jobs), connect_timeout) \
+        if executor == "ray" else None
     store = None if no_save else _open(db_path(db))
+    command = command_line()
+    writer = RowWriter(store, command) if store is not None else None
+    db_failure = None
     try:
-        skip = measured_keys(store, executor, ex, retry_failed=retry_failed) if resume else set()
+        resumed = measured_records(store, executor, ex, retry_failed=retry_failed) if resume else {}
         plan = plan_sweep(names, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
-                           latency=lat, skip=skip)
+                           latency=lat, skip=set(resumed))
+        if plan.duplicates:
+            stderr.print(f"dropped {len(plan.duplicates)} duplicate name(s), each the same model as an earlier "
+                         "one (measured once, under the first name): "
+                         + ", ".join(f"{dup} (= {first})" for dup, first in plan.duplicates))
         if resume:
             stderr.print(f"resume: skipping {plan.skipped} of {plan.rows} row(s) already measured by this code "
                          f"version on this machine; {plan.rows - plan.skipped} to go")
-        command = command_line()
-        writer = RowWriter(store, command) if store is not None else None
+        if ex is None:
+            jobs, why = worker_count(jobs, len(plan.tasks), max_memory)
+            if why:
+                stderr.print(why)
+            ex = open_executor("local", None, jobs, timeout, memory_cap(max_memory, jobs))
         outcome = _run(plan, ex, writer, executor, jobs)
+        if writer is not None:
+            db_failure = writer.finish()
     finally:
         if store is not None:
             store.close()
-        if executor == "ray":
+        if executor == "ray" and ex is not None:
             ex.shutdown()
-    _finish(ordered(outcome.records, names), outcome, output, summary_path, command, jobs, store)
+    records = [resumed[k] for k in plan.skipped_keys] + outcome.records
+    _finish(records, names, outcome, fmt, output, summary_path, command, jobs, writer, db_failure)
 
 
 def _open(path: str):
@@ -170,28 +193,36 @@ def _run(plan: Any, ex: Any, writer: Any, executor: str, jobs: int):
         return run_plan(plan, ex, on_row)
 
 
-def _finish(records: list[dict[str, Any]], outcome: Any, output: Path | None, summary_path: Path | None,
-            command: str, jobs: int, store: Any) -> None:
-    from cnnbench.sweep import summary_tables, write_output, write_summary
+def _finish(records: list[dict[str, Any]], names: list[str], outcome: Any, fmt: str, output: Path | None,
+            summary_path: Path | None, command: str, jobs: int, writer: Any, db_failure: str | None) -> None:
+    """Hands every row out as ``profile`` does (:func:`~cnnbench.cli.output.emit`): the table or ``--format`` on
+    stdout, ``-o``, ``--summary``; a database or file that could not be written is named afterwards (exit 2)."""
+    from cnnbench.sweep import ordered, summary_tables, write_summary
 
-    for table in summary_tables(records, outcome, width=stdout.width):
-        stdout.print(table)
-    if store is not None and outcome.records:
-        stderr.print(f"recorded {len(outcome.records)} row(s) in {store.path}")
+    records = ordered(records, names)
     failures = OutputFailures()
-    if output is not None:
-        with failures.attempt(output):
-            write_output(output, records)
-            stderr.print(f"wrote {len(records)} record(s) to {output}")
+    if db_failure:
+        failures.messages.append(db_failure)
+    elif writer is not None and writer.rows:
+        stderr.print(f"recorded {writer.rows} row(s) in {writer.store.path}")
+
+    def show(recs: list[dict[str, Any]]) -> None:
+        for table in summary_tables(recs, outcome, width=stdout.width):
+            stdout.print(table)
+
+    emit(records, fmt, output, show, failures)
+    if fmt != "table":  # stdout is the data: the counts go to stderr
+        for table in summary_tables(records, outcome, rows=False):
+            stderr.print(table)
     if summary_path is not None:
         with failures.attempt(summary_path):
             write_summary(summary_path, records, outcome, command=command, jobs=jobs)
             stderr.print(f"wrote the summary to {summary_path}")
     failures.raise_if_any()
     if outcome.interrupted:
-        stderr.print(f"interrupted: kept {len(records)} finished row(s)")
+        stderr.print(f"interrupted: kept {len(outcome.records)} finished row(s)")
         raise typer.Exit(130)
-    if outcome.failed:
+    if any(r.get("error") for r in records):
         raise typer.Exit(1)
 
 

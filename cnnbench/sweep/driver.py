@@ -27,6 +27,9 @@ class SweepPlan:
     rows: int
     skipped: int
     latency: Any = None
+    #: (name, the earlier name it resolved to the same model as): dropped (``resnet18 ResNet-18``)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    skipped_keys: list[str] = field(default_factory=list)  # the row keys ``--resume`` skipped, in plan order
 
 
 @dataclass
@@ -53,36 +56,73 @@ def input_label(ispec: Any, batch_size: int) -> str:
 def plan_sweep(names: list[str], *, input_size: str | list[str] | None = None, inputs: str | None = None,
                batch_sizes: list[str] | None = None, dtype: str = "fp32", fuse: bool = False, latency: Any = None,
                skip: set[str] | frozenset[str] = frozenset()) -> SweepPlan:
-    """Resolves every name and its inputs now (``Plan.parse``: a typo or a bad size fails before running)."""
+    """Resolves every name and its inputs now (``Plan.parse``: a typo or a bad size fails before running).
+
+    Names that resolve to one model (an alias: ``resnet18 ResNet-18``; one file spelt several ways:
+    ``./m.py:Net m.py:Net /abs/m.py:Net``) are measured once, under the first spelling (``duplicates`` counts the
+    other names). A user model's row key carries its file's content hash, so ``--resume`` re-measures an edited model.
+    """
     from cnnbench.plan import Plan
 
-    names = list(dict.fromkeys(names))  # a model named twice is one row per batch, not two
+    names = list(dict.fromkeys(names))
     spec = Plan.parse(names, input_size=input_size, inputs=inputs, fuse=fuse, batch_sizes=batch_sizes,
                            dtype=dtype, latency=latency)
     tasks: list[Task] = []
     runtimes: dict[str, tuple[str, ...]] = {}
     specs: dict[str, Any] = {}
+    seen: dict[str, str] = {}  # resolved identity → the name first given for it
+    duplicates: list[tuple[str, str]] = []
+    skipped_keys: list[str] = []
     rows = skipped = 0
-    for mspec, ispec in zip(spec.specs, spec.inputs, strict=True):
+    for name, mspec, ispec in zip(names, spec.specs, spec.inputs, strict=True):
+        target = worker_target(mspec.name)
+        if target in seen or mspec.name in specs:
+            duplicates.append((name, seen.get(target) or seen.get(mspec.name, "")))
+            continue
+        seen[target] = seen[mspec.name] = name
         specs[mspec.name] = mspec
+        code = user_code_hash(mspec)
         for bs in spec.batch_sizes:
-            task = Task(model=mspec.name, target=worker_target(mspec.name), input_size=spec.input_size,
+            task = Task(model=mspec.name, target=target, input_size=spec.input_size,
                         inputs=inputs, input_label=input_label(ispec, bs), batch_size=bs, dtype=spec.dtype,
-                        fuse=spec.fuse, latency=latency)
+                        fuse=spec.fuse, latency=latency, code=code)
             if latency is None:
                 rows += 1
                 if task.key() in skip:
                     skipped += 1
+                    skipped_keys.append(task.key())
                 else:
                     tasks.append(task)
                 continue
             todo = tuple(rt for rt in latency.runtimes if task.key(rt) not in skip)
             rows += len(latency.runtimes)
             skipped += len(latency.runtimes) - len(todo)
+            skipped_keys += [task.key(rt) for rt in latency.runtimes if rt not in todo]
             if todo:
                 tasks.append(task)
                 runtimes[task.key()] = todo
-    return SweepPlan(tasks, runtimes, specs, rows, skipped, latency)
+    return SweepPlan(tasks, runtimes, specs, rows, skipped, latency, duplicates, skipped_keys)
+
+
+def user_code_hash(spec: Any) -> str | None:
+    """``sha256:<16 hex>`` of the file a user model comes from (``file.py:Class``: that file; ``pkg.mod:fn``: the
+    module's file), ``None`` for catalogue models (their code is cnnbench's version). Only that file is hashed,
+    not what it imports."""
+    import hashlib
+    import sys
+
+    if spec.source == "file":
+        path = worker_target(spec.name).rpartition(":")[0]
+    elif spec.source == "module":
+        module = sys.modules.get(spec.name.rpartition(":")[0])
+        path = getattr(module, "__file__", None)
+    else:
+        return None
+    try:
+        with open(str(path), "rb") as f:
+            return "sha256:" + hashlib.sha256(f.read()).hexdigest()[:16]
+    except (OSError, TypeError):  # a namespace package or a module without a file: its name is all there is
+        return None
 
 
 def run_plan(plan: SweepPlan, executor: Any, on_row: Callable[[dict[str, Any]], None] | None = None
@@ -139,9 +179,37 @@ def memory_cap(max_memory_gb: float | None, jobs: int) -> int:
     return int(0.8 * psutil.virtual_memory().total / jobs)
 
 
-def open_executor(kind: str, address: str | None, jobs: int, timeout: float, cap: int) -> Any:
+def worker_count(jobs: int, tasks: int, max_memory_gb: float | None = None,
+                 available: int | None = None) -> tuple[int, str | None]:
+    """How many local workers a sweep starts, and why fewer than ``jobs`` (``None`` when not capped).
+
+    Never more than the static tasks (a worker without a task would only hold memory), and never more than fit in
+    80 % of the memory available now: each worker needs :data:`~cnnbench.sweep.local_pool.WORKER_BYTES` (its
+    imports, measured at about 0.7 GB, plus room to work) or ``--max-memory``, whichever is larger.
+    """
+    from cnnbench.sweep.local_pool import GB, WORKER_BYTES
+
+    if available is None:
+        import psutil
+
+        available = int(psutil.virtual_memory().available)
+    per = max(WORKER_BYTES, int((max_memory_gb or 0) * GB))
+    fit = max(1, int(0.8 * available // per))
+    n = max(1, min(jobs, tasks, fit))
+    if n == jobs or tasks == 0:
+        return n, None
+    if tasks <= fit:
+        return n, f"--jobs {jobs} capped to {n}: only {tasks} task(s) can run in parallel"
+    return n, (f"--jobs {jobs} capped to {n}: {available / GB:.1f} GB available fits {fit} worker(s) of "
+               f"{per / GB:.1f} GB" + (" (--max-memory)" if per > WORKER_BYTES else " (a worker's own imports are "
+                                       "about 0.7 GB)"))
+
+
+def open_executor(kind: str, address: str | None, jobs: int, timeout: float, cap: int,
+                  connect_timeout: float = 15.0) -> Any:
     """The executor a sweep runs on: a local pool of ``jobs`` workers, or Ray (connected now, so a cluster that
-    cannot be reached fails before anything is planned). A Ray executor must be ``shutdown()`` afterwards."""
+    cannot be reached fails before anything is planned, within ``connect_timeout`` seconds). A Ray executor must be
+    ``shutdown()`` afterwards."""
     if kind == "ray":
         import os
 
@@ -150,7 +218,7 @@ def open_executor(kind: str, address: str | None, jobs: int, timeout: float, cap
         if not address:  # a local Ray instance started for one sweep needs no token files
             os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
-        ex = RayExecutor(address, timeout=timeout, max_memory=cap)
+        ex = RayExecutor(address, timeout=timeout, max_memory=cap, connect_timeout=connect_timeout)
         ex.connect()  # a cluster that cannot be reached fails now (exit 2), before anything is planned
         return ex
     from cnnbench.sweep.local_pool import LocalPool, WorkerConfig
@@ -160,6 +228,12 @@ def open_executor(kind: str, address: str | None, jobs: int, timeout: float, cap
 
 def measured_keys(store: Any, kind: str, executor: Any, *, retry_failed: bool) -> set[str]:
     """``--resume``: the row keys ``store`` already holds for this code version on the machine(s) that will run."""
+    return set(measured_records(store, kind, executor, retry_failed=retry_failed))
+
+
+def measured_records(store: Any, kind: str, executor: Any, *, retry_failed: bool) -> dict[str, dict[str, Any]]:
+    """``--resume``: row key → the latest record ``store`` holds for it, measured by this code version on the
+    machine(s) that will run (the rows a resumed sweep skips, and still reports)."""
     from cnnbench.sweep import resume
 
     if kind == "local":
@@ -173,16 +247,49 @@ def measured_keys(store: Any, kind: str, executor: Any, *, retry_failed: bool) -
 
 class RowWriter:
     """Streams each row into the database as it arrives: one run per distinct measuring environment (a Ray
-    cluster's nodes each get theirs), created at its first row."""
+    cluster's nodes each get theirs), created at its first row.
+
+    Nothing measured is lost to the database: a write that fails (locked past the busy timeout, disk full) is not
+    raised into the sweep; that row and every later one wait in :attr:`pending` (no further write is tried, so a
+    locked database costs one busy timeout, not one per row) until :meth:`finish` tries once more and says what
+    could not be recorded.
+    """
 
     def __init__(self, store: Any, command: str) -> None:
         self.store = store
         self.command = command
         self.runs: dict[str, int] = {}
         self.rows = 0
+        self.pending: list[dict[str, Any]] = []
+        self.error: str | None = None
         self._default_env: dict[str, Any] | None = None
 
     def __call__(self, rec: dict[str, Any]) -> None:
+        self.pending.append(rec)
+        if self.error is None:
+            self._flush()
+
+    def finish(self) -> str | None:
+        """Writes the rows still pending (one more try); returns the failure to report, or ``None``."""
+        if self.pending:
+            self._flush()
+        if not self.pending:
+            return None
+        return (f"{self.error}: {len(self.pending)} row(s) not recorded in {self.store.path} "
+                f"({self.rows} recorded; every row is in the output)")
+
+    def _flush(self) -> None:
+        from cnnbench.errors import CnnbenchError
+
+        try:
+            while self.pending:
+                self._write(self.pending[0])
+                self.pending.pop(0)
+            self.error = None
+        except CnnbenchError as e:
+            self.error = str(e)
+
+    def _write(self, rec: dict[str, Any]) -> None:
         import json
 
         env = rec.get("env")

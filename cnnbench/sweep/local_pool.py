@@ -27,6 +27,9 @@ from cnnbench.sweep.schedule import Scheduler
 from cnnbench.sweep.tasks import Task, failure_record
 
 GB = 1 << 30
+#: Memory one worker needs before any model: torch, timm and torchvision imported are about 0.7 GB resident
+#: (measured), plus room to work. ``--jobs`` is capped so that the workers fit in the memory available.
+WORKER_BYTES = 1 * GB
 #: How often the parent checks timeouts and resident memory while waiting (seconds).
 POLL_S = 0.25
 
@@ -42,8 +45,9 @@ class WorkerConfig:
     preload: tuple[str, ...] = ("timm", "torchvision")
 
 
-def worker_main(conn: Any, cfg: WorkerConfig) -> None:
+def worker_main(conn: Any, cfg: WorkerConfig, parent: int | None = None) -> None:
     """A worker's life: imports, the memory cap, then ``(id, task)`` in → ``(id, record, recycle)`` out."""
+    die_with_parent(parent)  # first: a driver killed while 100 workers import torch must not leave them behind
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers itself
     os.dup2(2, 1)  # user code that prints must not reach the parent's stdout (tables, JSON)
     import torch
@@ -76,6 +80,38 @@ def worker_main(conn: Any, cfg: WorkerConfig) -> None:
         if recycle and cfg.max_memory and cfg.rlimit:
             rec["error"] += f" (the worker's cap: --max-memory {cfg.max_memory / GB:g} GB)"
         conn.send(("done", task_id, rec, recycle))
+
+
+def die_with_parent(parent: int | None) -> None:
+    """This process dies with ``parent`` (the driver; ``None``: whoever is the parent now), however the driver dies
+    (SIGKILL, the OOM killer).
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, the kernel's own guarantee, then a check that the parent did not
+    die before it was set. Everywhere (and in case prctl is unavailable): a daemon thread that polls the parent pid
+    every 0.5 s and ``os._exit`` s when the process has been re-parented.
+    """
+    import sys
+    import threading
+
+    parent = parent or os.getppid()  # forkserver: the server is the parent (it exits with the driver)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the driver died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="cnnbench-parent-watch").start()
 
 
 def preload(modules: tuple[str, ...]) -> None:
@@ -160,7 +196,8 @@ class LocalPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=worker_main, args=(child, self.config), daemon=True,
+        parent_pid = os.getpid() if self.ctx.get_start_method() == "spawn" else None  # forkserver: the server is
+        proc = self.ctx.Process(target=worker_main, args=(child, self.config, parent_pid), daemon=True,
                                 name="cnnbench-sweep-worker")
         proc.start()
         child.close()
@@ -173,8 +210,8 @@ class LocalPool:
         Raises:
             KeyboardInterrupt: after stopping every worker (finished rows were already handed to ``on_done``).
         """
-        try:
-            self.workers = [self._spawn() for _ in range(self.jobs)]
+        try:  # never more workers than static tasks: an idle worker only holds memory
+            self.workers = [self._spawn() for _ in range(max(1, min(self.jobs, len(sched.static))))]
             while True:
                 running = [w.task for w in self.workers if w.task is not None]
                 for w in self.workers:

@@ -121,14 +121,17 @@ class RayExecutor:
             local cluster.
         timeout: Seconds per task.
         max_memory: Bytes per task (address-space cap on CPU tasks), or ``None``.
+        connect_timeout: Seconds to reach ``address`` (a TCP connect to it first: Ray itself retries for many
+            minutes against an address where nothing listens).
         init_kwargs: More ``ray.init`` arguments for a new local cluster (tests: ``num_cpus=2``).
     """
 
     def __init__(self, address: str | None = None, *, timeout: float = 300.0, max_memory: int | None = None,
-                 **init_kwargs: Any) -> None:
+                 connect_timeout: float = 15.0, **init_kwargs: Any) -> None:
         self.address = address
         self.timeout = float(timeout)
         self.max_memory = max_memory
+        self.connect_timeout = float(connect_timeout)
         self.init_kwargs = init_kwargs
         self.started_ray = False
 
@@ -138,9 +141,17 @@ class RayExecutor:
             kwargs = {"include_dashboard": False, "log_to_driver": False, **self.init_kwargs}
             if self.address:
                 kwargs["address"] = self.address
+                check_reachable(self.address, self.connect_timeout)
+                import math
+                import os
+
+                # A port that answers but is no Ray head: Ray's own wait (retries × a 30 s connect: minutes, then
+                # a sys.exit) becomes one attempt of connect_timeout (an operator's own settings win)
+                os.environ.setdefault("RAY_py_gcs_connect_timeout_s", str(math.ceil(self.connect_timeout)))
+                os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "1")
             try:
                 ray.init(**kwargs)
-            except Exception as e:  # a cluster that cannot be reached is a usage error
+            except (Exception, SystemExit) as e:  # a cluster that cannot be reached is a usage error
                 raise CnnbenchError(f"cannot start or join a Ray cluster{f' at {self.address}' if self.address else ''}"
                                     f": {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
             self.started_ray = True
@@ -238,6 +249,25 @@ class RayExecutor:
         if self.started_ray:
             _ray().shutdown()
             self.started_ray = False
+
+
+def check_reachable(address: str, timeout: float) -> None:
+    """A TCP connection to a Ray ``address`` (``host:port``, ``ray://host:port``) opens within ``timeout`` seconds;
+    else one line (``auto``, ``local`` and addresses without a port are left to Ray)."""
+    import socket
+
+    rest = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = rest.rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as e:
+        why = "timed out" if isinstance(e, TimeoutError) else (e.strerror or str(e) or type(e).__name__)
+        raise CnnbenchError(f"cannot reach the Ray cluster at {address} within {timeout:g} s: {why} (is `ray start "
+                            "--head` running there? --connect-timeout sets the wait)") from e
 
 
 def _first(e: BaseException, limit: int = 200) -> str:

@@ -3,7 +3,9 @@
 The code version is the git commit and dirty flag of cnnbench's own checkout plus the ``cnnbench`` version; the
 machine is :func:`cnnbench.env.fingerprint` (CPU model, cores, architecture, OS, GPU). A row's identity is its
 ``row_key`` (model, inputs, dtype, batch, runtime, device; see :meth:`cnnbench.sweep.tasks.Task.key`).
-A dirty tree counts as one version: edits made between two runs of a dirty tree are not noticed.
+A dirty tree counts as one version: edits made between two runs of a dirty tree are not noticed. A user model
+(``file.py:Class``, ``pkg.mod:fn``) is versioned by its file's content hash, part of its row key: edit the file and
+``--resume`` measures it again (only that file is hashed, not the modules it imports, nor an ``--inputs`` file).
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ def this_fingerprint() -> str:
     return fingerprint(collect_env())
 
 
-def measured(store: Any, fingerprints: set[str] | str, *, retry_failed: bool = False) -> set[str]:
-    """Keys already measured by this code on a machine of ``fingerprints`` (failed rows too, unless
-    ``retry_failed``)."""
+def measured(store: Any, fingerprints: set[str] | str, *, retry_failed: bool = False) -> dict[str, dict[str, Any]]:
+    """Key → latest record of the rows already measured by this code on a machine of ``fingerprints`` (failed rows
+    too, unless ``retry_failed``)."""
     v = code_version()
-    return store.measured_keys(env_fingerprints=sorted([fingerprints] if isinstance(fingerprints, str)
+    return store.measured_records(env_fingerprints=sorted([fingerprints] if isinstance(fingerprints, str)
                                                        else fingerprints),
                                git_commit=v["git_commit"], git_dirty=v["git_dirty"], version=v["version"],
                                ok_only=retry_failed)

@@ -50,7 +50,7 @@ def markdown_summary(records: list[dict[str, Any]], *, title: str, command: str,
                   f"torch {env.get('torch')}, timm {env.get('timm')}, cnnbench {env.get('cnnbench')} "
                   f"(git {str(env.get('git_commit') or '?')[:12]})."), ""]
     pct = 100.0 * ok / n if n else 0.0
-    lines += [f"- rows: {n}" + (f" (+{skipped} skipped by --resume)" if skipped else ""),
+    lines += [f"- rows: {n}" + (f" ({skipped} resumed from the database: --resume)" if skipped else ""),
               f"- without error: {ok} ({pct:.1f} %)",
               f"- failed: {len(failed)}",
               f"- wall time: {seconds:.0f} s with --jobs {jobs} ({seconds / max(n, 1):.2f} s per row)", ""]
@@ -67,14 +67,6 @@ def markdown_summary(records: list[dict[str, Any]], *, title: str, command: str,
     return "\n".join(lines)
 
 
-def write_output(path: Any, records: list[dict[str, Any]]) -> None:
-    """``-o``: the records without the run's particulars (JSON keeps them), format from the extension."""
-    from cnnbench.report.export import format_for_path, write_records
-
-    fmt = format_for_path(path, "json")
-    write_records(path, file_records(records, keep_volatile=fmt == "json"), "json")
-
-
 def write_summary(path: Any, records: list[dict[str, Any]], outcome: Any, *, command: str, jobs: int) -> None:
     """``--summary``: the Markdown summary of a finished sweep, with this machine's environment."""
     from cnnbench.store import write_atomic
@@ -85,14 +77,16 @@ def write_summary(path: Any, records: list[dict[str, Any]], outcome: Any, *, com
     write_atomic(path, text)
 
 
-def summary_tables(records: list[dict[str, Any]], outcome: Any, width: int | None = None) -> list[Any]:
-    """What a finished sweep prints: the rows (up to 40) and the summary (counts, wall time, failures by cause)."""
+def summary_tables(records: list[dict[str, Any]], outcome: Any, width: int | None = None,
+                   rows: bool = True) -> list[Any]:
+    """What a finished sweep prints: the rows (up to 40; not with ``rows=False``) and the summary (counts, wall
+    time, failures by cause). ``records`` are every row of the sweep, the ``outcome.skipped`` resumed ones too."""
     from rich.table import Table
 
     from cnnbench.report.tables import common_label, profile_table
 
     tables: list[Any] = []
-    if records and len(records) <= 40:
+    if rows and records and len(records) <= 40:
         where = common_label(records, ("device", "runtime", "dtype"))
         tables.append(profile_table(records, title=f"cnnbench sweep — {where}" if where else "cnnbench sweep",
                                     width=width))
@@ -100,9 +94,11 @@ def summary_tables(records: list[dict[str, Any]], outcome: Any, width: int | Non
     t.add_column("what", style="bold")
     t.add_column("value")
     n = len(records)
-    t.add_row("rows", str(n) + (f" (+{outcome.skipped} skipped: --resume)" if outcome.skipped else ""))
-    t.add_row("ok", f"{n - outcome.failed}" + (f" ({100 * (n - outcome.failed) / n:.1f} %)" if n else ""))
-    t.add_row("failed", str(outcome.failed))
+    failed = sum(1 for r in records if r.get("error"))
+    t.add_row("rows", str(n) + (f" ({outcome.skipped} resumed from the database: --resume)" if outcome.skipped
+                                else ""))
+    t.add_row("ok", f"{n - failed}" + (f" ({100 * (n - failed) / n:.1f} %)" if n else ""))
+    t.add_row("failed", str(failed))
     t.add_row("wall time", f"{outcome.seconds:.1f} s")
     for c, k, models in failures_by_cause(records)[:10]:
         t.add_row(f"  {k} ×", f"{c}  [dim]({', '.join(models[:3])}{' …' if len(models) > 3 else ''})[/dim]")

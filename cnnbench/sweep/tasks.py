@@ -29,6 +29,8 @@ class Task:
         runtime: ``None`` for a static task; else the runtime a timed task measures (with ``latency``).
         latency: :class:`cnnbench.latency.options.LatencyOptions` of a latency sweep (also set on its static tasks).
         base: A timed task's static record (its latency is merged into it).
+        code: ``sha256:...`` of a user model's file (``file.py:Class``, ``pkg.mod:fn``), part of the row key so
+            ``--resume`` re-measures an edited model; ``None`` for catalogue models.
     """
 
     model: str
@@ -42,6 +44,7 @@ class Task:
     runtime: str | None = None
     latency: Any = None
     base: dict[str, Any] | None = field(default=None, compare=False)
+    code: str | None = None
 
     @property
     def timed(self) -> bool:
@@ -55,7 +58,9 @@ class Task:
         """The row's identity for ``--resume``: (model, inputs, dtype, batch, runtime, device) as one JSON text.
 
         The runtime part carries the latency options that change what is timed (channels-last, threads, autocast
-        precision, compile mode, quantisation scheme), and the model part says ``+fused`` when fused.
+        precision, compile mode, quantisation scheme), and the model part says ``+fused`` when fused. A user
+        model's part is its file's absolute path and content hash (``/abs/m.py:Net@sha256:...``): another spelling
+        of the path is the same row, an edit of the file a new one.
         """
         rt = runtime if runtime is not None else self.runtime
         if rt is not None and self.latency is not None:
@@ -67,7 +72,7 @@ class Task:
             device = self.latency.device
         else:
             device = None
-        model = self.model + ("+fused" if self.fuse else "")
+        model = (f"{self.target}@{self.code}" if self.code else self.model) + ("+fused" if self.fuse else "")
         return json.dumps([model, self.input_label, self.dtype, self.batch_size, rt, device])
 
 
