@@ -96,11 +96,16 @@ CASES = [
     (["history", "--db", "{d}/missing.db"], "no results database"),
     (["profile", "resnet18", "--no-latency", "--db", "{d}/corrupt.db"], "file is not a database"),
     (["history", "--metric", "speed", "--db", "{d}/newer.db"], "unknown --metric 'speed'"),
+    # an age past timedelta's range (999,999,999 days) or datetime's (year 1)
+    (["history", "--since", "99999999999d", "--db", "{d}/newer.db"], "reaches back before the year 1"),
+    (["history", "--since", "9999999w", "--db", "{d}/newer.db"], "reaches back before the year 1"),
+    (["history", "--plot", "{d}/trend.txt", "--db", "{d}/newer.db"], "use a .png, .svg or .pdf file name"),
     # baselines
     (["check", "--baseline", "{d}/malformed.json"], "is not valid JSON"),
     (["check", "--baseline", "{d}/newer.json"], "has schema 3, newer than this cnnbench reads (2)"),
     (["check", "--baseline", "{d}/missing.json"], "baseline not found"),
     (["check"], "give --baseline FILE or --against REF"),
+    (["check", "--baseline", "{d}/malformed.json", "--against", "HEAD"], "not both"),
     # suites
     (["baseline", "create", "--suite", "{d}/unknown_key.toml", "-o", "{d}/b.json"], "unknown key 'batch_size'"),
     (["baseline", "create", "--suite", "{d}/unknown_table.toml", "-o", "{d}/b.json"], "unknown key 'checks'"),
@@ -151,6 +156,25 @@ def test_output_file_is_replaced_atomically(tmp_path, monkeypatch):
     res = runner.invoke(app, ["profile", f"{USER}:TwoConv", "--input-size", "3x8x8", "--no-latency", "-f", "json",
                               "-o", str(out)])
     assert res.exit_code == 0 and json.loads(out.read_text())[0]["params"] == 116
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_stdout_that_cannot_be_written_is_one_line_and_exit_2_with_the_rows_saved(tmp_path, fmt):
+    full = Path("/dev/full")
+    if not full.is_char_device():
+        pytest.skip("no /dev/full")
+    db = tmp_path / "h.db"
+    # a real process: the failure comes from fd 1 (ENOSPC), which CliRunner does not have
+    cmd = [sys.executable, "-m", "cnnbench", "profile", f"{USER}:TwoConv", "--input-size", "3x8x8", "--no-latency",
+           "-f", fmt, "--db", str(db)]
+    with open(full, "w") as stdout:
+        res = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=300, check=False)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip().splitlines()[-1] == ("error: could not write to stdout: No space left on device (rows "
+                                                   "were saved to the database where one was named)")
+    assert "internal error" not in res.stderr and "Traceback" not in res.stderr
+    with open_store(db) as s:
+        assert [r["params"] for r in s.results()] == [116]  # TwoConv, no biases: 4·3·3·3 + 2·4·1·1 = 108 + 8
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ budgets. The ONNX Runtime profile parser is tested on hand-written events; one t
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -357,11 +358,62 @@ def test_cli_json_table_plot(cached_roof, tmp_path):
     assert png.stat().st_size > 10_000
 
 
-def test_cli_errors_exit_2(cached_roof):
-    for extra in (["--runtime", "openvino"], ["--by", "x"], ["--depth", "0"], ["--budget", "0"]):
+def test_cli_errors_exit_2(cached_roof, tmp_path):
+    # each: one line, exit 2, before the first progress line ("explain MODEL (...)") and before anything is measured
+    for extra, says in ((["--runtime", "openvino"], "unknown runtime 'openvino'"), (["--by", "x"], "unknown --by"),
+                        (["--depth", "0"], "--depth must be an integer ≥ 1 (got 0)"),
+                        (["--top", "0"], "--top must be an integer ≥ 1 (got 0)"), (["--budget", "0"], "--budget"),
+                        (["--plot", str(tmp_path / "x.txt")], "use a .png, .svg or .pdf file name"),
+                        (["--plot", str(tmp_path / "nodir" / "x.png")], "does not exist"),
+                        (["-b", "0"], "batch_size must be an integer ≥ 1")):
         res = cli.invoke(app, ["explain", MODEL, "--input-size", "3x32x32", *CLI_FAST, *extra])
         assert res.exit_code == 2, (extra, res.output)
+        assert res.stderr.strip().splitlines() == [res.stderr.strip()] and says in res.stderr, (extra, res.stderr)
+        assert f"explain {MODEL}" not in res.stderr and res.stdout == "", (extra, res.output)
+    if not torch.cuda.is_available():
+        res = cli.invoke(app, ["explain", MODEL, "--device", "cuda"])
+        assert res.exit_code == 2 and res.stderr.startswith("error: CUDA is not available"), res.output
     assert cli.invoke(app, ["explain", "resnet_nope"]).exit_code == 2
+
+
+def test_cli_plot_write_failure_keeps_the_table_and_the_other_file(cached_roof, tmp_path):
+    full = __import__("pathlib").Path("/dev/full")
+    if not full.is_char_device():
+        pytest.skip("no /dev/full")
+    plot, csv_out = tmp_path / "ex.png", tmp_path / "rows.csv"
+    plot.symlink_to(full)  # a .png name that writes into /dev/full: the write fails after measuring (ENOSPC)
+    res = cli.invoke(app, ["explain", MODEL, "--input-size", "3x32x32", *CLI_FAST, "--plot", str(plot),
+                           "-o", str(csv_out)])
+    assert res.exit_code == 2, res.output
+    assert f"could not write {plot}: No space left on device" in res.stderr
+    assert "end-to-end median" in res.stdout  # the table was printed
+    lines = csv_out.read_text().splitlines()  # and the other output written: a, b and the top level
+    assert len(lines) == 4 and lines[0].startswith("model,macs")
+    assert full.is_char_device() and plot.is_symlink()  # written into, never replaced
+
+
+def test_an_unusable_roofline_is_refused_or_measured_again(tmp_path, monkeypatch):
+    from cnnbench.errors import CnnbenchError
+    from cnnbench.explainer import explain
+    from cnnbench.latency.roofline import cache_path, cached_roofline
+
+    good = {"peak_gflops": 100.0, "bandwidth_gbps": 10.0, "dispatch_overhead_us": 1.0}
+    for bad, says in (({**good, "peak_gflops": 0}, "peak_gflops must be a finite number > 0 (got 0)"),
+                      ({**good, "bandwidth_gbps": float("nan")}, "bandwidth_gbps must be a finite number > 0"),
+                      ({**good, "dispatch_overhead_us": -1}, "dispatch_overhead_us must be a finite number ≥ 0")):
+        with pytest.raises(CnnbenchError, match=re.escape(f"roofline: {says}")):
+            explain(conv_relu(), input_size=(32, 8, 8), roofline=bad, **FAST)
+    # a cache file with peak 0 (edited, or from a broken run) is not used: measured again, with a note
+    monkeypatch.setenv("CNNBENCH_CACHE", str(tmp_path))
+    path = cache_path("cpu", "fp32", 1)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({**good, "peak_gflops": 0.0}))
+    assert cached_roofline("cpu", "fp32", 1) is None
+    roof = get_roofline("cpu", "fp32", 1, **TINY)
+    assert roof["cached"] is False and roof["peak_gflops"] > 0
+    assert roof["cache_note"].endswith("unusable (peak_gflops must be a finite number > 0 (got 0.0)): measured again")
+    assert json.loads(path.read_text())["peak_gflops"] == roof["peak_gflops"]  # the cache now holds the new one
+    assert "cache_note" not in json.loads(path.read_text())
 
 
 def _explain_cuda(runtime: str):
@@ -413,3 +465,13 @@ def test_regnet_activations_static_and_correlation():
     assert ra.verdict(corr.reset_index(), "cpu").startswith("Holds on this CPU")
     res = ra.run(RunOptions(latency=False), models=("regnet_x_400mf",))
     assert res.name == "regnet-activations" and len(res.sections) == 1 and "0.05%" in res.verdicts[0]
+
+
+def test_cli_plot_of_several_file_models_one_file_each(cached_roof, tmp_path):
+    # a file.py:Class name has a slash and a colon: each model's chart gets a file name made safe
+    png = tmp_path / "ex.png"
+    res = cli.invoke(app, ["explain", MODEL, "tests/data/user_models.py:two_conv", "--input-size", "3x32x32",
+                           *CLI_FAST, "--plot", str(png)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.glob("ex-*.png")) == ["ex-tests_data_user_models.py_TwoConv.png",
+                                                                 "ex-tests_data_user_models.py_two_conv.png"]

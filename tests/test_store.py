@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -269,3 +270,48 @@ def test_run_time_is_utc_even_for_local_times(tmp_path):
     with open_store(tmp_path / "h.db") as s:
         s.save_run([record()], time=local)
         assert s.runs()[0]["time"].startswith("2024-05-01T12:00:00")
+
+
+# -- write_atomic: the one file writer (results, reports, plots, caches) ---------------------------------------------
+
+def test_write_atomic_on_a_symlink_writes_the_target_and_keeps_the_link(tmp_path):
+    from cnnbench.store import write_atomic
+
+    target = tmp_path / "real.json"
+    target.write_text("OLD")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_atomic(link, "NEW")
+    assert link.is_symlink() and link.resolve() == target  # the link is still a link to the same file
+    assert target.read_text() == "NEW"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]  # no temp file left
+    # a dangling link: its target is created, the link kept
+    dangling = tmp_path / "later.json"
+    dangling.symlink_to(tmp_path / "sub" / "made.json")
+    write_atomic(dangling, b"\x00\x01")
+    assert dangling.is_symlink() and (tmp_path / "sub" / "made.json").read_bytes() == b"\x00\x01"
+
+
+def test_write_atomic_writes_into_a_fifo_and_a_device_never_replacing_them(tmp_path):
+    import os
+    import stat
+    import threading
+
+    from cnnbench.store import write_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    write_atomic(fifo, "through the pipe\n")
+    reader.join(timeout=30)
+    assert got == [b"through the pipe\n"] and stat.S_ISFIFO(fifo.stat().st_mode)
+    full = Path("/dev/full")
+    if full.is_char_device():
+        link = tmp_path / "full.png"
+        link.symlink_to(full)  # through a link too: the device is written into, and fails as a full disk does
+        for path in (full, link):
+            with pytest.raises(OSError, match="No space left on device"):
+                write_atomic(path, b"x" * 100_000)
+        assert full.is_char_device() and link.is_symlink()

@@ -32,7 +32,7 @@ from cnnbench.cli.options import (
     input_options,
     output_path,
 )
-from cnnbench.cli.output import OutputFailures, check_output_path, out, stderr, stdout
+from cnnbench.cli.output import OutputFailures, check_plot_path, out, stderr, stdout
 
 if TYPE_CHECKING:
     from cnnbench.comparison import CompareView
@@ -89,12 +89,12 @@ def compare(
     from cnnbench.errors import CnnbenchError
     from cnnbench.inputs import parse_dtype, parse_int_list
     from cnnbench.latency.options import LatencyOptions
-    from cnnbench.report import check_columns, check_plot_path
+    from cnnbench.report import check_columns
 
     fmt = check_format(fmt)
     cols = check_columns(columns)
     if plot is not None:
-        check_output_path(check_plot_path(plot), "--plot")
+        check_plot_path(plot)
     sort = cmp.check_sort(sort, has_latency=not no_latency)
     specs = cmp.resolve_targets(models, family)
     ref = cmp.check_reference(relative_to, specs)

@@ -14,19 +14,20 @@ profiler's overhead. MACs = multiply-accumulates; FLOPs = 2 × MACs.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cnnbench.cli.options import DeviceOpt, DtypeOpt, FormatOpt, InputSizeOpt, OutputOpt, ThreadsOpt, check_format
-from cnnbench.cli.output import check_output_path, emit, out, stderr, stdout
+from cnnbench.cli.output import OutputFailures, check_plot_path, emit, out, stderr, stdout
 
 _LAT = "Latency"
 
 
 def _plot_path(value: str | None) -> Path | None:
-    return check_output_path(value, "--plot")
+    return check_plot_path(value)  # a writable .png/.svg/.pdf, before anything is measured
 
 
 def explain(
@@ -50,39 +51,52 @@ def explain(
     output: OutputOpt = None,
 ) -> None:
     from cnnbench.errors import CnnbenchError
+    from cnnbench.explainer import check_options
     from cnnbench.explainer import explain as run_explain
 
     fmt = check_format(fmt)
     if not budget > 0:
         raise CnnbenchError(f"--budget must be > 0 (got {budget})")
+    # every option checked before the first progress line (the models are resolved by explain itself)
+    check_options(runtime=runtime, by=by, depth=depth, top=top, iterations=iterations, batch_size=batch_size,
+                  threads=threads, device=device, dtype=dtype)
     results = []
     for name in models:
         stderr.print(f"[bold]explain {name}[/bold] [dim]({runtime}, {device})[/dim]")
-        results.append(run_explain(name, input_size=input_size, batch_size=batch_size, device=device,
-                                   runtime=runtime, dtype=dtype, threads=threads, depth=depth, by=by, top=top,
-                                   refresh_roofline=refresh_roofline, budget=budget, iterations=iterations))
-    if plot is not None:
-        from cnnbench.explainer import save_plots
-
-        for ex in results:
-            if ex.error is None:
-                path = plot if len(results) == 1 else plot.with_name(f"{plot.stem}-{ex.model}{plot.suffix}")
-                save_plots(ex, path)
-                stderr.print(f"wrote {path}")
+        ex = run_explain(name, input_size=input_size, batch_size=batch_size, device=device, runtime=runtime,
+                         dtype=dtype, threads=threads, depth=depth, by=by, top=top,
+                         refresh_roofline=refresh_roofline, budget=budget, iterations=iterations)
+        if (ex.roofline or {}).get("cache_note"):
+            stderr.print(f"[yellow]warning: {ex.roofline['cache_note']}[/yellow]")
+        results.append(ex)
     rows = [{"model": ex.model, **r} for ex in results for r in ex.layers]
+    failures = OutputFailures()  # a file that cannot be written never costs the table or the other files
     if fmt == "json":
         out().write(json.dumps([ex.to_dict() for ex in results], indent=2, default=str) + "\n")
+        out().flush()
         if output is not None:
-            emit(rows, "table", output)
+            emit(rows, "table", output, failures=failures)
     elif fmt in ("csv", "md"):
-        emit(rows, fmt, output)
+        emit(rows, fmt, output, failures=failures)
     else:
         from cnnbench.explainer import print_explanation
 
         for ex in results:
             print_explanation(ex, stdout)
         if output is not None:
-            emit(rows, "table", output)
+            emit(rows, "table", output, failures=failures)
+    if plot is not None:
+        from cnnbench.explainer import save_plots
+
+        for ex in results:
+            if ex.error is None:
+                # one file per model: its name made safe for a file name (file.py:Class has a slash and a colon)
+                tag = re.sub(r"[^\w.-]+", "_", ex.model).strip("_")
+                path = plot if len(results) == 1 else plot.with_name(f"{plot.stem}-{tag}{plot.suffix}")
+                with failures.attempt(path):
+                    save_plots(ex, path)
+                    stderr.print(f"wrote {path}")
+    failures.raise_if_any()
     if any(ex.error for ex in results):
         raise typer.Exit(1)
 

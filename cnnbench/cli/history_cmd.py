@@ -15,9 +15,9 @@ import typer
 
 from cnnbench.cli.db_options import ReadDbOpt, db_path
 from cnnbench.cli.options import FormatOpt, OutputOpt, check_format
-from cnnbench.cli.output import OutputFailures, check_output_path, emit, stderr, stdout
+from cnnbench.cli.output import OutputFailures, check_output_path, check_plot_path, emit, stderr, stdout
 from cnnbench.errors import CnnbenchError
-from cnnbench.report import METRICS, history_records, history_table, plot_format, plot_history
+from cnnbench.report import METRICS, history_records, history_table, plot_history
 
 
 def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
@@ -26,7 +26,11 @@ def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw])\s*", text.lower())
     if m:
         hours = float(m.group(1)) * {"h": 1, "d": 24, "w": 24 * 7}[m.group(2)]
-        return now - dt.timedelta(hours=hours)
+        try:
+            return now - dt.timedelta(hours=hours)
+        except OverflowError:  # timedelta's range ends at 999,999,999 days; datetime's at year 1
+            raise CnnbenchError(f"--since {text!r} reaches back before the year 1: give a smaller age or a date "
+                                "(2024-05-01)") from None
     try:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:
@@ -69,9 +73,7 @@ def history(
     when = parse_since(since) if since else None
     # outputs are checked before the history is read (a bad path fails at once, exit 2)
     check_output_path(output, "--output")
-    plot_path = check_output_path(plot, "--plot")  # a str: Path("") would be "." and hide an empty value
-    if plot_path is not None:
-        plot_format(plot_path)
+    plot_path = check_plot_path(plot)  # a str: Path("") would be "." and hide an empty value
     path = db_path(db)
     with open_store(path, create=False) as store:
         names = None

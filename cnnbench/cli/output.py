@@ -22,6 +22,15 @@ stdout = Console(soft_wrap=False, width=_stdout_width())
 stderr = Console(stderr=True)
 
 
+def check_plot_path(path: Path | str | None, what: str = "--plot") -> Path | None:
+    """The one check of every ``--plot`` option, before anything is measured: a writable file path
+    (:func:`check_output_path`) whose extension matplotlib writes (``.png``, ``.svg``, ``.pdf``)."""
+    from cnnbench.report import check_plot_path as plot_suffix
+
+    p = check_output_path(path, what)
+    return None if p is None else plot_suffix(p, what)
+
+
 def check_output_path(path: Path | str | None, what: str = "--output", *, directory: bool = False) -> Path | None:
     """Refuses, before anything is measured, an output path that cannot be written (one line, exit 2).
 
@@ -118,6 +127,36 @@ def emit(records: list[dict[str, Any]], fmt: str, output: Path | None, table_fn=
 _real_stdout: Any = None  # while a command runs: the stream cnnbench's own output goes to
 
 
+def _stdout_failed(e: OSError) -> Exception:
+    from cnnbench.errors import CnnbenchError
+
+    return CnnbenchError(f"could not write to stdout: {e.strerror or e} (rows were saved to the database where "
+                         "one was named)")
+
+
+class _CheckedStdout:
+    """The real stdout, whose failed writes (a full disk, a closed pipe) end the command with one line, exit 2,
+    instead of an internal error; everything else is the stream's own."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as e:
+            raise _stdout_failed(e) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as e:
+            raise _stdout_failed(e) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 @contextlib.contextmanager
 def guard_stdout() -> Iterator[None]:
     """While a command runs, only cnnbench writes to stdout; user code (import, build, forward, export) cannot.
@@ -142,8 +181,21 @@ def guard_stdout() -> Iterator[None]:
         if fd == 1:
             saved.flush()
             real = os.fdopen(os.dup(1), "w", encoding=getattr(saved, "encoding", None) or "utf-8", errors="replace")
-            stack.callback(real.close)  # after fd 1 is restored (the stack unwinds in reverse)
+
+            def close(exc_type: Any, *_: Any) -> bool:
+                try:  # the last buffered output: a failure is the command's error unless it already has one
+                    real.flush()
+                except OSError as e:
+                    if exc_type is None:
+                        raise _stdout_failed(e) from None
+                finally:
+                    with contextlib.suppress(OSError):
+                        real.close()
+                return False
+
+            stack.push(close)  # after fd 1 is restored (the stack unwinds in reverse)
             stack.enter_context(fds_redirected({1: 2}))
+        real = _CheckedStdout(real)
         _real_stdout, stdout.file, sys.stdout = real, real, sys.stderr
         try:
             yield

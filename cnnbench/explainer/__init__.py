@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from cnnbench import lazy_face
 
-__all__ = ["Explanation", "explain", "print_explanation", "save_plots"]
+__all__ = ["Explanation", "check_options", "explain", "print_explanation", "save_plots"]
 
 # the run, its result type, its terminal view and its charts, imported at first use
-__getattr__, __dir__ = lazy_face(__name__, {"explain": "run", "Explanation": "explanation",
+__getattr__, __dir__ = lazy_face(__name__, {"explain": "run", "check_options": "run", "Explanation": "explanation",
                                             "print_explanation": "view", "save_plots": "plots"})

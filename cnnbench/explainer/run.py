@@ -30,7 +30,7 @@ def _spec_and_inputs(model: Any, input_size: Any, inputs: Any, name: str | None)
         if spec.source == "instance":
             raise InputError(f"{spec.name} is a model instance: give input_size (shape without the batch dimension, "
                              "e.g. (3, 224, 224)) or inputs (example tensors)")
-        return spec, InputSpec.from_shapes(tuple(spec.input_size))
+        return spec, InputSpec.from_shapes(*spec.input_shapes)
     if isinstance(input_size, str):
         from cnnbench.inputs import parse_input_sizes
 
@@ -38,6 +38,27 @@ def _spec_and_inputs(model: Any, input_size: Any, inputs: Any, name: str | None)
     if input_size and all(isinstance(s, (tuple, list)) for s in input_size):
         return spec, InputSpec.from_shapes(*(tuple(s) for s in input_size))
     return spec, InputSpec.from_shapes(tuple(input_size))
+
+
+def check_options(*, runtime: str = "eager", by: str = "module", depth: int = 1, top: int | None = None,
+                  iterations: int = 20, batch_size: int = 1, threads: int | None = None, device: str = "cpu",
+                  dtype: str = "fp32") -> tuple[str, str, str]:
+    """Every option :func:`explain` takes, checked before anything is built or measured (the CLI calls it before
+    its first progress line): ``(runtime, device, dtype)`` normalised.
+
+    Raises:
+        CnnbenchError: The first bad option, in one line.
+    """
+    from cnnbench.inputs import parse_dtype
+    from cnnbench.latency.devices import resolve_device
+
+    runtime = str(runtime).lower()
+    _check(runtime, by, depth, top, iterations)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InputError(f"batch_size must be an integer ≥ 1 (got {batch_size!r})")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise CnnbenchError(f"threads must be an integer ≥ 1 (got {threads!r})")
+    return runtime, str(resolve_device(device)), parse_dtype(dtype)
 
 
 def _check(runtime: str, by: str, depth: int, top: int | None, iterations: int) -> None:
@@ -90,17 +111,12 @@ def explain(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     Raises:
         CnnbenchError: Bad options, unknown model, unavailable device.
     """
-    from cnnbench.inputs import parse_dtype
-    from cnnbench.latency.devices import resolve_device
+    runtime, dev, dtype = check_options(runtime=runtime, by=by, depth=depth, top=top, iterations=iterations,
+                                        batch_size=batch_size, threads=threads, device=device, dtype=dtype)
+    if roofline is not None:
+        from cnnbench.latency.roofline import check_roofline
 
-    runtime = str(runtime).lower()
-    _check(runtime, by, depth, top, iterations)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InputError(f"batch_size must be an integer ≥ 1 (got {batch_size!r})")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise CnnbenchError(f"threads must be an integer ≥ 1 (got {threads!r})")
-    dev = str(resolve_device(device))
-    dtype = parse_dtype(dtype)
+        check_roofline(roofline, "roofline")
     spec, ins = _spec_and_inputs(model, input_size, inputs, name)
     with torch_threads(threads) as n_threads:
         if roofline is None:

@@ -149,14 +149,41 @@ def measure_roofline(device: str = "cpu", dtype: str = "fp32", threads: int | No
     }
 
 
+def roofline_problem(roofline: Any) -> str | None:
+    """What makes ``roofline`` unusable (a dict whose ``peak_gflops`` and ``bandwidth_gbps`` are finite numbers
+    > 0 and ``dispatch_overhead_us`` a finite number ≥ 0), or ``None`` when it is usable."""
+    import math
+
+    if not isinstance(roofline, dict):
+        return f"not an object (got {type(roofline).__name__})"
+    for key, low in (("peak_gflops", 0.0), ("bandwidth_gbps", 0.0), ("dispatch_overhead_us", None)):
+        v = roofline.get(key)
+        if key not in roofline:
+            return f"{key} is missing"
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or \
+                (v <= low if low is not None else v < 0):
+            return f"{key} must be a finite number {'> 0' if low is not None else '≥ 0'} (got {v!r})"
+    return None
+
+
+def check_roofline(roofline: Any, what: str = "roofline") -> None:
+    """Refuses a roofline a division would fail on (peak or bandwidth ≤ 0, NaN...): :func:`roofline_problem`.
+
+    Raises:
+        CnnbenchError: One line naming the key.
+    """
+    problem = roofline_problem(roofline)
+    if problem is not None:
+        raise CnnbenchError(f"{what}: {problem}")
+
+
 def _read(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None  # missing or half-written/corrupt: measure again
-    if not isinstance(data, dict) or any(k not in data for k in ("peak_gflops", "bandwidth_gbps",
-                                                                  "dispatch_overhead_us")):
-        return None
+    if roofline_problem(data) is not None:
+        return None  # not a usable roofline (edited, or from a broken measurement): measure again
     return data
 
 
@@ -177,16 +204,23 @@ def get_roofline(device: str = "cpu", dtype: str = "fp32", threads: int | None =
     from cnnbench.store import write_atomic
 
     path = cache_path(device, dtype, threads)
+    invalid = None
     if not refresh:
         data = _read(path)
         if data is not None:
             return {**data, "cached": True, "cache_path": str(path)}
+        try:
+            invalid = roofline_problem(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            invalid = None  # missing (or half-written): nothing to say
     data = measure_roofline(device, dtype, threads, **measure_kw)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(data, indent=1) + "\n")
     except OSError as e:  # an unwritable cache costs a remeasurement next time, never the result
         data["cache_error"] = f"could not write {path}: {e.strerror or e}"
+    if invalid is not None:  # said by the caller (explain warns); not stored in the new cache file
+        data["cache_note"] = f"the cached roofline {path} was unusable ({invalid}): measured again"
     return {**data, "cached": False, "cache_path": str(path)}
 
 

@@ -11,8 +11,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from cnnbench.errors import CnnbenchError
-
 #: --metric name → (results column, header with unit, scale to display).
 METRICS = {
     "latency": ("latency_median_ms", "median latency (ms)", 1.0),
@@ -153,7 +151,7 @@ def plot_history(records: list[dict[str, Any]], metric: str, path: str | Path) -
 
 
 def plot_format(path: Path) -> str:
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg", "pdf"):
-        raise CnnbenchError(f"--plot {path}: use a .png, .svg or .pdf file")
-    return fmt
+    """``png``, ``svg`` or ``pdf``: the format of ``path`` (the one check, :func:`~cnnbench.report.plots.check_plot_path`)."""
+    from cnnbench.report.plots import check_plot_path
+
+    return check_plot_path(path).suffix.lower().lstrip(".")

@@ -29,15 +29,15 @@ _MARKERS = "osD^v<>P*X"
 MIB = 2**20
 
 
-def check_plot_path(path: str | Path) -> Path:
-    """``path`` as a Path if its extension is one we can write.
+def check_plot_path(path: str | Path, what: str = "--plot") -> Path:
+    """``path`` as a Path if its extension is one we can write (the extension check of every ``--plot``).
 
     Raises:
         CnnbenchError: Another extension.
     """
     p = Path(path)
     if p.suffix.lower() not in PLOT_SUFFIXES:
-        raise CnnbenchError(f"--plot {str(path)!r}: use a .png, .svg or .pdf file name")
+        raise CnnbenchError(f"{what} {str(path)!r}: use a .png, .svg or .pdf file name")
     return p
 
 
