@@ -180,6 +180,20 @@ def test_multiply_accumulate_ops_count_on_every_path(name, f, inputs, params, ex
     assert macs_by_path(model, inputs, paths) == dict.fromkeys(paths, expected)
 
 
+def test_low_precision_matmuls_count_on_the_cpu_path():
+    # fp8 _scaled_mm (torch's formula): 16·32·8 = 4096; int4-packed weight: 3 rows · 64 in · 16 out = 3072. Traced
+    # directly: analyze casts floating inputs to its dtype, which fp8 inputs do not survive.
+    a, b = torch.randn(16, 32).to(torch.float8_e4m3fn), torch.randn(8, 32).to(torch.float8_e4m3fn).t()
+    one = torch.tensor(1.0)
+    fp8 = Fn(lambda a, b: torch._scaled_mm(a, b, one, one, out_dtype=torch.float32))
+    assert [(rec.op, rec.macs) for rec in trace(fp8, (a, b)).records] == [("_scaled_mm", 4096)]
+    packed = aten._convert_weight_to_int4pack_for_cpu(torch.randint(0, 15, (16, 64), dtype=torch.int32), 2)
+    scales = torch.randn(2, 16, 2, dtype=torch.bfloat16)
+    int4 = Fn(lambda x: aten._weight_int4pack_mm_for_cpu(x, packed, 32, scales))
+    x = torch.randn(3, 64, dtype=torch.bfloat16)
+    assert [(rec.op, rec.macs) for rec in trace(int4, (x,)).records] == [("_weight_int4pack_mm_for_cpu", 3072)]
+
+
 def _static_quantized_net() -> tuple[nn.Module, nn.Module, torch.Tensor]:
     """A float conv net and its eager static-quantized copy (conv+relu fused, grouped 1×1, transposed, linear)."""
 
