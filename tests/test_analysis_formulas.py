@@ -80,6 +80,19 @@ def test_rnn_macs_are_the_same_on_every_path(name, build, shape, op, expected):
     assert "mkldnn_rnn_layer" not in prof.uncounted_ops
 
 
+def test_an_rnn_is_one_op_with_the_same_memory_access_on_every_path():
+    # before: meta decomposed the LSTM step by step, cpu ran one mkldnn_rnn_layer per layer and direction — neither
+    # MACs nor memory access agreed. Now one lstm op everywhere, moving (elements): x 5·2·30 = 300, h0 + c0
+    # 2 · 4·2·20 = 320, weights 2·(80·30 + 80·20 + 2·80) + 2·(80·40 + 80·20 + 2·80) = 18,240, out 5·2·40 + hn + cn
+    # 400 + 2·160 = 720; plus the two zeros() that make h0 and c0 (320) = 19,900 elements × 4 bytes
+    model, x = nn.LSTM(30, 20, num_layers=2, bidirectional=True), r(5, 2, 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        profiles = [analyze(model, (x,), path=p) for p in PATHS]
+    assert {(p.macs, p.memory_access_bytes) for p in profiles} == {(176_000, 79_600)}
+    assert [rec.op for rec in profiles[2].records if not rec.is_view] == ["zeros", "zeros", "lstm"]
+
+
 @pytest.mark.parametrize("build", [lambda: nn.LSTM(30, 20, num_layers=2, bidirectional=True),
                                    lambda: nn.GRU(30, 20), lambda: nn.LSTM(30, 20, proj_size=10)])
 def test_rnn_formula_matches_the_decomposition_the_meta_path_ran(build, monkeypatch):
@@ -180,6 +193,20 @@ def test_multiply_accumulate_ops_count_on_every_path(name, f, inputs, params, ex
     assert macs_by_path(model, inputs, paths) == dict.fromkeys(paths, expected)
 
 
+def test_embedding_bag_and_upsampling_count_zero_by_convention():
+    # a gather and a reduction (like pooling); interpolation weights, not a product of tensors (docs/conventions.md
+    # gives fvcore's, thop's and ptflops' rules beside this one): 0 MACs, listed in uncounted_ops
+    class Up(nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear")
+
+    for model, x, op in [(nn.EmbeddingBag(10, 4), torch.tensor([[1, 2], [3, 4]]), "_embedding_bag_forward_only"),
+                         (Up(), r(1, 3, 4, 4), "_unsafe_index")]:
+        for p in PATHS:
+            prof = analyze(model, (x,), path=p)
+            assert prof.macs == 0 and op in prof.uncounted_ops
+
+
 def test_low_precision_matmuls_count_on_the_cpu_path():
     # fp8 _scaled_mm (torch's formula): 16·32·8 = 4096; int4-packed weight: 3 rows · 64 in · 16 out = 3072. Traced
     # directly: analyze casts floating inputs to its dtype, which fp8 inputs do not survive.
@@ -195,7 +222,8 @@ def test_low_precision_matmuls_count_on_the_cpu_path():
 
 
 def _static_quantized_net() -> tuple[nn.Module, nn.Module, torch.Tensor]:
-    """A float conv net and its eager static-quantized copy (conv+relu fused, grouped 1×1, transposed, linear)."""
+    """A float conv net and its eager static-quantized copy (conv+relu and linear+relu fused, grouped 1×1,
+    transposed)."""
 
     class Net(nn.Module):
         def __init__(self) -> None:
@@ -204,11 +232,11 @@ def _static_quantized_net() -> tuple[nn.Module, nn.Module, torch.Tensor]:
             self.c, self.r = nn.Conv2d(3, 4, 3), nn.ReLU()
             self.c2 = nn.Conv2d(4, 4, 1, groups=2)
             self.t = nn.ConvTranspose2d(4, 2, 2, stride=2)
-            self.fc = nn.Linear(2 * 6 * 6, 5)
+            self.fc, self.r2 = nn.Linear(2 * 6 * 6, 5), nn.ReLU()
 
         def forward(self, x):
             x = self.c2(self.r(self.c(self.q(x))))
-            return self.dq(self.fc(self.t(x).flatten(1)))
+            return self.dq(self.r2(self.fc(self.t(x).flatten(1))))
 
     torch.manual_seed(0)
     net, x = Net().eval(), r(1, 3, 5, 5)
@@ -216,7 +244,7 @@ def _static_quantized_net() -> tuple[nn.Module, nn.Module, torch.Tensor]:
     q.load_state_dict(net.state_dict())
     q.qconfig = torch.ao.quantization.get_default_qconfig("x86")
     q.t.qconfig = torch.ao.quantization.default_qconfig  # x86's per-channel observer does not take a transposed conv
-    torch.ao.quantization.fuse_modules(q, [["c", "r"]], inplace=True)
+    torch.ao.quantization.fuse_modules(q, [["c", "r"], ["fc", "r2"]], inplace=True)
     q = torch.ao.quantization.prepare(q)
     q(x)
     return net, torch.ao.quantization.convert(q), x
@@ -235,10 +263,11 @@ def _macs(model: nn.Module, x: torch.Tensor) -> dict[str, int]:
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 def test_static_quantized_conv_net_counts_the_float_macs():
     # float: conv 4·3·3 outputs × 3·3·3 = 972; grouped 1×1: 36 outputs × 2 = 72; transposed: 36 inputs × 2·2·2 = 288;
-    # linear 72·5 = 360 — 1692 in all, the same through quantized::conv2d_relu / conv2d / conv_transpose2d / linear
+    # linear 72·5 = 360 — 1692 in all, the same through quantized::conv2d_relu / conv2d / conv_transpose2d /
+    # linear_relu
     net, q, x = _static_quantized_net()
     assert _macs(net, x) == {"convolution": 972 + 72 + 288, "addmm": 360}
-    assert _macs(q, x) == {"conv2d_relu": 972, "conv2d": 72, "conv_transpose2d": 288, "linear": 360}
+    assert _macs(q, x) == {"conv2d_relu": 972, "conv2d": 72, "conv_transpose2d": 288, "linear_relu": 360}
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
