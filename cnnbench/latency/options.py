@@ -181,6 +181,23 @@ def check_protocol_options(*, budget: float, min_samples: int, warmup: float, th
               file=sys.stderr)
 
 
+def _onnx_dir(onnx_dir: str, *, onnx: bool) -> str:
+    """``--onnx-dir`` checked: never empty nor a file; created and probed writable when an ONNX runtime will use it.
+
+    Raises:
+        CnnbenchError: One line naming ``--onnx-dir`` (the library says ``onnx_dir=``).
+    """
+    from pathlib import Path
+
+    from cnnbench.latency.backends.onnx_export import check_cache_dir
+
+    if onnx or not str(onnx_dir).strip():
+        return str(check_cache_dir(onnx_dir))  # empty: raises
+    if Path(onnx_dir).expanduser().exists() and not Path(onnx_dir).expanduser().is_dir():
+        raise CnnbenchError(f"--onnx-dir {str(onnx_dir)!r} is a file, not a directory")
+    return str(onnx_dir)
+
+
 @dataclass(frozen=True)
 class LatencyOptions:
     """How latency rows are measured (``profile``, ``compare``, ``sweep``).
@@ -257,6 +274,8 @@ class LatencyOptions:
         except CnnbenchError:  # a bad --dtype is reported by Plan.parse, with its own wording
             dt = "fp32"
         check_choices(rts, dev, dt, prec)  # CUDA-only runtimes, providers, packages
+        if onnx_dir is not None:  # a cache that cannot be written fails here, not per row after the static work
+            onnx_dir = str(_onnx_dir(onnx_dir, onnx=any(BACKENDS[r].onnx_based for r in rts)))
         device = str(dev)
         return cls(device, tuple(rts), threads, channels_last, float(budget), int(min_samples), float(warmup),
                    onnx_dir, prec, mode, quant, bool(verify))

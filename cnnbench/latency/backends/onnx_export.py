@@ -17,8 +17,12 @@ the versions of torch, onnx, onnxscript and the model's libraries (timm, torchvi
 shapes, dtypes and a digest of the values (a trained model is not timed with another's weights); the
 ``repr`` of the module tree; and the shapes/dtypes (values for non-tensors) of all inputs. Code in *other*
 files that a forward calls (a helper module) is not covered: clear the cache (or pass no ``model_key``) after
-editing one. Entries are written to a temporary directory and renamed into place (atomic, so two processes
-never read half a file). Weights are random but seeded (see :func:`cnnbench.latency.placement.build_inputs`),
+editing one. A ``file.py:`` model's class is keyed by its file's content, not by the per-process module name it is
+loaded under, so a second run finds the first run's entry. Entries are written to a temporary directory and renamed
+into place (atomic, so two processes never read half a file); ``meta.json`` records every graph file's SHA-256, and
+an entry whose files no longer match (truncated, altered) is exported again, once, instead of failing every run.
+``check_cache_dir`` refuses an empty ``--onnx-dir``, a file or a directory that cannot be written before anything
+is measured. Weights are random but seeded (see :func:`cnnbench.latency.placement.build_inputs`),
 so a cached file and a freshly built eager model compute the same function.
 
 Errors: exporter messages are reduced to one plain line (the innermost cause, ANSI colours stripped) and the
@@ -56,6 +60,8 @@ if TYPE_CHECKING:
 #: Opset requested by default: supported by both exporters and by onnxruntime >= 1.14.
 DEFAULT_OPSET = 18
 EXPORTERS = ("auto", "dynamo", "torchscript")
+#: The module-name prefix of ``file.py:`` models (:mod:`cnnbench.catalog.user_modules`: unique per process).
+_USER_MODULE = "_cnnbench_user_"
 #: Above this many parameter bytes the graph is written with external data (protobuf's 2 GB limit).
 _EXTERNAL_DATA_BYTES = 1_800_000_000
 
@@ -167,12 +173,14 @@ def graph_fingerprint(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str,
             mod = getattr(cls, "__module__", "") or ""
             if cls is object or mod == "torch" or mod.startswith("torch."):
                 continue  # torch's own classes change only with its version, which is in the key
+            if mod.startswith(_USER_MODULE):  # file.py: models load under a per-process name: the file says who
+                mod = "<file>"
             name = f"{mod}.{cls.__qualname__}"
             if name not in classes:
                 classes[name] = _file_digest(cls, files)
                 tops.add(mod.split(".")[0])
     versions = {top: _library_version(top) for top in sorted(tops | {"onnx", "onnxscript"})
-                if top not in ("__main__", "builtins")}
+                if top not in ("__main__", "builtins", "<file>")}
     versions["torch"] = torch.__version__
     state = model.state_dict(keep_vars=False)
     inputs = []
@@ -207,6 +215,68 @@ def cache_entry_name(model_key: str, model: nn.Module, args: Any, kwargs: dict[s
                    **graph_fingerprint(model, args, kwargs)}
     digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode()).hexdigest()[:12]
     return f"{slug}-{_shape_slug(args, kwargs)}-{dtype}-opset{opset}-{digest}"
+
+
+def entry_digests(entry: Path) -> dict[str, str]:
+    """SHA-256 of every graph file of a cache entry (``model.onnx`` and its external data), by file name."""
+    out = {}
+    for f in sorted(entry.iterdir()):
+        if f.is_file() and f.name != "meta.json":
+            h = hashlib.sha256()
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            out[f.name] = h.hexdigest()
+    return out
+
+
+def _intact_meta(entry: Path) -> dict[str, Any] | None:
+    """The entry's ``meta.json`` when its files are those written (their SHA-256 as recorded); ``None`` for an
+    entry cut short or changed since (a full disk, a killed copy, an edit): the caller exports it again.
+
+    Entries written before checksums were recorded pass when ONNX can parse the graph.
+    """
+    try:
+        meta = json.loads((entry / "meta.json").read_text())
+        int(meta["opset"]), str(meta["exporter"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if "sha256" in meta:
+        return meta if entry_digests(entry) == meta["sha256"] else None
+    try:
+        _file_opset(entry / "model.onnx")
+    except Exception:  # noqa: BLE001 - any parse failure means the file is not a graph
+        return None
+    return meta
+
+
+def check_cache_dir(onnx_dir: str | os.PathLike[str], what: str = "--onnx-dir") -> Path:
+    """The ONNX cache directory ``onnx_dir``, created if needed and checked writable — before anything is measured.
+
+    Raises:
+        CnnbenchError: Empty, a file, not creatable or not writable (one line naming ``what``).
+    """
+    text = os.fspath(onnx_dir)
+    if not str(text).strip():
+        raise CnnbenchError(f"{what} is empty: name a directory (or leave it out for the default cache, "
+                            f"{default_cache_dir()})")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise CnnbenchError(f"{what} {text!r} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        _probe_write(path)
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise CnnbenchError(f"{what} {text!r} cannot hold the ONNX cache: {reason}") from None
+    return path
+
+
+def _probe_write(path: Path) -> None:
+    """Creates and removes one file in ``path`` (a read-only directory or file system raises ``OSError``)."""
+    fd, name = tempfile.mkstemp(prefix=".cnnbench-probe-", dir=path)
+    os.close(fd)
+    os.unlink(name)
 
 
 def _file_opset(path: Path) -> int:
@@ -298,8 +368,10 @@ def export_onnx(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = Non
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     final = cache / cache_entry_name(model_key, model, args, kwargs, normalize_dtype(dtype), opset, exporter)
     if (final / "model.onnx").is_file():
-        meta = json.loads((final / "meta.json").read_text())
-        return OnnxExport(final / "model.onnx", int(meta["opset"]), meta["exporter"], True, None)
+        meta = _intact_meta(final)
+        if meta is not None:
+            return OnnxExport(final / "model.onnx", int(meta["opset"]), meta["exporter"], True, None)
+        shutil.rmtree(final, ignore_errors=True)  # truncated or altered since it was written: export it again
     cache.mkdir(parents=True, exist_ok=True)
     tmp = cache / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -310,12 +382,13 @@ def export_onnx(model: nn.Module, args: Any, kwargs: dict[str, Any] | None = Non
         written = _file_opset(tmp / "model.onnx")
         (tmp / "meta.json").write_text(json.dumps({
             "model_key": model_key, "inputs": shape_label(args, kwargs), "dtype": dtype, "opset": written,
-            "exporter": used, "export_s": export_s}, indent=1))
+            "exporter": used, "export_s": export_s, "sha256": entry_digests(tmp)}, indent=1))
         try:
             tmp.rename(final)
-        except OSError:  # another process finished the same entry first: use theirs
-            if not (final / "model.onnx").is_file():
-                raise
+        except OSError:  # another process finished the same entry first (or a broken one is in the way)
+            if not (final / "model.onnx").is_file() or _intact_meta(final) is None:
+                shutil.rmtree(final, ignore_errors=True)
+                tmp.rename(final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return OnnxExport(final / "model.onnx", written, used, False, export_s)
