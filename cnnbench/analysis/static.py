@@ -1,8 +1,13 @@
 """Static analysis: one trace → params, checkpoint sizes, MACs, memory access, activations.
 
-``analyze`` never changes the caller's model: parameters and buffers are swapped for stand-ins for the one
-call (``torch.func.functional_call``), eval mode is set per submodule and restored, hooks are removed. The
-trace runs on the cheapest device that works, and the profile says which (``trace_device``):
+``analyze`` never changes the caller's model: the forward runs on a structural copy of its module tree
+(:func:`~cnnbench.analysis.modules.working_copy`: new module objects holding stand-ins for the parameters and
+buffers, in eval mode), so neither the stand-ins, the eval flags, the hooks nor the forward's own attribute writes
+reach it. A module shared by two paths is one module per path there: each call is credited to the path it was
+called through (its parameters to the first path, so per-module parameters add up to the total).
+``nn.DataParallel`` / ``DistributedDataParallel`` and ``torch.compile``'s wrapper are looked through
+(:func:`~cnnbench.analysis.modules.unwrap`). The trace runs on the cheapest device that works, and the profile
+says which (``trace_device``):
 
 * ``meta`` — stand-ins without storage: nothing allocated, the default;
 * ``fake`` — ``FakeTensorMode`` tensors that claim to live on the CPU: for forwards that create CPU tensors
@@ -12,6 +17,10 @@ trace runs on the cheapest device that works, and the profile says which (``trac
   else those of ``cpu_model()``, else uninitialised CPU tensors.
 
 Counts are shape arithmetic, so every path gives the same figures for a model that runs on all of them.
+
+A TorchScript module (``torch.jit.script`` / ``trace``) takes neither stand-ins nor hooks: it runs on the ``cpu``
+path with (a copy of) its own weights, and its profile has no per-module rows (``by_module`` is one top-level group;
+``note`` says why).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from typing import Any
 
 import torch
 
+from cnnbench.analysis.modules import unwrap
 from cnnbench.analysis.params import checkpoint_bytes, count_params, group_numel, storage_key, tensor_groups
 from cnnbench.analysis.trace import OpRecord, trace
 from cnnbench.errors import CnnbenchError
@@ -77,6 +87,7 @@ class StaticProfile:
     trace_device: str = "meta"
     fused: bool = False
     module_out_shapes: dict[str, str] = field(repr=False, compare=False, default_factory=dict)
+    note: str = field(compare=False, default="")  # what the profile lacks, e.g. per-module rows of a TorchScript module
 
     @property
     def flops(self) -> int:
@@ -94,7 +105,11 @@ class StaticProfile:
         return sorted((_group(k, rs) for k, rs in groups.items()), key=lambda g: (-g.macs, -g.memory_access_bytes))
 
     def by_module(self, depth: int = 1) -> list[OpGroup]:
-        """Totals per module subtree, truncated to ``depth`` dotted levels, in execution order."""
+        """Totals per module subtree, truncated to ``depth`` dotted levels, in execution order.
+
+        A shared module is credited per path it was called through; a TorchScript module gives one top-level group
+        whose name carries :attr:`note`.
+        """
         groups: dict[str, list[OpRecord]] = {}
         for r in self.records:
             key = ".".join(r.module.split(".")[:depth]) if r.module else ""
@@ -102,7 +117,8 @@ class StaticProfile:
         out = []
         for key, rs in groups.items():
             params = self.module_params.get(key, 0) if key else 0
-            out.append(_group(key or "(top level)", rs, params, self.module_out_shapes.get(key, "") if key else ""))
+            top = f"(top level: {self.note})" if self.note else "(top level)"
+            out.append(_group(key or top, rs, params, self.module_out_shapes.get(key, "") if key else ""))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -254,6 +270,9 @@ def _path_problem(e: Exception) -> bool:
 
 
 def _run(model, groups, args, kwargs, dtype, device: str, cpu_model):
+    if isinstance(model, torch.jit.ScriptModule):  # its own weights (copied by the trace), no hooks
+        a, k = _inputs((args, kwargs), dtype, _cpu_input)
+        return trace(model, a, k, hooks=False)
     if device == "meta":
         tensors = _empty_standins(groups, dtype, "meta")
         a, k = _inputs((args, kwargs), dtype,
@@ -307,8 +326,17 @@ def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype
     args, kwargs = tuple(args), dict(kwargs or {})
     if path is not None and path not in TRACE_DEVICES:
         raise CnnbenchError(f"trace path must be one of {', '.join(TRACE_DEVICES)} (got {path!r})")
-    groups = tensor_groups(model)
+    model = unwrap(model)
+    note = ""
     paths = (path,) if path else TRACE_DEVICES
+    scripted = _scripted(model)
+    if scripted and cpu_model is not None and any(t.device.type == "meta" for t in _script_tensors(model)):
+        model = unwrap(cpu_model())  # TorchScript built on meta (a registry or file builder): count a real build
+        scripted = _scripted(model)
+    if scripted:
+        note = _script_note(model, path, scripted)
+        paths = ("cpu",)
+    groups = tensor_groups(model)
     for i, device in enumerate(paths):
         try:
             tr = _run(model, groups, args, kwargs, dtype, device, cpu_model)
@@ -341,4 +369,27 @@ def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype
         trace_device=device,
         fused=fused,
         module_out_shapes=tr.out_shapes,
+        note=note,
     )
+
+
+def _scripted(model: torch.nn.Module) -> list[str]:
+    return [name or "the model" for name, m in model.named_modules() if isinstance(m, torch.jit.ScriptModule)]
+
+
+def _script_tensors(model: torch.nn.Module) -> list[torch.Tensor]:
+    return [t for m in model.modules() if isinstance(m, torch.jit.ScriptModule) for t in [*m.parameters(), *m.buffers()]]
+
+
+def _script_note(model: torch.nn.Module, path: str | None, scripted: list[str]) -> str:
+    """The profile's note for a model that is or holds TorchScript modules, once it is known to run on the CPU."""
+    if path not in (None, "cpu"):
+        raise CnnbenchError(f"a TorchScript module is traced on the cpu path only, with its own weights (got {path!r})")
+    devices = sorted({t.device.type for t in _script_tensors(model)} - {"cpu"})
+    if devices:
+        raise CnnbenchError(f"a TorchScript module is counted by running it on the CPU with its own weights; this one "
+                            f"has weights on {', '.join(devices)}: pass model.cpu()")
+    if scripted[0] == "the model":
+        return "TorchScript module, no per-module rows"
+    shown = [n for n in scripted if not any(n.startswith(o + ".") for o in scripted)]
+    return f"TorchScript {', '.join(shown)}: counted in its parent, no rows of its own"

@@ -27,7 +27,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from cnnbench.analysis.formulas import SDPA, formula_for
-from cnnbench.analysis.modules import ModuleHooks
+from cnnbench.analysis.modules import ModuleHooks, working_copy
 
 aten = torch.ops.aten
 
@@ -203,10 +203,10 @@ class _ModuleStack(ModuleHooks):
     """Knows which module is running (hooks on every submodule, :mod:`cnnbench.analysis.modules`); records output
     shapes."""
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: torch.nn.Module, max_depth: int | None = None) -> None:
         self.stack: list[tuple[str, str]] = [("", type(model).__name__)]
         self.out_shapes: dict[str, str] = {}
-        super().__init__(model)
+        super().__init__(model, max_depth)
 
     def pre_hook(self, name: str, mod: torch.nn.Module):
         mtype = type(mod).__name__
@@ -238,39 +238,38 @@ class Trace:
 
 
 def trace(model: torch.nn.Module, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, *,
-          tensors: dict[str, torch.Tensor] | None = None, modes: tuple[Any, ...] = ()) -> Trace:
+          tensors: dict[str, torch.Tensor] | None = None, modes: tuple[Any, ...] = (), hooks: bool = True) -> Trace:
     """Run ``model(*args, **kwargs)`` once in eval mode and inference mode; return every aten op it executed.
 
+    The caller's module is never touched: the pass runs on :func:`~cnnbench.analysis.modules.working_copy` (new
+    module objects, one per module path, in eval mode, with the stand-in tensors in place), so what the forward
+    writes to its attributes, the tracing hooks and the eval flags stay in that copy.
+
     Args:
-        model: the module; it is not modified: ``tensors`` (name → tensor for every parameter and buffer,
-            ``named_parameters(remove_duplicate=False)`` names) stand in for its own through
-            ``torch.func.functional_call``, every submodule's ``training`` flag is set to False for the pass and
-            restored afterwards, and the tracing hooks are removed even when the forward fails.
+        model: the module.
         args, kwargs: example inputs.
-        tensors: stand-ins; ``None`` runs with the module's own tensors.
+        tensors: stand-ins by name (``named_parameters(remove_duplicate=False)`` / ``named_buffers`` names) for the
+            module's parameters and buffers; names not given keep the module's own tensor (so ``None`` runs with
+            the module's own tensors).
         modes: extra context managers entered around the pass (outside the recording mode), e.g. a
             ``FakeTensorMode``.
+        hooks: name each op's module (``False``: every op is the top level's, for modules that take no hooks).
     """
-    from torch.func import functional_call
-
-    flags = [(m, m.training) for m in model.modules()]
-    stack = _ModuleStack(model)
+    tensors = tensors or {}
+    own = [*model.named_parameters(remove_duplicate=False), *model.named_buffers(remove_duplicate=False)]
+    work = working_copy(model, {id(t): tensors.get(name, t) for name, t in own})
+    for m in work.modules():
+        m.training = False
+    stack = _ModuleStack(work, None if hooks else 0)
     mode = _RecordingMode(stack)
     try:
-        for m, _ in flags:
-            m.training = False
         with contextlib.ExitStack() as ctx:
             ctx.enter_context(torch.inference_mode())
             for extra in modes:
                 ctx.enter_context(extra)
             ctx.enter_context(_NoFastPath())
             ctx.enter_context(mode)
-            if tensors is None:
-                model(*args, **(kwargs or {}))
-            else:
-                functional_call(model, tensors, args, kwargs or {}, strict=False, tie_weights=True)
+            work(*args, **(kwargs or {}))
     finally:
-        for m, training in flags:
-            m.training = training
         stack.remove()
     return Trace(mode.records, stack.out_shapes)
