@@ -101,11 +101,12 @@ def _torchvision_spec(model: str) -> ModelSpec:
     for spec in in_order():
         if spec.source == "torchvision" and spec.builder_kwargs == {"model_name": model}:
             return replace(spec, name=f"torchvision:{model}", registry_name=spec.name)
-    from cnnbench.catalog.torchvision_models import default_input_size, torchvision_builder
+    from cnnbench.catalog.torchvision_models import default_inputs, torchvision_builder
 
+    first, *more = default_inputs(model)
     return ModelSpec(
         name=f"torchvision:{model}", family=_family_guess(model), source="torchvision",
-        builder=torchvision_builder, input_size=default_input_size(model),
+        builder=torchvision_builder, input_size=first, more_inputs=tuple(more),
         builder_kwargs={"model_name": model},
     )
 
@@ -133,8 +134,9 @@ class _Instance:
 def instance_spec(model: Any, name: str | None = None) -> ModelSpec:
     """A spec for a module the caller already has (``cnnbench.profile(my_model)``).
 
-    ``name`` (default: the class name) is the row's ``model``; ``source`` is ``"instance"``. Every consumer treats
-    the module as borrowed: static analysis swaps in meta stand-ins for the call only, runtimes time a deep copy.
+    ``name`` (default: the class name of what was passed, a wrapper's too) is the row's ``model``; ``source`` is
+    ``"instance"``. Every consumer treats the module as borrowed: static analysis traces a structural copy holding
+    meta stand-ins (looking through ``DataParallel`` / ``torch.compile`` wrappers), runtimes time a deep copy.
     """
     import torch
 
