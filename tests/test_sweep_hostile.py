@@ -259,3 +259,12 @@ def test_resume_measures_an_edited_model_again_and_the_output_holds_every_row(zo
     # Tiny now Linear(4, 6): 4*6 + 6 = 30 params (measured again); Mlp: 58 params, from the database
     assert [(x["model"], x["params"]) for x in rows] == [("odd.py:Tiny", 30), ("other.py:Mlp", 58)]
     assert "2 (1 resumed from the database: --resume)" in again.stdout
+
+
+def test_markdown_leaves_a_sweeps_run_particulars_out_like_csv():
+    from cnnbench.report import render
+
+    rec = {"model": "m.py:Tiny", "params": 15, "row_key": '["m.py:Tiny"]', "node": "h", "worker_pid": 7,
+           "elapsed_s": 0.1, "env": {"cpu": "x"}}
+    assert render([rec], "md").splitlines()[0] == "| model | params |"
+    assert render([rec], "csv").splitlines()[0] == "model,params"

@@ -22,7 +22,7 @@ def _md_flat(record: dict[str, Any]) -> dict[str, Any]:
         if k == "latency_ms" and isinstance(v, dict):
             for sk, sv in v.items():
                 out[f"latency_ms_{sk}"] = sv
-        elif k in ("env",):
+        elif k in VOLATILE_KEYS:  # as in CSV: a sweep's run particulars (env, row keys, pids) stay in JSON
             continue
         elif isinstance(v, (dict, list, tuple)):
             out[k] = json.dumps(v, separators=(",", ":")) if k != "input_shape" else "x".join(map(str, v))
