@@ -57,6 +57,10 @@ RNNS = [
     ("lstm_proj", lambda: nn.LSTM(30, 20, proj_size=10), (5, 2, 30), "lstm", 34_000),
     # unbatched (T, in): 5 rows × 4·20·50 = 5 × 4000
     ("lstm_unbatched", lambda: nn.LSTM(30, 20), (5, 30), "lstm", 20_000),
+    # no biases (the weight list is [W_ih, W_hh] only): 10 rows × 4·20·50; GRU 10 × 3·20·50
+    ("lstm_no_bias", lambda: nn.LSTM(30, 20, bias=False), (5, 2, 30), "lstm", 40_000),
+    ("gru_no_bias", lambda: nn.GRU(30, 20, bias=False), (5, 2, 30), "gru", 30_000),
+    ("lstm_cell_no_bias_unbatched", lambda: nn.LSTMCell(30, 20, bias=False), (30,), "lstm_cell", 4_000),
     # 10 rows × [layer 0: 2 × 3·20·50 = 6000; layer 1: 2 × 3·20·60 = 7200] = 132,000
     ("gru_2layer_bidir", lambda: nn.GRU(30, 20, num_layers=2, bidirectional=True), (5, 2, 30), "gru", 132_000),
     # 10 rows × 20·(30 + 20) = 10 × 1000

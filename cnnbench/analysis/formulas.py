@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import torch
@@ -149,7 +150,9 @@ def _rnn(x, *args, out_val=None, **kwargs) -> int:
     every layer and direction once, and there meets each of that layer's weight matrices once (W_ih: G·H × in,
     W_hh: G·H × H_out, an LSTM's W_hr: P × H): MACs = rows × Σ weight-matrix elements.
     """
-    params = next(a for a in args if isinstance(a, (list, tuple)) and len(a) > 2)  # the flat weight list
+    # the flat weight list is the list argument followed by a flag (has_biases) or a number (cuDNN's weight_stride0);
+    # an LSTM's states (hx, cx) are a list followed by that weight list
+    params = next(a for a, after in pairwise(args) if isinstance(a, (list, tuple)) and isinstance(after, int))
     return 2 * _rows(x) * _matrices(params)
 
 
