@@ -147,3 +147,25 @@ def test_options_built_directly_take_the_normal_form():
     assert LatencyOptions(precision="fp32").precision is None  # fp32 = no autocast
     with pytest.raises(CnnbenchError, match=r"^unknown --precision 'amp-fp8': expected one of fp32, amp-fp16"):
         LatencyOptions(precision="amp-fp8")
+
+
+# ---- a machine busier than its cores is warned of once, and each row records its load -----------------------------
+
+@pytest.mark.parametrize("load, warned", [(9.0, True), (0.5, False)])
+def test_load_above_the_cores_warns_once_and_rows_record_it(monkeypatch, capsys, load, warned):
+    import os
+
+    from cnnbench.latency import threads
+    from cnnbench.latency.engine import run_latency
+
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, 1.0, 1.0))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads, "_load_warned", False)
+    opts = LatencyOptions(threads=1, budget=0.01, min_samples=2, warmup=0.0, warmup_min_iters=1)
+    rows = [run_latency(lambda: nn.Linear(4, 2), (1, 4), opts, runtime=rt) for rt in ("eager", "eager")]
+    assert [r.details["load_avg_1m"] for r in rows] == [load, load]
+    err = capsys.readouterr().err
+    expected = "warning: the 1-minute load average is 9.00 on 2 core(s)"
+    assert err.count(expected) == (1 if warned else 0), err  # two rows, one warning
+    if warned:
+        assert "use fewer threads (--threads 1" in err

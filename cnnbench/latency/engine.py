@@ -57,7 +57,7 @@ from cnnbench.latency.memory import PeakMemory
 from cnnbench.latency.options import LatencyOptions, check_choices, normalize_runtime, precision_label
 from cnnbench.latency.placement import Inputs, batch_size_of, build_inputs, make_example_inputs
 from cnnbench.latency.runner import Runner
-from cnnbench.latency.threads import torch_threads
+from cnnbench.latency.threads import check_load, load_average, torch_threads
 from cnnbench.latency.timer import LatencyStats, _check_protocol, measure
 from cnnbench.latency.usercode import failure_text, stdout_to_stderr
 from cnnbench.latency.verify import _needs_check, check_runner, eager_reference
@@ -257,6 +257,7 @@ def prepare_row(build_model: Callable[[], nn.Module], inputs: Inputs, opts: Late
 
     backend = BACKENDS[runtime]
     target = Target(runtime, device, dtype, torch.get_num_threads(), model_key)
+    load = check_load() if device.type == "cpu" else load_average()  # a busy machine is warned of
     phase, batch, runner = "build", None, None
     try:
         with stdout_to_stderr():
@@ -270,6 +271,7 @@ def prepare_row(build_model: Callable[[], nn.Module], inputs: Inputs, opts: Late
             if ref is not None:
                 phase = "run"
                 check_runner(runner, ref, precision_label(runtime, dtype, opts.precision))
+        runner.details["load_avg_1m"] = load
         return Prepared(runner, batch)
     except CnnbenchError:
         if runner is not None:
