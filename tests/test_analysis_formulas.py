@@ -149,6 +149,17 @@ def test_onednn_rnn_layer_called_directly():
     assert macs_by_path(Fn(layer), args) == dict.fromkeys(PATHS, 40_000)
 
 
+def test_cudnn_and_miopen_rnn_signatures():
+    # CUDA/ROCm kernels, so their formula is called directly with their argument lists (cuDNN: input, weight list,
+    # weight_stride0, weight_buf, hx, cx, mode, hidden, proj, layers, batch_first, dropout, train, bidirectional,
+    # batch_sizes, dropout_state): 10 rows × (W_ih 80·30 + W_hh 80·20) = 40,000 MACs = 80,000 FLOPs
+    x, weights, h = r(5, 2, 30), [r(80, 30), r(80, 20), r(80), r(80)], r(1, 2, 20)
+    cudnn = formulas.formula_for(aten._cudnn_rnn)
+    assert cudnn(x, weights, 4, None, h, h, 2, 20, 0, 1, False, 0.0, False, False, [], None, out_val=None) == 80_000
+    miopen = formulas.formula_for(aten.miopen_rnn)
+    assert miopen(x, weights, 4, h, h, 2, 20, 1, False, 0.0, False, False, [], None, out_val=None) == 80_000
+
+
 # --- item 2: every op that multiply-accumulates ------------------------------------------------------------------
 
 OPS = [
