@@ -165,6 +165,22 @@ def test_a_shared_module_under_two_parents_at_two_depths(path):
     assert m.a is m.blk[0]  # the split is the copy's
 
 
+def test_explain_times_a_shared_module_per_path_as_the_trace_counts_it():
+    from cnnbench.latency import measure_roofline
+
+    roof = measure_roofline("cpu", "fp32", 1, gemm_sizes=(64, 128), stream_bytes=2**20, budget_s=0.02,
+                            warmup_s=0.01, min_samples=3)
+    m = SharedSameParent()
+    ex = cnnbench.explain(m, input_size=(10,), roofline=roof, threads=1, budget=0.05, min_samples=3, warmup=0.01,
+                          iterations=3)
+    layers = {r["module"]: r for r in ex.layers}
+    # one call of 100 MACs each, timed where it is counted (before: b had its 100 MACs and no time)
+    assert (layers["a"]["macs"], layers["b"]["macs"]) == (100, 100)
+    assert layers["a"]["calls"] == layers["b"]["calls"] == 1.0
+    assert layers["a"]["time_ms"] > 0 and layers["b"]["time_ms"] > 0
+    assert m.a is m.b
+
+
 # --- 3. wrappers ---------------------------------------------------------------------------------------------------
 
 def _wrapped(kind: str) -> nn.Module:

@@ -3,7 +3,7 @@
 * :mod:`~cnnbench.analysis.trace` — the one ``TorchDispatchMode`` pass: every aten op as an ``OpRecord``;
 * :mod:`~cnnbench.analysis.formulas` — which function counts an op's FLOPs (the one lookup);
 * :mod:`~cnnbench.analysis.modules` — the one module-path tracker (forward hooks), used by the trace and by
-  ``explain``;
+  ``explain``; the structural copy the trace runs on (one module object per path), wrappers looked through;
 * :mod:`~cnnbench.analysis.params` — parameters, tied weights and checkpoint bytes;
 * :mod:`~cnnbench.analysis.static` — ``analyze``: meta → fake → cpu, the ``StaticProfile``;
 * :mod:`~cnnbench.analysis.crosscheck` — the same counts by fvcore and thop, side by side.
@@ -20,7 +20,7 @@ from cnnbench import lazy_face
 _WHERE = {
     "analyze": "static", "StaticProfile": "static", "OpGroup": "static", "TRACE_DEVICES": "static",
     "OpRecord": "trace", "Trace": "trace", "shape_text": "trace",
-    "ModuleHooks": "modules",
+    "ModuleHooks": "modules", "split_paths": "modules", "unwrap": "modules",
     "formula_for": "formulas", "register_formula": "formulas",
     "checkpoint_bytes": "params", "count_params": "params", "storage_key": "params",
     "fvcore_count": "crosscheck", "thop_count": "crosscheck",
@@ -28,7 +28,8 @@ _WHERE = {
 
 __all__ = [
     "TRACE_DEVICES", "ModuleHooks", "OpGroup", "OpRecord", "StaticProfile", "Trace", "analyze", "checkpoint_bytes",
-    "count_params", "formula_for", "fvcore_count", "register_formula", "shape_text", "storage_key", "thop_count",
+    "count_params", "formula_for", "fvcore_count", "register_formula", "shape_text", "split_paths", "storage_key",
+    "thop_count", "unwrap",
 ]
 
 __getattr__, __dir__ = lazy_face(__name__, _WHERE)

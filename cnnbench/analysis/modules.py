@@ -139,6 +139,13 @@ def _clone(mod: Any, memo: dict[int, Any]) -> Any:
     return new
 
 
+def split_paths(model: Any) -> None:
+    """In place, on a model the caller owns (``explain``'s timed copy): every module path its own object, the
+    tensors shared, as in :func:`working_copy` — so module hooks time a shared module per path, as the trace counts
+    it."""
+    _split_paths(model, {id(t): t for t in [*model.parameters(), *model.buffers()]})
+
+
 def _split_paths(root: Any, tensors: dict[int, Any]) -> None:
     """Gives every module path of ``root`` its own object, in ``named_modules()`` order (the first path keeps the
     object): a module met again under another path is replaced there by a copy of its subtree whose tensors are
