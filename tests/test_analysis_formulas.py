@@ -7,6 +7,7 @@ Each expectation is hand arithmetic in MACs (FLOPs = 2 × MACs). RNNs count thei
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 
 import pytest
@@ -375,6 +376,7 @@ def test_register_formula_refuses_bad_input_in_one_line(clean_registry):
         (("cnnbench_test::scaled_mm", 3), "fn must be a function"),
         ((aten.mm, len), "aten::mm already has a formula (built in); pass override=True"),
         ((aten.mv.default, len), "aten::mv already has a formula"),
+        ((aten.lstm, len), "aten::lstm already has a formula"),
     ]
     for args, text in cases:
         with pytest.raises(CnnbenchError) as e:
@@ -382,12 +384,46 @@ def test_register_formula_refuses_bad_input_in_one_line(clean_registry):
         assert text in str(e.value) and "\n" not in str(e.value)
 
 
-def test_register_formula_twice_needs_override(clean_registry):
+def test_registering_again_replaces_and_a_built_in_needs_override(clean_registry):
+    # a model file is executed afresh each time it is named: its registration must be repeatable
     register_formula("cnnbench_test::scaled_mm", lambda a, b, s, *, out_shape: 1)
-    with pytest.raises(CnnbenchError, match="registered before"):
-        register_formula("cnnbench_test::scaled_mm", lambda a, b, s, *, out_shape: 2)
-    register_formula(torch.ops.cnnbench_test.scaled_mm, lambda a, b, s, *, out_shape: 2, override=True)
+    register_formula(torch.ops.cnnbench_test.scaled_mm, lambda a, b, s, *, out_shape: 2)
     assert analyze(CustomNet(), (r(3, 4),)).macs == 2
+    # torch's mm formula (3·4·5 = 60 MACs for x @ w) is replaced only when asked
+    model = Fn(torch.mm, r(4, 5))
+    assert analyze(model, (r(3, 4),)).macs == 60
+    with pytest.raises(CnnbenchError, match="built in"):
+        register_formula(aten.mm, lambda a, b, *, out_shape: 1)
+    register_formula(aten.mm, lambda a, b, *, out_shape: 1, override=True)
+    assert analyze(model, (r(3, 4),)).macs == 1
+
+
+def test_a_model_file_that_registers_can_be_named_twice(tmp_path, clean_registry):
+    f = tmp_path / "net.py"
+    f.write_text(textwrap.dedent("""
+        import torch
+        import cnnbench
+
+        @torch.library.custom_op("cnnbench_test::file_mm", mutates_args=())
+        def file_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            return a @ b
+
+        @file_mm.register_fake
+        def _(a, b):
+            return a.new_empty(a.shape[0], b.shape[1])
+
+        cnnbench.register_formula("cnnbench_test::file_mm", lambda a, b, *, out_shape: a[0] * a[1] * b[1])
+
+        class Net(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = torch.nn.Parameter(torch.randn(4, 5))
+
+            def forward(self, x):
+                return torch.ops.cnnbench_test.file_mm(x, self.w)
+    """))
+    rows = cnnbench.profile([f"{f}:Net", f"{f}:Net"], input_size=(4,), batch_size=3)  # the file runs twice
+    assert [row.macs for row in rows] == [60, 60]  # 3·4·5
 
 
 @pytest.mark.parametrize(("fn", "text"), [

@@ -299,26 +299,29 @@ def register_formula(op: Any, fn: Callable[..., int], *, override: bool = False)
     whose functions take the same shapes but return FLOPs (2 × MACs). The op is then recorded as one op with those
     MACs (no longer decomposed) and leaves ``uncounted_ops``. The formula covers every overload of the op.
 
+    Registering the same op again replaces your earlier formula: a model file is executed afresh each time it is
+    named (and a notebook cell re-run), so a registration at its top must be repeatable. Replacing a formula
+    cnnbench or torch already has needs ``override=True`` (torch refuses a duplicate registration outright).
+
     A registration lives in this process: sweep workers are new processes, so register in the module that defines
     the model (the file ``file.py:Class`` names, which every worker imports) to have it counted there too.
 
     Args:
         op: ``torch.ops.NS.NAME`` (a packet), ``torch.ops.NS.NAME.overload``, or the string ``"NS::NAME"``.
         fn: ``fn(*shapes, out_shape=..., **kwargs) -> int`` (MACs).
-        override: replace a formula the op already has (one registered before, or cnnbench's/torch's own); without
-            it that is refused, as torch refuses a duplicate registration.
+        override: replace cnnbench's or torch's own formula for the op.
 
     Raises:
-        CnnbenchError: ``fn`` is not callable, ``op`` names no operator, or it has a formula and not ``override``.
+        CnnbenchError: ``fn`` is not callable, ``op`` names no operator, or it has a built-in formula and not
+            ``override``.
     """
     if not callable(fn):
         raise CnnbenchError(f"register_formula: fn must be a function of the op's input shapes returning MACs, "
                             f"not {type(fn).__name__}")
     name = _op_name(op)
     packet = getattr(getattr(torch.ops, name.split("::")[0]), name.split("::")[1])
-    if not override and (name in _USER or name in FORMULAS or packet in flop_registry):
-        where = "registered before" if name in _USER else "built in"
-        raise CnnbenchError(f"register_formula: {name} already has a formula ({where}); pass override=True to "
+    if not override and (name in FORMULAS or packet in flop_registry):
+        raise CnnbenchError(f"register_formula: {name} already has a formula (built in); pass override=True to "
                             f"replace it")
 
     def flops(*args, out_val=None, **kwargs) -> int:
