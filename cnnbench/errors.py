@@ -70,7 +70,8 @@ LIBRARY_KEYWORDS = frozenset((
 #: Switches: a bare ``--fuse`` is ``fuse=True`` to the library.
 _SWITCHES = frozenset(("latency", "fuse", "channels_last", "roofline"))
 #: Whole phrases the library says otherwise.
-_PHRASES = (("drop --no-latency", "pass latency=True"), ("--no-latency", "latency=False"))
+_PHRASES = (("drop --no-latency", "pass latency=True"), ("--no-latency", "latency=False"),
+            ("`cnnbench list`", "cnnbench.list_models()"))
 #: Words that follow a bare flag in a message (``--budget must be ...``): never a value.
 _NOT_VALUES = frozenset(("must", "needs", "need", "cannot", "runs", "casts", "takes", "applies", "exceeds", "or",
                          "and", "is", "are", "not", "with", "to", "can", "names", "given", "was", "the", "a"))

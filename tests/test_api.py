@@ -317,12 +317,13 @@ LAT = {"input_size": (32,), "latency": True}
     (lambda: cnnbench.profile(MLP(), **LAT, runtime="tensorrt"), "(device='cuda')", "(--device cuda)"),
     (lambda: cnnbench.compare([MLP()], input_size=(32,), sort="latency"), "pass latency=True", "drop --no-latency"),
     (lambda: cnnbench.explain(MLP(), input_size=(32,), top=0), "top must be", "--top must be"),
+    (lambda: cnnbench.profile("resnt18"), "(see cnnbench.list_models(), or use timm:NAME", "(see `cnnbench list`,"),
 ])
 def test_library_messages_name_keyword_arguments(call, keyword, flag):
     # the same checks behind the CLI say --precision 'x'; the library says precision='x'
     with pytest.raises(CnnbenchError) as e:
         call()
-    assert keyword in str(e.value) and "--" not in str(e.value), str(e.value)
+    assert keyword in str(e.value) and "--" not in str(e.value) and "`cnnbench" not in str(e.value), str(e.value)
     from cnnbench.errors import library_text
 
     assert keyword in library_text(flag)
