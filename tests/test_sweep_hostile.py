@@ -113,6 +113,17 @@ def test_jobs_are_capped_by_tasks_and_by_the_memory_available():
     assert worker_count(1, 1, available=GB // 2) == (1, None)  # always one
 
 
+def test_a_pool_starts_no_more_workers_than_tasks(zoo):
+    from cnnbench.sweep import LocalPool, Scheduler, run_plan
+
+    idle = LocalPool(100)
+    idle.run(Scheduler([]), lambda task, rec: None)
+    assert idle.spawned == 0  # everything resumed: no worker imports torch for nothing
+    pool = LocalPool(100, timeout=120)
+    out = run_plan(plan_sweep(["odd.py:Tiny"], input_size="4,"), pool)
+    assert pool.spawned == 1 and [r["params"] for r in out.records] == [15]  # Linear(4, 3): 4*3 + 3
+
+
 # -- 3: bad numbers and an unreachable cluster: one line, exit 2, at once -------------------------------------------
 
 @pytest.mark.parametrize("args", [["--max-memory", "nan"], ["--max-memory", "inf"], ["--max-memory", "0"],

@@ -210,6 +210,8 @@ class LocalPool:
         Raises:
             KeyboardInterrupt: after stopping every worker (finished rows were already handed to ``on_done``).
         """
+        if sched.empty():  # everything resumed: no worker needs to import torch
+            return
         try:  # never more workers than static tasks: an idle worker only holds memory
             self.workers = [self._spawn() for _ in range(max(1, min(self.jobs, len(sched.static))))]
             while True:
