@@ -317,7 +317,8 @@ LAT = {"input_size": (32,), "latency": True}
     (lambda: cnnbench.profile(MLP(), **LAT, runtime="tensorrt"), "(device='cuda')", "(--device cuda)"),
     (lambda: cnnbench.compare([MLP()], input_size=(32,), sort="latency"), "pass latency=True", "drop --no-latency"),
     (lambda: cnnbench.explain(MLP(), input_size=(32,), top=0), "top must be", "--top must be"),
-    (lambda: cnnbench.profile("resnt18"), "(see cnnbench.list_models(), or use timm:NAME", "(see `cnnbench list`,"),
+    (lambda: cnnbench.profile("resnt18"), "(see cnnbench.list_models(), or use timm:NAME",
+     "(see `cnnbench list`, or use timm:NAME"),
 ])
 def test_library_messages_name_keyword_arguments(call, keyword, flag):
     # the same checks behind the CLI say --precision 'x'; the library says precision='x'
