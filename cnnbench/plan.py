@@ -64,6 +64,8 @@ def inputs_per_model(specs: tuple[ModelSpec, ...], *, input_size: str | list[str
     if inputs:
         factory = InputSpec.from_factory(load_user_callable(inputs, "--inputs"), name=str(inputs))
         return tuple(factory for _ in specs)
+    if not input_size:  # each model's own inputs (RAFT takes two images)
+        return tuple(InputSpec.from_shapes(*s.input_shapes) for s in specs)
     return tuple(InputSpec.from_shapes(*parse_input_sizes(input_size, s.input_size, "--input-size")) for s in specs)
 
 

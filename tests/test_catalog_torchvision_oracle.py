@@ -1,9 +1,10 @@
-"""Every torchvision classification model against torchvision's own published weight metadata.
+"""Every torchvision model against torchvision's own published weight metadata.
 
-``num_params`` must be equal; ``_ops`` (GMACs at the weights' own resolution) within 1%;
+Classifiers (registered): ``num_params`` must be equal; ``_ops`` (GMACs at the weights' own resolution) within 1%;
 ``_file_size`` (MiB of the published .pth) within 0.1% — except the files listed below, which
 were saved differently from a plain ``torch.save(state_dict)`` of today's architecture.
-No weights are downloaded: the metadata ships inside torchvision.
+No weights are downloaded: the metadata ships inside torchvision. Every other task (segmentation, detection, video,
+optical flow, quantizable classifiers) is checked at the end of this file.
 """
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from cnnbench.analysis import analyze
 from cnnbench.catalog import list_specs, resolve
 from cnnbench.catalog.build import build_meta
-from cnnbench.catalog.torchvision_models import weights_meta
+from cnnbench.catalog.torchvision_models import TASK_INPUTS, weights_meta
 
 MIB = 2**20
 
@@ -80,3 +81,122 @@ def test_exceptions_really_are_outside_the_strict_tolerance(profiles):
     for name in set(CKPT_EXCEPTIONS) - WITH_AUX_FILES - FP16_FILES:
         published = weights_meta(resolve(name))["_file_size"]
         assert abs(profiles[name].checkpoint_bytes / MIB / published - 1) > 0.001, name
+
+
+# ---- every other torchvision model: segmentation, detection, video, optical flow, quantizable classifiers ----------
+# Built as ``torchvision:NAME`` (random init, never downloaded) with the architecture the published weights describe,
+# and traced at the default input, which is the input torchvision measured ``_ops`` at (see TASK_INPUTS). Params must
+# be equal; MACs equal up to the published rounding (3 decimals of GMACs: half a unit = 0.0005 G), except detection,
+# below. Quantizable classifiers are built float (quantize=False): torchvision publishes their float counts too
+# (its extended tests check the quantized weights' num_params/_ops against the unquantized ones).
+
+TASKS = sorted(TASK_INPUTS)
+# the published weights' architecture where it differs from get_model(NAME, weights=None): the segmentation weights
+# keep the auxiliary FCN head (LR-ASPP has none); quantized GoogLeNet drops its auxiliary classifiers, as the float one
+WEIGHTS_KWARGS = {
+    **{n: {"aux_loss": True} for n in ("deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "deeplabv3_resnet101",
+                                       "fcn_resnet50", "fcn_resnet101")},
+    "quantized_googlenet": {"aux_logits": False, "init_weights": False},
+}
+# Detectors whose builders, given weights, freeze the backbone's BatchNorm (torchvision's FrozenBatchNorm2d keeps the
+# 2·C affine numbers as buffers, so num_params leaves them out); random init keeps nn.BatchNorm2d. No builder option
+# chooses it, so the oracle subtracts those numbers: params − backbone BN weights and biases == num_params.
+FROZEN_BN = {"fasterrcnn_mobilenet_v3_large_320_fpn", "fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_resnet50_fpn",
+             "fcos_resnet50_fpn", "keypointrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn", "retinanet_resnet50_fpn"}
+# Detection _ops were measured on one random image through the *pretrained* model: a one-stage detector's MACs are
+# its dense part (backbone + head on every feature-map position) and do not depend on values; a two-stage detector
+# adds its box head once per surviving proposal and its mask/keypoint head once per detection, counts that depend on
+# the pretrained weights. They are fixed by the published figure (see the test): (proposals, detections) of that run.
+PUBLISHED_RUN = {
+    "fasterrcnn_mobilenet_v3_large_320_fpn": (0, 0),  # rpn_score_thresh=0.05 let no proposal through
+    "fasterrcnn_mobilenet_v3_large_fpn": (0, 0),
+    "fasterrcnn_resnet50_fpn": (1000, 0),  # the whole RPN budget (rpn_post_nms_top_n_test=1000)
+    "fasterrcnn_resnet50_fpn_v2": (1000, 0),
+    "maskrcnn_resnet50_fpn": (1000, 0),  # no detection over box_score_thresh: the mask head never ran
+    "maskrcnn_resnet50_fpn_v2": (1000, 100),  # detections_per_img=100 masks
+    "keypointrcnn_resnet50_fpn": (1000, 1),  # one detection's keypoint head
+}
+GMAC_ROUNDING = 0.0005
+
+
+def _task_meta(name: str) -> dict:
+    import torchvision
+
+    return dict(torchvision.models.get_model_weights(name).DEFAULT.meta)
+
+
+def _task_model(name: str):
+    return build_meta(resolve(f"torchvision:{name}"), **WEIGHTS_KWARGS.get(name, {}))
+
+
+def _backbone_bn_params(model) -> int:
+    import torch
+
+    return sum(p.numel() for m in model.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)
+               for p in m.parameters(recurse=False))
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_task_model_params_match_published(name):
+    from cnnbench.analysis import count_params
+
+    model = _task_model(name)
+    params = count_params(model)[0]
+    frozen = _backbone_bn_params(model) if name in FROZEN_BN else 0
+    assert params - frozen == _task_meta(name)["num_params"]
+    if name in FROZEN_BN:  # the exception is needed: without it the count would be off
+        assert frozen > 0
+
+
+@pytest.mark.parametrize("name", [n for n in TASKS if TASK_INPUTS[n][0] != "detection"])
+def test_task_model_macs_match_published(name):
+    import torch
+
+    args = tuple(torch.empty((1, *s), device="meta") for s in TASK_INPUTS[name][1])
+    p = analyze(_task_model(name), args)
+    assert p.trace_device == "meta"
+    assert p.macs / 1e9 == pytest.approx(_task_meta(name)["_ops"], abs=GMAC_ROUNDING)
+
+
+def _dense(model):
+    """A detector's dense part: backbone, then the head every feature-map position goes through (the RPN head of a
+    two-stage detector) — everything before the data-dependent filtering of proposals and detections."""
+    import torch
+
+    class Dense(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, x):
+            feats = self.m.backbone(x)
+            feats = [feats] if isinstance(feats, torch.Tensor) else list(feats.values())
+            return self.m.rpn.head(feats) if hasattr(self.m, "rpn") else self.m.head(feats)
+
+    return Dense(model)
+
+
+@pytest.mark.parametrize("name", [n for n in TASKS if TASK_INPUTS[n][0] == "detection"])
+def test_detection_macs_match_published(name):
+    import torch
+
+    model = _task_model(name)
+    # the default input is the size the model's own transform keeps (min_size, or SSD's fixed size): the backbone
+    # sees it as it is (keypointrcnn's published 1333 x 1333 image is resized to this 800 x 800 too)
+    dense = analyze(_dense(model), (1, *TASK_INPUTS[name][1][0])).macs
+    expected = dense
+    if name in PUBLISHED_RUN:
+        proposals, detections = PUBLISHED_RUN[name]
+        rh = model.roi_heads
+        c = model.backbone.out_channels
+        per_proposal = analyze(torch.nn.Sequential(rh.box_head, rh.box_predictor), (1, c, 7, 7)).macs
+        expected += proposals * per_proposal
+        head = (rh.mask_head, rh.mask_predictor) if rh.has_mask() else (
+            (rh.keypoint_head, rh.keypoint_predictor) if rh.has_keypoint() else None)
+        if head is not None:
+            expected += detections * analyze(torch.nn.Sequential(*head), (1, c, 14, 14)).macs
+        else:
+            assert detections == 0
+    else:
+        assert not hasattr(model, "roi_heads")  # one-stage: the dense part is the whole count
+    assert expected / 1e9 == pytest.approx(_task_meta(name)["_ops"], abs=GMAC_ROUNDING)

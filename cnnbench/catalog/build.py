@@ -141,7 +141,7 @@ def analyze_spec(spec: ModelSpec, inputs: InputSpec | None = None, batch_size: i
 
     Args:
         spec: the registry entry (``cnnbench.catalog.resolve(name)``).
-        inputs: example inputs; default ``InputSpec.from_shapes(spec.input_size)``.
+        inputs: example inputs; default ``InputSpec.from_shapes(*spec.input_shapes)``.
         batch_size: prepended to shapes (ignored by given example inputs, whose batch is the batch).
         dtype: ``torch.float16`` or ``"fp16"`` style; floating weights/inputs are counted at it.
         fuse: fuse re-parameterisable branches first (:func:`fuse_model`); the profile's ``fused`` says whether the
@@ -159,7 +159,7 @@ def analyze_spec(spec: ModelSpec, inputs: InputSpec | None = None, batch_size: i
 
         dtype = torch_dtype(parse_dtype(dtype))
     if inputs is None:
-        inputs = InputSpec.from_shapes(tuple(spec.input_size))
+        inputs = InputSpec.from_shapes(*spec.input_shapes)
     model, fused = _build_meta(spec, fuse, overrides)
     args, kwargs = inputs.make(batch_size, device="meta")
     return analyze(model, args, kwargs, dtype=dtype, path=path, fused=fused,

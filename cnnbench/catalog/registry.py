@@ -33,7 +33,9 @@ class ModelSpec:
         source: ``torchvision`` | ``timm`` | ``cnnbench`` (our ``models/``) | ``file`` | ``module``.
         builder: zero-argument-capable callable returning an ``nn.Module``, or ``"module:function"``.
         paper: paper title; ``year`` its year.
-        input_size: default (C, H, W) input.
+        input_size: default (C, H, W) input — any rank: (C, T, H, W) for a video model.
+        more_inputs: default shapes of further positional inputs, after ``input_size`` (RAFT's second image);
+            ``input_shapes`` is all of them.
         kind: ``network`` or ``block``; ``block_kind`` is attention|conv|pool|activation for blocks.
         aliases: extra names users type.
         paper_params / paper_macs: published counts (MACs = multiply-accumulates), with
@@ -54,7 +56,8 @@ class ModelSpec:
     builder: Builder | str
     paper: str = ""
     year: int | None = None
-    input_size: tuple[int, int, int] = (3, 224, 224)
+    input_size: tuple[int, ...] = (3, 224, 224)
+    more_inputs: tuple[tuple[int, ...], ...] = ()
     kind: str = "network"
     block_kind: str | None = None
     aliases: tuple[str, ...] = ()
@@ -67,6 +70,11 @@ class ModelSpec:
     tv_weights: str | None = None
     builder_kwargs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     registry_name: str | None = None
+
+    @property
+    def input_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """Every default positional input's shape without the batch dimension: ``input_size``, then ``more_inputs``."""
+        return (tuple(self.input_size), *self.more_inputs)
 
     def paper_mismatches(self, params: int, macs: int) -> list[str]:
         """Our counts that miss the published ones by more than ``paper_tolerance`` (relative); empty = agreement."""

@@ -1,12 +1,19 @@
-"""Every torchvision classification model, registered under its torchvision name.
+"""Every torchvision model: the classifiers registered under their torchvision names, every other task as
+``torchvision:NAME``.
 
 Torch-free at import (``cnnbench list`` stays fast). Aliases users type — ``mobilenetv2``,
 ``ResNet-50`` — resolve through the registry's case/separator-insensitive lookup.
 
-Each spec names the torchvision weights whose metadata (``num_params``, ``_ops`` in GMACs,
+Each classifier spec names the torchvision weights whose metadata (``num_params``, ``_ops`` in GMACs,
 ``_file_size`` in MiB) is the oracle the tests check us against, and the builder reproduces the
 architecture those weights describe (e.g. Inception-v3 keeps its auxiliary head, GoogLeNet drops
-it; ViT-H/14's published weights run at 518 px). Weights are never downloaded.
+it; ViT-H/14's published weights run at 518 px). Weights are never downloaded: every build is random init
+(``weights=None``, and ``weights_backbone=None`` for the segmentation and detection builders, whose default would
+fetch an ImageNet backbone).
+
+The other tasks (segmentation, detection, video, optical flow, and the quantizable classifiers) are not in the
+catalogue; ``TASK_INPUTS`` gives each its task and default inputs, the inputs its published weights' transforms
+feed it (the ones torchvision measured its ``_ops`` at).
 """
 
 from __future__ import annotations
@@ -144,22 +151,88 @@ _ALIASES = {
 }
 
 
-def torchvision_builder(*, model_name: str, **kwargs: Any):
-    """Build a torchvision model with random init (``weights=None``); never downloads.
+# ---- the other tasks: torchvision:NAME, not in the catalogue ------------------------------------------------------
+# Default inputs (shapes without the batch dimension) = what the published weights' transforms feed the model:
+_SEG = ((3, 520, 520),)  # SemanticSegmentation(resize_size=520); the output is a dict ({"out": N x 21 x H x W})
+# a detector takes a list of 3xHxW images: the batch tensor B x 3 x H x W is read as B images (GeneralizedRCNN, SSD,
+# RetinaNet and FCOS iterate over it). The side is the one torchvision measured _ops at: the transform's min_size
+# (800; 320 for the *320* models) or SSD's fixed size (300), which the model's own resize keeps.
+_DET, _DET320, _DET300 = ((3, 800, 800),), ((3, 320, 320),), ((3, 300, 300),)
+# a video clip is C x T x H x W (16 frames, the weights' crop: 112 for the ResNet-3D family, 224 for the others)
+_CLIP112, _CLIP224 = ((3, 16, 112, 112),), ((3, 16, 224, 224),)
+# RAFT: two images (sides divisible by 8); torchvision measured _ops at 512 x 512
+_FLOW = ((3, 512, 512), (3, 512, 512))
+_Q = "classification (quantizable)"  # the float model torchvision quantizes; same input as its float twin
 
-    Exactly ``get_model(model_name, weights=None, **kwargs)``: the registered specs name the published weights'
-    architecture in their ``builder_kwargs`` (``_BUILD_KWARGS``), so ``torchvision:NAME`` builds torchvision's default.
+TASK_INPUTS: dict[str, tuple[str, tuple[tuple[int, ...], ...]]] = {
+    "deeplabv3_mobilenet_v3_large": ("segmentation", _SEG),
+    "deeplabv3_resnet101": ("segmentation", _SEG),
+    "deeplabv3_resnet50": ("segmentation", _SEG),
+    "fcn_resnet101": ("segmentation", _SEG),
+    "fcn_resnet50": ("segmentation", _SEG),
+    "lraspp_mobilenet_v3_large": ("segmentation", _SEG),
+    "fasterrcnn_mobilenet_v3_large_320_fpn": ("detection", _DET320),
+    "fasterrcnn_mobilenet_v3_large_fpn": ("detection", _DET),
+    "fasterrcnn_resnet50_fpn": ("detection", _DET),
+    "fasterrcnn_resnet50_fpn_v2": ("detection", _DET),
+    "fcos_resnet50_fpn": ("detection", _DET),
+    "keypointrcnn_resnet50_fpn": ("detection", _DET),
+    "maskrcnn_resnet50_fpn": ("detection", _DET),
+    "maskrcnn_resnet50_fpn_v2": ("detection", _DET),
+    "retinanet_resnet50_fpn": ("detection", _DET),
+    "retinanet_resnet50_fpn_v2": ("detection", _DET),
+    "ssd300_vgg16": ("detection", _DET300),
+    "ssdlite320_mobilenet_v3_large": ("detection", _DET320),
+    "mc3_18": ("video", _CLIP112),
+    "r2plus1d_18": ("video", _CLIP112),
+    "r3d_18": ("video", _CLIP112),
+    "mvit_v1_b": ("video", _CLIP224),
+    "mvit_v2_s": ("video", _CLIP224),
+    "s3d": ("video", _CLIP224),
+    "swin3d_b": ("video", _CLIP224),
+    "swin3d_s": ("video", _CLIP224),
+    "swin3d_t": ("video", _CLIP224),
+    "raft_large": ("optical_flow", _FLOW),
+    "raft_small": ("optical_flow", _FLOW),
+    **{f"quantized_{n}": (_Q, ((3, 224, 224),)) for n in (
+        "googlenet", "mobilenet_v2", "mobilenet_v3_large", "resnet18", "resnet50", "resnext101_32x8d",
+        "resnext101_64x4d", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0")},
+    "quantized_inception_v3": (_Q, ((3, 299, 299),)),
+}
+
+
+def torchvision_builder(*, model_name: str, **kwargs: Any):
+    """Build a torchvision model with random init; never downloads.
+
+    ``get_model(model_name, weights=None, **kwargs)``, with ``weights_backbone=None`` for the builders that take it
+    (segmentation, detection: its default is ImageNet backbone weights, downloaded at build). The registered specs name
+    the published weights' architecture in their ``builder_kwargs`` (``_BUILD_KWARGS``), so ``torchvision:NAME``
+    builds torchvision's default. Quantizable classifiers (``quantized_*``) are built as torchvision builds them
+    without weights: the float model (``quantize=False``) with its quant/dequant stubs.
     """
+    import inspect
+
     import torchvision
 
-    return torchvision.models.get_model(model_name, weights=None, **kwargs)
+    builder = torchvision.models.get_model_builder(model_name)
+    if "weights_backbone" in inspect.signature(builder).parameters:
+        kwargs = {**kwargs, "weights_backbone": None}
+    return builder(**{**kwargs, "weights": None})
 
 
-def default_input_size(model_name: str) -> tuple[int, int, int]:
-    """The input of ``get_model(model_name)`` as built by default (ViT-H/14 is built for 224 px unless told 518)."""
+def default_inputs(model_name: str) -> tuple[tuple[int, ...], ...]:
+    """The inputs of ``get_model(model_name)`` as built by default, without the batch dimension (one shape per
+    positional input: RAFT takes two images); ViT-H/14 is built for 224 px unless told 518."""
+    if model_name in TASK_INPUTS:
+        return TASK_INPUTS[model_name][1]
     if "image_size" in _BUILD_KWARGS.get(model_name, {}):
-        return (3, 224, 224)
-    return weights_input_size(model_name)
+        return ((3, 224, 224),)
+    return (weights_input_size(model_name),)
+
+
+def task_of(model_name: str) -> str:
+    """``classification`` for the registered classifiers, else the task ``TASK_INPUTS`` names."""
+    return TASK_INPUTS[model_name][0] if model_name in TASK_INPUTS else "classification"
 
 
 def weights_input_size(model_name: str) -> tuple[int, int, int]:
@@ -173,8 +246,7 @@ def weights_meta(spec: ModelSpec) -> dict[str, Any]:
     """The oracle: torchvision's published metadata for ``spec.tv_weights`` (no download)."""
     import torchvision
 
-    enum_name, _, member = (spec.tv_weights or "").partition(".")
-    return dict(getattr(getattr(torchvision.models, enum_name), member).meta)
+    return dict(torchvision.models.get_weight(spec.tv_weights or "").meta)
 
 
 for _name, _family, (_title, _year), _side, _weights in _MODELS:
