@@ -1,4 +1,7 @@
-"""The one exception type the CLI turns into a one-line error and exit code 2."""
+"""The one exception type the CLI turns into a one-line error and exit code 2, and the one wording of its messages
+for each face (the CLI's flags, the library's keyword arguments: :func:`library_face`)."""
+
+from contextvars import ContextVar
 
 
 class CnnbenchError(Exception):
@@ -77,6 +80,9 @@ _NOT_VALUES = frozenset(("must", "needs", "need", "cannot", "runs", "casts", "ta
                          "and", "is", "are", "not", "with", "to", "can", "names", "given", "was", "the", "a"))
 
 
+_IN_LIBRARY: ContextVar[bool] = ContextVar("cnnbench_in_library", default=False)
+
+
 def library_text(text: str) -> str:
     """A message in the CLI's words (``--precision amp-fp16``, ``--budget must be ...``) in the library's
     (``precision='amp-fp16'``, ``budget must be ...``): every :data:`LIBRARY_KEYWORDS` flag, its value quoted."""
@@ -113,11 +119,13 @@ def for_library(err: CnnbenchError) -> CnnbenchError:
 
 
 def library_face(fn):
-    """Decorates a library verb: the :class:`CnnbenchError` it raises speaks the library's words (:func:`for_library`)."""
+    """Decorates a library verb: the :class:`CnnbenchError` it raises, and the warnings printed while it runs
+    (:func:`worded`), speak the library's words (:func:`for_library`)."""
     import functools
 
     @functools.wraps(fn)
     def verb(*args, **kwargs):
+        token = _IN_LIBRARY.set(True)
         try:
             return fn(*args, **kwargs)
         except CnnbenchError as err:
@@ -125,5 +133,13 @@ def library_face(fn):
             if lib is err:
                 raise
             raise lib from None
+        finally:
+            _IN_LIBRARY.reset(token)
 
     return verb
+
+
+def worded(text: str) -> str:
+    """A warning written in the CLI's words, as whoever called says it: :func:`library_text` inside a library verb
+    (:func:`library_face`), unchanged for the CLI."""
+    return library_text(text) if _IN_LIBRARY.get() else text

@@ -517,3 +517,13 @@ def test_every_dtype_spelling_comes_from_one_table():
         assert str(torch_dtype(text)) == f"torch.{DTYPES[name]}"
     with pytest.raises(CnnbenchError, match=r"^unknown dtype 'int8': choose fp32, fp16 or bf16$"):
         parse_dtype("int8")
+
+
+def test_warnings_of_a_library_call_name_keyword_arguments(monkeypatch, capsys):
+    from cnnbench.latency import options
+
+    monkeypatch.setattr(options, "_WARNED_THREADS", set())
+    monkeypatch.setattr(options, "oversubscribed", lambda threads: True)  # on any machine: as if 3 threads time-shared the cores
+    cnnbench.profile(MLP(), input_size=(32,), latency=True, threads=3, **TINY)
+    err = capsys.readouterr().err
+    assert "warning: threads=3 exceeds the" in err and "--threads" not in err, err

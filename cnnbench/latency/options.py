@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cnnbench.errors import CnnbenchError
+from cnnbench.errors import CnnbenchError, worded
 from cnnbench.latency.backends import BACKENDS
 from cnnbench.latency.devices import cores_available, onnx_providers, oversubscribed, resolve_device
 
@@ -176,9 +176,9 @@ def check_protocol_options(*, budget: float, min_samples: int, warmup: float, th
         raise CnnbenchError(f"--threads must be ≥ 1 (got {threads})")
     if oversubscribed(threads) and threads not in _WARNED_THREADS:
         _WARNED_THREADS.add(threads)
-        print(f"warning: --threads {threads} exceeds the {cores_available()} core(s) available to this process: "
-              "threads will time-share cores (far slower and noisier than a real machine with that many)",
-              file=sys.stderr)
+        print(worded(f"warning: --threads {threads} exceeds the {cores_available()} core(s) available to this "
+                     "process: threads will time-share cores (far slower and noisier than a real machine with that "
+                     "many)"), file=sys.stderr)
 
 
 def _onnx_dir(onnx_dir: str, *, onnx: bool) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from cnnbench.errors import CnnbenchError
+from cnnbench.errors import CnnbenchError, worded
 
 
 @contextlib.contextmanager
@@ -58,8 +58,8 @@ def check_load() -> float | None:
     load, cores = load_average(), os.cpu_count() or 1
     if load is not None and load > cores and not _load_warned:
         _load_warned = True
-        print(f"warning: the 1-minute load average is {load:.2f} on {cores} core(s): other work competes for the CPU "
-              "and timings will be slow and noisy, rows with several threads most (each waits for the slowest at "
-              "every barrier); use fewer threads (--threads 1, threads=1 in Python) or a quieter machine",
+        print(worded(f"warning: the 1-minute load average is {load:.2f} on {cores} core(s): other work competes for "
+                     "the CPU and timings will be slow and noisy, rows with several threads most (each waits for the "
+                     "slowest at every barrier); use fewer threads (--threads 1) or a quieter machine"),
               file=sys.stderr)
     return load
