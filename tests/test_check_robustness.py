@@ -171,6 +171,14 @@ def test_a_baseline_from_another_machine_or_torch_is_warned_and_recorded(static_
     assert diffs[1]["now"] == doc["env"]["torch"]
     warned = [ln for ln in res.stderr.splitlines() if "may be meaningless" in ln]
     assert len(warned) == 2 and "cpu_model 'Some Other CPU 9000'" in warned[0] and "torch '1.0.0'" in warned[1]
+    # the table and the --summary Markdown say it too
+    summary = tmp_path / "summary.md"
+    res = runner.invoke(app, ["check", "--baseline", str(path), "--summary", str(summary)])
+    assert res.exit_code == 0, res.output
+    assert "Measured in another environment than the baseline (cpu_model Some Other CPU 9000 →" in res.stdout
+    text = summary.read_text()
+    assert "⚠️ Measured in another environment than the baseline (cpu_model Some Other CPU 9000 → " in text
+    assert f"torch 1.0.0 → {doc['env']['torch']}): the latency comparison may be meaningless." in text
 
 
 @pytest.mark.parametrize("field, value", [("median_ms", 1e300), ("calibration_median_ms", 1e300),

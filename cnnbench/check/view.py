@@ -55,12 +55,24 @@ def _ratio_meaning(report: dict[str, Any]) -> str:
             "blocks of fresh instances; interval: Welch t across blocks")
 
 
+def environment_note(report: dict[str, Any]) -> str | None:
+    """One sentence when the baseline was measured in another environment (machine or torch), else ``None``."""
+    diffs = report.get("environment_differences") or []
+    if not diffs:
+        return None
+    what = "; ".join(f"{d['field']} {d['baseline']} → {d['now']}" for d in diffs)
+    return f"Measured in another environment than the baseline ({what}): the latency comparison may be meaningless."
+
+
 def report_table(report: dict[str, Any]):
+    from rich.markup import escape
     from rich.table import Table
 
+    env = environment_note(report)
     t = Table(title=f"cnnbench check vs {report['reference']}: {_MARK[report['verdict']]}", header_style="bold",
               caption=f"{_ratio_meaning(report)}; a regression is a ratio above 1 + threshold with the interval "
-                      "above 1. Static metrics must match exactly unless a tolerance is set.",
+                      "above 1. Static metrics must match exactly unless a tolerance is set."
+                      + (f"\n[yellow]{escape(env)}[/yellow]" if env else ""),
               caption_justify="left")
     for col in ("entry", "static", "latency ratio [CI]", "ms ref → now", "blocks×rounds", "verdict", "note"):
         t.add_column(col, overflow="fold")
@@ -76,8 +88,9 @@ def report_table(report: dict[str, Any]):
 
 def report_markdown(report: dict[str, Any]) -> str:
     """The ``--summary`` text (GitHub-flavoured Markdown, e.g. for ``$GITHUB_STEP_SUMMARY``)."""
+    env = environment_note(report)
     lines = [f"## cnnbench check: {_MARK[report['verdict']]}", "",
-             f"Compared with **{report['reference']}**.", "",
+             f"Compared with **{report['reference']}**.", "", *([f"⚠️ {env}", ""] if env else []),
              "| entry | static | latency ratio [CI] | ms ref → now | blocks×rounds | verdict | note |",
              "|---|---|---|---|---:|---|---|"]
     for r in report["rows"]:

@@ -67,7 +67,7 @@ def explain(
                          dtype=dtype, threads=threads, depth=depth, by=by, top=top,
                          refresh_roofline=refresh_roofline, budget=budget, iterations=iterations)
         if (ex.roofline or {}).get("cache_note"):
-            stderr.print(f"[yellow]warning: {ex.roofline['cache_note']}[/yellow]")
+            stderr.print(f"[yellow]warning: {ex.roofline['cache_note']}[/yellow]", soft_wrap=True, highlight=False)
         results.append(ex)
     rows = [{"model": ex.model, **r} for ex in results for r in ex.layers]
     failures = OutputFailures()  # a file that cannot be written never costs the table or the other files
