@@ -42,6 +42,14 @@ def _save_size(sd) -> int:
     return buf.tell()
 
 
+def _roofline():
+    """A tiny roofline for explain (measured, not the cached one)."""
+    from cnnbench.latency import measure_roofline
+
+    return measure_roofline("cpu", "fp32", 1, gemm_sizes=(64, 128), stream_bytes=2**20, budget_s=0.02,
+                            warmup_s=0.01, min_samples=3)
+
+
 # --- 1. the model is never changed --------------------------------------------------------------------------------
 
 class TiedTwice(nn.Module):
@@ -106,10 +114,7 @@ def test_profile_static_and_latency_rows_leave_the_model_as_it_was(tied):
 
 
 def test_explain_leaves_the_model_as_it_was(tied):
-    from cnnbench.latency import measure_roofline
-
-    roof = measure_roofline("cpu", "fp32", 1, gemm_sizes=(64, 128), stream_bytes=2**20, budget_s=0.02,
-                            warmup_s=0.01, min_samples=3)
+    roof = _roofline()
     before = _snapshot(tied)
     ex = cnnbench.explain(tied, input_size=(3, 16, 16), roofline=roof, threads=1, budget=0.05, min_samples=3,
                           warmup=0.01, iterations=3)
@@ -166,10 +171,7 @@ def test_a_shared_module_under_two_parents_at_two_depths(path):
 
 
 def test_explain_times_a_shared_module_per_path_as_the_trace_counts_it():
-    from cnnbench.latency import measure_roofline
-
-    roof = measure_roofline("cpu", "fp32", 1, gemm_sizes=(64, 128), stream_bytes=2**20, budget_s=0.02,
-                            warmup_s=0.01, min_samples=3)
+    roof = _roofline()
     m = SharedSameParent()
     ex = cnnbench.explain(m, input_size=(10,), roofline=roof, threads=1, budget=0.05, min_samples=3, warmup=0.01,
                           iterations=3)
@@ -217,6 +219,22 @@ def test_a_wrapper_counts_as_the_model_it_wraps(kind):
         assert [(g.name, g.macs) for g in p.by_module()] == [("0", 3888), ("1", 0), ("2", 0), ("3", 720)]
     (row,) = cnnbench.profile(w, input_size=SHAPE[1:], latency=False).to_dicts()
     assert (row["params"], row["macs"], row["error"]) == (PARAMS, MACS, None)
+
+
+def test_explain_times_the_wrapped_model_under_the_names_the_trace_counts():
+    ex = cnnbench.explain(nn.DataParallel(tiny()), input_size=SHAPE[1:], roofline=_roofline(), threads=1,
+                          budget=0.05, min_samples=3, warmup=0.01, iterations=3)
+    layers = {r["module"]: r for r in ex.layers}
+    # timed as 0..3 (not "module", the wrapper's path), so MACs and time land in the same rows
+    assert {k: layers[k]["macs"] for k in ("0", "1", "2", "3")} == {"0": 3888, "1": 0, "2": 0, "3": 720}
+    assert "module" not in layers and layers["0"]["time_ms"] > 0 and layers["3"]["time_ms"] > 0
+
+
+@pytest.mark.filterwarnings("ignore:The .grad attribute:UserWarning")  # torch's own, moving a ScriptModule
+def test_explain_refuses_a_script_module_in_one_line():
+    with pytest.raises(CnnbenchError, match="TorchScript module takes no forward hooks"):
+        cnnbench.explain(torch.jit.script(tiny()), input_size=SHAPE[1:], roofline=_roofline(), threads=1,
+                         budget=0.05, min_samples=3, warmup=0.01, iterations=3)
 
 
 def test_distributed_data_parallel_is_unwrapped(tmp_path):

@@ -20,8 +20,9 @@ from typing import Any
 
 
 class ModuleHooks:
-    """Forward pre/post hooks on the ``named_modules()`` entries down to ``max_depth`` dotted levels (``None``: all);
-    the model itself (path ``""``) too when ``root``.
+    """Forward pre/post hooks on the ``named_modules()`` entries down to ``max_depth`` dotted levels (``None``: all;
+    ``0``: none); the model itself (path ``""``) too when ``root``. TorchScript submodules are skipped; a TorchScript
+    model is refused (``CnnbenchError``) unless ``max_depth`` is 0.
 
     Subclasses give :meth:`pre_hook` (the hook a module's call enters through, made once per path) and
     :meth:`post_hook` (its exit, registered with ``always_call``: it runs when the forward raises too), and set
@@ -32,6 +33,11 @@ class ModuleHooks:
     def __init__(self, model: Any, max_depth: int | None = None, *, root: bool = False) -> None:
         from torch.jit import ScriptModule
 
+        if isinstance(model, ScriptModule) and max_depth != 0:
+            from cnnbench.errors import CnnbenchError
+
+            raise CnnbenchError("a TorchScript module takes no forward hooks, so it has no per-module times: "
+                                "pass the nn.Module it was scripted or traced from")
         self.handles: list[Any] = []
         try:
             for name, mod in model.named_modules():

@@ -194,7 +194,7 @@ def _run(ex: Explanation, spec: Any, ins: Any, *, budget: float, min_samples: in
 def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterations):
     import torch
 
-    from cnnbench.analysis import split_paths
+    from cnnbench.analysis import split_paths, unwrap
     from cnnbench.latency.backends import Target
     from cnnbench.latency.backends.eager import prepare_eager
     from cnnbench.latency.engine import prepare_runner
@@ -212,7 +212,9 @@ def _eager(ex, build, ins, instance, static, budget, min_samples, warmup, iterat
             stack.callback(whole.close)
             ex.compile["whole_model_compile_s"] = whole.compile_s
         model, args, kwargs = build_inputs(build, ins.maker(ex.batch_size), seed=0, copy_model=instance)
-        split_paths(model)  # explain's own copy: a shared module timed per path, as the static trace counts it
+        # explain's own copy, timed as the static trace counts it: wrappers looked through, a shared module per path
+        model = unwrap(model)
+        split_paths(model)
         runner = prepare_eager(model, args, kwargs, opts, Target("eager", torch.device(ex.device), ex.dtype))
         stack.callback(runner.close)
         if whole is not None:
