@@ -204,3 +204,13 @@ def test_title_says_each_shared_value_once():
 
     rows = [{"device": "cpu", "runtime": "eager", "dtype": "bf16", "precision": "cast-bf16"}]
     assert common_label(rows) == "cpu, eager, cast-bf16"
+
+
+def test_narrow_compare_with_ratios_keeps_the_model_column():
+    # --relative-to adds ×params/×MACs/×mem; at COLUMNS=20 they give way before the model names do
+    out = _cli("compare", f"{USER}:TwoConv", "squeezenet1_1", "--input-size", "32", "--no-latency", "--relative-to",
+               "squeezenet1_1", columns=20)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("sorted by")[0].splitlines()
+    assert max(len(line) for line in lines) <= 20 and any(ln.startswith("model") for ln in lines), out.stdout
+    assert "squeezenet1_" in out.stdout and "TwoConv" in out.stdout

@@ -187,14 +187,27 @@ def profile_table(records: list[dict[str, Any]], relative_to: dict[str, Any] | N
             name_width = step
         elif step in cols:
             cols.remove(step)
-    # a very narrow terminal: drop the least essential columns left until it fits; the model column always stays
-    # (folded at the width when even it alone is wider)
-    while len(cols) > 1 and _natural_width(table, width) > width:
-        cols.remove(max((c for c in cols if c != "model"), key=lambda c: _drop_rank(c, cols)))
-        table = _build(records, cols, relative_to, title, footer, name_width=min(name_width, max(width - 2, 5)))
+    table = _build(records, cols, relative_to, title, footer, name_width=name_width)
+    # a very narrow terminal: drop the least essential columns left until it fits — unlisted ones from the right,
+    # then the ratio columns, then :data:`_KEEP`'s from its end; the model column always stays (folded at the width
+    # when even it alone is wider)
+    ratios = (len(_RATIOS) if any(r.get("latency_ms") for r in records) else 3) if relative_to else 0
+    while _natural_width(table, width) > width:
+        droppable = [c for c in cols if c != "model"]
+        if not droppable and not ratios:
+            break
+        worst = max(droppable, key=lambda c: _drop_rank(c, cols), default=None)
+        if ratios and (worst is None or _drop_rank(worst, cols)[0] < 2):
+            ratios -= 1
+        else:
+            cols.remove(worst)
+        table = _build(records, cols, relative_to, title, footer, name_width=min(name_width, max(width - 2, 5)),
+                       ratios=ratios)
     return table
 
 
+#: The ratio columns of ``--relative-to``, in order (``×latency`` only with latency).
+_RATIOS = ("×params", "×MACs", "×mem", "×latency")
 #: What a narrow table keeps longest (model first, then these); unlisted columns go first, from the right.
 _KEEP = ("model", "latency_ms_median", "macs", "params", "runtime", "input_shape", "batch_size", "precision",
          "device", "dtype", "memory_access_bytes")
@@ -231,7 +244,7 @@ def two_line_header(header: str) -> str:
 
 
 def _build(records: list[dict[str, Any]], cols: list[str], relative_to: dict[str, Any] | None, title: str | None,
-           footer: str | None, name_width: int | None = None) -> Table:
+           footer: str | None, name_width: int | None = None, ratios: int | None = None) -> Table:
     has_latency = any(r.get("latency_ms") for r in records)
     errors = [(r, r["error"]) for r in records if r.get("error")]
     show_error_refs = bool(errors) and "error" not in cols
@@ -250,8 +263,10 @@ def _build(records: list[dict[str, Any]], cols: list[str], relative_to: dict[str
                          max_width=name_width if key == "model" else None)
         else:
             t.add_column(two_line_header(FIELDS[key][0]), justify="right", no_wrap=True)
+    kept = _RATIOS if has_latency else _RATIOS[:3]
+    kept = kept[:ratios] if ratios is not None else kept  # a narrow terminal keeps the first ones
     if relative_to:
-        for col in ("×params", "×MACs", "×mem", "×latency") if has_latency else ("×params", "×MACs", "×mem"):
+        for col in kept:
             t.add_column(col, justify="right", no_wrap=True)
     if show_error_refs:
         t.add_column("error", style="red", no_wrap=True)
@@ -259,7 +274,7 @@ def _build(records: list[dict[str, Any]], cols: list[str], relative_to: dict[str
     for r in records:
         row = [FIELDS[k][1](r) for k in cols]
         if relative_to:
-            row += _ratios(r, relative_to, has_latency)
+            row += _ratios(r, relative_to, has_latency)[:len(kept)]
         if show_error_refs:
             n += bool(r.get("error"))
             row.append(f"[{n}]" if r.get("error") else "")
