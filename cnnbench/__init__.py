@@ -15,7 +15,8 @@ Conventions (every table header repeats them):
   * ``flops`` = 2 × macs;
   * memory access = ShuffleNetV2's MAC: elements (and bytes) of all tensor inputs incl. weights
     plus all outputs of every op that moves data; view ops count zero;
-  * activations = output elements of convolution / linear / matmul ops (fvcore's and timm's).
+  * activations = output elements of every op with MACs: convolution / linear / matmul / attention / RNN
+    (fvcore's and timm's definition, extended to every multiply-accumulate op).
 """
 
 from __future__ import annotations

@@ -45,7 +45,8 @@ CAPTION = (
     "MACs = multiply-accumulates (papers' and torchvision's \"FLOPs\"); FLOPs = 2 × MACs. "
     "Memory access = ShuffleNetV2's MAC: all tensor inputs incl. weights + outputs of every op that moves data "
     "(views count 0); attention (scaled_dot_product_attention) is one fused op: q, k, v, mask and output moved, "
-    "the L×S scores never materialised. Activations = output elements of conv/linear/matmul/attention ops. "
+    "the L×S scores never materialised. Activations = output elements of every op with MACs "
+    "(conv/linear/matmul/attention/RNN). "
     "k/M/G = 10^3/10^6/10^9; "
     "KiB/MiB/GiB = 2^10/2^20/2^30 bytes; ckpt = torch.save(state_dict) size."
 )

@@ -53,17 +53,11 @@ _SKIP = frozenset(
         torch.ops.prim.layout.default, torch.ops.prim.device.default,
     }
 )
-# Output elements of these are "activations" (fvcore's and timm's definition).
-ACTIVATION_OPS = frozenset(
-    {
-        "convolution", "_convolution", "cudnn_convolution", "convolution_overrideable", "_slow_conv2d_forward",
-        "mkldnn_convolution", "mm", "addmm", "bmm", "baddbmm", "_scaled_mm", "deform_conv2d",
-        # fused attention: its output (B·H·L·Ev, the A·V product) is an activation like a matmul's; the L×S score
-        # matrix is never materialised by the fused kernels, so it is not one (fvcore/timm count it only because
-        # they trace the unfused math path).
-        "scaled_dot_product_attention",
-    }
-)
+# "Activations" (fvcore's and timm's definition: the outputs of conv/linear/matmul) are the output elements of every
+# op that does multiply-accumulates — every op with a FLOP formula that counts more than 0 (convolutions, matmuls,
+# fused attention, RNN layers, quantized conv/linear, formulas users register). Fused attention's output (B·H·L·Ev,
+# the A·V product) is one; the L×S score matrix is not, as the fused kernels never materialise it (fvcore/timm count
+# it only because they trace the unfused math path). An RNN layer's outputs (the sequence and the final states) are.
 
 # Ops whose extra outputs are bookkeeping the real inference kernels leave empty (eval-mode batch
 # norm's save_mean/save_invstd): only the first N outputs move data.
@@ -113,7 +107,7 @@ class OpRecord:
 
     @property
     def activations(self) -> int:
-        return self.out_elems if self.op in ACTIVATION_OPS else 0
+        return self.out_elems if self.flops > 0 else 0
 
 
 def _tensors(tree: Any) -> list[torch.Tensor]:

@@ -62,7 +62,7 @@ def markdown_summary(records: list[dict[str, Any]], *, title: str, command: str,
             lines.append(f"| {c.replace('|', '/')} | {k} | {shown} |")
         lines.append("")
     lines += [("MACs = multiply-accumulates; memory access = bytes read and written by every op that moves data "
-              "(weights included); activations = output elements of conv/linear/matmul/attention ops (attention "
+              "(weights included); activations = output elements of every op with MACs (conv/linear/matmul/attention/RNN; attention "
               "counted as one fused op)."), ""]
     return "\n".join(lines)
 
