@@ -96,8 +96,8 @@ class OutputFailures:
         from cnnbench.errors import CnnbenchError
 
         if self.messages:
-            raise CnnbenchError("; ".join(self.messages) + " (the results above were printed"
-                                + " and saved to the database where one was named)")
+            raise CnnbenchError("; ".join(self.messages) + " (the results above were printed; every file and database"
+                                + " not named here was written)")
 
 
 def emit(records: list[dict[str, Any]], fmt: str, output: Path | None, table_fn=None,
