@@ -84,3 +84,16 @@ def test_a_read_only_onnx_dir_is_refused_up_front(tmp_path, monkeypatch):
     with pytest.raises(CnnbenchError, match=r"^onnx_dir is empty"):
         cnnbench.profile("resnet18", input_size=(3, 32, 32), latency=True, runtime="eager", onnx_dir="")
     assert os.listdir(tmp_path) == []
+
+
+def test_files_added_beside_an_entry_later_keep_it_intact(tmp_path):
+    # onnx-int8 writes its quantised graph into the entry after the export: that is not damage
+    entry = tmp_path / "e"
+    entry.mkdir()
+    (entry / "model.onnx").write_bytes(b"graph")
+    meta = {"opset": 18, "exporter": "dynamo", "sha256": onnx_export.entry_digests(entry)}
+    (entry / "meta.json").write_text(json.dumps(meta))
+    (entry / "model.int8-static.onnx").write_bytes(b"int8 graph")
+    assert onnx_export._intact_meta(entry) == meta
+    (entry / "model.onnx").unlink()
+    assert onnx_export._intact_meta(entry) is None

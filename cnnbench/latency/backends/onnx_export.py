@@ -217,16 +217,22 @@ def cache_entry_name(model_key: str, model: nn.Module, args: Any, kwargs: dict[s
     return f"{slug}-{_shape_slug(args, kwargs)}-{dtype}-opset{opset}-{digest}"
 
 
-def entry_digests(entry: Path) -> dict[str, str]:
-    """SHA-256 of every graph file of a cache entry (``model.onnx`` and its external data), by file name."""
+def entry_digests(entry: Path, names: Any = None) -> dict[str, str]:
+    """SHA-256 of a cache entry's files by name: ``names``, or every file but ``meta.json`` (at export: the graph and
+    its external data; files added later beside it, an int8 graph, are not the export's). A missing file is ``""``."""
+    if names is None:
+        names = [f.name for f in entry.iterdir() if f.is_file() and f.name != "meta.json"]
     out = {}
-    for f in sorted(entry.iterdir()):
-        if f.is_file() and f.name != "meta.json":
-            h = hashlib.sha256()
-            with f.open("rb") as fh:
+    for name in sorted(names):
+        h = hashlib.sha256()
+        try:
+            with (entry / name).open("rb") as fh:
                 for block in iter(lambda: fh.read(1 << 20), b""):
                     h.update(block)
-            out[f.name] = h.hexdigest()
+        except OSError:
+            out[name] = ""
+            continue
+        out[name] = h.hexdigest()
     return out
 
 
@@ -242,7 +248,9 @@ def _intact_meta(entry: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if "sha256" in meta:
-        return meta if entry_digests(entry) == meta["sha256"] else None
+        recorded = meta["sha256"]
+        ok = isinstance(recorded, dict) and "model.onnx" in recorded and entry_digests(entry, recorded) == recorded
+        return meta if ok else None
     try:
         _file_opset(entry / "model.onnx")
     except Exception:  # noqa: BLE001 - any parse failure means the file is not a graph
