@@ -21,6 +21,7 @@ exception. Conventions: ``macs`` = multiply-accumulates (papers' "FLOPs"), ``flo
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -157,9 +158,19 @@ def list_models(pattern: str | None = None, *, family: str | None = None, source
     return [s.name for s in list_specs(family=family, source=source, kind=kind, pattern=pattern)]
 
 
-#: ``cnnbench.explain``: :func:`cnnbench.explainer.explain` (its signature and docstring) speaking the library's words
-#: in its errors (``top=``, not ``--top``); ``cnnbench explain`` calls the explainer itself, with the CLI's.
-explain = library_face(_explain)
+@library_face
+@functools.wraps(_explain)
+def explain(model: Any, **kwargs: Any) -> Any:
+    """``cnnbench.explain``: :func:`cnnbench.explainer.explain` (its signature and docstring) speaking the library's
+    words in its errors (``top=``, not ``--top``), meta example inputs refused up front as ``profile`` refuses them
+    with latency; ``cnnbench explain`` calls the explainer itself, with the CLI's words."""
+    given = kwargs.get("inputs")
+    if given is not None and not isinstance(given, str) and not callable(given):
+        from cnnbench.inputs import InputSpec
+
+        if InputSpec.from_example(given).on_meta:
+            raise InputError(_META_INPUTS.replace("latency=True", "explain"))
+    return _explain(model, **kwargs)
 
 
 # --- argument handling ---------------------------------------------------------------------------------------------
@@ -184,8 +195,11 @@ def _plan(specs: tuple[ModelSpec, ...], *, input_size: Any, inputs: Any, batch_s
 def _check_runnable(plan: _Plan, lat: Any) -> None:
     """Latency runs the model: example inputs on ``meta`` (shapes, no data) are refused before anything runs."""
     if lat is not None and any(ispec.on_meta for ispec in plan.inputs):
-        raise InputError("inputs are meta tensors (shapes without data): latency=True runs the model on real "
-                         "tensors — give CPU tensors, or input_size= for random ones (meta inputs count statically)")
+        raise InputError(_META_INPUTS)
+
+
+_META_INPUTS = ("inputs are meta tensors (shapes without data): latency=True runs the model on real tensors — give "
+                "CPU tensors, or input_size= for random ones (meta inputs count statically)")
 
 
 def _input_spec(spec: ModelSpec, input_size: Any, inputs: Any) -> Any:

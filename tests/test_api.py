@@ -527,3 +527,11 @@ def test_warnings_of_a_library_call_name_keyword_arguments(monkeypatch, capsys):
     cnnbench.profile(MLP(), input_size=(32,), latency=True, threads=3, **TINY)
     err = capsys.readouterr().err
     assert "warning: threads=3 exceeds the" in err and "--threads" not in err, err
+
+
+def test_explain_refuses_meta_inputs_up_front():
+    with pytest.raises(InputError, match="^inputs are meta tensors .*: explain runs the model on real tensors"):
+        cnnbench.explain(TwoConv(), inputs=torch.empty(1, 3, 8, 8, device="meta"))
+    import inspect
+
+    assert "input_size" in inspect.signature(cnnbench.explain).parameters  # the explainer's own signature
