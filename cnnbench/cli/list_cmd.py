@@ -35,8 +35,6 @@ def list_models(
         close = get_close_matches(family.lower(), families(), n=3)
         hint = f"; did you mean: {', '.join(close)}?" if close else ""
         raise CnnbenchError(f"unknown family {family!r}{hint}")
-    if source and source.lower() not in ("torchvision", "timm", "cnnbench"):
-        raise CnnbenchError(f"unknown source {source!r}: choose torchvision, timm or cnnbench")
     specs = list_specs(family=family, source=source, pattern=pattern)
     records = []
     for s in specs:
