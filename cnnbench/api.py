@@ -212,7 +212,7 @@ def _input_spec(spec: ModelSpec, input_size: Any, inputs: Any) -> Any:
             if spec.source == "instance":
                 raise InputError(f"{spec.name} is a model instance: give input_size (shape without the batch "
                                  "dimension, e.g. (3, 224, 224) or (32,)) or inputs (example tensors)")
-            return InputSpec.from_shapes(tuple(spec.input_size))
+            return InputSpec.from_shapes(*spec.input_shapes)
         if isinstance(input_size, str):  # the CLI's shorthand, for convenience: "224", "3x224x224", "32,"
             from cnnbench.inputs import parse_input_sizes
 
