@@ -213,4 +213,6 @@ def test_narrow_compare_with_ratios_keeps_the_model_column():
     assert out.returncode == 0, out.stderr
     lines = out.stdout.split("sorted by")[0].splitlines()
     assert max(len(line) for line in lines) <= 20 and any(ln.startswith("model") for ln in lines), out.stdout
-    assert "squeezenet1_" in out.stdout and "TwoConv" in out.stdout
+    rule = lines.index(next(ln for ln in lines if ln.startswith("─")))
+    names = "".join(ln.strip() for ln in lines[rule + 1:])  # the one column left, folded at its width: rejoined
+    assert f"{USER}:TwoConv" in names and "squeezenet1_1" in names, out.stdout

@@ -43,7 +43,10 @@ def test_file_models_hit_the_cache_across_runs_and_a_damaged_entry_is_exported_a
         f.truncate(100)
     third = _profile(tmp_path)
     assert third["error"] is None and not third["details"]["onnx_cached"]  # exported again, once
-    assert path.stat().st_size == size
+    # the graph is whole again (its checksum is the one meta.json records; the size may differ by the few bytes of
+    # this process's module name in the graph's metadata)
+    assert path.stat().st_size > 100 and abs(path.stat().st_size - size) < 64
+    assert onnx_export._intact_meta(path.parent) is not None
     assert _profile(tmp_path)["details"]["onnx_cached"]  # and reused after that
 
 
