@@ -278,28 +278,29 @@ class Store:
             out.append(row)
         return out
 
-    def measured_keys(self, *, env_fingerprints: str | Sequence[str], git_commit: str | None,
-                      git_dirty: bool | None, version: str | None, ok_only: bool = False) -> set[str]:
-        """The ``row_key`` of every row measured by this code version on a machine of these fingerprints.
-
-        A sweep (``cnnbench sweep``) stores each row's key in its record (``row_key``: model, inputs, dtype,
-        batch, runtime, device); ``--resume`` skips the keys returned here. The code version is the run's git commit
-        and dirty flag plus the ``cnnbench`` version in its environment; the fingerprint is
-        :func:`cnnbench.env.fingerprint` (machine identity). ``ok_only`` leaves out rows that failed.
-        """
-        sql, args = _measured_sql("DISTINCT json_extract(results.record, '$.row_key') AS k", env_fingerprints,
-                                  git_commit, git_dirty, version, ok_only)
-        return {r["k"] for r in self._query(sql, args)} if sql else set()
-
     def measured_records(self, *, env_fingerprints: str | Sequence[str], git_commit: str | None,
                          git_dirty: bool | None, version: str | None, ok_only: bool = False
                          ) -> dict[str, dict[str, Any]]:
-        """:meth:`measured_keys` with each key's latest record (``env`` restored from its run): the rows a resumed
-        sweep skips still belong in its output."""
-        sql, args = _measured_sql("json_extract(results.record, '$.row_key') AS k, results.record, runs.env_json",
-                                  env_fingerprints, git_commit, git_dirty, version, ok_only)
-        if not sql:
+        """Row key → its latest record (``env`` restored from its run) for every row measured by this code version on
+        a machine of these fingerprints: what ``--resume`` skips, and still reports.
+
+        A sweep (``cnnbench sweep``) stores each row's key in its record (``row_key``: model, inputs, dtype,
+        batch, runtime, device, and a user model's file hash). The code version is the run's git commit and dirty
+        flag plus the ``cnnbench`` version in its environment; the fingerprint is :func:`cnnbench.env.fingerprint`
+        (machine identity). ``ok_only`` leaves out rows that failed.
+        """
+        fps = [env_fingerprints] if isinstance(env_fingerprints, str) else list(env_fingerprints)
+        if not fps:
             return {}
+        sql = ("SELECT json_extract(results.record, '$.row_key') AS k, results.record, runs.env_json FROM results "
+               "JOIN runs ON runs.id = results.run_id "
+               f"WHERE runs.env_fingerprint IN ({', '.join('?' * len(fps))}) "
+               "AND runs.git_commit IS ? AND runs.git_dirty IS ? "
+               "AND json_extract(runs.env_json, '$.cnnbench') IS ? "
+               "AND json_extract(results.record, '$.row_key') IS NOT NULL")
+        args: list[Any] = [*fps, git_commit, None if git_dirty is None else int(git_dirty), version]
+        if ok_only:
+            sql += " AND results.error IS NULL"
         out: dict[str, dict[str, Any]] = {}
         for r in self._query(sql + " ORDER BY runs.time, runs.id, results.id", args):
             out[r["k"]] = {**json.loads(r["record"]), "env": json.loads(r["env_json"] or "null")}
@@ -416,23 +417,6 @@ def _result_row(rec: dict[str, Any]) -> dict[str, Any]:
     row["error"] = rec.get("error")
     row["record"] = json.dumps(record, default=str)
     return row
-
-
-def _measured_sql(select: str, env_fingerprints: str | Sequence[str], git_commit: str | None, git_dirty: bool | None,
-                  version: str | None, ok_only: bool) -> tuple[str, list[Any]]:
-    """The one query of the rows a sweep measured with this code on these machines (``""`` when no machine is
-    named): :meth:`Store.measured_keys` and :meth:`Store.measured_records` select from it."""
-    fps = [env_fingerprints] if isinstance(env_fingerprints, str) else list(env_fingerprints)
-    if not fps:
-        return "", []
-    sql = (f"SELECT {select} FROM results JOIN runs ON runs.id = results.run_id "
-           f"WHERE runs.env_fingerprint IN ({', '.join('?' * len(fps))}) "
-           "AND runs.git_commit IS ? AND runs.git_dirty IS ? "
-           "AND json_extract(runs.env_json, '$.cnnbench') IS ? "
-           "AND json_extract(results.record, '$.row_key') IS NOT NULL")
-    if ok_only:
-        sql += " AND results.error IS NULL"
-    return sql, [*fps, git_commit, None if git_dirty is None else int(git_dirty), version]
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes | Callable[[BinaryIO], object]) -> None:

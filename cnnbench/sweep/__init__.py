@@ -18,7 +18,7 @@ from __future__ import annotations
 from cnnbench import lazy_face
 
 _WHERE = {
-    "driver": ("RowWriter", "SweepOutcome", "SweepPlan", "measured_keys", "measured_records", "memory_cap",
+    "driver": ("RowWriter", "SweepOutcome", "SweepPlan", "measured_records", "memory_cap",
                "open_executor", "ordered", "plan_sweep", "run_plan", "user_code_hash", "worker_count"),
     "local_pool": ("LocalPool", "WorkerConfig", "death_text"),
     "ray_pool": ("RayExecutor", "cluster_fingerprints"),
@@ -33,7 +33,7 @@ _MODULE = {name: mod for mod, names in _WHERE.items() for name in names}
 __all__ = [
     "LocalPool", "RayExecutor", "RowWriter", "Scheduler", "SweepOutcome", "SweepPlan", "Task", "WorkerConfig",
     "cause", "cluster_fingerprints", "death_text", "failures_by_cause", "file_records", "markdown_summary",
-    "measured_keys", "measured_records", "memory_cap", "open_executor", "ordered", "plan_sweep", "run_plan",
+    "measured_records", "memory_cap", "open_executor", "ordered", "plan_sweep", "run_plan",
     "summary_tables", "this_fingerprint", "user_code_hash", "worker_count", "write_summary",
 ]
 

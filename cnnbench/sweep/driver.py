@@ -226,11 +226,6 @@ def open_executor(kind: str, address: str | None, jobs: int, timeout: float, cap
     return LocalPool(jobs, timeout=timeout, config=WorkerConfig(max_memory=cap))
 
 
-def measured_keys(store: Any, kind: str, executor: Any, *, retry_failed: bool) -> set[str]:
-    """``--resume``: the row keys ``store`` already holds for this code version on the machine(s) that will run."""
-    return set(measured_records(store, kind, executor, retry_failed=retry_failed))
-
-
 def measured_records(store: Any, kind: str, executor: Any, *, retry_failed: bool) -> dict[str, dict[str, Any]]:
     """``--resume``: row key → the latest record ``store`` holds for it, measured by this code version on the
     machine(s) that will run (the rows a resumed sweep skips, and still reports)."""
