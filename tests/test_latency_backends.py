@@ -25,6 +25,7 @@ from cnnbench.latency import (
     prepare_runner,
     run_latency,
 )
+from cnnbench.latency.runner import flat_leaves, torch_leaves
 
 PROTOCOL = {"warmup_min_iters": 2, "warmup": 0.0, "min_samples": 3, "budget": 0.05}
 SHAPE = (2, 3, 32, 32)
@@ -163,7 +164,7 @@ def test_compare_outputs_tolerances_by_hand():
 
 def test_a_runner_returning_zeros_is_rejected():
     ref = np.linspace(-1, 1, 20, dtype=np.float32).reshape(2, 10)
-    zeros = Runner("fake", torch.device("cpu"), lambda: torch.zeros(2, 10), to_numpy=lambda t: t.numpy())
+    zeros = Runner("fake", torch.device("cpu"), lambda: torch.zeros(2, 10), to_leaves=torch_leaves)
     with pytest.raises(OutputMismatchError, match=r"^output differs from eager: max \|Δ\| 1 > tol"):
         check_runner(zeros, ref, "fp32")
 
@@ -328,17 +329,18 @@ def test_a_nan_eager_output_fails_the_row_instead_of_passing():
 
 def test_output_structure_and_count_must_match():
     ref = [("['a']", np.ones(2, np.float32)), ("['b']", np.ones(2, np.float32))]
-    tree = Runner("fake", torch.device("cpu"), lambda: {"a": torch.ones(2)}, to_numpy=lambda t: t)
+    tree = Runner("fake", torch.device("cpu"), lambda: {"a": torch.ones(2)}, to_leaves=torch_leaves)
     with pytest.raises(OutputMismatchError, match=r"output structure \['a'\] is not eager's \['a'\], \['b'\]"):
         check_runner(tree, ref, "fp32")
-    flat = Runner("fake-ort", torch.device("cpu"), lambda: [np.ones(2, np.float32)], to_numpy=lambda t: t[0])
+    flat = Runner("fake-ort", torch.device("cpu"), lambda: [np.ones(2, np.float32)], to_leaves=flat_leaves,
+                  flat=True)
     with pytest.raises(OutputMismatchError, match=r"1 output tensor\(s\), eager gives 2"):
         check_runner(flat, ref, "fp32")
     both = Runner("fake-ort", torch.device("cpu"), lambda: [np.ones(2, np.float32), np.ones(2, np.float32) * 1.5],
-                  to_numpy=lambda t: t[0])
+                  to_leaves=flat_leaves, flat=True)
     with pytest.raises(OutputMismatchError, match=r"output \['b'\]: max \|Δ\| 0\.5"):
         check_runner(both, ref, "fp32")
     good = Runner("fake-ort", torch.device("cpu"), lambda: [np.ones(2, np.float32), np.ones(2, np.float32)],
-                  to_numpy=lambda t: t[0])
+                  to_leaves=flat_leaves, flat=True)
     check_runner(good, ref, "fp32")
     assert good.details["check_vs_eager"]["outputs"] == 2 and good.details["check_vs_eager"]["max_abs_diff"] == 0.0

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
+#: One output tensor as compared with eager's: its place in the output tree and its values as float32 numpy.
+Leaf = tuple[str, "np.ndarray"]
+
 
 @dataclass
 class Runner:
@@ -26,7 +29,10 @@ class Runner:
         sync: What the timer calls to wait for the device (``None`` on CPU).
         compile_s: Seconds of the first compiled call (compile runtime only).
         details: Runtime facts for the record (ONNX opset, exporter, cache path...).
-        to_numpy: Converts ``call()``'s return value to a float32 numpy array of the first output.
+        to_leaves: Converts ``call()``'s return value to every output tensor, as :data:`Leaf` s
+            (:func:`torch_leaves` for torch runtimes, :func:`flat_leaves` for ONNX Runtime and OpenVINO).
+        flat: The outputs are positional (ONNX-based runtimes flatten the model's output tree): compared with eager's
+            by position, not by their place in the tree.
         cleanup: Releases resources (sessions, temporary files).
         memory_visible: Whether :class:`~cnnbench.latency.memory.PeakMemory` sees this runtime's allocations.
     """
@@ -37,17 +43,22 @@ class Runner:
     sync: Callable[[], None] | None = None
     compile_s: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
-    to_numpy: Callable[[Any], np.ndarray] | None = None
+    to_leaves: Callable[[Any], list[Leaf]] | None = None
     cleanup: Callable[[], None] | None = None
     memory_visible: bool = True
+    flat: bool = False
 
-    def output(self) -> np.ndarray:
-        """One inference's first output as a float32 numpy array (for numerical comparisons)."""
+    def outputs(self) -> list[Leaf]:
+        """Every output tensor of one inference, as float32 numpy (for numerical comparisons)."""
         out = self.call()
         if self.sync is not None:
             self.sync()
-        assert self.to_numpy is not None
-        return self.to_numpy(out)
+        assert self.to_leaves is not None
+        return self.to_leaves(out)
+
+    def output(self) -> np.ndarray:
+        """One inference's first output tensor as float32 numpy."""
+        return self.outputs()[0][1]
 
     def close(self) -> None:
         """Releases what the runner holds; safe to call twice."""
@@ -56,14 +67,21 @@ class Runner:
             self.cleanup = None
 
 
-def first_tensor_to_numpy(out: Any) -> np.ndarray:
-    """The first tensor of a model's output (nested tuples/lists/dicts: the first leaf) as float32 numpy."""
+def torch_leaves(out: Any) -> list[Leaf]:
+    """Every tensor of a torch output tree (dicts, lists, tuples, nested), in pytree order, as float32 numpy, each
+    with its place in the tree (``"[0]"``, ``"['logits']"``; ``""`` for a lone tensor)."""
     import torch
+    from torch.utils._pytree import keystr, tree_flatten_with_path
 
-    while isinstance(out, (tuple, list)):
-        out = out[0]
-    if isinstance(out, dict):
-        out = next(iter(out.values()))
-    if not isinstance(out, torch.Tensor):
-        raise TypeError(f"model output is {type(out).__name__}, not a tensor")
-    return out.detach().float().cpu().numpy()
+    leaves = [(keystr(path), t.detach().float().cpu().numpy())
+              for path, t in tree_flatten_with_path(out)[0] if isinstance(t, torch.Tensor)]
+    if not leaves:
+        raise TypeError(f"model output is {type(out).__name__}, with no tensor in it")
+    return leaves
+
+
+def flat_leaves(arrays: Any) -> list[Leaf]:
+    """A runtime's positional outputs (ONNX Runtime's list, OpenVINO's tensors) as :data:`Leaf` s ``"[0]"``, ``"[1]"``..."""
+    import numpy as np
+
+    return [(f"[{i}]", np.asarray(a, dtype=np.float32)) for i, a in enumerate(arrays)]

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnbench.latency.backends import BACKENDS
 from cnnbench.latency.placement import place_inputs
-from cnnbench.latency.runner import Runner
+from cnnbench.latency.runner import Leaf, Runner, torch_leaves
 from cnnbench.latency.usercode import ModelExitError
 
 if TYPE_CHECKING:
@@ -142,44 +142,6 @@ def _needs_check(runtime: str, dtype: str, precision: str | None) -> bool:
     return not (runtime == "eager" and dtype == "fp32" and not precision)
 
 
-#: One output tensor as compared: its place in the output tree (``"[0]"``, ``"['logits']"``; ``""`` for a lone
-#: tensor) and its values as float32 numpy.
-Leaf = tuple[str, "np.ndarray"]
-
-
-def torch_leaves(out: Any) -> list[Leaf]:
-    """Every tensor of a torch output tree (dicts, lists, tuples, nested), in pytree order, as float32 numpy."""
-    import torch
-    from torch.utils._pytree import keystr, tree_flatten_with_path
-
-    leaves = [(keystr(path), t.detach().float().cpu().numpy())
-              for path, t in tree_flatten_with_path(out)[0] if isinstance(t, torch.Tensor)]
-    if not leaves:
-        raise TypeError(f"model output is {type(out).__name__}, with no tensor in it")
-    return leaves
-
-
-def runtime_leaves(runner: Runner, out: Any) -> tuple[list[Leaf], bool]:
-    """``(leaves, tree)`` of one call's result: a torch tree keeps its paths (``tree`` True); ONNX Runtime's output
-    list, its CUDA I/O binding and an OpenVINO request are flat, positional (``[0]``, ``[1]``...)."""
-    import numpy as np
-    import torch
-
-    if isinstance(out, (torch.Tensor, dict)) or (isinstance(out, (tuple, list)) and not all(
-            isinstance(o, np.ndarray) for o in out)):
-        return torch_leaves(out), True
-    if isinstance(out, (tuple, list)):  # onnxruntime InferenceSession.run
-        arrays = list(out)
-    elif hasattr(out, "copy_outputs_to_cpu"):  # onnxruntime IOBinding
-        arrays = list(out.copy_outputs_to_cpu())
-    elif hasattr(out, "model_outputs") and hasattr(out, "get_output_tensor"):  # openvino InferRequest
-        arrays = [out.get_output_tensor(i).data for i in range(len(out.model_outputs))]
-    else:  # an unknown runner type: its own first-output conversion
-        assert runner.to_numpy is not None
-        arrays = [runner.to_numpy(out)]
-    return [(f"[{i}]", np.asarray(a, dtype=np.float32)) for i, a in enumerate(arrays)], False
-
-
 def _check_finite(leaves: list[Leaf]) -> None:
     import numpy as np
 
@@ -232,13 +194,9 @@ def check_runner(runner: Runner, ref: list[Leaf] | np.ndarray, precision: str) -
     """
     if not isinstance(ref, list):  # one array, as a caller may hold it: a lone output tensor
         ref = [("", ref)]
-    out = runner.call()
-    if runner.sync is not None:
-        runner.sync()
-    leaves, tree = runtime_leaves(runner, out)
-    del out
+    leaves = runner.outputs()
     try:
-        if tree and [p for p, _ in leaves] != [p for p, _ in ref]:
+        if not runner.flat and [p for p, _ in leaves] != [p for p, _ in ref]:
             raise OutputMismatchError(f"output structure {_paths(leaves)} is not eager's {_paths(ref)}")
         if len(leaves) != len(ref):
             raise OutputMismatchError(f"{len(leaves)} output tensor(s), eager gives {len(ref)} ({_paths(ref)})")

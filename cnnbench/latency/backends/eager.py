@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnbench.latency.devices import device_sync
 from cnnbench.latency.placement import as_inputs, place
-from cnnbench.latency.runner import Runner, first_tensor_to_numpy
+from cnnbench.latency.runner import Runner, torch_leaves
 from cnnbench.latency.usercode import ModelExitError, stdout_to_stderr
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def prepare_eager(model: nn.Module, args: Any, kwargs: dict[str, Any] | None, op
         except SystemExit as e:
             raise ModelExitError(e) from e
 
-    return Runner("eager", device, call, device_sync(device), to_numpy=first_tensor_to_numpy,
+    return Runner("eager", device, call, device_sync(device), to_leaves=torch_leaves,
                   details={"autocast": precision} if precision else {})
 
 
@@ -97,4 +97,4 @@ def prepare_compile(model: nn.Module, args: Any, kwargs: dict[str, Any] | None, 
             sync()
         compile_s = time.perf_counter() - t0
     details = {"compile_mode": mode or "default", **({"autocast": precision} if precision else {})}
-    return Runner("compile", device, call, sync, compile_s=compile_s, details=details, to_numpy=first_tensor_to_numpy)
+    return Runner("compile", device, call, sync, compile_s=compile_s, details=details, to_leaves=torch_leaves)

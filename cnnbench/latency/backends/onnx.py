@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from cnnbench.latency.backends.onnx_export import PreparedExport, _plain_first_line, export_model
 from cnnbench.latency.devices import check_session_providers, onnx_providers
-from cnnbench.latency.runner import Runner
+from cnnbench.latency.runner import Runner, flat_leaves
 from cnnbench.latency.usercode import quiet_output, stdout_to_stderr
 
 if TYPE_CHECKING:
-    import numpy as np
     import torch
     from torch import nn
 
     from cnnbench.latency.backends import Target
     from cnnbench.latency.options import LatencyOptions
+    from cnnbench.latency.runner import Leaf
 
 
 _ORT_NUMPY = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
@@ -151,14 +151,13 @@ def session_runner(session: Any, prepared: PreparedExport, device: torch.device,
             session.run_with_iobinding(binding)
             return binding
 
-        def to_numpy(out: Any) -> np.ndarray:
-            return out.copy_outputs_to_cpu()[0].astype("float32")
+        def to_leaves(out: Any) -> list[Leaf]:
+            return flat_leaves(out.copy_outputs_to_cpu())
     else:
         def call() -> Any:
             return session.run(None, feed)
 
-        def to_numpy(out: Any) -> np.ndarray:
-            return out[0].astype("float32")
+        to_leaves = flat_leaves
 
     tmp_dir = prepared.tmp_dir
 
@@ -175,7 +174,7 @@ def session_runner(session: Any, prepared: PreparedExport, device: torch.device,
     facts = {**prepared.details(), "onnx_providers": session.get_providers(), "onnx_inputs": list(feed),
              "onnx_intra_op_threads": session.get_session_options().intra_op_num_threads, **(details or {})}
     # ORT's CUDA arena is invisible to torch.cuda.max_memory_allocated (see memory.py)
-    return Runner(runtime, device, call, None, details=facts, to_numpy=to_numpy, cleanup=cleanup,
+    return Runner(runtime, device, call, None, details=facts, to_leaves=to_leaves, flat=True, cleanup=cleanup,
                   memory_visible=device.type == "cpu")
 
 

@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 from cnnbench.latency.usercode import quiet_output
 
 if TYPE_CHECKING:
-    import numpy as np
     from torch import nn
 
     from cnnbench.latency.backends import Target
     from cnnbench.latency.options import LatencyOptions
-    from cnnbench.latency.runner import Runner
+    from cnnbench.latency.runner import Leaf, Runner
 
 
 def compile_config(threads: int) -> dict[str, Any]:
@@ -51,7 +50,7 @@ def prepare_openvino(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, 
     import openvino as ov
 
     from cnnbench.latency.backends.onnx_export import _plain_first_line, export_model
-    from cnnbench.latency.runner import Runner
+    from cnnbench.latency.runner import Runner, flat_leaves
 
     device, threads = target.device, target.threads
     prepared = export_model(model, args, kwargs, dtype="fp32", model_key=target.model_key, cache_dir=opts.onnx_dir,
@@ -96,8 +95,8 @@ def prepare_openvino(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, 
         request.infer()
         return request
 
-    def to_numpy(out: Any) -> np.ndarray:
-        return out.get_output_tensor(0).data.astype("float32")
+    def to_leaves(out: Any) -> list[Leaf]:
+        return flat_leaves(out.get_output_tensor(i).data for i in range(len(out.model_outputs)))
 
     def cleanup() -> None:
         nonlocal request, compiled
@@ -106,5 +105,5 @@ def prepare_openvino(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, 
             shutil.rmtree(tmp_dir, ignore_errors=True)
 
     # OpenVINO's allocations are the process's: RSS-based peak memory sees them
-    return Runner("openvino", device, call, None, compile_s=compile_s, details=details, to_numpy=to_numpy,
-                  cleanup=cleanup, memory_visible=True)
+    return Runner("openvino", device, call, None, compile_s=compile_s, details=details, to_leaves=to_leaves,
+                  flat=True, cleanup=cleanup, memory_visible=True)

@@ -77,7 +77,7 @@ def _torch_tensorrt(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, A
 
     from cnnbench.latency.devices import device_sync
     from cnnbench.latency.placement import place
-    from cnnbench.latency.runner import Runner, first_tensor_to_numpy
+    from cnnbench.latency.runner import Runner, torch_leaves
 
     model, args, kwargs = place(model, args, kwargs, device, "fp32", False)
     precisions = {torch.float32}
@@ -105,7 +105,7 @@ def _torch_tensorrt(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, A
     details = {"tensorrt_backend": "torch-tensorrt", "tensorrt_version": getattr(torch_tensorrt, "__version__", None),
                "enabled_precisions": sorted(str(p) for p in precisions), "tensorrt_engines": engines}
     return Runner("tensorrt", device, call, sync, compile_s=compile_s, details=details,
-                  to_numpy=first_tensor_to_numpy)
+                  to_leaves=torch_leaves)
 
 
 def _ort_tensorrt(model: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], opts: LatencyOptions,
