@@ -61,9 +61,9 @@ class StaticProfile:
 
     Units and conventions: ``macs`` multiply-accumulates (papers' "FLOPs"), ``flops`` = 2 × macs;
     memory access = ShuffleNetV2's MAC (all tensor inputs incl. weights + outputs of every op that
-    moves data; views count 0) in elements and bytes; ``activations`` = output elements of
-    every op with MACs (conv/linear/matmul/attention, RNN layers); ``arithmetic_intensity`` = flops / memory-access bytes (FLOP/byte);
-    checkpoint sizes in bytes. ``scaled_dot_product_attention`` is one fused op (q, k, v, mask and output
+    moves data; views count 0) in elements and bytes; ``activations`` = output elements of every op with
+    MACs (conv/linear/matmul/attention, RNN layers); ``arithmetic_intensity`` = flops / memory-access bytes
+    (FLOP/byte); checkpoint sizes in bytes. ``scaled_dot_product_attention`` is one fused op (q, k, v, mask and output
     moved; torch's FLOP formula; its output is an activation, the L×S scores are not).
     ``trace_device``: which path traced the model (meta | fake | cpu); ``fused``: re-parameterised branches
     were fused (``cnnbench.catalog.build.fuse_model``) before counting.
