@@ -14,6 +14,7 @@ comes from REF. The worktree is always removed afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -246,14 +247,11 @@ def ref_worktree(ref: str, cwd: Path | None = None) -> Iterator[tuple[Path, Path
         yield repo_root, wt, sha
     finally:
         with sigint_deferred():  # a Ctrl-C now would leave the worktree registered in the user's repository
-            for args in (["worktree", "remove", "--force", str(wt)], None, ["worktree", "prune"]):
-                if args is None:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    continue
-                try:
-                    _git(args, repo_root)
-                except CnnbenchError:
-                    pass
+            with contextlib.suppress(CnnbenchError):
+                _git(["worktree", "remove", "--force", str(wt)], repo_root)
+            shutil.rmtree(tmp, ignore_errors=True)
+            with contextlib.suppress(CnnbenchError):
+                _git(["worktree", "prune"], repo_root)
 
 
 def check_against_ref(ref: str, suite: Suite, *, log: Log | None = None, cwd: Path | None = None) -> CheckReport:
