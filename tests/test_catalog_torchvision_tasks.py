@@ -154,3 +154,11 @@ def test_eager_latency_runs_task_models(name, size):
                               warmup=0.0, threads=1)
     assert row.error is None
     assert row.latency["latency_ms"]["median"] > 0
+
+
+@pytest.mark.parametrize(("name", "family"), [("r3d_18", "r3d"), ("r2plus1d_18", "r2plus1d"),
+                                              ("deeplabv3_mobilenet_v3_large", "deeplabv3"), ("raft_small", "raft"),
+                                              ("quantized_resnet18", "resnet"), ("quantized_mobilenet_v2", "mobilenet")])
+def test_a_task_model_is_in_the_family_its_name_starts_with(name, family):
+    # the name's first word; a quantizable classifier is in its float twin's family (not "r" or "quantized")
+    assert resolve(f"torchvision:{name}").family == family

@@ -105,10 +105,18 @@ def _torchvision_spec(model: str) -> ModelSpec:
 
     first, *more = default_inputs(model)
     return ModelSpec(
-        name=f"torchvision:{model}", family=_family_guess(model), source="torchvision",
+        name=f"torchvision:{model}", family=_torchvision_family(model), source="torchvision",
         builder=torchvision_builder, input_size=first, more_inputs=tuple(more),
         builder_kwargs={"model_name": model},
     )
+
+
+def _torchvision_family(model: str) -> str:
+    """A torchvision name's first word (``r3d_18`` → ``r3d``, ``deeplabv3_resnet50`` → ``deeplabv3``); a quantizable
+    classifier takes its float twin's family (``quantized_resnet18`` → ``resnet``)."""
+    if model.startswith("quantized_"):
+        return _family_guess(model.removeprefix("quantized_"))
+    return model.split("_")[0]
 
 
 def _family_guess(model: str) -> str:
