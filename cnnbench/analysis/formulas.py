@@ -124,6 +124,18 @@ def _conv_transposed(x, weight, *args, out_val=None, **kwargs) -> int:
     return 2 * _numel(x.shape) * _numel(weight.shape[1:])
 
 
+def _conv_backward(grad_out, x, weight, bias_sizes, stride, padding, dilation, transposed, output_padding, groups,
+                   output_mask, *args, out_val=None, **kwargs) -> int:
+    """``convolution_backward``: the gradient of the input and the gradient of the weight each cost the forward's
+    MACs (every weight meets every output position it touched once more), whatever the groups.
+
+    torch's own formula counts the weight gradient as a dense convolution, ``groups`` times too many (a depthwise
+    layer's channel count times: MobileNetV2's backward came out 19× its forward); this one is exact.
+    """
+    forward = _numel((x if transposed else grad_out).shape) * _numel(weight.shape[1:])
+    return 2 * forward * (int(bool(output_mask[0])) + int(bool(output_mask[1])))
+
+
 def _conv_tbc(x, weight, *args, out_val=None, **kwargs) -> int:
     """``conv_tbc``: input (T, B, Cin), weight (k, Cin, Cout): output elements × k·Cin MACs."""
     return 2 * _numel(_outputs(out_val).shape) * int(weight.shape[0]) * int(weight.shape[1])
@@ -237,7 +249,7 @@ FORMULAS: dict[str, Callable[..., int]] = {
     "aten::_weight_int4pack_mm_for_cpu": _linear_like, "aten::mkldnn_linear": _linear_like,
     "aten::cdist": _distance, "aten::_cdist_forward": _distance, "aten::_euclidean_dist": _distance,
     "aten::pdist": _distance, "aten::_pdist_forward": _distance,
-    "aten::conv_tbc": _conv_tbc,
+    "aten::conv_tbc": _conv_tbc, "aten::convolution_backward": _conv_backward,
     **{f"aten::{name}": _conv for name in _CONV_OPS},
     **{f"aten::{name}": _conv_transposed for name in _CONV_TRANSPOSED_OPS},
     **{f"aten::{name}": _rnn for name in ("lstm", "gru", "rnn_tanh", "rnn_relu", "_cudnn_rnn", "miopen_rnn")},

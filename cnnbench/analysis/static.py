@@ -53,6 +53,7 @@ class OpGroup:
     activations: int
     params: int = 0
     out_shape: str = ""  # module groups: the module's output shape(s), e.g. "1x64x56x56" (torchinfo's column)
+    alive_bytes: int | None = None  # module groups: bytes alive at the module's exit (None: not a module)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,10 @@ class StaticProfile:
     (FLOP/byte); checkpoint sizes in bytes. ``scaled_dot_product_attention`` is one fused op (q, k, v, mask and output
     moved; torch's FLOP formula; its output is an activation, the L×S scores are not).
     ``trace_device``: which path traced the model (meta | fake | cpu); ``fused``: re-parameterised branches
-    were fused (``cnnbench.catalog.build.fuse_model``) before counting.
+    were fused (``cnnbench.catalog.build.fuse_model``) before counting. ``peak_activation_bytes``: the most bytes of
+    storages the forward created alive at once (eval mode, no autograd; parameters, buffers and inputs excluded;
+    :mod:`cnnbench.analysis.liveness`), reached in module ``peak_at``; ``weight_bytes`` / ``input_bytes``: the
+    storages of the parameters and buffers / of the inputs, at ``dtype``.
     """
 
     input_shape: tuple[int, ...]
@@ -88,6 +92,11 @@ class StaticProfile:
     fused: bool = False
     module_out_shapes: dict[str, str] = field(repr=False, compare=False, default_factory=dict)
     note: str = field(compare=False, default="")  # what the profile lacks, e.g. per-module rows of a TorchScript module
+    peak_activation_bytes: int = 0
+    peak_at: str = ""
+    weight_bytes: int = field(compare=False, default=0)
+    input_bytes: int = field(compare=False, default=0)
+    module_exit_bytes: dict[str, int] = field(repr=False, compare=False, default_factory=dict)
 
     @property
     def flops(self) -> int:
@@ -108,7 +117,7 @@ class StaticProfile:
         """Totals per module subtree, truncated to ``depth`` dotted levels, in execution order.
 
         A shared module is credited per path it was called through; a TorchScript module gives one top-level group
-        whose name carries :attr:`note`.
+        whose name carries :attr:`note`. ``alive_bytes``: the bytes alive when the module (its first call) returned.
         """
         groups: dict[str, list[OpRecord]] = {}
         for r in self.records:
@@ -118,7 +127,8 @@ class StaticProfile:
         for key, rs in groups.items():
             params = self.module_params.get(key, 0) if key else 0
             top = f"(top level: {self.note})" if self.note else "(top level)"
-            out.append(_group(key or top, rs, params, self.module_out_shapes.get(key, "") if key else ""))
+            out.append(_group(key or top, rs, params, self.module_out_shapes.get(key, "") if key else "",
+                              self.module_exit_bytes.get(key) if key else None))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,10 +150,12 @@ class StaticProfile:
             "uncounted_ops": self.uncounted_ops,
             "trace_device": self.trace_device,
             "fused": self.fused,
+            "peak_activation_bytes": self.peak_activation_bytes,
+            "peak_at": self.peak_at,
         }
 
 
-def _group(name: str, rs: list[OpRecord], params: int = 0, out_shape: str = "") -> OpGroup:
+def _group(name: str, rs: list[OpRecord], params: int = 0, out_shape: str = "", alive: int | None = None) -> OpGroup:
     return OpGroup(
         name=name,
         count=len(rs),
@@ -153,6 +165,7 @@ def _group(name: str, rs: list[OpRecord], params: int = 0, out_shape: str = "") 
         activations=sum(r.activations for r in rs),
         params=params,
         out_shape=out_shape,
+        alive_bytes=alive,
     )
 
 
@@ -269,15 +282,15 @@ def _path_problem(e: Exception) -> bool:
     return any(h in text for h in _PATH_HINTS)
 
 
-def _run(model, groups, args, kwargs, dtype, device: str, cpu_model):
+def _run(model, groups, args, kwargs, dtype, device: str, cpu_model, train: bool = False):
     if isinstance(model, torch.jit.ScriptModule):  # its own weights (copied by the trace), no hooks
         a, k = _inputs((args, kwargs), dtype, _cpu_input)
-        return trace(model, a, k, hooks=False)
+        return trace(model, a, k, hooks=False, train=train)
     if device == "meta":
         tensors = _empty_standins(groups, dtype, "meta")
         a, k = _inputs((args, kwargs), dtype,
                        lambda t, dt: torch.empty_strided(t.shape, t.stride(), dtype=dt, device="meta"))
-        return trace(model, a, k, tensors=tensors)
+        return trace(model, a, k, tensors=tensors, train=train)
     if device == "fake":
         from torch._subclasses.fake_tensor import FakeTensorMode
 
@@ -288,10 +301,10 @@ def _run(model, groups, args, kwargs, dtype, device: str, cpu_model):
             tensors = _empty_standins(groups, dtype, "cpu")
             a, k = _inputs((args, kwargs), dtype,
                            lambda t, dt: torch.empty_strided(t.shape, t.stride(), dtype=dt, device="cpu"))
-        return trace(model, a, k, tensors=tensors, modes=(fake,))
+        return trace(model, a, k, tensors=tensors, modes=(fake,), train=train)
     tensors = _cpu_standins(groups, dtype, cpu_model)
     a, k = _inputs((args, kwargs), dtype, _cpu_input)
-    return trace(model, a, k, tensors=tensors)
+    return trace(model, a, k, tensors=tensors, train=train)
 
 
 def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype: torch.dtype = torch.float32,
@@ -317,6 +330,58 @@ def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype
         Exception: the forward's own error: at once when it is not about the path (a shape mismatch fails the
             same way everywhere), else the last path's.
     """
+    run = traced(model, args, kwargs, dtype=dtype, path=path, cpu_model=cpu_model)
+    model, tr, device, note = run.model, run.trace, run.device, run.note
+    records = tr.records
+    total, trainable, buffers = count_params(model)
+    mem_el = sum(r.memory_access_elements for r in records)
+    mem_b = sum(r.memory_access_bytes for r in records)
+    return StaticProfile(
+        input_shape=first_shape(run.args, run.kwargs),
+        dtype=str(dtype).replace("torch.", ""),
+        params=total,
+        trainable_params=trainable,
+        buffers=buffers,
+        checkpoint_bytes=checkpoint_bytes(model, dtype),
+        checkpoint_bytes_fp16=checkpoint_bytes(model, torch.float16),
+        checkpoint_bytes_int8=checkpoint_bytes(model, torch.int8),
+        macs=sum(r.macs for r in records),
+        memory_access_elements=mem_el,
+        memory_access_bytes=mem_b,
+        activations=sum(r.activations for r in records),
+        uncounted_ops=_uncounted(records, mem_b),
+        records=tuple(records),
+        module_params=_module_params(model),
+        trace_device=device,
+        fused=fused,
+        module_out_shapes=tr.out_shapes,
+        note=note,
+        peak_activation_bytes=tr.peak_bytes,
+        peak_at=tr.peak_at,
+        weight_bytes=weight_bytes(run.groups, dtype),
+        input_bytes=input_bytes((run.args, run.kwargs), dtype),
+        module_exit_bytes=tr.exit_bytes or {},
+    )
+
+
+@dataclass(frozen=True)
+class Traced:
+    """One successful pass of :func:`traced`: the (unwrapped) model, the normalised inputs, the trace, its path."""
+
+    model: Any
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    trace: Any
+    device: str
+    note: str
+    groups: list
+
+
+def traced(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype: torch.dtype = torch.float32,
+           path: str | None = None, cpu_model: Callable[[], torch.nn.Module] | None = None,
+           train: bool = False) -> Traced:
+    """The trace of ``model`` on the first path that works (meta → fake → cpu, or ``path``); :func:`analyze`'s
+    arguments. ``train``: a training step (:func:`cnnbench.analysis.trace.trace`)."""
     if isinstance(kwargs, torch.dtype):
         dtype, kwargs = kwargs, None
     if _is_shape(args):
@@ -339,38 +404,30 @@ def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype
     groups = tensor_groups(model)
     for i, device in enumerate(paths):
         try:
-            tr = _run(model, groups, args, kwargs, dtype, device, cpu_model)
+            tr = _run(model, groups, args, kwargs, dtype, device, cpu_model, train)
             break
         except CnnbenchError:
             raise
         except Exception as e:
             if i == len(paths) - 1 or not _path_problem(e):
                 raise
-    records = tr.records
-    total, trainable, buffers = count_params(model)
-    mem_el = sum(r.memory_access_elements for r in records)
-    mem_b = sum(r.memory_access_bytes for r in records)
-    return StaticProfile(
-        input_shape=first_shape(args, kwargs),
-        dtype=str(dtype).replace("torch.", ""),
-        params=total,
-        trainable_params=trainable,
-        buffers=buffers,
-        checkpoint_bytes=checkpoint_bytes(model, dtype),
-        checkpoint_bytes_fp16=checkpoint_bytes(model, torch.float16),
-        checkpoint_bytes_int8=checkpoint_bytes(model, torch.int8),
-        macs=sum(r.macs for r in records),
-        memory_access_elements=mem_el,
-        memory_access_bytes=mem_b,
-        activations=sum(r.activations for r in records),
-        uncounted_ops=_uncounted(records, mem_b),
-        records=tuple(records),
-        module_params=_module_params(model),
-        trace_device=device,
-        fused=fused,
-        module_out_shapes=tr.out_shapes,
-        note=note,
-    )
+    return Traced(model, args, kwargs, tr, device, note, groups)
+
+
+def input_bytes(tree: Any, dtype: torch.dtype) -> int:
+    """Bytes of the tensors in ``tree`` (the example inputs) with floating ones at ``dtype``."""
+    from torch.utils._pytree import tree_leaves
+
+    return sum(t.numel() * _itemsize(_cast(t, dtype)) for t in tree_leaves(tree) if isinstance(t, torch.Tensor))
+
+
+def _itemsize(dt: torch.dtype) -> int:
+    return torch.empty((), dtype=dt, device="meta").element_size()
+
+
+def weight_bytes(groups, dtype: torch.dtype) -> int:
+    """Bytes of the parameter and buffer storages (each once) with floating tensors at ``dtype``."""
+    return sum(group_numel(g) * _itemsize(_cast(g[0][1], dtype)) for g in groups)
 
 
 def _scripted(model: torch.nn.Module) -> list[str]:

@@ -27,6 +27,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from cnnbench.analysis.formulas import SDPA, formula_for
+from cnnbench.analysis.liveness import Liveness
 from cnnbench.analysis.modules import ModuleHooks, working_copy
 
 aten = torch.ops.aten
@@ -78,6 +79,7 @@ class OpRecord:
         flops: FLOPs from ``torch.utils.flop_counter`` (2 per multiply-accumulate); 0 if no formula.
         has_formula: whether a FLOP formula exists for the op.
         is_view: op moves no data (memory access 0).
+        backward: run by the backward of a training step (or its loss), not the forward.
     """
 
     op: str
@@ -92,6 +94,7 @@ class OpRecord:
     flops: int
     has_formula: bool
     is_view: bool
+    backward: bool = False
 
     @property
     def macs(self) -> int:
@@ -142,10 +145,12 @@ def _fused_layout(out: torch.Tensor) -> torch.Tensor:
 
 
 class _RecordingMode(TorchDispatchMode):
-    def __init__(self, tracer: _ModuleStack) -> None:
+    def __init__(self, tracer: _ModuleStack, liveness: Liveness) -> None:
         super().__init__()
         self.records: list[OpRecord] = []
         self.tracer = tracer
+        self.liveness = liveness
+        self.backward = False
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -169,19 +174,21 @@ class _RecordingMode(TorchDispatchMode):
             outs = outs[: _DATA_OUTPUTS[name]]
         in_shapes, in_elems, in_bytes = _sizes(ins)
         out_shapes, out_elems, out_bytes = _sizes(outs)
+        # eval batch norm's save_mean/save_invstd: empty on CPU/CUDA, C-sized on meta — never real memory
+        self.liveness.track(outs if name == "_native_batch_norm_legit_no_training" else out)
         flops = int(formula(*args, **kwargs, out_val=out)) if formula is not None else 0
         path, mtype = self.tracer.current()
         self.records.append(
             OpRecord(
                 op=name, module=path, module_type=mtype, in_shapes=in_shapes, out_shapes=out_shapes,
                 in_elems=in_elems, out_elems=out_elems, in_bytes=in_bytes, out_bytes=out_bytes,
-                flops=flops, has_formula=formula is not None, is_view=name in VIEW_OPS,
+                flops=flops, has_formula=formula is not None, is_view=name in VIEW_OPS, backward=self.backward,
             )
         )
         return out
 
 
-class _NoFastPath(TorchFunctionMode):
+class NoFastPath(TorchFunctionMode):
     """Passes every call through; its presence alone turns off ``nn.MultiheadAttention``'s fused fast path."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -195,11 +202,13 @@ def shape_text(out: Any) -> str:
 
 class _ModuleStack(ModuleHooks):
     """Knows which module is running (hooks on every submodule, :mod:`cnnbench.analysis.modules`); records output
-    shapes."""
+    shapes and the bytes alive at each module's exit."""
 
     def __init__(self, model: torch.nn.Module, max_depth: int | None = None) -> None:
         self.stack: list[tuple[str, str]] = [("", type(model).__name__)]
         self.out_shapes: dict[str, str] = {}
+        self.exit_bytes: dict[str, int] = {}
+        self.liveness: Liveness | None = None
         super().__init__(model, max_depth)
 
     def pre_hook(self, name: str, mod: torch.nn.Module):
@@ -216,6 +225,8 @@ class _ModuleStack(ModuleHooks):
                 self.stack.pop()
             if name not in self.out_shapes and out is not None:  # a module called twice keeps its first output
                 self.out_shapes[name] = shape_text(out)
+            if name not in self.exit_bytes and self.liveness is not None:
+                self.exit_bytes[name] = self.liveness.live
 
         return hook
 
@@ -225,15 +236,60 @@ class _ModuleStack(ModuleHooks):
 
 @dataclass(frozen=True)
 class Trace:
-    """What one forward pass left: every op, and each module's output shape(s) (``shape_text``)."""
+    """What one pass left: every op, each module's output shape(s) (``shape_text``), and the storage liveness
+    (:mod:`cnnbench.analysis.liveness`): the peak bytes alive at once of the storages the pass created, the module
+    running at that peak (``"(backward)"`` in a training step's backward), the bytes alive at each module's exit
+    (its first call)."""
 
     records: list[OpRecord]
     out_shapes: dict[str, str]
+    peak_bytes: int = 0
+    peak_at: str = ""
+    exit_bytes: dict[str, int] | None = None
+
+
+BACKWARD = "(backward)"
+
+
+def loss_of(out: Any) -> torch.Tensor:
+    """The training step's scalar loss: the sum of every floating output tensor that needs a gradient (the
+    ``output.sum()`` convention: a real loss adds a few elementwise ops on the output, nothing that scales with
+    the network)."""
+    parts = [t.sum() for t in _tensors(out) if t.is_floating_point() and t.requires_grad]
+    if not parts:
+        from cnnbench.errors import CnnbenchError
+
+        raise CnnbenchError("nothing to train: no output of the model depends on a trainable parameter")
+    loss = parts[0]
+    for p in parts[1:]:
+        loss = loss + p
+    return loss
+
+
+def trainable_standins(model: torch.nn.Module, tensors: dict[int, Any]) -> dict[int, Any]:
+    """``tensors`` (id of the model's tensor → stand-in) with every trainable floating parameter's stand-in a leaf
+    that requires grad: a detached alias of the stand-in (same storage; the caller's tensor is never changed)."""
+    out = dict(tensors)
+    made: dict[int, Any] = {}
+    for p in model.parameters():
+        s = out.get(id(p), p)
+        if not (p.requires_grad and s.is_floating_point()):
+            continue
+        if id(s) not in made:
+            made[id(s)] = s.detach().requires_grad_(True)
+        out[id(p)] = made[id(s)]
+    return out
 
 
 def trace(model: torch.nn.Module, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, *,
-          tensors: dict[str, torch.Tensor] | None = None, modes: tuple[Any, ...] = (), hooks: bool = True) -> Trace:
+          tensors: dict[str, torch.Tensor] | None = None, modes: tuple[Any, ...] = (), hooks: bool = True,
+          train: bool = False) -> Trace:
     """Run ``model(*args, **kwargs)`` once in eval mode and inference mode; return every aten op it executed.
+
+    With ``train``, a training step instead: the forward in train mode with autograd on, then the backward of
+    :func:`loss_of` its output (the output itself is dropped first, as a training loop drops it once the loss
+    exists); the backward's ops are recorded with ``backward=True`` and the parameters' gradients are among the
+    storages the pass created.
 
     The caller's module is never touched: the pass runs on :func:`~cnnbench.analysis.modules.working_copy` (new
     module objects, one per module path, in eval mode, with the stand-in tensors in place), so what the forward
@@ -251,19 +307,35 @@ def trace(model: torch.nn.Module, args: tuple[Any, ...] = (), kwargs: dict[str, 
     """
     tensors = tensors or {}
     own = [*model.named_parameters(remove_duplicate=False), *model.named_buffers(remove_duplicate=False)]
-    work = working_copy(model, {id(t): tensors.get(name, t) for name, t in own})
+    standins = {id(t): tensors.get(name, t) for name, t in own}
+    if train:
+        standins = trainable_standins(model, standins)
+    work = working_copy(model, standins)
     for m in work.modules():
-        m.training = False
+        m.training = train
     stack = _ModuleStack(work, None if hooks else 0)
-    mode = _RecordingMode(stack)
+    live = Liveness([*standins.values(), *_tensors((args, kwargs)), *work.parameters(), *work.buffers()],
+                    lambda: stack.current()[0])
+    stack.liveness = live
+    mode = _RecordingMode(stack, live)
     try:
         with contextlib.ExitStack() as ctx:
-            ctx.enter_context(torch.inference_mode())
+            ctx.enter_context(torch.enable_grad() if train else torch.inference_mode())
             for extra in modes:
                 ctx.enter_context(extra)
-            ctx.enter_context(_NoFastPath())
+            ctx.enter_context(NoFastPath())
             ctx.enter_context(mode)
-            work(*args, **(kwargs or {}))
+            out = work(*args, **(kwargs or {}))
+            if train:
+                mode.backward = True
+                stack.stack = [(BACKWARD, "")]
+                loss = loss_of(out)
+                del out
+                loss.backward()
+                del loss
+            else:
+                del out
     finally:
         stack.remove()
-    return Trace(mode.records, stack.out_shapes)
+        live.close()
+    return Trace(mode.records, stack.out_shapes, live.peak, live.peak_at, stack.exit_bytes)
