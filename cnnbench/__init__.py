@@ -9,6 +9,7 @@ Library API (``import cnnbench`` stays fast: torch is imported at the first call
     res[0].params, res[0].macs, res.to_pandas()
     cnnbench.compare(["resnet18", my_model], latency=True)
     cnnbench.explain("mobilenet_v2", threads=2)                   # per-module time vs MACs vs this machine's roofline
+    cnnbench.memory("resnet50", batch_size=[1, 32], train=True, fit="8GiB")  # will it fit: peaks, max batch
 
 Conventions (every table header repeats them):
   * ``macs``  = multiply-accumulates (what papers and torchvision call "FLOPs");
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["CnnbenchError", "Profile", "Results", "__version__", "compare", "explain", "list_models", "profile",
-           "register_formula"]
+__all__ = ["CnnbenchError", "Profile", "Results", "__version__", "compare", "explain", "list_models", "memory",
+           "profile", "register_formula"]
 
 
 def lazy_face(package: str, where: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
@@ -62,7 +63,7 @@ def lazy_face(package: str, where: dict[str, str]) -> tuple[Callable[[str], Any]
 
 # lazy: ``import cnnbench`` imports no torch
 __getattr__, __dir__ = lazy_face(__name__, {
-    "profile": "api", "compare": "api", "list_models": "api",
+    "profile": "api", "compare": "api", "list_models": "api", "memory": "api",
     "explain": "api",  # where the time goes (cnnbench/explainer/), in the library's words (api.explain)
     "Profile": "records", "Results": "records", "CnnbenchError": "errors",
     "register_formula": "analysis.formulas",  # count a custom op's MACs (cnnbench/analysis/formulas.py)

@@ -99,6 +99,51 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
 
 
 @library_face
+def memory(model: Any, *, input_size: Any = None, inputs: Any = None, batch_size: int | Sequence[int] | None = None,
+           dtype: str = "fp32", train: bool = False, optimizer: str | None = None, fit: str | int | None = None,
+           measure: bool = False, device: str = "cpu", name: str | None = None) -> Results:
+    """Will it fit: weights, inputs and the peak of activations alive at once, per model × batch size.
+
+    Args:
+        model, input_size, inputs, batch_size, dtype, name: as :func:`profile`.
+        train: Also a training step (forward in train mode, backward of ``output.sum()``): ``train_peak_activation_bytes``
+            (gradients included), ``forward_macs``, ``backward_macs``, ``gradient_bytes``, ``optimizer_state_bytes``,
+            ``train_total_bytes``.
+        optimizer: ``"sgd"`` | ``"sgd-momentum"`` | ``"adam"`` (default) | ``"adamw"``: 0 / 1 / 2 / 2 parameter-sized
+            state tensors (needs ``train``).
+        fit: A memory size (``"8GiB"``, ``"8GB"`` = 10^9, or bytes): every row gets ``max_batch_size``, the largest
+            batch whose total (``train_total_bytes`` with ``train``) fits.
+        measure: Also measure the peaks in a real run on ``device`` (``measured_*``, ``allocator_*``).
+        device: ``"cpu"`` | ``"cuda"`` | ``"cuda:N"``: where ``measure`` runs.
+
+    Returns:
+        :class:`~cnnbench.records.Results`: each row the static record plus the memory keys
+        (:data:`cnnbench.footprint.MEMORY_KEYS`); a model that fails has rows with ``error``.
+    """
+    from cnnbench.footprint import MemoryOptions, memory_rows
+
+    specs = resolve_models(model, name)
+    plan = _plan(specs, input_size=input_size, inputs=inputs, batch_size=batch_size, dtype=dtype)
+    opts = MemoryOptions.parse(train=train, optimizer=optimizer, fit=fit, measure=measure, device=device)
+    if opts.device != "cpu":
+        from cnnbench.latency.devices import resolve_device
+
+        try:
+            resolve_device(opts.device)
+        except CnnbenchError as e:
+            raise DeviceError(str(e)) from None
+    if opts.fit_bytes is not None and any(not i.takes_batch for i in plan.inputs):
+        raise InputError("fit searches the batch size, but given inputs fix it (pass input_size, or a function of "
+                         "the batch size as inputs)")
+    if measure and any(ispec.on_meta for ispec in plan.inputs):
+        raise InputError(_META_INPUTS.replace("latency=True", "measure=True"))
+    result = memory_rows(specs, plan.inputs, plan.batch_sizes, plan.dtype, opts)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    return Results(result.profiles)
+
+
+@library_face
 def compare(models: Any, *, family: str | Sequence[str] | None = None, input_size: Any = None, inputs: Any = None,
             batch_size: int | Sequence[int] | None = None, dtype: str = "fp32", latency: bool = False,
             device: str = "cpu", runtime: str | Sequence[str] | None = None, threads: int | None = None,

@@ -92,6 +92,7 @@ def _register() -> None:
         explain_cmd,
         history_cmd,
         list_cmd,
+        memory_cmd,
         profile_cmd,
         reproduce_cmd,
         roofline_cmd,
@@ -101,7 +102,7 @@ def _register() -> None:
     app.command("list", help=list_cmd.__doc__)(list_cmd.list_models)
     app.command("profile", help=profile_cmd.__doc__)(profile_cmd.profile)
     for mod in (env_cmd, compare_cmd, blocks_cmd, reproduce_cmd, history_cmd, check_cmd, roofline_cmd, explain_cmd,
-                sweep_cmd):
+                sweep_cmd, memory_cmd):
         mod.register(app)
 
 

@@ -299,7 +299,9 @@ def _ratios(r: dict[str, Any], ref: dict[str, Any], has_latency: bool) -> list[s
 
 
 def groups_table(title: str, groups, total_macs: int, total_bytes: int, label: str) -> Table:
-    """Per-module or per-op breakdown with each metric's share of the total; modules also show their output shape.
+    """Per-module or per-op breakdown with each metric's share of the total; modules also show their output shape
+    and the bytes of activations alive when they return (the storages the forward created and still holds: the
+    largest is the inference peak's neighbourhood, ``peak_activation_bytes``).
 
     The house style (:func:`compact_table`): numbers never wrap, the unit under the header; byte sizes keep a
     binary prefix (no "0.00 MiB" for a small module).
@@ -311,7 +313,10 @@ def groups_table(title: str, groups, total_macs: int, total_bytes: int, label: s
         t.add_column("params", justify="right", no_wrap=True)
     else:
         t.add_column("ops", justify="right", no_wrap=True)  # how many times the op ran
-    for col in ("MACs", "% MACs", "mem access (B)", "% mem", "acts"):
+    cols = ["MACs", "% MACs", "mem access (B)", "% mem", "acts"]
+    if label == "module":
+        cols.append("alive at exit (B)")
+    for col in cols:
         t.add_column(two_line_header(col), justify="right", no_wrap=True)
     for g in groups:
         row = [g.name]
@@ -322,5 +327,7 @@ def groups_table(title: str, groups, total_macs: int, total_bytes: int, label: s
         row += [si(g.macs), f"{100 * g.macs / total_macs:.1f}" if total_macs else "—",
                 nbytes(g.memory_access_bytes),
                 f"{100 * g.memory_access_bytes / total_bytes:.1f}" if total_bytes else "—", si(g.activations)]
+        if label == "module":
+            row.append(nbytes(getattr(g, "alive_bytes", None)))
         t.add_row(*row)
     return t
