@@ -22,7 +22,8 @@ COUNT_KEYS = ("params", "trainable_params", "buffers", "checkpoint_bytes", "macs
 #: JSON keys every record carries, in this order (later issues append keys; these stay).
 STATIC_KEYS = (*IDENTITY_KEYS, *COUNT_KEYS, "uncounted_ops", "error")
 #: What a static profile adds beyond :data:`STATIC_KEYS`, with the row's inputs label.
-STATIC_EXTRA_KEYS = ("checkpoint_bytes_fp16", "checkpoint_bytes_int8", "trace_device", "fused", "inputs")
+STATIC_EXTRA_KEYS = ("checkpoint_bytes_fp16", "checkpoint_bytes_int8", "trace_device", "fused", "peak_activation_bytes",
+                     "peak_at", "inputs")
 #: What a latency measurement adds (``LatencyResult.to_dict()`` less ``dtype`` and ``error``), then the efficiency
 #: against this machine's roofline.
 LATENCY_KEYS = ("device", "runtime", "batch_size", "threads", "precision", "channels_last", "latency_ms",
