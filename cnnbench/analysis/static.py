@@ -330,6 +330,8 @@ def analyze(model: torch.nn.Module, args: Any = (), kwargs: Any = None, *, dtype
         Exception: the forward's own error: at once when it is not about the path (a shape mismatch fails the
             same way everywhere), else the last path's.
     """
+    if isinstance(kwargs, torch.dtype):
+        dtype, kwargs = kwargs, None
     run = traced(model, args, kwargs, dtype=dtype, path=path, cpu_model=cpu_model)
     model, tr, device, note = run.model, run.trace, run.device, run.note
     records = tr.records

@@ -238,8 +238,8 @@ class _ModuleStack(ModuleHooks):
 class Trace:
     """What one pass left: every op, each module's output shape(s) (``shape_text``), and the storage liveness
     (:mod:`cnnbench.analysis.liveness`): the peak bytes alive at once of the storages the pass created, the module
-    running at that peak (``"(backward)"`` in a training step's backward), the bytes alive at each module's exit
-    (its first call)."""
+    running at that peak (``"(backward)"`` in a training step's backward; ``"(backward) blocks.1"`` while the backward
+    re-runs a ``torch.utils.checkpoint`` block), the bytes alive at each module's exit (its first call)."""
 
     records: list[OpRecord]
     out_shapes: dict[str, str]
@@ -314,8 +314,11 @@ def trace(model: torch.nn.Module, args: tuple[Any, ...] = (), kwargs: dict[str, 
     for m in work.modules():
         m.training = train
     stack = _ModuleStack(work, None if hooks else 0)
-    live = Liveness([*standins.values(), *_tensors((args, kwargs)), *work.parameters(), *work.buffers()],
-                    lambda: stack.current()[0])
+    def where() -> str:  # a checkpointed block re-run by the backward: "(backward) blocks.1"
+        path = stack.current()[0]
+        return f"{BACKWARD} {path}" if mode.backward and path != BACKWARD else path
+
+    live = Liveness([*standins.values(), *_tensors((args, kwargs)), *work.parameters(), *work.buffers()], where)
     stack.liveness = live
     mode = _RecordingMode(stack, live)
     try:
