@@ -78,7 +78,7 @@ class MemoryOptions:
               measure: bool = False, device: str = "cpu") -> MemoryOptions:
         """From the command line's words: ``--optimizer`` needs ``--train``; ``--fit 8GiB``."""
         if optimizer is not None and not train:
-            raise CnnbenchError("--optimizer sizes a training step's state: add --train")
+            raise CnnbenchError("--optimizer needs --train (the optimizer state is part of a training step)")
         from cnnbench.latency.devices import parse_device
 
         parse_device(device)

@@ -29,7 +29,7 @@ from cnnbench.rows import RowsResult
 #: only when asked for).
 MEMORY_KEYS = ("batch_size", "weight_bytes", "input_bytes", "peak_activation_bytes", "peak_at", "total_bytes",
                "train_peak_activation_bytes", "train_peak_at", "forward_macs", "backward_macs", "gradient_bytes",
-               "optimizer", "optimizer_state_bytes", "train_total_bytes", "fit_bytes", "max_batch_size",
+               "optimizer", "optimizer_state_bytes", "train_total_bytes", "fit_bytes", "max_batch_size", "fit_error",
                "measure_device", "measured_peak_activation_bytes", "measured_ratio", "allocator_peak_bytes",
                "measured_train_peak_activation_bytes", "measured_train_ratio", "allocator_train_peak_bytes")
 
@@ -123,15 +123,17 @@ def _total(sub: _Subject, batch_size: int, opts: MemoryOptions) -> int:
     return total
 
 
-def max_batch_size(total: Callable[[int], int], limit: int, cap: int = MAX_FIT_BATCH) -> int:
-    """The largest batch ``b`` with ``total(b) <= limit`` (0 if batch 1 does not fit; ``cap`` if ``cap`` does).
+def max_batch_size(total: Callable[[int], int], limit: int, cap: int = MAX_FIT_BATCH, start: int = 1) -> int:
+    """The largest batch ``b`` with ``total(b) <= limit`` (0 if batch ``start`` does not fit; ``cap`` if ``cap``
+    does).
 
-    ``total`` is non-decreasing in the batch, so the answer is searched, not scanned: doubling until a batch does
-    not fit, then bisection between the last that fit and the first that did not — about 2·log2(b) traces.
+    ``total`` is non-decreasing in the batch, so the answer is searched, not scanned: doubling from ``start`` until a
+    batch does not fit, then bisection between the last that fit and the first that did not — about 2·log2(b)
+    traces.
     """
-    if total(1) > limit:
+    if total(start) > limit:
         return 0
-    good, bad = 1, None
+    good, bad = start, None
     while bad is None:
         nxt = min(good * 2, cap)
         if nxt == good:
@@ -206,18 +208,15 @@ def _model_rows(spec: ModelSpec, ispec: InputSpec, batch_sizes: tuple[int, ...],
                 ) -> list[Profile]:
     from cnnbench.rows import identity, row_fields
 
-    out: list[Profile] = []
-    fit: dict[str, Any] = {}
     try:
         sub = _Subject.build(spec, ispec, dtype)
-        if opts.fit_bytes is not None:
-            fit = {"fit_bytes": opts.fit_bytes,
-                   "max_batch_size": max_batch_size(lambda b: _total(sub, b, opts), opts.fit_bytes)}
     except KeyboardInterrupt:
         raise
-    except BaseException as e:  # noqa: BLE001 — a model that fails to build or trace is its rows' error
+    except BaseException as e:  # noqa: BLE001 — a model that fails to build is its rows' error
         err = exit_text(e, "model") if isinstance(e, SystemExit) else row_error(e, spec.name)
         return [_failed(spec, ispec, bs, dtype, err) for bs in batch_sizes]
+    fit = _fit(sub, opts) if opts.fit_bytes is not None else {}
+    out: list[Profile] = []
     for bs in batch_sizes:
         try:
             shape, label = row_fields(ispec, bs)
@@ -233,6 +232,34 @@ def _model_rows(spec: ModelSpec, ispec: InputSpec, batch_sizes: tuple[int, ...],
             err = exit_text(e, "model") if isinstance(e, SystemExit) else row_error(e, spec.name)
             out.append(_failed(spec, ispec, bs, dtype, err))
     return out
+
+
+def _fit(sub: _Subject, opts: MemoryOptions) -> dict[str, Any]:
+    """``fit_bytes`` and ``max_batch_size`` (``fit_error`` instead when the search cannot run: the asked rows are
+    made all the same). A model that cannot run at batch 1 (training batch norm over one value per channel) is
+    searched from batch 2."""
+    fit: dict[str, Any] = {"fit_bytes": opts.fit_bytes, "max_batch_size": None}
+    seen: dict[int, int] = {}
+
+    def total(b: int) -> int:
+        if b not in seen:
+            seen[b] = _total(sub, b, opts)
+        return seen[b]
+
+    try:
+        try:
+            total(1)
+            start = 1
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception:  # noqa: BLE001 — batch 1 does not run: from 2 (its error is raised if 2 fails too)
+            start = 2
+        fit["max_batch_size"] = max_batch_size(total, opts.fit_bytes, start=start)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001 — the search failed; the rows stand
+        fit["fit_error"] = exit_text(e, "model") if isinstance(e, SystemExit) else row_error(e, sub.spec.name)
+    return fit
 
 
 def _failed(spec: ModelSpec, ispec: InputSpec, batch_size: int, dtype: str, error: str) -> Profile:

@@ -95,6 +95,8 @@ def _max_batch(r: dict[str, Any]) -> str:
     from cnnbench.footprint.options import MAX_FIT_BATCH
 
     b = r.get("max_batch_size")
+    if r.get("fit_error"):
+        return f"search failed: {r['fit_error']}"
     if b is None:
         return "—"
     if b == 0:
