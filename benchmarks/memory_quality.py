@@ -251,10 +251,10 @@ def part_sizes(args, specs) -> None:
             for mode in modes:
                 try:
                     r = sizes_row(spec, batch, mode == "train", caps_gib, caps_gmacs, not args.no_measure)
-                except Exception as e:  # noqa: BLE001 — the static side failed: say so, keep going
-                    print(f"  {spec.name:20s} b{batch:<3d} {mode:5s} FAILED (static): {type(e).__name__}: {e}",
-                          flush=True)
-                    continue
+                except Exception as e:  # noqa: BLE001 — the static side failed: a row that says so, keep going
+                    r = dict.fromkeys(FIELDS)
+                    r.update(model=spec.name, batch=batch, mode=mode, peak_at="",
+                             skipped=f"static failed: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
                 rows.append(r)
                 print_row(r)
                 if args.output:
