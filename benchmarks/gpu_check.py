@@ -13,6 +13,9 @@ Checks (each a real CLI or library call on ``cuda``):
 * peak memory: a model whose forward allocates a 256 MiB temporary must report 256–400 MiB;
 * the OOM back-off: a model allocating 1 GiB per sample, batches 1, 4096, 8192 — batch 4096 is ``out of memory``
   and batch 8192 ``skipped``;
+* ``cnnbench.memory``'s estimate on CUDA: resnet50 and mobilenet_v2 at batch 32, inference and a training step,
+  the static estimate against the same tracker in the real CUDA run (within 10 %) and against
+  ``torch.cuda.max_memory_allocated`` (the ``allocator_*`` fields; printed as ratios, at least the tensor level);
 * ``compare`` on CUDA (two models, eager and onnx, interleaved);
 * ``baseline create`` + ``check`` on CUDA (a tiny suite: pass or inconclusive, never an error);
 * ``pytest -m gpu``.
@@ -41,6 +44,9 @@ PY = sys.executable
 FAST = ["--budget", "0.5", "--min-samples", "10", "--warmup", "0.2"]
 PROFILE_FP32 = ("eager", "compile", "onnx", "onnx-fp16", "tensorrt")
 PROFILE_AMP = ("eager", "compile", "tensorrt")
+MEMORY_MODELS = ("resnet50", "mobilenet_v2")
+MEMORY_BATCH = 32
+MEMORY_TOLERANCE = 0.10  # |tensor-level measured / estimate - 1|: CUDA kernels may return other helper tensors
 
 
 def cli(*args: str, timeout: float = 240) -> tuple[int, str, str]:
@@ -172,6 +178,47 @@ def compare_cuda() -> tuple[str, str]:
                                           for r in recs))
 
 
+def memory_cuda() -> list[tuple[str, str, str]]:
+    """One (check, status, detail) per model × {inference, training step} of ``cnnbench.memory(..., measure=True,
+    device="cuda")``: the estimate (static, on meta) against the same storage tracker in the real CUDA run and
+    against ``max_memory_allocated`` less what was allocated before (``allocator_*``: cuDNN/cuBLAS workspaces and
+    the caching allocator's rounding included, so at least the tensor level)."""
+    import torch
+
+    import cnnbench
+
+    def mib(n: int) -> str:
+        return f"{n / 2**20:.1f} MiB"
+
+    rows = []
+    for name in MEMORY_MODELS:
+        labels = [f"memory {name} b{MEMORY_BATCH} {mode}" for mode in ("infer", "train")]
+        try:
+            (rec,) = cnnbench.memory(name, batch_size=MEMORY_BATCH, train=True, measure=True, device="cuda")
+            d = rec.to_dict()
+        except Exception as err:  # noqa: BLE001 - a crashed model fails its two rows; the next model still runs
+            rows += [(label, "FAIL", f"{type(err).__name__}: {textwrap.shorten(str(err), 140)}") for label in labels]
+            continue
+        finally:
+            torch.cuda.empty_cache()
+        if d.get("error"):
+            rows += [(label, "FAIL", str(d["error"])[:160]) for label in labels]
+            continue
+        for label, est_k, meas_k, alloc_k in (
+                (labels[0], "peak_activation_bytes", "measured_peak_activation_bytes", "allocator_peak_bytes"),
+                (labels[1], "train_peak_activation_bytes", "measured_train_peak_activation_bytes",
+                 "allocator_train_peak_bytes")):
+            est, meas, alloc = d.get(est_k) or 0, d.get(meas_k) or 0, d.get(alloc_k) or 0
+            if not (est and meas):
+                rows.append((label, "FAIL", f"no figure: estimate {est}, measured {meas}"))
+                continue
+            ok = abs(meas / est - 1) <= MEMORY_TOLERANCE and alloc >= 0.99 * meas
+            detail = (f"estimate {mib(est)}, measured {mib(meas)} ({meas / est:.3f}× est.), "
+                      f"max_memory_allocated {mib(alloc)} ({alloc / est:.3f}× est., {alloc / meas:.3f}× meas.)")
+            rows.append((label, "pass" if ok else "FAIL", detail))
+    return rows
+
+
 SUITE = """
 [check]
 blocks = 3
@@ -225,7 +272,8 @@ def pytest_gpu() -> tuple[str, str]:
 
 CHECKS: list[str] = ([f"profile {rt} fp32" for rt in PROFILE_FP32] + [f"profile {rt} amp-fp16" for rt in PROFILE_AMP]
                      + ["timing vs CUDA events / torch.utils.benchmark", "peak memory", "OOM batch back-off",
-                        "compare on CUDA", "check on CUDA", "pytest -m gpu", "explain on CUDA (eager, compile)"])
+                        "compare on CUDA", "check on CUDA", "pytest -m gpu", "explain on CUDA (eager, compile)"]
+                     + [f"memory {m} b{MEMORY_BATCH} {mode}" for m in MEMORY_MODELS for mode in ("infer", "train")])
 
 
 def machine() -> str:
@@ -282,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             (CHECKS[8], timing_agreement), (CHECKS[9], peak_memory), (CHECKS[10], lambda: oom_backoff(tmp)),
             (CHECKS[11], compare_cuda), (CHECKS[12], lambda: check_cuda(tmp)), (CHECKS[13], pytest_gpu),
             (CHECKS[14], explain_cuda),
+            ("memory estimate vs max_memory_allocated", memory_cuda),
         ]
         for name, fn in steps:
             t0 = time.perf_counter()
