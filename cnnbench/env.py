@@ -13,12 +13,14 @@ model down?), not what makes it a different machine.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -149,3 +151,18 @@ def cache_dir(kind: str) -> Path:
         return Path(root).expanduser() / kind
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "cnnbench" / kind
+
+
+@contextlib.contextmanager
+def quiet_kineto() -> Iterator[None]:
+    """Around a ``torch.profiler`` run: Kineto (its backend) logs its stages and, on a machine without a GPU,
+    "ERROR: gpuGetDeviceCount failed" to stderr when it first starts; ``KINETO_LOG_LEVEL`` (read once, at that start)
+    silences it unless the user set it. The variable is restored afterwards."""
+    had = "KINETO_LOG_LEVEL" in os.environ
+    if not had:
+        os.environ["KINETO_LOG_LEVEL"] = "99"
+    try:
+        yield
+    finally:
+        if not had:
+            os.environ.pop("KINETO_LOG_LEVEL", None)

@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import Any
 
 import torch
-from torch.utils.flop_counter import flop_registry, sdpa_flop_count
+from torch.utils.flop_counter import flop_registry, sdpa_backward_flop_count, sdpa_flop_count
 
 from cnnbench.errors import CnnbenchError
 
@@ -239,9 +239,19 @@ def _sdpa_flops(query, key, value, *args, out_val=None, **kwargs) -> int:
     return 2 * b * q[-2] * q[-1] * k[-2] + 2 * b * q[-2] * k[-2] * v[-1]
 
 
+def _sdpa_backward_flops(grad_out, query, key, value, *args, out_val=None, **kwargs) -> int:
+    """A fused attention's backward: the gradients of Q, K and V as four batched matmuls (2× the forward), torch's
+    formula."""
+    shapes = [tuple(int(d) for d in t.shape) for t in (grad_out, query, key, value)]
+    return int(sdpa_backward_flop_count(*shapes))
+
+
 # cnnbench's own formulas, keyed by "namespace::name" (every overload of the op)
 FORMULAS: dict[str, Callable[..., int]] = {
     "aten::scaled_dot_product_attention": _sdpa_flops,
+    # the CPU flash kernel a training step runs (torch's registry has the CUDA kernels only)
+    "aten::_scaled_dot_product_flash_attention_for_cpu": _sdpa_flops,
+    "aten::_scaled_dot_product_flash_attention_for_cpu_backward": _sdpa_backward_flops,
     "aten::mv": _mv, "aten::addmv": _addmv, "aten::dot": _dot, "aten::vdot": _dot, "aten::outer": _outer,
     "aten::ger": _outer, "aten::addr": _addr, "aten::addbmm": _addbmm, "aten::linalg_vecdot": _vecdot,
     "aten::_trilinear": _trilinear, "aten::_addmm_activation": flop_registry[aten.addmm],

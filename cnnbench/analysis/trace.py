@@ -195,6 +195,34 @@ class NoFastPath(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
+@contextlib.contextmanager
+def fused_attention_on_meta() -> Any:
+    """While a training step is traced: ``F.scaled_dot_product_attention`` on ``meta`` runs the CPU flash kernel's
+    ``meta`` implementation, as CPU and CUDA run a fused kernel (saving only the output and its log-sum-exp), where
+    ``meta`` alone would take the math path (the L×S scores materialised and saved for the backward) — so every trace
+    path sees the same ops. Only when the CPU would take it (4-D inputs, no dropout, no grouped-query broadcast);
+    other devices and calls pass through. The function is put back on exit (code that imported the function itself
+    before the trace keeps the math path on ``meta``).
+    """
+    import torch.nn.functional as F
+
+    original = F.scaled_dot_product_attention
+
+    def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
+        if (query.device.type == "meta" and query.dim() == key.dim() == value.dim() == 4 and dropout_p == 0.0
+                and not enable_gqa and query.is_floating_point() and torch.is_grad_enabled()):
+            return aten._scaled_dot_product_flash_attention_for_cpu(query, key, value, 0.0, is_causal,
+                                                                    attn_mask=attn_mask, scale=scale)[0]
+        return original(query, key, value, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal,
+                        scale=scale, enable_gqa=enable_gqa)
+
+    F.scaled_dot_product_attention = sdpa
+    try:
+        yield
+    finally:
+        F.scaled_dot_product_attention = original
+
+
 def shape_text(out: Any) -> str:
     """``"1x64x56x56"`` for a tensor; tensors of a tuple/dict output joined with ``", "``; ``""`` if none."""
     return ", ".join("x".join(str(int(d)) for d in t.shape) for t in _tensors(out))
@@ -324,6 +352,8 @@ def trace(model: torch.nn.Module, args: tuple[Any, ...] = (), kwargs: dict[str, 
     try:
         with contextlib.ExitStack() as ctx:
             ctx.enter_context(torch.enable_grad() if train else torch.inference_mode())
+            if train:
+                ctx.enter_context(fused_attention_on_meta())
             for extra in modes:
                 ctx.enter_context(extra)
             ctx.enter_context(NoFastPath())

@@ -12,8 +12,16 @@ from typing import Annotated
 
 import typer
 
-from cnnbench.cli.options import BatchOpt, DtypeOpt, FormatOpt, InputSizesOpt, InputsOpt, OutputOpt, check_format, \
-    input_options
+from cnnbench.cli.options import (
+    BatchOpt,
+    DtypeOpt,
+    FormatOpt,
+    InputSizesOpt,
+    InputsOpt,
+    OutputOpt,
+    check_format,
+    input_options,
+)
 from cnnbench.cli.output import emit, stderr, stdout
 
 

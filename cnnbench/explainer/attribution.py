@@ -31,8 +31,6 @@ all totals (a trimmed mean: additive, so module times still sum to the total, an
 
 from __future__ import annotations
 
-import contextlib
-import os
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnbench.analysis import ModuleHooks
+from cnnbench.env import quiet_kineto
 from cnnbench.explainer.optypes import CONV, DW_CONV, FRAMEWORK, FUSED, op_type
 
 PREFIX = "cnnbench.module::"
@@ -330,21 +329,6 @@ def with_module_times(hooks: Timing, prof: Timing) -> Timing:
                   "forward hooks, perf_counter (module times); torch.profiler (their split over op types)")
 
 
-@contextlib.contextmanager
-def _quiet_kineto() -> Iterator[None]:
-    """Kineto (the profiler's backend) logs its stages and, on a machine without a GPU, "ERROR: gpuGetDeviceCount
-    failed" to stderr when it first starts; ``KINETO_LOG_LEVEL`` (read once, at that start) silences it unless the
-    user set it. The variable is restored afterwards."""
-    had = "KINETO_LOG_LEVEL" in os.environ
-    if not had:
-        os.environ["KINETO_LOG_LEVEL"] = "99"
-    try:
-        yield
-    finally:
-        if not had:
-            os.environ.pop("KINETO_LOG_LEVEL", None)
-
-
 def profile_eager(model: Any, call: Callable[[], Any], *, device: str = "cpu", iterations: int = 20,
                   warmup: int = 3, records: Sequence[Any] = (), sync: Callable[[], None] | None = None,
                   depth: int | None = None) -> Timing:
@@ -371,7 +355,7 @@ def profile_eager(model: Any, call: Callable[[], Any], *, device: str = "cpu", i
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_gpu else [])
     ranges = ModuleRanges(model, depth)
     try:
-        with _quiet_kineto(), profile(activities=activities, record_shapes=False, with_stack=False) as prof:
+        with quiet_kineto(), profile(activities=activities, record_shapes=False, with_stack=False) as prof:
             for _ in range(max(iterations, 1)):
                 call()
                 if sync is not None:

@@ -20,6 +20,7 @@ from torch.utils._pytree import tree_leaves, tree_map
 
 from cnnbench.analysis.liveness import Liveness
 from cnnbench.analysis.trace import NoFastPath, loss_of
+from cnnbench.env import quiet_kineto
 
 
 class _Tracking(TorchDispatchMode):
@@ -76,7 +77,7 @@ def measure_peak(build: Callable[[], torch.nn.Module], make_inputs: Callable[[],
     else:
         ctx = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], profile_memory=True)
     try:
-        with ctx as prof, NoFastPath(), _Tracking(live):
+        with quiet_kineto(), ctx as prof, NoFastPath(), _Tracking(live):
             if train:
                 out = model(*args, **kwargs)
                 loss = loss_of(out)

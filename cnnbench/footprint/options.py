@@ -25,7 +25,7 @@ _SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-z]*)\s*", re.IGNOREC
 MAX_FIT_BATCH = 2**20
 
 
-def parse_bytes(text: str | int | float, flag: str = "--fit") -> int:
+def parse_bytes(text: str | float, flag: str = "--fit") -> int:
     """``8GiB`` / ``8G`` (2^30), ``8GB`` (10^9), ``512MiB``, ``1e9`` or a plain byte count → bytes (> 0).
 
     Raises:
