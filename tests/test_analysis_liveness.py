@@ -298,3 +298,52 @@ def test_every_path_gives_the_same_peak(name, build, shape):
     trs = [run(model, torch.randn(*shape), p) for p in PATHS]
     assert len({(t.peak_bytes, t.peak_at) for t in trs}) == 1, [(t.peak_bytes, t.peak_at) for t in trs]
     assert len({tuple(sorted(t.exit_bytes.items())) for t in trs}) == 1
+
+
+def _tiny_vit():
+    torch.manual_seed(0)
+    return torchvision.models.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32,
+                                                mlp_dim=64)
+
+
+def test_training_attention_is_the_fused_kernel_on_every_path():
+    # CPU (and CUDA) train through a fused attention kernel that saves only the output and its log-sum-exp; meta
+    # alone would take the math path and save the 17×17 scores per head. Every path must see the CPU's ops.
+    import torch.nn.functional as F
+
+    before = F.scaled_dot_product_attention
+    model, x = _tiny_vit(), torch.randn(2, 3, 32, 32)
+    runs = {}
+    for p in PATHS:
+        tr = traced(model, (x,), path=p, train=True).trace
+        runs[p] = (tr.peak_bytes, sum(r.macs for r in tr.records if not r.backward),
+                   sum(r.macs for r in tr.records if r.backward),
+                   sorted({r.op for r in tr.records if "attention" in r.op}))
+    assert runs["meta"] == runs["fake"] == runs["cpu"], runs
+    assert runs["meta"][3] == ["_scaled_dot_product_flash_attention_for_cpu",
+                               "_scaled_dot_product_flash_attention_for_cpu_backward"]
+    # attention per layer: Q·Kᵀ and A·V, each B·H·L·L·E = 2·2·17·17·16 = 18496 MACs → 2 layers · 2 · 18496 = 73984
+    # of the forward's MACs. The fused backward recomputes Q·Kᵀ (the scores were never saved) and then runs the four
+    # gradient matmuls: five of the forward's two, 2.5× (torch's formula for the fused kernels)
+    attn = [r for r in traced(model, (x,), path="meta", train=True).trace.records if "attention" in r.op]
+    assert sum(r.macs for r in attn if not r.backward) == 73984
+    assert sum(r.macs for r in attn if r.backward) == 5 * 73984 // 2
+    assert F.scaled_dot_product_attention is before  # put back
+    measured = measure_peak(_tiny_vit, lambda: ((x,), {}), dtype=torch.float32, device=torch.device("cpu"),
+                            train=True)
+    assert measured["measured_peak_bytes"] == runs["meta"][0]
+
+
+def test_depthwise_conv_backward_is_twice_its_forward():
+    # depthwise 3×3 on 16 channels, 1×16×8×8, padding 1: forward = 16·8·8 outputs × 9 MACs = 9216. Its backward: the
+    # input's gradient (9216) + the weight's (9216) — torch's own formula would count the weight gradient as a dense
+    # conv, 16× too many (16·16·9·64 = 147456)
+    conv = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, bias=False), nn.Conv2d(16, 16, 3, padding=1, groups=16,
+                                                                            bias=False))
+    x = torch.randn(1, 16, 8, 8)
+    recs = traced(conv, (x,), path="meta", train=True).trace.records
+    fwd = [r.macs for r in recs if r.op == "convolution"]
+    bwd = [r.macs for r in recs if r.op == "convolution_backward"]
+    # the dense conv first: 16·16·9·64 = 147456; the first layer's input needs no gradient: its weight's only
+    assert fwd == [147456, 9216]
+    assert bwd == [2 * 9216, 147456]

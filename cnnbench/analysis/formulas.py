@@ -240,8 +240,8 @@ def _sdpa_flops(query, key, value, *args, out_val=None, **kwargs) -> int:
 
 
 def _sdpa_backward_flops(grad_out, query, key, value, *args, out_val=None, **kwargs) -> int:
-    """A fused attention's backward: the gradients of Q, K and V as four batched matmuls (2× the forward), torch's
-    formula."""
+    """A fused attention's backward, torch's formula: Q·Kᵀ recomputed (the scores were never saved), then the gradients
+    of Q, K and V as four batched matmuls — 2.5× the forward."""
     shapes = [tuple(int(d) for d in t.shape) for t in (grad_out, query, key, value)]
     return int(sdpa_backward_flop_count(*shapes))
 
