@@ -10,7 +10,7 @@ from cnnbench.report.units import nbytes, si
 
 #: Said under every memory table: what each figure is and how bytes are written.
 MEMORY_CAPTION = (
-    "Bytes: KiB/MiB/GiB = 2^10/2^20/2^30. weights = parameter + buffer storages; peak acts = the most bytes of "
+    "weights = parameter + buffer storages; peak acts = the most bytes of "
     "tensor storages the forward created alive at once (eval, no autograd; weights and inputs excluded); "
     "total = weights + inputs + peak acts. Kernel scratch (cuDNN/oneDNN workspaces) and the "
     "allocator's rounding are not in the estimate.")
@@ -53,7 +53,7 @@ def memory_tables(records: list[dict[str, Any]]) -> list[Any]:
         cap += (f" max batch = the largest batch whose {'train total' if train else 'total'} fits in "
                 f"{nbytes(limit)} ({limit:,} bytes); 0: none fits; ≥ {MAX_FIT_BATCH:,}: the search's cap; failed: "
                 "the search could not run (the row's fit_error says why).")
-    main = _table("cnnbench memory — estimate (static trace)", cap, heads, records)
+    main = _table("cnnbench memory — estimate (static trace), bytes in KiB/MiB/GiB = 2^10/2^20/2^30", cap, heads, records)
     for r in records:
         if r.get("error"):
             main.add_row(*_row_head(r), f"[red]{r['error']}[/red]", *[""] * (len(heads) - 1))
