@@ -420,16 +420,12 @@ def input_bytes(tree: Any, dtype: torch.dtype) -> int:
     """Bytes of the tensors in ``tree`` (the example inputs) with floating ones at ``dtype``."""
     from torch.utils._pytree import tree_leaves
 
-    return sum(t.numel() * _itemsize(_cast(t, dtype)) for t in tree_leaves(tree) if isinstance(t, torch.Tensor))
-
-
-def _itemsize(dt: torch.dtype) -> int:
-    return torch.empty((), dtype=dt, device="meta").element_size()
+    return sum(t.numel() * _cast(t, dtype).itemsize for t in tree_leaves(tree) if isinstance(t, torch.Tensor))
 
 
 def weight_bytes(groups, dtype: torch.dtype) -> int:
     """Bytes of the parameter and buffer storages (each once) with floating tensors at ``dtype``."""
-    return sum(group_numel(g) * _itemsize(_cast(g[0][1], dtype)) for g in groups)
+    return sum(group_numel(g) * _cast(g[0][1], dtype).itemsize for g in groups)
 
 
 def _scripted(model: torch.nn.Module) -> list[str]:

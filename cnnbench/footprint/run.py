@@ -78,12 +78,6 @@ class _Subject:
         return traced(self.model, args, kwargs, dtype=self.dtype, cpu_model=self.cpu_model, train=train)
 
 
-def _itemsize(dtype: Any) -> int:
-    import torch
-
-    return torch.empty((), dtype=dtype, device="meta").element_size()
-
-
 def _fields(sub: _Subject, static: Any, batch_size: int, opts: MemoryOptions) -> dict[str, Any]:
     """One batch size's memory fields (estimates only)."""
     d: dict[str, Any] = {
@@ -96,11 +90,16 @@ def _fields(sub: _Subject, static: Any, batch_size: int, opts: MemoryOptions) ->
     return d
 
 
+def _state(trainable: int, sub: _Subject, opts: MemoryOptions) -> tuple[int, int]:
+    """``(gradient_bytes, optimizer_state_bytes)``: gradients and optimizer state take the trainable parameters' own
+    (floating) dtype, the counted ``dtype``."""
+    grads = trainable * sub.dtype.itemsize
+    return grads, opts.state_tensors * grads
+
+
 def _training(sub: _Subject, static: Any, batch_size: int, opts: MemoryOptions) -> dict[str, Any]:
     tr = sub.traced(batch_size, train=True).trace
-    # gradients and optimizer state take the trainable parameters' own (floating) dtype: the counted ``dtype``
-    grads = static.trainable_params * _itemsize(sub.dtype)
-    state = opts.state_tensors * grads
+    grads, state = _state(static.trainable_params, sub, opts)
     return {
         "train_peak_activation_bytes": tr.peak_bytes, "train_peak_at": tr.peak_at,
         "forward_macs": sum(r.macs for r in tr.records if not r.backward),
@@ -119,7 +118,7 @@ def _total(sub: _Subject, batch_size: int, opts: MemoryOptions) -> int:
     run = sub.traced(batch_size, train=opts.train)
     total = weight_bytes(run.groups, sub.dtype) + input_bytes((run.args, run.kwargs), sub.dtype) + run.trace.peak_bytes
     if opts.train:
-        total += opts.state_tensors * count_params(run.model)[1] * _itemsize(sub.dtype)
+        total += _state(count_params(run.model)[1], sub, opts)[1]
     return total
 
 
