@@ -12,6 +12,11 @@ ops reach the mode undecomposed and the mode decomposes them itself — except
 autograd would otherwise expand it into the math path with its L×S matrix). A no-op
 ``TorchFunctionMode`` is active too: PyTorch's ``nn.MultiheadAttention``/``TransformerEncoderLayer``
 "fast paths" refuse to run under one, so every device takes the same (traceable) code path.
+
+The same pass tracks storage liveness (:mod:`cnnbench.analysis.liveness`): the peak bytes of tensor storages the
+forward created alive at once, and the bytes alive at each module's exit. ``trace(..., train=True)`` traces a
+training step instead (train mode, autograd on, the backward of ``output.sum()``; backward ops flagged
+``backward``), where attention on ``meta`` takes the fused CPU kernel that CPU and CUDA train with.
 """
 
 from __future__ import annotations
