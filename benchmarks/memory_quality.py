@@ -58,7 +58,7 @@ from cnnbench.footprint.measure import measure_peak
 GIB = 1024**3
 FIELDS = ["model", "batch", "mode", "ours", "measured", "allocator", "ours/meas", "alloc/meas", "torchinfo_field",
           "torchinfo", "ti/meas", "ti_total", "meas_total", "ti_total/meas_total", "weights", "inputs", "est_gib",
-          "gmacs", "peak_at", "measure_s", "skipped"]
+          "gmacs", "peak_at", "trace", "measure_s", "skipped"]
 
 
 def load() -> str:
@@ -132,10 +132,10 @@ def sizes_row(spec, batch: int, train: bool, caps_gib, caps_gmacs, measured: boo
     prof = analyze(build_meta(spec), shape, cpu_model=cpu)
     row["weights"], row["inputs"] = prof.weight_bytes, prof.input_bytes
     if train:
-        tr = traced(build_meta(spec), shape, cpu_model=cpu, train=True).trace
-        row["ours"], row["peak_at"] = tr.peak_bytes, tr.peak_at
+        run = traced(build_meta(spec), shape, cpu_model=cpu, train=True)
+        row["ours"], row["peak_at"], row["trace"] = run.trace.peak_bytes, run.trace.peak_at, run.device
     else:
-        row["ours"], row["peak_at"] = prof.peak_activation_bytes, prof.peak_at
+        row["ours"], row["peak_at"], row["trace"] = prof.peak_activation_bytes, prof.peak_at, prof.trace_device
     est = prof.weight_bytes + prof.input_bytes + row["ours"]
     gmacs = prof.macs / 1e9 * (3 if train else 1)
     row["est_gib"], row["gmacs"] = round(est / GIB, 3), round(gmacs, 1)
@@ -183,7 +183,7 @@ def print_row(r: dict[str, Any]) -> None:
     print(f"{head} ours {mib(r['ours']):>9s}  measured {mib(r['measured']):>9s}  allocator {mib(r['allocator']):>9s}"
           f"  torchinfo {mib(r['torchinfo']):>9s} MiB | ours/meas {fmt_ratio(r['ours/meas'])}  "
           f"alloc/meas {fmt_ratio(r['alloc/meas'])}  ti/meas {fmt_ratio(r['ti/meas'])}"
-          f"  ({r['measure_s']}s, peak at {r['peak_at'] or '-'})", flush=True)
+          f"  ({r['measure_s']}s, {r['trace']} trace, peak at {r['peak_at'] or '-'})", flush=True)
 
 
 def summaries(rows: list[dict[str, Any]]) -> list[str]:
