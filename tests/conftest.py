@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache(tmp_path_factory):
+    """The suite's rooflines and other caches go to a directory of its own, never the user's ``~/.cache``: a roofline
+    cached by one test would otherwise add efficiency columns to another test's rows (and outlive the run)."""
+    old = os.environ.get("CNNBENCH_CACHE")
+    os.environ["CNNBENCH_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("CNNBENCH_CACHE", None)
+    else:
+        os.environ["CNNBENCH_CACHE"] = old
 
 #: A tiny user model whose constructor turns ``$SABOTAGE`` into a directory: user code run *after* cnnbench checked
 #: its output paths, so a write fails for real at the end (as a clean-up script or a full disk would make it fail).

@@ -103,7 +103,9 @@ def test_reproduce_output_dir_is_checked_before_measuring(tmp_path):
 
 # --- one CSV layout for every command (docs/conventions.md, "CSV layout") ---------------------------------------------
 
-def test_profile_and_sweep_write_the_same_csv_layout(tmp_path, net):
+def test_profile_and_sweep_write_the_same_csv_layout(tmp_path, net, monkeypatch):
+    # no cached roofline: profile would add achieved_gflops from one (sweep rows may come from other machines)
+    monkeypatch.setenv("CNNBENCH_CACHE", str(tmp_path / "cache"))
     p, s = tmp_path / "p.csv", tmp_path / "s.csv"
     r1 = runner.invoke(app, ["profile", net, *FAST, "-o", str(p)])
     assert r1.exit_code == 0, r1.output
