@@ -82,6 +82,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX results_run ON results(run_id);
     CREATE INDEX runs_time ON runs(time);
     """,
+    # 3: the calibration workload timed beside the model (``--calibrate``): its median and median ÷ it
+    """
+    ALTER TABLE results ADD COLUMN calibration_ms REAL;
+    ALTER TABLE results ADD COLUMN latency_normalized REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -413,6 +418,8 @@ def _result_row(rec: dict[str, Any]) -> dict[str, Any]:
     row["throughput_per_s"] = rec.get("throughput_per_s")
     row["peak_memory_bytes"] = _int(rec.get("peak_memory_bytes"))
     row["compile_s"] = rec.get("compile_s")
+    row["calibration_ms"] = rec.get("calibration_ms")
+    row["latency_normalized"] = rec.get("latency_normalized")
     row["samples_ms"] = json.dumps(list(samples)) if samples else None
     row["error"] = rec.get("error")
     row["record"] = json.dumps(record, default=str)

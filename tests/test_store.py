@@ -43,7 +43,7 @@ def record(model="resnet18", median=10.0, macs=1000, runtime="eager", samples=No
 
 def test_fresh_database_has_schema_wal_and_columns(tmp_path):
     with open_store(tmp_path / "sub" / "h.db") as s:
-        assert s.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 2
+        assert s.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 3
         assert s.journal_mode == "wal"
         cols = {r[1] for r in s.conn.execute("PRAGMA table_info(results)")}
         assert {"run_id", "model", "device", "runtime", "batch_size", "dtype", "input_shape", "params", "macs",
@@ -91,10 +91,13 @@ def test_migrates_a_version_1_database_keeping_its_rows(tmp_path):
     conn.commit()
     conn.close()
     with Store(path) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == 3
         indexes = {r[1] for r in s.conn.execute("PRAGMA index_list(results)")}
         assert "results_series" in indexes
         assert [r["model"] for r in s.results()] == ["lenet5"]
+        cols = {r[1] for r in s.conn.execute("PRAGMA table_info(results)")}
+        assert {"calibration_ms", "latency_normalized"} <= cols  # migration 3
+        assert s.results()[0]["latency_normalized"] is None
 
 
 def test_newer_schema_corrupt_file_and_directory_are_one_line_errors(tmp_path):
