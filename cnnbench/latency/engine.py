@@ -36,6 +36,16 @@ With ``copy_model=False`` (registry builders: a fresh model per call) the built 
 User code (build, input factory, forward, export, compile) runs with stdout sent to stderr, so a model that prints
 never corrupts ``--format json`` on stdout, for library callers too.
 
+**Calibration** (``opts.calibrate``, ``--calibrate``): after the model's warm-up, :func:`run_latency` prepares the
+calibration workload of ``cnnbench check`` (:func:`~cnnbench.check.calibration.build_calibration`: eager, fp32, one
+1×3×128×128 input, same device and threads, seeded), warms it up, and times it *interleaved* with the model — one
+:class:`~cnnbench.latency.timer.Timed` each, the one scheduler :func:`~cnnbench.latency.timer.interleave` with the
+protocol's :func:`~cnnbench.latency.timer.budget_stop` (so each gets the sampling budget a lone row gets, and the
+timed part takes about twice as long). The row gets ``calibration_ms`` (median of the calibration's samples) and
+``latency_normalized`` = latency median ÷ ``calibration_ms`` (dimensionless: the row's latency in units of this
+machine's calibration time, which cancels much of a shared runner's minute-to-minute drift). Peak memory is then
+tracked over the model's warm-up only (the calibration is built after it, so its weights never count).
+
 For :func:`~cnnbench.latency.timer.measure_interleaved` (``reproduce``), prepare one runner per model and pass their
 ``call`` / ``sync``; :func:`prepare_row` is the failure-as-row prepare step that ``run_latency`` and ``compare``
 share.
@@ -58,7 +68,7 @@ from cnnbench.latency.options import LatencyOptions, check_choices, normalize_ru
 from cnnbench.latency.placement import Inputs, batch_size_of, build_inputs, make_example_inputs
 from cnnbench.latency.runner import Runner
 from cnnbench.latency.threads import check_load, load_average, torch_threads
-from cnnbench.latency.timer import LatencyStats, _check_protocol, measure
+from cnnbench.latency.timer import LatencyStats, Timed, _check_protocol, budget_stop, interleave, timer_overhead
 from cnnbench.latency.usercode import failure_text, stdout_to_stderr
 from cnnbench.latency.verify import _needs_check, check_runner, eager_reference
 
@@ -136,6 +146,9 @@ class LatencyResult:
         latency: Statistics in ms, ``None`` when the row failed.
         peak_memory_bytes: See :mod:`cnnbench.latency.memory`; ``None`` if not measured.
         compile_s: Compile time (compile runtime only).
+        calibrate: The calibration workload was asked for (``opts.calibrate``): the record carries
+            ``calibration_ms`` and ``latency_normalized`` (``None`` on a failed row).
+        calibration: The calibration's statistics in ms, timed interleaved with this row's samples.
         error: Why the row failed, one line.
         oom: The failure was an out-of-memory (a sweep should skip larger batches).
         details: Runtime facts: block size, memory method, ONNX opset/exporter/cache path/export seconds...
@@ -154,6 +167,8 @@ class LatencyResult:
     error: str | None = None
     oom: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    calibrate: bool = False
+    calibration: LatencyStats | None = None
 
     @property
     def throughput_per_s(self) -> float | None:
@@ -161,6 +176,18 @@ class LatencyResult:
         if self.latency is None or self.latency.median <= 0:
             return None
         return self.batch_size / self.latency.median * 1e3
+
+    @property
+    def calibration_ms(self) -> float | None:
+        """Median of the calibration workload's samples (ms), timed interleaved with this row's."""
+        return self.calibration.median if self.calibration is not None else None
+
+    @property
+    def latency_normalized(self) -> float | None:
+        """``latency median / calibration_ms``: dimensionless, the latency in units of the calibration's time."""
+        if self.latency is None or self.calibration is None or self.calibration.median <= 0:
+            return None
+        return self.latency.median / self.calibration.median
 
     def to_dict(self, *, include_samples: bool = False) -> dict[str, Any]:
         """JSON-ready row; ``samples_ms`` (raw samples) only when asked."""
@@ -173,6 +200,8 @@ class LatencyResult:
             "precision": self.precision,
             "channels_last": self.channels_last,
             "latency_ms": self.latency.to_dict() if self.latency is not None else None,
+            **({"calibration_ms": self.calibration_ms, "latency_normalized": self.latency_normalized}
+               if self.calibrate else {}),
             "throughput_per_s": self.throughput_per_s,
             "peak_memory_bytes": self.peak_memory_bytes,
             "compile_s": self.compile_s,
@@ -322,32 +351,69 @@ def run_latency(build_model: Callable[[], nn.Module], inputs: Inputs, opts: Late
                "precision": precision_label(runtime, dtype, opts.precision), "channels_last": opts.channels_last}
         prep = prepare_row(build_model, inputs, opts, runtime=runtime, device=dev, dtype=dtype, model_key=model_key,
                            copy_model=copy_model)
-        runner = prep.runner
+        runner, calib_runner = prep.runner, None
         try:
             if runner is None:
                 batch = prep.batch if prep.batch is not None else _batch_guess(inputs, opts.seed)
-                return LatencyResult(**row, batch_size=batch, error=prep.error, oom=prep.oom)
+                return LatencyResult(**row, batch_size=batch, error=prep.error, oom=prep.oom, calibrate=opts.calibrate)
             memory = PeakMemory(dev) if opts.track_memory and runner.memory_visible else None
+            model, calib, phase = Timed(runner.call, runner.sync), None, "run"
             try:
+                overhead = timer_overhead()
                 # forward is user code in every timed call: it must not write to our stdout
-                with stdout_to_stderr(), memory if memory is not None else contextlib.nullcontext():
-                    stats = measure(runner.call, sync=runner.sync, warmup_min_iters=opts.warmup_min_iters,
-                                    warmup_min_s=opts.warmup, min_samples=opts.min_samples, budget_s=opts.budget,
-                                    block_target_s=opts.block_target_s)
+                with stdout_to_stderr():
+                    with memory if memory is not None else contextlib.nullcontext():
+                        model.warm_up(opts.warmup_min_iters, opts.warmup, block_target_s=opts.block_target_s,
+                                      overhead_s=overhead)
+                        if not opts.calibrate:  # peak memory over the warm-up and the samples
+                            interleave([model], budget_stop(opts.min_samples, opts.budget))
+                    if opts.calibrate:  # built after the model's warm-up: its weights never count in peak memory
+                        phase = "calibration"
+                        calib_runner = prepare_calibration(opts)
+                        calib = Timed(calib_runner.call, calib_runner.sync)
+                        calib.warm_up(opts.warmup_min_iters, opts.warmup, block_target_s=opts.block_target_s,
+                                      overhead_s=overhead)
+                        phase = "run"
+                        interleave([model, calib], budget_stop(opts.min_samples, opts.budget))
+                stats = model.stats()
             except CnnbenchError:
                 raise
             except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing row must not stop the sweep
-                error, oom = row_failure(err, "run")
-                return LatencyResult(**row, batch_size=prep.batch, error=error, oom=oom, details=dict(runner.details))
+                error, oom = row_failure(err, phase)
+                return LatencyResult(**row, batch_size=prep.batch, error=error, oom=oom, details=dict(runner.details),
+                                     calibrate=opts.calibrate)
             details = {**runner.details, "block_size": stats.block_size, "seed": opts.seed,
                        "memory_method": memory.method if memory is not None else None}
+            if calib is not None:
+                details["calibration"] = calibration_details(calib)
             return LatencyResult(**row, batch_size=prep.batch, latency=stats,
                                  peak_memory_bytes=memory.peak_bytes if memory else None, compile_s=runner.compile_s,
-                                 details=details)
+                                 details=details, calibrate=opts.calibrate,
+                                 calibration=calib.stats() if calib is not None else None)
         finally:
-            if runner is not None:
-                runner.close()
-            runner = prep = None
+            for r in (runner, calib_runner):
+                if r is not None:
+                    r.close()
+            runner = prep = calib_runner = None
             gc.collect()
             if dev.type == "cuda":
                 torch.cuda.empty_cache()
+
+
+def prepare_calibration(opts: LatencyOptions) -> Runner:
+    """The calibration workload of ``cnnbench check``, ready to time beside a row: eager, fp32, one seeded
+    1×3×128×128 input, on ``opts.device`` (threads: torch's setting now, which :func:`run_latency` has set)."""
+    from cnnbench.check import CALIBRATION_SHAPE, build_calibration
+
+    return prepare_runner(build_calibration, CALIBRATION_SHAPE,
+                          LatencyOptions(device=opts.device, threads=opts.threads, seed=opts.seed, verify=False),
+                          runtime="eager")
+
+
+def calibration_details(calib: Timed) -> dict[str, Any]:
+    """``details.calibration`` of a calibrated row: which workload, its block size, samples and spread."""
+    from cnnbench.check import CALIBRATION_ID
+
+    s = calib.stats()
+    return {"workload": CALIBRATION_ID, "block_size": calib.block, "samples": s.samples, "iqr_ms": s.iqr,
+            "noisy": s.noisy}

@@ -204,8 +204,11 @@ class LatencyOptions:
 
     ``precision`` (``None`` | ``"amp-fp16"`` | ``"amp-bf16"``: torch.autocast), ``compile_mode`` (torch.compile's
     mode, ``None`` = default) and ``quantization`` (``onnx-int8``'s scheme) are normalised on construction;
-    ``verify`` checks every runtime against eager fp32 before timing it (:mod:`cnnbench.latency.verify`).
-    The fields after ``verify`` are the engine's own settings (the CLI never changes them): the ONNX ``opset``
+    ``verify`` checks every runtime against eager fp32 before timing it (:mod:`cnnbench.latency.verify`);
+    ``calibrate`` (``--calibrate``) times the calibration workload of ``cnnbench check``
+    (:func:`~cnnbench.check.calibration.build_calibration`: eager, fp32, input 1×3×128×128, same device and threads)
+    interleaved with each row's samples, and the row gets ``calibration_ms`` and ``latency_normalized``.
+    The fields after ``calibrate`` are the engine's own settings (the CLI never changes them): the ONNX ``opset``
     (``None``: :data:`~cnnbench.latency.backends.onnx_export.DEFAULT_OPSET`) and ``exporter`` (``"auto"`` |
     ``"dynamo"`` | ``"torchscript"``), the ``seed`` of weights and generated inputs, ``onnx_spinning`` (ONNX
     Runtime's busy-waiting workers: off when ORT runners are interleaved with torch ones), the timer's
@@ -224,6 +227,7 @@ class LatencyOptions:
     compile_mode: str | None = None
     quantization: str = "static"
     verify: bool = True
+    calibrate: bool = False
     opset: int | None = None
     exporter: str = "auto"
     seed: int = 0
@@ -243,7 +247,8 @@ class LatencyOptions:
     def parse(cls, *, device: str = "cpu", runtimes: list[str] | None = None, threads: int | None = None,
               channels_last: bool = False, budget: float = 2.0, min_samples: int = 30, warmup: float = 0.5,
               onnx_dir: str | None = None, precision: str | None = None, compile_mode: str | None = None,
-              quantization: str | None = None, dtype: str = "fp32", verify: bool = True) -> LatencyOptions:
+              quantization: str | None = None, dtype: str = "fp32", verify: bool = True,
+              calibrate: bool = False) -> LatencyOptions:
         """Validated options; every combination that cannot run here is a one-line error (exit 2) now.
 
         Args:
@@ -278,4 +283,4 @@ class LatencyOptions:
             onnx_dir = str(_onnx_dir(onnx_dir, onnx=any(BACKENDS[r].onnx_based for r in rts)))
         device = str(dev)
         return cls(device, tuple(rts), threads, channels_last, float(budget), int(min_samples), float(warmup),
-                   onnx_dir, prec, mode, quant, bool(verify))
+                   onnx_dir, prec, mode, quant, bool(verify), bool(calibrate))
