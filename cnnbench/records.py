@@ -28,8 +28,8 @@ STATIC_EXTRA_KEYS = ("checkpoint_bytes_fp16", "checkpoint_bytes_int8", "trace_de
 #: against this machine's roofline. ``calibration_ms`` and ``latency_normalized`` (latency median ÷ calibration_ms,
 #: dimensionless) are there only when the calibration workload was timed beside the row (``--calibrate``).
 LATENCY_KEYS = ("device", "runtime", "batch_size", "threads", "precision", "channels_last", "latency_ms",
-                "calibration_ms", "latency_normalized", "throughput_per_s", "peak_memory_bytes", "compile_s", "details", "threads_oversubscribed", "samples_ms",
-                "achieved_gflops", "roofline_fraction")
+                "calibration_ms", "latency_normalized", "throughput_per_s", "peak_memory_bytes", "compile_s", "details",
+                "threads_oversubscribed", "samples_ms", "achieved_gflops", "roofline_fraction")
 #: THE key order of a record: CSV columns follow it, whichever command wrote the record (JSON keeps each record's
 #: own order). Keys not named here come after these, in the order first seen.
 KEY_ORDER = (*STATIC_KEYS, *STATIC_EXTRA_KEYS, *LATENCY_KEYS)
