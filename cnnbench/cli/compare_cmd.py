@@ -10,6 +10,7 @@ import typer
 from cnnbench.cli.db_options import DbOpt, SaveOpt, command_line, maybe_save
 from cnnbench.cli.options import (
     BatchOpt,
+    CalibrateOpt,
     ChannelsLastOpt,
     ColumnsOpt,
     CompileModeOpt,
@@ -28,6 +29,7 @@ from cnnbench.cli.options import (
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
+    check_calibrate,
     check_format,
     input_options,
     output_path,
@@ -73,6 +75,7 @@ def compare(
     rounds: Annotated[int, typer.Option(help="Round-robin rounds the budget is split over.",
                                         rich_help_panel=_LAT)] = 5,
     onnx_dir: OnnxDirOpt = None,
+    calibrate: CalibrateOpt = False,
     precision: PrecisionOpt = None,
     compile_mode: CompileModeOpt = None,
     quantization: QuantizationOpt = None,
@@ -98,10 +101,11 @@ def compare(
     sort = cmp.check_sort(sort, has_latency=not no_latency)
     specs = cmp.resolve_targets(models, family)
     ref = cmp.check_reference(relative_to, specs)
+    check_calibrate(calibrate, no_latency)
     lat = None if no_latency else LatencyOptions.parse(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
-        quantization=quantization, dtype=dtype)
+        quantization=quantization, dtype=dtype, calibrate=calibrate)
     if rounds < 1:
         raise CnnbenchError(f"--rounds must be ≥ 1 (got {rounds})")
     spec = cmp.make_spec(specs, **input_options(input_size, inputs, fuse),

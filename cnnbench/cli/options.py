@@ -65,6 +65,11 @@ BudgetOpt = Annotated[float, typer.Option(help="Seconds of timed samples per row
 MinSamplesOpt = Annotated[int, typer.Option(help="Minimum timed samples per row.", rich_help_panel=_LAT)]
 WarmupOpt = Annotated[float, typer.Option(help="Minimum warm-up seconds per row.", rich_help_panel=_LAT)]
 OnnxDirOpt = Annotated[str | None, typer.Option(help="ONNX export cache directory.", rich_help_panel=_LAT)]
+CalibrateOpt = Annotated[bool, typer.Option(
+    "--calibrate", help="Also time `cnnbench check`'s calibration workload (eager fp32, 1x3x128x128, same device and "
+    "threads) interleaved with each row: rows get calibration_ms and latency_normalized = median / calibration_ms "
+    "(dimensionless; steadier across runs on a shared machine). The timed part takes about twice as long.",
+    rich_help_panel=_LAT)]
 
 
 def check_format(fmt: str) -> str:
@@ -101,3 +106,11 @@ def check_positive(value: float | None, flag: str, unit: str) -> float | None:
     if value is not None and not (math.isfinite(value) and value > 0):
         raise CnnbenchError(f"{flag} must be a finite number of {unit} > 0 (got {value!r})")
     return value
+
+
+def check_calibrate(calibrate: bool, no_latency: bool) -> None:
+    """``--calibrate`` normalises latency rows: with ``--no-latency`` there are none (one line, exit 2)."""
+    from cnnbench.errors import CnnbenchError
+
+    if calibrate and no_latency:
+        raise CnnbenchError("--calibrate times a workload beside each latency row: drop --no-latency (or --calibrate)")

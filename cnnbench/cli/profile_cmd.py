@@ -10,6 +10,7 @@ from cnnbench.cli.db_options import DbOpt, SaveOpt, command_line, deliver
 from cnnbench.cli.options import (
     BatchOpt,
     BudgetOpt,
+    CalibrateOpt,
     ChannelsLastOpt,
     ColumnsOpt,
     CompileModeOpt,
@@ -29,6 +30,7 @@ from cnnbench.cli.options import (
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
+    check_calibrate,
     check_format,
     input_options,
 )
@@ -53,6 +55,7 @@ def profile(
     min_samples: MinSamplesOpt = 30,
     warmup: WarmupOpt = 0.5,
     onnx_dir: OnnxDirOpt = None,
+    calibrate: CalibrateOpt = False,
     precision: PrecisionOpt = None,
     compile_mode: CompileModeOpt = None,
     quantization: QuantizationOpt = None,
@@ -80,10 +83,11 @@ def profile(
     counter = counter.lower()
     if counter not in ("ours", "fvcore", "thop", "all"):
         raise CnnbenchError(f"unknown --counter {counter!r}: choose ours, fvcore, thop or all")
+    check_calibrate(calibrate, no_latency)
     lat = None if no_latency else LatencyOptions.parse(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
-        quantization=quantization, dtype=dtype)
+        quantization=quantization, dtype=dtype, calibrate=calibrate)
     spec = Plan.parse(models, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
                            latency=lat, counters=counter)
     result = run_rows(spec, progress=stderr if stderr.is_terminal else None)

@@ -21,6 +21,7 @@ from cnnbench.cli.db_options import DbOpt, command_line, db_path
 from cnnbench.cli.options import (
     BatchOpt,
     BudgetOpt,
+    CalibrateOpt,
     ChannelsLastOpt,
     CompileModeOpt,
     DeviceOpt,
@@ -38,6 +39,7 @@ from cnnbench.cli.options import (
     RuntimeOpt,
     ThreadsOpt,
     WarmupOpt,
+    check_calibrate,
     check_format,
     check_positive,
     input_options,
@@ -82,6 +84,7 @@ def sweep(
     min_samples: MinSamplesOpt = 30,
     warmup: WarmupOpt = 0.5,
     onnx_dir: OnnxDirOpt = None,
+    calibrate: CalibrateOpt = False,
     precision: PrecisionOpt = None,
     compile_mode: CompileModeOpt = None,
     quantization: QuantizationOpt = None,
@@ -114,10 +117,11 @@ def sweep(
     if no_save and resume:
         raise CnnbenchError("--resume reads the database: drop --no-save")
     names = expand_targets(targets, family=family, source=source)
+    check_calibrate(calibrate, no_latency)
     lat = None if no_latency else LatencyOptions.parse(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
-        quantization=quantization, dtype=dtype)
+        quantization=quantization, dtype=dtype, calibrate=calibrate)
     ex = open_executor("ray", address, jobs, timeout, memory_cap(max_memory, jobs), connect_timeout) \
         if executor == "ray" else None
     store = None if no_save else _open(db_path(db))
