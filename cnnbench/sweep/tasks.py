@@ -58,7 +58,8 @@ class Task:
         """The row's identity for ``--resume``: (model, inputs, dtype, batch, runtime, device) as one JSON text.
 
         The runtime part carries the latency options that change what is timed (channels-last, threads, autocast
-        precision, compile mode, quantisation scheme), and the model part says ``+fused`` when fused. A user
+        precision, compile mode, quantisation scheme) or what the row holds (``+calibrate``: ``calibration_ms`` and
+        ``latency_normalized``, so ``--resume --calibrate`` measures rows timed without it again), and the model part says ``+fused`` when fused. A user
         model's part is its file's absolute path and content hash (``/abs/m.py:Net@sha256:...``): another spelling
         of the path is the same row, an edit of the file a new one.
         """
@@ -69,6 +70,7 @@ class Task:
             for opt in ("precision", "compile_mode", "quantization"):
                 value = getattr(self.latency, opt, None)
                 rt += f"+{opt}={value}" if value else ""
+            rt += "+calibrate" if self.latency.calibrate else ""
             device = self.latency.device
         else:
             device = None
@@ -190,6 +192,8 @@ def failure_record(task: Task, error: str, spec: Any = None) -> dict[str, Any]:
     if task.timed and task.latency is not None:
         rec.update(device=task.latency.device, runtime=task.runtime, batch_size=task.batch_size,
                    threads=task.latency.threads, channels_last=task.latency.channels_last, latency_ms=None)
+        if task.latency.calibrate:
+            rec.update(calibration_ms=None, latency_normalized=None)
     rec["row_key"] = task.key()
     return rec
 
