@@ -74,6 +74,10 @@ FIELDS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "latency_ms_p90": ("p90 ms", _lat("p90")),
     "latency_ms_p99": ("p99 ms", _lat("p99")),
     "latency_ms_samples": ("n", _lat("samples")),
+    # --calibrate: the calibration workload's median beside the row, and median ÷ it (dimensionless)
+    "calibration_ms": ("calib ms", lambda r: ms(r.get("calibration_ms"))),
+    "latency_normalized": ("÷ calib", lambda r: f"{r['latency_normalized']:.4g}"
+                           if r.get("latency_normalized") is not None else "—"),
     "throughput_per_s": ("items/s", lambda r: f"{r['throughput_per_s']:.1f}" if r.get("throughput_per_s") else "—"),
     "peak_memory_bytes": ("peak mem (B)", lambda r: nbytes(r.get("peak_memory_bytes"))),
     # model FLOPs ÷ median latency, and that ÷ this machine's measured peak (``cnnbench roofline``)
@@ -87,7 +91,8 @@ _ALIASES = {"input": "input_shape", "batch": "batch_size", "ckpt": "checkpoint_b
             "mem": "memory_access_bytes", "memory_access": "memory_access_bytes", "acts": "activations",
             "latency": "latency_ms_median", "median": "latency_ms_median", "iqr": "latency_ms_iqr",
             "p90": "latency_ms_p90", "p99": "latency_ms_p99", "samples": "latency_ms_samples",
-            "throughput": "throughput_per_s", "peak_memory": "peak_memory_bytes"}
+            "throughput": "throughput_per_s", "peak_memory": "peak_memory_bytes", "calibration": "calibration_ms",
+            "normalized": "latency_normalized"}
 
 _STATIC_PREFERRED = ["model", "input_shape", *STATIC_METRICS, "arithmetic_intensity"]
 _LATENCY_PREFERRED = ["latency_ms_median", "latency_ms_iqr", "latency_ms_p90", "latency_ms_samples", "throughput_per_s",
@@ -95,7 +100,7 @@ _LATENCY_PREFERRED = ["latency_ms_median", "latency_ms_iqr", "latency_ms_p90", "
 # what goes, in order, until the default table fits the console: the extras first (long names already wrap at 24
 # characters), then long names wrap at 20 and 16, then core columns, with names at 12 as the last resort. With ratio
 # columns the absolute memory access and IQR go earlier (×mem and ×latency tell the story).
-_EXTRAS = ["trace_device", "roofline_fraction", "peak_memory_bytes", "throughput_per_s", "latency_ms_p90", "latency_ms_samples",
+_EXTRAS = ["trace_device", "calibration_ms", "roofline_fraction", "peak_memory_bytes", "throughput_per_s", "latency_ms_p90", "latency_ms_samples",
            "arithmetic_intensity", "activations", "checkpoint_bytes"]
 _FIT_STEPS: list[str | int] = [*_EXTRAS, 20, 16, "input_shape", 12, "latency_ms_iqr", "memory_access_bytes"]
 _FIT_STEPS_RATIOS: list[str | int] = [*_EXTRAS, 20, 16, "memory_access_bytes", "latency_ms_iqr", 12, "input_shape"]
@@ -145,6 +150,9 @@ def default_columns(records: list[dict[str, Any]], *, compare: bool = False) -> 
         cols += _LATENCY_PREFERRED
     if any(r.get("roofline_fraction") is not None for r in records):
         cols.insert(cols.index("latency_ms_iqr") + 1, "roofline_fraction")
+    if any("latency_normalized" in r for r in records):  # --calibrate
+        cols[cols.index("latency_ms_iqr") + 1:cols.index("latency_ms_iqr") + 1] = ["latency_normalized",
+                                                                                 "calibration_ms"]
     return cols
 
 
