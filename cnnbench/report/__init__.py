@@ -4,7 +4,7 @@
 * :mod:`.units` — numbers with their units (k/M/G, KiB/MiB/GiB, ms);
 * :mod:`.export` — the file formats (JSON, CSV, Markdown);
 * :mod:`.plots` — matplotlib figures (compare, Pareto fronts);
-* :mod:`.history` — `cnnbench history` records, table and trend plot;
+* :mod:`.history` — `cnnbench history` records, table and trend plot; :mod:`.site` — `history --html`;
 * :mod:`.blocks` — `cnnbench blocks` overhead records and table; :mod:`.breakdown` — `cnnbench profile --by`;
 * :mod:`.crosscheck` — `profile --counter`; :mod:`.catalog` — `cnnbench list` tables;
 * :mod:`.machine` — `cnnbench env` / `cnnbench roofline` tables.
@@ -25,6 +25,7 @@ _WHERE = {
     "history": ("METRICS", "env_changes", "history_records", "history_table", "plot_format", "plot_history"),
     "machine": ("env_table", "roofline_table"),
     "plots": ("check_plot_path", "compare_figure", "pareto_front", "save_figure"),
+    "site": ("write_site",),
     "tables": ("check_columns", "common_label", "compact_table", "groups_table", "profile_table", "two_line_header"),
     "units": ("COLUMNS", "ms", "nbytes", "si"),
 }
@@ -35,7 +36,7 @@ __all__ = [
     "compact_table", "compare_figure", "coverage_table", "env_changes", "env_table", "format_for_path",
     "groups_table", "history_records", "history_table", "models_table", "ms", "nbytes", "overhead_records",
     "pareto_front", "plot_format", "plot_history", "profile_extras", "profile_table", "render", "render_crosscheck",
-    "roofline_table", "save_figure", "si", "two_line_header", "write_records",
+    "roofline_table", "save_figure", "si", "two_line_header", "write_records", "write_site",
 ]
 
 __getattr__, __dir__ = lazy_face(__name__, _MODULE)

@@ -16,6 +16,8 @@ METRICS = {
     "latency": ("latency_median_ms", "median latency (ms)", 1.0),
     "p90": ("latency_p90_ms", "p90 latency (ms)", 1.0),
     "throughput": ("throughput_per_s", "throughput (inputs/s)", 1.0),
+    # the median ÷ a calibration workload timed beside it: comparable across machines of different speed
+    "latency_normalized": ("latency_normalized", "median latency ÷ calibration", 1.0),
     "params": ("params", "params (M)", 1e-6),
     "checkpoint": ("checkpoint_bytes", "checkpoint (MiB)", 1 / 2**20),
     "macs": ("macs", "GMACs (multiply-accumulates)", 1e-9),
