@@ -40,7 +40,7 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
             threads: int | None = None, channels_last: bool = False, budget: float = 2.0, min_samples: int = 30,
             warmup: float = 0.5, onnx_dir: str | None = None, counter: str = "ours", fuse: bool = False,
             name: str | None = None, precision: str | None = None, compile_mode: str | None = None,
-            quantization: str | None = None, roofline: bool = False) -> Results:
+            quantization: str | None = None, roofline: bool = False, calibrate: bool = False) -> Results:
     """Profile one model (or several) at the given inputs: static costs, and latency with ``latency=True``.
 
     Args:
@@ -70,6 +70,9 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
             ``"dynamic"`` for the ``onnx-int8`` runtime.
         roofline: Measure this machine's roofline (cached) so latency rows get ``achieved_gflops`` and
             ``roofline_fraction``; without it they get them only when a roofline is already cached.
+        calibrate: Also time ``cnnbench check``'s calibration workload (eager fp32, 1×3×128×128, same device and
+            threads) interleaved with each row: rows get ``calibration_ms`` (its median) and ``latency_normalized``
+            = latency median ÷ ``calibration_ms`` (dimensionless). Needs ``latency=True``.
 
     Returns:
         :class:`~cnnbench.records.Results`, one :class:`~cnnbench.records.Profile` per model × batch (× runtime).
@@ -87,7 +90,8 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         raise CnnbenchError(f"unknown counter {counter!r}: choose {', '.join(COUNTERS)}")
     lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
                            budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir,
-                           precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype)
+                           precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype,
+                           calibrate=calibrate)
     _check_runnable(plan, lat)
     spec = Plan(specs, None, plan.batch_sizes, plan.dtype, lat, plan.inputs, counter, bool(fuse))
     result = run_rows(spec)
@@ -150,7 +154,7 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
             channels_last: bool = False, budget: float = 2.0, min_samples: int = 30, warmup: float = 0.5,
             rounds: int = 5, onnx_dir: str | None = None, fuse: bool = False, sort: str | None = None,
             precision: str | None = None, compile_mode: str | None = None, quantization: str | None = None,
-            roofline: bool = False) -> Results:
+            roofline: bool = False, calibrate: bool = False) -> Results:
     """Compare models side by side; with ``latency=True`` every row is timed *interleaved* (round-robin).
 
     Takes what :func:`profile` takes (``models`` may mix names, family names and instances, or be a
@@ -174,7 +178,8 @@ def compare(models: Any, *, family: str | Sequence[str] | None = None, input_siz
         raise CnnbenchError(f"rounds must be an integer ≥ 1 (got {rounds!r})")
     lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
                            budget=budget, min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir,
-                           precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype)
+                           precision=precision, compile_mode=compile_mode, quantization=quantization, dtype=plan.dtype,
+                           calibrate=calibrate)
     _check_runnable(plan, lat)
     spec = cmp.make_spec(specs, input_size=None, batch_sizes=list(plan.batch_sizes), dtype=plan.dtype, latency=lat,
                          inputs=plan.inputs, fuse=fuse)
@@ -315,13 +320,17 @@ def _batch_sizes(batch_size: Any) -> tuple[int, ...]:
 def _latency_options(latency: bool, *, device: str, runtime: Any, threads: int | None, channels_last: bool,
                      budget: float, min_samples: int, warmup: float, onnx_dir: str | None,
                      precision: str | None = None, compile_mode: str | None = None, quantization: str | None = None,
-                     dtype: str = "fp32") -> Any:
+                     dtype: str = "fp32", calibrate: bool = False) -> Any:
     from cnnbench.latency.options import LatencyOptions
 
     if not latency:
         if runtime is not None or precision is not None or compile_mode is not None or quantization is not None:
             raise CnnbenchError("runtime=, precision=, compile_mode= and quantization= need latency=True")
+        if calibrate:
+            raise CnnbenchError("calibrate=True times a workload beside each latency row: it needs latency=True")
         return None
+    if not isinstance(calibrate, bool):
+        raise CnnbenchError(f"calibrate must be True or False (got {calibrate!r})")
     if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0:
         raise CnnbenchError(f"budget must be a finite number of seconds > 0 (got {budget!r})")
     if not isinstance(min_samples, int) or min_samples < 1:
@@ -345,5 +354,5 @@ def _latency_options(latency: bool, *, device: str, runtime: Any, threads: int |
     return LatencyOptions.parse(device=device, runtimes=runtimes, threads=threads, channels_last=channels_last,
                                 budget=float(budget), min_samples=min_samples, warmup=float(warmup),
                                 onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
-                                quantization=quantization, dtype=dtype)
+                                quantization=quantization, dtype=dtype, calibrate=calibrate)
 
