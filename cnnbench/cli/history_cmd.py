@@ -106,7 +106,7 @@ def history(
         with failures.attempt(site):
             scope = " ".join([*(model or []), *(["since " + since] if since else [])])
             pages = write_site(rows, site, db=path, scope=scope)
-            stderr.print(f"wrote {pages[0]} ({len(pages)} page{'s' if len(pages) > 1 else ''})")
+            stderr.print(f"wrote {pages[0]} ({len(pages)} page{'s' if len(pages) > 1 else ''})", soft_wrap=True)
     failures.raise_if_any()
 
 

@@ -273,7 +273,7 @@ def _page(title: str, body: str, figures: list[tuple[str, dict[str, Any] | None]
             blocks.append(f'<script type="application/json" data-figure="{fid}">{text}</script>')
     load = ""
     if blocks:
-        load = (f'<script src="{PLOTLY_JS}" onerror="document.body.dataset.errors=\'{PLOTLY_JS} did not load\'">'
+        load = (f'<script src="{PLOTLY_JS}" onerror="window.onerror(\'did not load\',this.src,0)">'
                 "</script>\n" + "\n".join(blocks) + """
 <script>(function(){var n=0;document.querySelectorAll('script[data-figure]').forEach(function(s){
 Plotly.newPlot(document.getElementById(s.dataset.figure),JSON.parse(s.textContent).data,
