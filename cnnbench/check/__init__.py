@@ -10,6 +10,7 @@ Modules, one job each:
 * :mod:`~cnnbench.check.measure` — blocks on one or two sides (ABBA), stages, judging;
 * :mod:`~cnnbench.check.baseline` — the baseline document (schema 2), its validation, ``check --baseline``;
 * :mod:`~cnnbench.check.against` — ``check --against REF`` (worker processes, git worktree);
+* :mod:`~cnnbench.check.attribution` — which module owns a slowdown (module times on both sides, the descent rule);
 * :mod:`~cnnbench.check.result` — rows and the report (data); :mod:`~cnnbench.check.view` renders it.
 
 In short:
@@ -43,7 +44,8 @@ from cnnbench import lazy_face
 _WHERE = {
     "BASELINE_KIND": "baseline", "BASELINE_SCHEMA": "baseline", "Block": "measure", "CALIBRATION_ID": "calibration",
     "CALIBRATION_SHAPE": "calibration", "CheckReport": "result", "CheckSettings": "suite", "Entry": "suite",
-    "LocalSide": "side", "Log": "result", "RowResult": "result", "Suite": "suite", "SuiteFile": "suite",
+    "LocalSide": "side", "Log": "result", "ModuleBlock": "attribution", "attribute": "attribution",
+    "module_deltas": "attribution", "RowResult": "result", "Suite": "suite", "SuiteFile": "suite",
     "baseline_blocks": "baseline", "block_log_ratio": "stats", "build_calibration": "calibration",
     "check_against_baseline": "baseline", "compare_static": "stats", "create_baseline": "baseline", "judge":
     "measure", "latency_record": "baseline", "latency_verdict": "stats", "latency_vs_baseline": "baseline",
@@ -64,9 +66,11 @@ __all__ = [
     "Entry",
     "LocalSide",
     "Log",
+    "ModuleBlock",
     "RowResult",
     "Suite",
     "SuiteFile",
+    "attribute",
     "baseline_blocks",
     "block_log_ratio",
     "build_calibration",
@@ -82,6 +86,7 @@ __all__ = [
     "mean_interval_width",
     "measure_blocks",
     "missing_rows",
+    "module_deltas",
     "paired_interval",
     "parse_suite",
     "relative_iqr",

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cnnbench.check.attribution import attribute_sides, wanted
 from cnnbench.check.measure import OpenFailed, measure_and_judge, summary
 from cnnbench.check.result import CheckReport, Log, RowResult, row_status, threads_notes
 from cnnbench.check.side import LocalSide
@@ -63,7 +64,9 @@ def worker_main() -> None:
             if op == "static":
                 resp: dict[str, Any] = side.static(entry)
             elif op == "open":
-                resp = {"error": side.open(entry, msg["warmup"], msg["copies"])}
+                resp = {"error": side.open(entry, msg["warmup"], msg["copies"], modules=msg.get("modules", False))}
+            elif op == "modules":
+                resp = side.modules()
             elif op == "round":
                 resp = {"round": side.round(msg["samples"], msg["stat"], msg["clock"])}
             elif op == "close":
@@ -169,8 +172,14 @@ class WorkerSide:
     def static(self, entry: Entry) -> dict[str, Any]:
         return self._call("static", entry)
 
-    def open(self, entry: Entry, warmup: float, copies: int = 1) -> str | None:
-        return self._call("open", entry, warmup=warmup, copies=copies)["error"]
+    def open(self, entry: Entry, warmup: float, copies: int = 1, modules: bool = False) -> str | None:
+        return self._call("open", entry, warmup=warmup, copies=copies, modules=modules)["error"]
+
+    def modules(self) -> dict[str, Any]:
+        resp = self._call("modules")
+        if "module_ms" not in resp:
+            raise RuntimeError(f"{self.name}: {resp.get('error')}")
+        return resp
 
     def round(self, samples: int, stat: str = "median", clock: str = "wall") -> tuple[float, float]:
         resp = self._call("round", samples=samples, stat=stat, clock=clock)
@@ -328,4 +337,11 @@ def check_pair(entry: Entry, sides: list[Any], st: CheckSettings, log: Log | Non
     latency.update(clock=clock, current_ms=s_cur_sum["median_ms"], base_ms=s_ref_sum["median_ms"],
                    calibration_current_ms=s_cur_sum["calibration_median_ms"],
                    calibration_base_ms=s_ref_sum["calibration_median_ms"])
-    return RowResult(entry, row_status(static_rows, latency), static_rows, latency, notes=threads_notes(entry))
+    att = None
+    if wanted(st, latency):
+        if log is not None:
+            log(f"attribution: {entry.label()}: timing its modules on both sides ({st.attribution_blocks} blocks)")
+        att = attribute_sides(sides, entry, st, clock, static_ref=s_ref.get("modules"),
+                              static_cur=s_cur.get("modules"))
+    return RowResult(entry, row_status(static_rows, latency), static_rows, latency, notes=threads_notes(entry),
+                     attribution=att)

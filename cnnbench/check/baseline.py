@@ -11,7 +11,13 @@ A baseline entry's ``latency``::
 
     {"clock": "wall", "blocks": [{"calibration_ms": [...], "model_ms": [...]}, ...],   # one object per block
      "median_ms": ..., "calibration_median_ms": ..., "median_ratio": ..., "calibration_iqr": ...,
-     "stable": true, "rounds": 48}
+     "stable": true, "rounds": 48,
+     "modules": {"blocks": [{"calibration_ms": 2.1, "module_ms": {"": 5.0, "features": 4.2, ...}}, ...],
+                 "static": {"features": [macs, params], ...}}}   # for attribution (cnnbench.check.attribution)
+
+``modules`` (module times per block, with hooks, eager; and every module's MACs and parameters) is measured after
+the latency blocks unless the suite says ``attribution = "never"``; a baseline without it still checks, and an
+attribution against it says it has none.
 
 Schema-1 baselines (rounds not grouped in blocks) are refused: re-create them.
 """
@@ -26,6 +32,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, PlainValidator, ValidationInfo, model_validator
 
+from cnnbench.check.attribution import wanted
 from cnnbench.check.calibration import CALIBRATION_ID
 from cnnbench.check.measure import Block, OpenFailed, measure_and_judge, measure_blocks, stages, summary
 from cnnbench.check.result import CheckReport, Log, RowResult, missing_rows, row_status, threads_notes
@@ -69,6 +76,9 @@ def create_baseline(suite: Suite, *, log: Log | None = None,
                 env = env or side.env(entry)
                 try:
                     rec["latency"] = baseline_latency(side, entry, st, log)
+                    if st.attribution != "never":
+                        rec["latency"]["modules"] = baseline_modules(side, entry, st, rec["latency"]["clock"],
+                                                                     s.get("modules"), log)
                 except OpenFailed as e:
                     rec["error"] = str(e)
                 except CnnbenchError:
@@ -109,6 +119,22 @@ def baseline_latency(side: LocalSide, entry: Entry, st: CheckSettings, log: Log)
     if not stable:
         log(f"warning: {entry.label()}: baseline latency still noisy after {len(blocks)} blocks")
     return latency_record(blocks, clock, stable)
+
+
+def baseline_modules(side: LocalSide, entry: Entry, st: CheckSettings, clock: str,
+                     static: dict[str, list[int]] | None, log: Log) -> dict[str, Any] | None:
+    """Module times in ``attribution_blocks`` blocks (hooks, eager) and the static per-module figures, or ``None``
+    (with a warning) when they cannot be measured."""
+    from cnnbench.check.attribution import module_blocks
+
+    try:
+        blocks = module_blocks([side], entry, st, clock)[0]
+    except CnnbenchError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the baseline stands without them (no attribution against it)
+        log(f"warning: {entry.label()}: module times not stored ({row_error(e, entry.label())})")
+        return None
+    return {"blocks": [b.to_dict() for b in blocks], "static": static or {}}
 
 
 # -- reading and validating --------------------------------------------------------------------------------------
@@ -172,6 +198,27 @@ class BlockRecord(Model):
         return self
 
 
+class ModuleBlockRecord(Model):
+    """One block of module times: its calibration (median round) and every module's inclusive ms."""
+
+    words: ClassVar[dict[str, str]] = dict.fromkeys(
+        ("extra", "missing", "type"), "{path} must be an object with exactly calibration_ms and module_ms")
+    calibration_ms: Annotated[_MS, rule(f"{{path}} must be a number > 0, {_MS_TEXT} (got {{got}})")]
+    module_ms: Annotated[dict[str, Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]], rule(
+        "{path} must map module paths to times in ms ≥ 0")]
+
+
+class ModulesRecord(Model):
+    """A baseline latency record's ``modules`` (module docstring)."""
+
+    words: ClassVar[dict[str, str]] = {**Model.words, "extra": "{path}.{name} is not a known key",
+                                       "type": "{path} must be an object or null (got {got})"}
+    blocks: Annotated[list[ModuleBlockRecord], Field(min_length=2), rule(
+        "{path} must be a list of ≥ 2 blocks of module times")]
+    static: Annotated[dict[str, list[Annotated[int, Field(strict=True, ge=0)]]], rule(
+        "{path} must map module paths to [MACs, params]")] = Field(default_factory=dict)
+
+
 class LatencyRecord(Model):
     """A baseline entry's ``latency`` (module docstring); written by :func:`latency_record`."""
 
@@ -189,6 +236,7 @@ class LatencyRecord(Model):
         "{path} must be a number ≥ 0 (got {got})")] = 0.0
     stable: Flag = True
     rounds: Any = None  # when given: the number of rounds stored (checked below)
+    modules: ModulesRecord | None = None
     clock: Annotated[Literal["wall", "cpu"], rule('{path} must be "wall" or "cpu" (got {got})')]
 
     @model_validator(mode="after")
@@ -329,8 +377,11 @@ def check_against_baseline(baseline: dict[str, Any], suite: Suite, *, reference:
             except Exception as e:  # noqa: BLE001 - a model failing mid-measurement is a row, not a crash
                 rows.append(RowResult(entry, "error", static_rows, error=row_error(e, entry.label())))
                 continue
+            att = None
+            if wanted(suite.settings, latency):
+                att = attribution_vs_baseline(side, entry, base["latency"], suite.settings, s.get("modules"), log)
             rows.append(RowResult(entry, row_status(static_rows, latency), static_rows, latency,
-                                  notes=threads_notes(entry)))
+                                  notes=threads_notes(entry), attribution=att))
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -356,6 +407,21 @@ def environment_differences(baseline: dict[str, Any], env: dict[str, Any]) -> li
     if not then and baseline.get("fingerprint") not in (None, fingerprint(env)):
         diffs.append({"field": "machine fingerprint", "baseline": baseline["fingerprint"], "now": fingerprint(env)})
     return diffs
+
+
+def attribution_vs_baseline(side: Any, entry: Entry, base: dict[str, Any], st: CheckSettings,
+                            static_now: dict[str, list[int]] | None, log: Log) -> dict[str, Any]:
+    """Module times now (``attribution_blocks`` blocks) against those the baseline stored (Welch, ÷ calibration)."""
+    from cnnbench.check.attribution import ModuleBlock, attribute_sides
+
+    mods = base.get("modules")
+    if not mods:
+        return {"error": "the baseline has no module times (created with attribution = \"never\" or by an older "
+                         "cnnbench): re-create it, or use --against REF"}
+    log(f"attribution: {entry.label()}: timing its modules ({st.attribution_blocks} blocks)")
+    ref = [ModuleBlock.from_dict(b) for b in mods["blocks"]]
+    return attribute_sides([side], entry, st, base["clock"], ref=ref, static_ref=mods.get("static"),
+                           static_cur=static_now)
 
 
 def latency_vs_baseline(side: Any, entry: Entry, base: dict[str, Any], st: CheckSettings) -> dict[str, Any]:

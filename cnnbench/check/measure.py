@@ -26,6 +26,7 @@ class Block:
 
     calibration_ms: list[float] = field(default_factory=list)
     model_ms: list[float] = field(default_factory=list)
+    module_ms: dict[str, float] | None = None  # blocks measured with modules=True: path → inclusive ms
 
     def log_ratio(self) -> float:
         """``log(median(model / calibration))`` over the rounds."""
@@ -56,9 +57,10 @@ def stages(st: CheckSettings) -> list[int]:
     return out
 
 
-def measure_blocks(sides: Sequence[Any], entry: Entry, st: CheckSettings, clock: str, start: int, n: int
-                   ) -> list[list[Block]]:
-    """Blocks ``start .. start + n - 1`` on every side; returns ``n`` blocks per side.
+def measure_blocks(sides: Sequence[Any], entry: Entry, st: CheckSettings, clock: str, start: int, n: int,
+                   modules: bool = False) -> list[list[Block]]:
+    """Blocks ``start .. start + n - 1`` on every side; returns ``n`` blocks per side. ``modules``: the model runs
+    eager with module hooks and each block carries ``module_ms`` (:mod:`cnnbench.check.attribution`).
 
     Raises:
         OpenFailed: A side could not open a block (the blocks already open are closed).
@@ -74,7 +76,8 @@ def measure_blocks(sides: Sequence[Any], entry: Entry, st: CheckSettings, clock:
         opened: list[int] = []
         try:
             for i in order:
-                err = sides[i].open(entry, st.warmup, st.calibration_copies)
+                err = (sides[i].open(entry, st.warmup, st.calibration_copies, modules=True) if modules
+                       else sides[i].open(entry, st.warmup, st.calibration_copies))
                 if err:
                     raise OpenFailed(i, err)
                 opened.append(i)
@@ -83,6 +86,9 @@ def measure_blocks(sides: Sequence[Any], entry: Entry, st: CheckSettings, clock:
                     c, m = sides[i].round(st.samples_per_round, st.round_stat, clock)
                     blocks[i].calibration_ms.append(c)
                     blocks[i].model_ms.append(m)
+            if modules:
+                for i in order:
+                    blocks[i].module_ms = sides[i].modules()["module_ms"]
         finally:
             for i in opened:
                 sides[i].close()

@@ -24,6 +24,8 @@ class RowResult:
             the current side, all blocks), ``block_ratios``, ``method``, ``verdict``, ``calibration_unstable``,
             ``clock`` and both sides' medians (``base_ms``, ``current_ms``...).
         error: Why the entry could not be checked.
+        attribution: Which modules own the slowdown (:func:`cnnbench.check.attribution.attribute`), measured when
+            the entry regressed (or always, ``--explain``); ``{"error": ...}`` when it could not be measured.
     """
 
     entry: Entry
@@ -32,10 +34,11 @@ class RowResult:
     latency: dict[str, Any] | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    attribution: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.entry.key, "entry": self.entry.to_dict(), "status": self.status, "static": self.static,
-                "latency": self.latency, "error": self.error, "notes": self.notes}
+                "latency": self.latency, "error": self.error, "notes": self.notes, "attribution": self.attribution}
 
 
 @dataclass
@@ -97,6 +100,10 @@ class CheckReport:
                 rec["latency_ms"] = {"median": lat["current_ms"]}
                 rec.update(check_ratio=lat["estimate"], check_low=lat["low"], check_high=lat["high"],
                            check_rounds=lat["rounds"], check_blocks=lat.get("blocks"), clock=lat["clock"])
+            if r.attribution and r.attribution.get("rows"):
+                rec["check_attribution"] = [
+                    {k: a[k] for k in ("module", "ref_ms", "now_ms", "delta_ms", "share", "low_ms", "high_ms",
+                                       "named")} for a in r.attribution["rows"][:10]]
             out.append(rec)
         return out
 

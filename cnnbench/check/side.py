@@ -47,6 +47,7 @@ class LocalSide:
         self._calib: list[Any] = []  # latency.timer.Timed per calibration copy
         self._model: Any = None  # latency.timer.Timed of the model
         self._round = 0
+        self._timer: Any = None  # explainer.attribution.ModuleTimer of the open block (modules=True)
         self._threads = contextlib.ExitStack()  # torch's thread count for the open block, restored by close()
 
     def static(self, entry: Entry) -> dict[str, Any]:
@@ -57,16 +58,23 @@ class LocalSide:
         p = static_profile(resolve(entry.model), entry.input_size, entry.batch_size, entry.dtype)
         if p.error or p.static is None:
             return {"metrics": None, "error": p.error or "static analysis failed"}
-        s = p.static.to_dict()
-        return {"metrics": {m: s.get(m) for m in STATIC_METRICS}, "error": None}
+        from cnnbench.check.attribution import module_static
 
-    def open(self, entry: Entry, warmup: float, copies: int = 1) -> str | None:
+        s = p.static.to_dict()
+        return {"metrics": {m: s.get(m) for m in STATIC_METRICS}, "error": None, "modules": module_static(p.static)}
+
+    def open(self, entry: Entry, warmup: float, copies: int = 1, modules: bool = False) -> str | None:
         """Opens a block: builds a fresh model and ``copies`` fresh calibration instances, warms each up for
         ``warmup`` seconds (and at least :data:`WARMUP_MIN_ITERS` calls) and fixes its block size from that warm-up.
         Returns an error or ``None``.
 
         Rounds rotate through the calibration copies: one instance's timing depends a few percent on where its
         tensors landed in memory, and the median over rounds averages that out.
+
+        ``modules=True`` (attribution, :mod:`cnnbench.check.attribution`): the model runs eager, whatever the entry's
+        runtime, with :class:`~cnnbench.explainer.attribution.ModuleTimer` hooks on every module (the static trace's
+        paths: wrappers looked through, a shared module once per path); :meth:`modules` then gives the block's
+        per-module times.
         """
         from cnnbench.catalog import resolve
         from cnnbench.latency.engine import prepare_runner
@@ -90,14 +98,19 @@ class LocalSide:
                 self._runners.append(prepare_runner(build_calibration, CALIBRATION_SHAPE, opts,
                                                     runtime="eager"))
                 self._calib.append(Timed(self._runners[-1].call, self._runners[-1].sync))
-            # model_key=None: an ONNX export per side, never a cache entry shared by REF and the working tree
-            self._runners.append(prepare_runner(build, entry.input_shape, opts, runtime=entry.runtime,
-                                                dtype=entry.dtype))
-            self._model = Timed(self._runners[-1].call, self._runners[-1].sync)
+            if modules:
+                self._model = self._hooked(build, entry, opts)
+            else:
+                # model_key=None: an ONNX export per side, never a cache entry shared by REF and the working tree
+                self._runners.append(prepare_runner(build, entry.input_shape, opts, runtime=entry.runtime,
+                                                    dtype=entry.dtype))
+                self._model = Timed(self._runners[-1].call, self._runners[-1].sync)
             # the block size is fixed here, once per runner, from its whole warm-up (wall clock: calls per sample)
             for t in self._calib:
                 t.warm_up(WARMUP_MIN_ITERS, warmup / copies)
             self._model.warm_up(WARMUP_MIN_ITERS, warmup)
+            if self._timer is not None:
+                self._timer.reset()  # the warm-up's inferences are not the block's
             self.block_sizes = {"calibration": [t.block for t in self._calib], "model": self._model.block}
         except CnnbenchError:
             self.close()
@@ -106,6 +119,37 @@ class LocalSide:
             self.close()
             return row_error(e, entry.label())
         return None
+
+    def _hooked(self, build: Callable[[], Any], entry: Entry, opts: Any) -> Any:
+        """The model eager with a :class:`~cnnbench.explainer.attribution.ModuleTimer` on every module, as a
+        ``Timed`` whose every call records one inference's module times."""
+        import torch
+
+        from cnnbench.analysis import split_paths, unwrap
+        from cnnbench.explainer.attribution import ModuleTimer
+        from cnnbench.latency.backends import Target
+        from cnnbench.latency.backends.eager import prepare_eager
+        from cnnbench.latency.placement import build_inputs
+        from cnnbench.latency.timer import Timed
+
+        model, args, kwargs = build_inputs(build, entry.input_shape, seed=opts.seed)
+        model = unwrap(model)
+        split_paths(model)
+        runner = prepare_eager(model, args, kwargs, opts, Target("eager", torch.device(entry.device), entry.dtype,
+                                                                 opts.threads or torch.get_num_threads(), None))
+        self._runners.append(runner)
+        self._timer = ModuleTimer(model)
+        return Timed(self._timer.call(runner.call), runner.sync)
+
+    def modules(self) -> dict[str, Any]:
+        """The open block's module times (``open(..., modules=True)``): ``{"module_ms": {path: inclusive ms per
+        inference}}`` (``""``: the whole model), a trimmed mean over the block's inferences."""
+        from cnnbench.check.attribution import inclusive_ms
+
+        if self._timer is None:
+            raise RuntimeError(f"{self.name}: no block open with modules=True")
+        t = self._timer.timing()
+        return {"module_ms": inclusive_ms(t.self_ms)}
 
     def round(self, samples: int, stat: str = "median", clock: str = "wall") -> tuple[float, float]:
         """One round: ``(calibration ms, model ms)``, the ``stat`` (median | min) of ``samples`` samples of each,
@@ -136,6 +180,9 @@ class LocalSide:
 
     def close(self) -> None:
         """Closes the block: releases its instances and restores torch's thread count."""
+        if self._timer is not None:
+            self._timer.remove()
+            self._timer = None
         for r in self._runners:
             r.close()
         self._runners, self._calib, self._model, self._round = [], [], None, 0

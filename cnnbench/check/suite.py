@@ -102,6 +102,11 @@ class CheckSettings(ApiModel):
         description="Calibration instances per block, used in turn.")] = 1
     fresh_process_every: Annotated[count(0, " (0: never)"), Field(
         description="--against: fresh worker processes every this many blocks (0: one per side for the check).")] = 0
+    attribution: Annotated[one_of("regression", "always", "never"), Field(
+        description="Time every module on both sides (eager, ABBA blocks) to name the one that owns a slowdown: "
+        "for regressions (default), for every timed entry (check --explain), or never.")] = "regression"
+    attribution_blocks: Annotated[count(2, " (an interval needs two)"), Field(
+        description="Blocks per side of module timing for an attribution (and stored by baseline create).")] = 6
 
     @model_validator(mode="before")
     @classmethod

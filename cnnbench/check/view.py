@@ -64,6 +64,35 @@ def environment_note(report: dict[str, Any]) -> str | None:
     return f"Measured in another environment than the baseline ({what}): the latency comparison may be meaningless."
 
 
+def _share(a: dict[str, Any]) -> str:
+    return "—" if a.get("share") is None else f"{a['share']:.0%}"
+
+
+def _delta(a: dict[str, Any]) -> str:
+    lo, hi = a["low_ms"], a["high_ms"]
+    interval = f" [{lo:+.3g}, {hi:+.3g}]" if lo is not None and abs(lo) != float("inf") else ""
+    return f"{a['delta_ms']:+.3g} ms{interval}"
+
+
+def attribution_rows(row: dict[str, Any], top: int | None = None) -> tuple[list[list[str]], list[str]]:
+    """The top modules of an entry's attribution as cells ``[module, static change, share, ms ref → now, delta
+    [CI], owns it]`` and its notes (the descent, an error)."""
+    from cnnbench.check.attribution import TOP_ROWS
+
+    att = row.get("attribution")
+    if not att:
+        return [], []
+    if att.get("error"):
+        return [], [f"attribution failed: {att['error']}"]
+    cells = [[a["module"], a.get("static_change") or "=", _share(a), f"{a['ref_ms']:.3g} → {a['now_ms']:.3g}",
+              _delta(a), "yes" if a["named"] else "no"] for a in att["rows"][:top or TOP_ROWS]]
+    notes = list(att.get("descended") or [])
+    if not att.get("named"):
+        notes.append("no module's slowdown is above its noise")
+    notes.append(f"modules timed eager with hooks, {att.get('blocks')} blocks per side, {att.get('method')}")
+    return cells, notes
+
+
 def report_table(report: dict[str, Any]):
     from rich.markup import escape
     from rich.table import Table
@@ -83,6 +112,12 @@ def report_table(report: dict[str, Any]):
         st = _STYLE.get(r["status"], "")
         t.add_row(label, _static_cell(r), _ratio(lat), ms, _blocks(lat),
                   f"[{st}]{r['status']}[/{st}]" if st else r["status"], _note(r))
+        cells, notes = attribution_rows(r)
+        for module, change, share, ms_a, delta, named in cells:
+            t.add_row(f"  └ {escape(module)}", escape(change), f"{share} of slowdown", ms_a, "",
+                      "[bold]owns it[/bold]" if named == "yes" else "", delta)
+        if notes:
+            t.add_row("", "", "", "", "", "", f"[dim]{escape('; '.join(notes))}[/dim]")
     return t
 
 
@@ -101,6 +136,19 @@ def report_markdown(report: dict[str, Any]) -> str:
         verdict = f"**{r['status']}**" if r["status"] in ("regression", "changed", "error") else r["status"]
         cells = [label, _static_cell(r), _ratio(lat), ms, _blocks(lat), verdict, _note(r)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    for r in report["rows"]:
+        cells, notes = attribution_rows(r)
+        if not cells and not notes:
+            continue
+        e = r["entry"]
+        title = f"**Module times of `{e['model']}` {e['device']}/{e['runtime']}** ({r['status']}):"
+        lines += ["", title, ""]
+        if cells:
+            lines += ["| module | static | share of slowdown | ms ref → now | Δ ms [CI] | owns it |",
+                      "|---|---|---:|---|---|---|"]
+            lines += ["| " + " | ".join(c.replace("|", "\\|") for c in [f"`{m}`", *rest]) + " |"
+                      for m, *rest in cells]
+        lines += ["", *[f"- {n}" for n in notes]]
     meaning = _ratio_meaning(report)
     note = f"{meaning[0].upper()}{meaning[1:]}; a regression is an estimate above 1 + threshold with the interval's " \
            "lower bound above 1."

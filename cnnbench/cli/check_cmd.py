@@ -44,6 +44,8 @@ def check(
     = None,
     save: SaveOpt = False,
     db: DbOpt = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Time every timed entry's modules on both sides and "
+                                          "name where the time changed (default: only for regressions).")] = False,
     schema: SchemaOpt = False,
 ) -> None:
     """Measure a suite now and compare it with a baseline, or with the model code at a git ref.
@@ -54,6 +56,10 @@ def check(
     own warm-up); a regression is a slowdown beyond the entry's threshold (default 10 %) whose t interval across
     blocks lies above 1; too wide to decide after max_blocks is "inconclusive". Because every block is a fresh
     instance, the interval holds the instance-to-instance variation a rerun sees, not only this run's round noise.
+
+    A regressing entry's modules are then timed on both sides in more blocks (eager, forward hooks) and the module
+    that owns the slowdown is named: rows from depth 1, descending while one child holds most of a module's delta
+    (`--explain`: for every timed entry; `attribution = "never"` in the suite: not at all).
 
     Exit codes: 0 pass · 1 regression (or a changed static metric, or an entry that fails) · 2 usage error, or a
     result that could not be written · 3 inconclusive · 130 interrupted (the entries finished are reported).
@@ -93,6 +99,8 @@ def check(
         s = load_suite(DEFAULT_SUITE, resolve_models=strict)
     else:
         raise CnnbenchError(f"--against needs --suite FILE (no {DEFAULT_SUITE} here)")
+    if explain:
+        s = s.model_copy(update={"settings": s.settings.model_copy(update={"attribution": "always"})})
     for e in s.entries:
         if e.latency:
             s.settings.clock_for(e)  # clock = "cpu" with threads ≠ 1: a usage error now, not mid-run
