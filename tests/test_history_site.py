@@ -28,8 +28,11 @@ runner = CliRunner()
 ENV = {"cpu_model": "Test CPU", "logical_cores": 2, "machine": "x86_64", "system": "Linux", "gpu_name": None,
        "torch": "2.3.0", "threads": 1, "python": "3.11.2"}
 T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+# as cnnbench.check.result writes it (check --db)
 ATTRIBUTION = [{"module": "layer4.1.conv2", "ref_ms": 1.0, "now_ms": 1.5, "delta_ms": 0.5, "share": 0.8,
-                "low": 0.3, "high": 0.7}]
+                "low_ms": 0.3, "high_ms": 0.7, "named": True},
+               {"module": "fc", "ref_ms": 0.2, "now_ms": 0.3, "delta_ms": 0.1, "share": 0.2, "low_ms": -0.1,
+                "high_ms": 0.3, "named": False}]
 
 
 def record(model: str, median: float, **extra) -> dict:
@@ -105,7 +108,10 @@ def test_site_pages_points_env_change_and_checks(db, tmp_path):
 
     html = resnet.read_text()
     assert 'class="regression">regression<' in html and "1.080× [1.030, 1.120]" in html
-    assert "layer4.1.conv2" in html and "80%" in html and "+0.5" in html  # the attribution row
+    (attr,) = re.findall(r"<table class=attr>(.*?)</table>", html)  # the check's attribution rows
+    cells = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", attr)[1:]]
+    assert cells == [["layer4.1.conv2", "1", "1.5", "+0.5", "80%", "[0.3, 0.7]", "yes"],
+                     ["fc", "0.2", "0.3", "+0.1", "20%", "[-0.1, 0.3]", ""]]
     assert "<li>2024-05-03 12:00 · 2222222222*: torch 2.3.0→2.4.0</li>" in html
     for page in site.glob("*.html"):
         srcs = re.findall(r'<script[^>]*\bsrc="([^"]*)"', page.read_text())

@@ -364,9 +364,11 @@ def _checks_table(checks: list[dict[str, Any]], runs: dict[int, dict[str, Any]])
                 f"<tr><td>{html.escape(str(a.get('module')))}</td><td class=num>{_num(a.get('ref_ms'))}</td>"
                 f"<td class=num>{_num(a.get('now_ms'))}</td><td class=num>{_num(a.get('delta_ms'), '+.4g')}</td>"
                 f"<td class=num>{'—' if a.get('share') is None else format(100 * a['share'], '.0f') + '%'}</td>"
-                f"<td class=num>[{_num(a.get('low'))}, {_num(a.get('high'))}]</td></tr>" for a in attribution)
+                f"<td class=num>[{_num(a.get('low_ms', a.get('low')))}, {_num(a.get('high_ms', a.get('high')))}]</td>"
+                f"<td>{'yes' if a.get('named') else ''}</td></tr>" for a in attribution)
             rows.append("<tr><td></td><td colspan=6><table class=attr><tr><th>module</th><th>ref (ms)</th>"
-                        "<th>now (ms)</th><th>Δ (ms)</th><th>share of Δ</th><th>Δ interval</th></tr>"
+                        "<th>now (ms)</th><th>Δ (ms)</th><th>share of Δ</th><th>Δ interval (ms)</th>"
+                        "<th>owns it</th></tr>"
                         f"{inner}</table></td></tr>")
     return ("<h2>check runs</h2><table><tr><th>run (UTC)</th><th>commit</th><th>series</th><th>verdict</th>"
             "<th>ratio now ÷ ref [interval]</th><th>mode</th><th>reference</th></tr>" + "\n".join(rows) + "</table>")
