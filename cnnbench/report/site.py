@@ -14,6 +14,7 @@ whatever the number of rows. plotly's JavaScript is written once, ``DIR/plotly.m
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 import json
@@ -88,18 +89,23 @@ def _model_history(rows: list[dict[str, Any]]) -> dict[str, Any]:
     checks = []
     for r in rows:
         if r["run_id"] not in runs:
-            runs[r["run_id"]] = {"time": r["time"], "commit": _commit(r), "env": r.get("env") or {}}
+            env = r.get("env") or {}
+            runs[r["run_id"]] = {"time": r["time"], "x": _x(r["time"]), "commit": _commit(r), "env": env,
+                                 # a point's hover text, once per run (plotly renders it as HTML)
+                                 "hover": [html.escape(_commit(r)), r["time"][:16].replace("T", " "),
+                                           html.escape(_env_summary(env))]}
         record = r.get("record") or {}
         if record.get("check_status") is not None:
             checks.append({**{k: v for k, v in record.items() if k.startswith("check_")}, "run_id": r["run_id"],
                            "series": _label(r, LATENCY_KEY)})
-        lat = _label(r, LATENCY_KEY)
+        lat, static = _label(r, LATENCY_KEY), None
         for kind, column in (("latency", "latency_median_ms"), ("normalized", "latency_normalized")):
             if _finite(r.get(column)):
                 cells.setdefault((kind, kind, lat, r["run_id"]), []).append(r)
         for metric in STATIC_METRICS:
             if _finite(r.get(METRICS[metric][0])):
-                cells.setdefault(("static", metric, _label(r, STATIC_KEY), r["run_id"]), []).append(r)
+                static = static or _label(r, STATIC_KEY)
+                cells.setdefault(("static", metric, static, r["run_id"]), []).append(r)
     prev_env = None
     for run in runs.values():  # oldest first: rows come ordered by run time
         run["changes"] = env_changes(prev_env, run["env"])
@@ -144,8 +150,11 @@ def _env_summary(env: dict[str, Any]) -> str:
 
 
 def _x(time: str) -> str:
-    """Plotly's date format (no offset: the stored times are UTC)."""
-    return time[:26].replace("T", " ")
+    """Plotly's date format: UTC without an offset (plotly reads none)."""
+    t = dt.datetime.fromisoformat(time)
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t.isoformat(sep=" ", timespec="microseconds")
 
 
 # -- figures (plain plotly JSON: no validation cost per page; the tests validate them with plotly) -------------------
@@ -159,17 +168,16 @@ def _line(label: str, points: list[dict[str, Any]], runs: dict[int, dict[str, An
           **extra: Any) -> dict[str, Any]:
     label = html.escape(label)  # plotly renders trace names and hover text as (a subset of) HTML
     return {"type": "scatter", "mode": "lines+markers", "name": label, "legendgroup": label,
-            "x": [_x(runs[p["run_id"]]["time"]) for p in points], "y": [p["value"] for p in points],
+            "x": [runs[p["run_id"]]["x"] for p in points], "y": [p["value"] for p in points],
             "line": {"color": color}, "hovertemplate": _HOVER,
-            "customdata": [[html.escape(runs[p["run_id"]]["commit"]), runs[p["run_id"]]["time"][:16].replace("T", " "),
-                            html.escape(_env_summary(runs[p["run_id"]]["env"]))] for p in points], **extra}
+            "customdata": [runs[p["run_id"]]["hover"] for p in points], **extra}
 
 
 def _band(label: str, points: list[dict[str, Any]], runs: dict[int, dict[str, Any]], color: str) -> list[dict]:
     pts = [p for p in points if p.get("iqr") is not None]
     if not pts:
         return []
-    x = [_x(runs[p["run_id"]]["time"]) for p in pts]
+    x = [runs[p["run_id"]]["x"] for p in pts]
     label = html.escape(label)
     return [{"type": "scatter", "mode": "lines", "name": f"{label} IQR", "legendgroup": label, "showlegend": False,
              "x": x + x[::-1], "y": [p["value"] + p["iqr"] / 2 for p in pts] + [p["value"] - p["iqr"] / 2
@@ -182,7 +190,7 @@ def _env_marks(runs: dict[int, dict[str, Any]]) -> tuple[list[dict], list[dict]]
     shapes, notes = [], []
     for run in runs.values():
         if run["changes"]:
-            x = _x(run["time"])
+            x = run["x"]
             text = "; ".join(run["changes"])
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
                            "line": {"color": "#b58900", "width": 1.5, "dash": "dot"}})
