@@ -106,7 +106,7 @@ class CheckSettings(ApiModel):
         description="Time every module on both sides (eager, ABBA blocks) to name the one that owns a slowdown: "
         "for regressions (default), for every timed entry (check --explain), or never.")] = "regression"
     attribution_blocks: Annotated[count(2, " (an interval needs two)"), Field(
-        description="Blocks per side of module timing for an attribution (and stored by baseline create).")] = 6
+        description="Blocks per side of module timing for an attribution (and stored by baseline create).")] = 4
 
     @model_validator(mode="before")
     @classmethod
