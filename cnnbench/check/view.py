@@ -86,10 +86,13 @@ def attribution_rows(row: dict[str, Any], top: int | None = None) -> tuple[list[
         return [], [f"attribution failed: {att['error']}"]
     cells = [[a["module"], a.get("static_change") or "=", _share(a), f"{a['ref_ms']:.3g} → {a['now_ms']:.3g}",
               _delta(a), "yes" if a["named"] else "no"] for a in att["rows"][:top or TOP_ROWS]]
-    notes = list(att.get("descended") or [])
+    notes = []
+    steps = [d.split(": ", 1)[0].removeprefix("descended into ") for d in att.get("descended") or []]
+    if steps:
+        notes.append(f"descended {' → '.join([*steps, att['rows'][0]['module']])} (a child held > 50% of the delta)")
     if not att.get("named"):
         notes.append("no module's slowdown is above its noise")
-    notes.append(f"modules timed eager with hooks, {att.get('blocks')} blocks per side, {att.get('method')}")
+    notes.append(f"modules timed eager, {att.get('blocks')} blocks per side")
     return cells, notes
 
 
