@@ -63,7 +63,9 @@ code=$?
 echo "cnnbench action: cnnbench check exited $code"
 
 # -- the history site (the history database holds this run; with actions/cache it holds earlier runs too) ------------
-if cnnbench history --help 2>/dev/null | grep -q -- '--html'; then
+# (the help read whole first: `grep -q` stopping early would make the pipe fail under pipefail)
+history_help=$(cnnbench history --help 2>/dev/null)
+if grep -q -- '--html' <<<"$history_help"; then
   hist=(cnnbench history --db "$out/history.db" --html "$out/site")
   echo "+ ${hist[*]}"
   "${hist[@]}" || echo "cnnbench action: the history site could not be written (the check's result stands)" >&2

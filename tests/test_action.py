@@ -150,6 +150,13 @@ def test_against_head_a_a_passes_and_a_changed_model_fails_with_the_outputs_writ
     md = (repo / "out2" / "summary.md").read_text()
     assert md.lstrip().startswith("#") and "net.py:Net" in md
     assert (repo / "out2" / "history.db").stat().st_size > 0
+    # the history site, when this cnnbench's `history` has --html (the script says so when it has not)
+    if "--html" in subprocess.run([str(Path(sys.executable).parent / "cnnbench"), "history", "--help"],
+                                  capture_output=True, text=True, check=False).stdout:
+        assert "+ cnnbench history --db out2/history.db --html out2/site" in res.stdout
+        assert (repo / "out2" / "site" / "index.html").stat().st_size > 0
+    else:
+        assert "no 'history --html': no history site written" in res.stdout
 
 
 @pytest.mark.parametrize(("env", "message"), [
