@@ -14,6 +14,13 @@ Run:  python benchmarks/latency_quality.py [--threads 2] [--models resnet18,mobi
 3. Overhead: ``nn.Identity`` on a 1-element input; our reported median vs a bare ``perf_counter`` loop around
    the same call, in microseconds.
 4. ONNX Runtime vs eager: separate ``run_latency`` rows, alternating eager/onnx twice; median of each.
+5. Normalized vs raw (``--calibrate``): ``--processes`` separate ``cnnbench profile MODEL --calibrate --threads 1
+   --budget B --format json`` processes per model (registry names: torchvision models are built with
+   ``weights=None``), batch 1, 1 thread; the CV (std/mean, n-1) across processes of the raw median and of
+   ``latency_normalized`` (median ÷ the calibration workload timed interleaved in the same process), and their ratio
+   (normalized CV ÷ raw CV). Goal: ≤ 0.5 (the normalized figure at most half as variable). The load average is
+   printed before and after each model. Writes ``latency-quality.md`` and ``latency-quality.csv`` to ``--out``
+   (default ``results/``). Only this study: ``--sections 5``.
 
 Everything is batch 1, 3x224x224 (``--size``), fp32, CPU. The load average is printed: on a shared machine the
 numbers are noisy and the stability figures say more about the neighbours than about the protocol.
@@ -208,6 +215,69 @@ def section_onnx(args: argparse.Namespace) -> None:
                   f"{details['onnx_exporter']}/{details['onnx_opset']}")
 
 
+def _profile_process(model: str, budget: float) -> dict[str, float]:
+    """One fresh ``cnnbench profile MODEL --calibrate`` process: its raw median, calibration and normalized figure."""
+    cmd = [sys.executable, "-m", "cnnbench", "profile", model, "--calibrate", "--threads", "1", "--budget",
+           str(budget), "--format", "json"]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(f"{shlex.join(cmd)} failed ({res.returncode}): {res.stderr.strip()[-500:]}")
+    (rec,) = json.loads(res.stdout)
+    return {"median_ms": rec["latency_ms"]["median"], "calibration_ms": rec["calibration_ms"],
+            "latency_normalized": rec["latency_normalized"]}
+
+
+def section_normalized(args: argparse.Namespace) -> None:
+    n = args.processes
+    print(f"\n5. Normalized vs raw: {n} separate `cnnbench profile MODEL --calibrate` processes per model "
+          f"(batch 1, 1 thread, budget {args.budget} s); CV across processes")
+    print(f"   {'model':<14}{'raw CV %':>10}{'norm CV %':>11}{'norm/raw':>10}  {'load before':>12}{'load after':>12}"
+          "   raw medians ms | normalized")
+    rows: list[dict[str, Any]] = []
+    summary: list[dict[str, Any]] = []
+    for name in args.models:
+        before = os.getloadavg()
+        runs = [_profile_process(name, args.budget) for _ in range(n)]
+        after = os.getloadavg()
+        raw, norm = [r["median_ms"] for r in runs], [r["latency_normalized"] for r in runs]
+        raw_cv, norm_cv = cv(raw), cv(norm)
+        ratio = norm_cv / raw_cv if raw_cv > 0 else float("nan")
+        summary.append({"model": name, "processes": n, "raw_cv": raw_cv, "normalized_cv": norm_cv, "ratio": ratio,
+                        "load_before": before[0], "load_after": after[0]})
+        rows += [{"model": name, "process": i + 1, **r} for i, r in enumerate(runs)]
+        print(f"   {name:<14}{raw_cv * 100:>10.2f}{norm_cv * 100:>11.2f}{ratio:>10.2f}  {before[0]:>12.2f}"
+              f"{after[0]:>12.2f}   {' '.join(f'{v:.3f}' for v in raw)} | {' '.join(f'{v:.4f}' for v in norm)}")
+    _write_normalized(args.out, summary, rows, args)
+
+
+def _write_normalized(out: str, summary: list[dict[str, Any]], rows: list[dict[str, Any]],
+                      args: argparse.Namespace) -> None:
+    import csv
+
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "latency-quality.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, ["model", "process", "median_ms", "calibration_ms", "latency_normalized"])
+        w.writeheader()
+        w.writerows(rows)
+    env = collect_env("cpu", 1)
+    lines = ["# Latency quality: the normalized figure vs the raw median across processes", "",
+             (f"`python benchmarks/latency_quality.py --sections 5 --models {','.join(args.models)} "
+             f"--processes {args.processes} --budget {args.budget}` on {env['cpu_model']}, "
+             f"{env['logical_cores']} logical cores, torch {env['torch']}."), "",
+             ("Each process is `cnnbench profile MODEL --calibrate --threads 1 --budget B --format json` (batch 1, "
+             "fp32, eager, torchvision models with `weights=None`). `latency_normalized` = median ÷ `calibration_ms`, "
+             "the calibration workload of `cnnbench check` timed interleaved in the same process (dimensionless). "
+             "CV = std (n-1) / mean across processes. Goal: normalized CV ≤ half the raw CV (ratio ≤ 0.5)."), "",
+             "| model | processes | raw CV % | normalized CV % | normalized / raw | load 1 min before | after |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {s['model']} | {s['processes']} | {s['raw_cv'] * 100:.2f} | {s['normalized_cv'] * 100:.2f} | "
+              f"{s['ratio']:.2f} | {s['load_before']:.2f} | {s['load_after']:.2f} |" for s in summary]
+    lines += ["", "Per process: `latency-quality.csv` (median_ms, calibration_ms, latency_normalized).", ""]
+    with open(os.path.join(out, "latency-quality.md"), "w") as f:
+        f.write("\n".join(lines))
+    print(f"   wrote {os.path.join(out, 'latency-quality.md')} and latency-quality.csv")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=2)
@@ -218,7 +288,9 @@ def main() -> None:
     p.add_argument("--min-samples", type=int, default=30)
     p.add_argument("--ours-cmd", default=None, help="command template for our measurement process "
                    "(placeholders {python} {model} {size} {threads} {budget} {min_samples}); JSON on stdout")
-    p.add_argument("--sections", default="1,2,3,4")
+    p.add_argument("--processes", type=int, default=5, help="processes per model for the normalized study (5)")
+    p.add_argument("--out", default="results", help="where section 5 writes latency-quality.md and .csv")
+    p.add_argument("--sections", default="1,2,3,4,5")
     p.add_argument("--quick", action="store_true", help="budget 0.3 s, 3 runs, 64x64 input: a smoke test")
     args = p.parse_args()
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -231,7 +303,10 @@ def main() -> None:
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(f"batch 1, 3x{args.size}x{args.size}, fp32, budget {args.budget} s, min samples {args.min_samples}; "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}" if load else "")
-    sections = {"1": section_agreement, "2": section_stability, "3": section_overhead, "4": section_onnx}
+    if args.processes < 2:
+        p.error("--processes must be at least 2 (a CV needs two values)")
+    sections = {"1": section_agreement, "2": section_stability, "3": section_overhead, "4": section_onnx,
+                "5": section_normalized}
     for key in args.sections.split(","):
         sections[key.strip()](args)
     if load:
