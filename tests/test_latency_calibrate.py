@@ -169,3 +169,16 @@ def test_library_calibrate(net):
         cnnbench.profile(net, input_size=(3, 8, 8), calibrate=True)
     with pytest.raises(CnnbenchError, match="calibrate=True .* needs latency=True"):
         cnnbench.compare([net], input_size=(3, 8, 8), calibrate=True)
+
+
+def test_compare_rows_each_divide_by_the_calibration_of_their_rounds(net):
+    pytest.importorskip("onnxruntime")
+    recs = _json(["compare", net, *FAST, "--runtime", "eager,onnx", "--calibrate", "-f", "json"])
+    assert sorted(r["runtime"] for r in recs) == ["eager", "onnx"]
+    for rec in recs:
+        assert rec["error"] is None and rec["calibration_ms"] > 0
+        assert rec["latency_normalized"] == rec["latency_ms"]["median"] / rec["calibration_ms"]
+        assert rec["details"]["calibration"]["workload"] == "convmlp128-v1"
+    # one calibration timed in the same rounds as both rows: the same median on each, and as many samples as rounds
+    assert recs[0]["calibration_ms"] == recs[1]["calibration_ms"]
+    assert recs[0]["details"]["calibration"]["samples"] >= 3

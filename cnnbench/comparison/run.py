@@ -19,6 +19,10 @@ activations) tell me which one is faster?". Two things differ from ``profile``'s
   meaning as ``profile``'s. On CUDA it is not measured here (``max_memory_allocated`` would include the
   other models' weights); use ``cnnbench profile`` for it.
 
+With ``--calibrate`` (``LatencyOptions.calibrate``) the calibration workload of ``cnnbench check`` is built after the
+warm-ups (so no peak memory counts it), warmed up, and visited in the same rounds as one more row; every row then gets
+``calibration_ms`` (its median) and ``latency_normalized`` = the row's median ÷ ``calibration_ms``.
+
 Sorting, references and correlations (which proxy predicts latency) live in :mod:`cnnbench.comparison.ranking`.
 """
 
@@ -118,6 +122,7 @@ class CompareResult:
     slice_s: float = 0.0
     memory_note: str | None = None
     interrupted: bool = False
+    calibration: Any = None  # cnnbench.latency.timer.Timed of the calibration workload (--calibrate)
 
     def footer(self) -> str | None:
         """One line on how latency was measured (``None`` without latency)."""
@@ -126,6 +131,8 @@ class CompareResult:
         text = (f"latency measured interleaved: {self.rounds} rounds round-robin over {self.timed_rows} rows "
                 f"(each row warmed up first, then ~{self.slice_s * 1e3:.0f} ms of samples per row per round, "
                 f"start rotating each round)")
+        if self.calibration is not None:
+            text += "; the calibration workload was timed in the same rounds as one more row"
         if any(p.latency and p.latency.get("runtime") == "onnx" for p in self.profiles):
             text += "; ONNX Runtime sessions run without intra-op spinning (fair to the interleaved rows)"
         if self.interrupted:
@@ -183,9 +190,10 @@ def run_compare(spec: Plan, *, rounds: int = DEFAULT_ROUNDS, progress: ProgressF
 def _measure_rows(rows: list[_Row], lat: LatencyOptions, dtype: str, rounds: int, result: CompareResult,
                   progress: ProgressFn | None, clock: Callable[[], float]) -> None:
     from cnnbench.latency.devices import resolve_device
+    from cnnbench.latency.engine import prepare_calibration
     from cnnbench.latency.memory import PeakMemory
     from cnnbench.latency.threads import torch_threads
-    from cnnbench.latency.timer import timer_overhead
+    from cnnbench.latency.timer import Timed, timer_overhead
 
     dev = resolve_device(lat.device)
     # interleaved with other rows: ONNX Runtime's idle workers must not busy-wait and steal torch's cores
@@ -214,7 +222,16 @@ def _measure_rows(rows: list[_Row], lat: LatencyOptions, dtype: str, rounds: int
         result.memory_note = ("peak MiB = RSS growth during each row's warm-up, all compared models resident"
                               if dev.type == "cpu" else "peak memory not measured on CUDA by compare (all models "
                               "are resident at once); see `cnnbench profile`")
-        _rounds(rows, lat, rounds, result, progress, clock)
+        calib_runner = None
+        try:
+            if lat.calibrate and any(not r.error for r in rows):  # after the warm-ups: never in a row's peak memory
+                calib_runner = prepare_calibration(lat)
+                result.calibration = Timed(calib_runner.call, calib_runner.sync)
+                result.calibration.warm_up(lat.warmup_min_iters, lat.warmup, clock, overhead_s=overhead)
+            _rounds(rows, lat, rounds, result, progress, clock)
+        finally:
+            if calib_runner is not None:
+                calib_runner.close()
 
 
 def _prepare_row(row: _Row, lat: LatencyOptions, dtype: str, dev: Any) -> None:
@@ -240,6 +257,7 @@ def _rounds(rows: list[_Row], lat: LatencyOptions, rounds: int, result: CompareR
 
     active = [r for r in rows if not r.error]
     by_timed = {id(r.timed): r for r in active}
+    calib = [result.calibration] if result.calibration is not None else []
     result.timed_rows = len(active)
     result.slice_s = lat.budget / rounds
 
@@ -254,9 +272,15 @@ def _rounds(rows: list[_Row], lat: LatencyOptions, rounds: int, result: CompareR
     def on_round(r: int) -> None:
         result.rounds = r
 
-    interleave([r.timed for r in active], stop, slice_s=lambda r: result.slice_s if r < rounds else 0.0,
+    def on_error(t: Any, err: Exception) -> None:
+        if t is result.calibration:  # the rows keep their latency; their calibration keys stay empty
+            t.samples.clear()
+        else:
+            _fail(by_timed[id(t)], "run", err, rows)
+
+    interleave([r.timed for r in active] + calib, stop, slice_s=lambda r: result.slice_s if r < rounds else 0.0,
                clock=clock, on_visit=on_visit, on_round=on_round,
-               on_error=lambda t, err: _fail(by_timed[id(t)], "run", err, rows))
+               on_error=on_error)
 
 
 def _fail(row: _Row, phase: str, err: BaseException, rows: list[_Row] | None = None) -> None:
@@ -289,7 +313,7 @@ def _close(row: _Row) -> None:
 def _attach_latency(rows: list[_Row], lat: LatencyOptions, dtype: str, result: CompareResult) -> None:
     import torch
 
-    from cnnbench.latency.engine import LatencyResult
+    from cnnbench.latency.engine import LatencyResult, calibration_details
     from cnnbench.latency.options import precision_label
     from cnnbench.latency.timer import LatencyStats
 
@@ -299,6 +323,7 @@ def _attach_latency(rows: list[_Row], lat: LatencyOptions, dtype: str, result: C
 
         env = collect_env(device=lat.device, threads=lat.threads)
     threads = lat.threads or torch.get_num_threads()
+    calib = result.calibration if result.calibration is not None and result.calibration.samples else None
     for row in rows:
         base = result.profiles[row.index]
         error = row.error
@@ -311,9 +336,12 @@ def _attach_latency(rows: list[_Row], lat: LatencyOptions, dtype: str, result: C
                    "interleaved": {"rounds": result.rounds, "rows": result.timed_rows}}
         if result.interrupted:
             details["interrupted"] = True
+        if calib is not None:
+            details["calibration"] = calibration_details(calib)
         res = LatencyResult(device=lat.device, runtime=row.runtime, batch_size=row.shape[0], threads=threads,
                             dtype=dtype, precision=precision_label(row.runtime, dtype, lat.precision),
                             channels_last=lat.channels_last, latency=stats, peak_memory_bytes=row.peak,
-                            compile_s=row.compile_s, error=error, oom=row.oom, details=details)
+                            compile_s=row.compile_s, error=error, oom=row.oom, details=details,
+                            calibrate=lat.calibrate, calibration=calib.stats() if calib is not None else None)
         result.profiles[row.index] = replace(base, latency=res.to_dict(), env=env)
     # rows never reached (Ctrl-C during static analysis) are not in result.profiles at all
