@@ -227,25 +227,47 @@ def _profile_process(model: str, budget: float) -> dict[str, float]:
             "latency_normalized": rec["latency_normalized"]}
 
 
+#: The "noisy" neighbour: one process that alternates busy phases (streaming a 64 MB array: it takes a core, cache
+#: and memory bandwidth) with idle ones, each 0.3-2 s long (seeded): what a shared runner's neighbours look like.
+_NEIGHBOUR = """
+import random, time
+import numpy as np
+rng = random.Random(0)
+a = np.ones(8 * 2**20)
+b = np.empty_like(a)
+while True:
+    end = time.time() + rng.uniform(0.3, 2.0)
+    while time.time() < end:
+        np.copyto(b, a)
+    time.sleep(rng.uniform(0.3, 2.0))
+"""
+
+
 def section_normalized(args: argparse.Namespace) -> None:
     n = args.processes
     print(f"\n5. Normalized vs raw: {n} separate `cnnbench profile MODEL --calibrate` processes per model "
-          f"(batch 1, 1 thread, budget {args.budget} s); CV across processes")
-    print(f"   {'model':<14}{'raw CV %':>10}{'norm CV %':>11}{'norm/raw':>10}  {'load before':>12}{'load after':>12}"
-          "   raw medians ms | normalized")
+          f"(batch 1, 1 thread, budget {args.budget} s); CV across processes; conditions: {', '.join(args.conditions)}")
+    print(f"   {'model':<14}{'condition':<10}{'raw CV %':>10}{'norm CV %':>11}{'norm/raw':>10}  {'load before':>12}"
+          f"{'load after':>12}   raw medians ms | normalized")
     rows: list[dict[str, Any]] = []
     summary: list[dict[str, Any]] = []
-    for name in args.models:
-        before = os.getloadavg()
-        runs = [_profile_process(name, args.budget) for _ in range(n)]
-        after = os.getloadavg()
+    for condition, name in [(c, m) for c in args.conditions for m in args.models]:
+        hog = subprocess.Popen([sys.executable, "-c", _NEIGHBOUR]) if condition == "noisy" else None
+        try:
+            before = os.getloadavg()
+            runs = [_profile_process(name, args.budget) for _ in range(n)]
+            after = os.getloadavg()
+        finally:
+            if hog is not None:
+                hog.kill()
+                hog.wait()
         raw, norm = [r["median_ms"] for r in runs], [r["latency_normalized"] for r in runs]
         raw_cv, norm_cv = cv(raw), cv(norm)
         ratio = norm_cv / raw_cv if raw_cv > 0 else float("nan")
-        summary.append({"model": name, "processes": n, "raw_cv": raw_cv, "normalized_cv": norm_cv, "ratio": ratio,
-                        "load_before": before[0], "load_after": after[0]})
-        rows += [{"model": name, "process": i + 1, **r} for i, r in enumerate(runs)]
-        print(f"   {name:<14}{raw_cv * 100:>10.2f}{norm_cv * 100:>11.2f}{ratio:>10.2f}  {before[0]:>12.2f}"
+        summary.append({"model": name, "condition": condition, "processes": n, "raw_cv": raw_cv,
+                        "normalized_cv": norm_cv, "ratio": ratio, "load_before": before[0], "load_after": after[0]})
+        rows += [{"model": name, "condition": condition, "process": i + 1, **r} for i, r in enumerate(runs)]
+        print(f"   {name:<14}{condition:<10}{raw_cv * 100:>10.2f}{norm_cv * 100:>11.2f}{ratio:>10.2f}  {before[0]:>12.2f}"
               f"{after[0]:>12.2f}   {' '.join(f'{v:.3f}' for v in raw)} | {' '.join(f'{v:.4f}' for v in norm)}")
     _write_normalized(args.out, summary, rows, args)
 
@@ -256,21 +278,27 @@ def _write_normalized(out: str, summary: list[dict[str, Any]], rows: list[dict[s
 
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "latency-quality.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, ["model", "process", "median_ms", "calibration_ms", "latency_normalized"])
+        w = csv.DictWriter(f, ["model", "condition", "process", "median_ms", "calibration_ms", "latency_normalized"])
         w.writeheader()
         w.writerows(rows)
     env = collect_env("cpu", 1)
     lines = ["# Latency quality: the normalized figure vs the raw median across processes", "",
              (f"`python benchmarks/latency_quality.py --sections 5 --models {','.join(args.models)} "
-             f"--processes {args.processes} --budget {args.budget}` on {env['cpu_model']}, "
+             f"--processes {args.processes} --budget {args.budget} --conditions {','.join(args.conditions)}` on "
+             f"{env['cpu_model']}, "
              f"{env['logical_cores']} logical cores, torch {env['torch']}."), "",
              ("Each process is `cnnbench profile MODEL --calibrate --threads 1 --budget B --format json` (batch 1, "
              "fp32, eager, torchvision models with `weights=None`). `latency_normalized` = median ÷ `calibration_ms`, "
              "the calibration workload of `cnnbench check` timed interleaved in the same process (dimensionless). "
-             "CV = std (n-1) / mean across processes. Goal: normalized CV ≤ half the raw CV (ratio ≤ 0.5)."), "",
-             "| model | processes | raw CV % | normalized CV % | normalized / raw | load 1 min before | after |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {s['model']} | {s['processes']} | {s['raw_cv'] * 100:.2f} | {s['normalized_cv'] * 100:.2f} | "
+             "CV = std (n-1) / mean across processes. Goal: normalized CV ≤ half the raw CV (ratio ≤ 0.5). Conditions: "
+             "`quiet` — nothing else running; `noisy` — a neighbour process alternating 0.3-2 s busy phases "
+             "(streaming a 64 MB array: a core, cache and memory bandwidth) with 0.3-2 s idle ones, as a shared "
+             "runner's neighbours come and go."), "",
+             ("| model | condition | processes | raw CV % | normalized CV % | normalized / raw | load 1 min before | "
+              "after |"),
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {s['model']} | {s['condition']} | {s['processes']} |"
+              f" {s['raw_cv'] * 100:.2f} | {s['normalized_cv'] * 100:.2f} | "
               f"{s['ratio']:.2f} | {s['load_before']:.2f} | {s['load_after']:.2f} |" for s in summary]
     lines += ["", "Per process: `latency-quality.csv` (median_ms, calibration_ms, latency_normalized).", ""]
     with open(os.path.join(out, "latency-quality.md"), "w") as f:
@@ -291,9 +319,13 @@ def main() -> None:
     p.add_argument("--processes", type=int, default=5, help="processes per model for the normalized study (5)")
     p.add_argument("--out", default="results", help="where section 5 writes latency-quality.md and .csv")
     p.add_argument("--sections", default="1,2,3,4,5")
+    p.add_argument("--conditions", default="quiet,noisy", help="section 5: quiet and/or noisy (a busy/idle neighbour)")
     p.add_argument("--quick", action="store_true", help="budget 0.3 s, 3 runs, 64x64 input: a smoke test")
     args = p.parse_args()
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    args.conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
+    if set(args.conditions) - {"quiet", "noisy"}:
+        p.error("--conditions takes quiet and/or noisy")
     if args.quick:
         args.budget, args.runs, args.size, args.min_samples = 0.3, 3, 64, 10
     env = collect_env("cpu", args.threads)
