@@ -31,14 +31,13 @@ changed (``static_change``), or that exists on one side only.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from cnnbench.check.stats import t_quantile
+from cnnbench.check.stats import mean_t_interval, welch_difference
 
 #: A child holding more than this share of its parent's delta is descended into.
 DESCEND_SHARE = 0.5
@@ -101,27 +100,6 @@ def _parent(path: str) -> str:
     return path.rpartition(".")[0]
 
 
-def _t_interval(a: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    m = float(a.mean())
-    if a.size < 2:
-        return m, -math.inf, math.inf
-    h = t_quantile((1 + confidence) / 2, a.size - 1) * float(a.std(ddof=1)) / math.sqrt(a.size)
-    return m, m - h, m + h
-
-
-def _welch(c: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    m = float(c.mean() - b.mean())
-    if c.size < 2 or b.size < 2:
-        return m, -math.inf, math.inf
-    vc, vb = float(c.var(ddof=1)) / c.size, float(b.var(ddof=1)) / b.size
-    se = math.sqrt(vc + vb)
-    if se == 0:
-        return m, m, m
-    df = (vc + vb) ** 2 / (vc ** 2 / (c.size - 1) + vb ** 2 / (b.size - 1))
-    h = t_quantile((1 + confidence) / 2, df) * se
-    return m, m - h, m + h
-
-
 def _with_own_code(blocks: Sequence[ModuleBlock]) -> list[dict[str, float]]:
     """Each block's inclusive times plus, per module with children, ``<path> (own code)`` (``(top level)`` for the
     model): its inclusive time minus its direct children's."""
@@ -145,7 +123,7 @@ def module_deltas(ref: Sequence[ModuleBlock], cur: Sequence[ModuleBlock], *, pai
     0 ms there (a module added or removed).
 
     Raises:
-        ValueError: ``paired`` with different block counts, or no blocks.
+        ValueError: ``paired`` with different block counts, or fewer than two blocks on a side.
     """
     if not ref or not cur:
         raise ValueError("module times need blocks on both sides")
@@ -158,7 +136,7 @@ def module_deltas(ref: Sequence[ModuleBlock], cur: Sequence[ModuleBlock], *, pai
         for p in paths:
             r = np.array([b.get(p, 0.0) for b in r_ms])
             c = np.array([b.get(p, 0.0) for b in c_ms])
-            est, lo, hi = _t_interval(c - r, confidence)
+            est, lo, hi = mean_t_interval(c - r, confidence)
             out[p] = {"ref_ms": float(r.mean()), "now_ms": float(c.mean()), "delta_ms": est, "low_ms": lo,
                       "high_ms": hi}
         return out
@@ -166,7 +144,7 @@ def module_deltas(ref: Sequence[ModuleBlock], cur: Sequence[ModuleBlock], *, pai
     for p in paths:
         r = np.array([b.get(p, 0.0) / blk.calibration_ms for b, blk in zip(r_ms, ref, strict=True)])
         c = np.array([b.get(p, 0.0) / blk.calibration_ms for b, blk in zip(c_ms, cur, strict=True)])
-        est, lo, hi = _welch(c, r, confidence)
+        est, lo, hi = welch_difference(c, r, confidence)
         out[p] = {"ref_ms": float(r.mean()) * cal_now, "now_ms": float(np.mean([b.get(p, 0.0) for b in c_ms])),
                   "delta_ms": est * cal_now, "low_ms": lo * cal_now, "high_ms": hi * cal_now}
     return out
@@ -200,8 +178,7 @@ def attribute(deltas: dict[str, dict[str, float]], *, threshold: float, static_r
         return d["low_ms"] > 0 and d["delta_ms"] >= floor
 
     def children(p: str) -> list[str]:
-        kids = [q for q in deltas if q and q != TOP_LEVEL and not q.endswith(OWN_CODE) and _parent(q) == p
-                and (p != "" or "." not in q)]
+        kids = [q for q in deltas if q and q != TOP_LEVEL and not q.endswith(OWN_CODE) and _parent(q) == p]
         own = TOP_LEVEL if p == "" else p + OWN_CODE
         return kids + ([own] if own in deltas else [])
 

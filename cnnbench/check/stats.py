@@ -58,12 +58,22 @@ def paired_interval(d: Sequence[float], confidence: float = 0.90) -> tuple[float
     Raises:
         ValueError: Fewer than two blocks.
     """
-    a = np.asarray(d, dtype=np.float64)
+    m, lo, hi = mean_t_interval(d, confidence)
+    return math.exp(m), math.exp(lo), math.exp(hi)
+
+
+def mean_t_interval(values: Sequence[float], confidence: float = 0.90) -> tuple[float, float, float]:
+    """``(mean, low, high)``: Student's t interval of the mean of ``values`` (in their own unit).
+
+    Raises:
+        ValueError: Fewer than two values.
+    """
+    a = np.asarray(values, dtype=np.float64)
     if a.size < 2:
         raise ValueError("an interval needs at least two blocks")
     m, se = float(a.mean()), float(a.std(ddof=1)) / math.sqrt(a.size)
     h = t_quantile((1 + confidence) / 2, a.size - 1) * se
-    return math.exp(m), math.exp(m - h), math.exp(m + h)
+    return m, m - h, m + h
 
 
 def welch_interval(cur: Sequence[float], base: Sequence[float], confidence: float = 0.90
@@ -73,16 +83,27 @@ def welch_interval(cur: Sequence[float], base: Sequence[float], confidence: floa
     Raises:
         ValueError: Fewer than two blocks on a side.
     """
+    m, lo, hi = welch_difference(cur, base, confidence)
+    return math.exp(m), math.exp(lo), math.exp(hi)
+
+
+def welch_difference(cur: Sequence[float], base: Sequence[float], confidence: float = 0.90
+                     ) -> tuple[float, float, float]:
+    """``(difference, low, high)``: Welch's t interval of ``mean(cur) - mean(base)`` (in their own unit).
+
+    Raises:
+        ValueError: Fewer than two values on a side.
+    """
     c, b = np.asarray(cur, dtype=np.float64), np.asarray(base, dtype=np.float64)
     if c.size < 2 or b.size < 2:
         raise ValueError("an interval needs at least two blocks on each side")
     vc, vb = float(c.var(ddof=1)) / c.size, float(b.var(ddof=1)) / b.size
     m, se = float(c.mean() - b.mean()), math.sqrt(vc + vb)
     if se == 0:
-        return math.exp(m), math.exp(m), math.exp(m)
+        return m, m, m
     df = (vc + vb) ** 2 / (vc ** 2 / (c.size - 1) + vb ** 2 / (b.size - 1))
     h = t_quantile((1 + confidence) / 2, df) * se
-    return math.exp(m), math.exp(m - h), math.exp(m + h)
+    return m, m - h, m + h
 
 
 def mean_interval_width(values: Sequence[float], confidence: float = 0.90) -> float:
