@@ -20,6 +20,10 @@ _CATALOGUES = (
     "cnnbench_models.catalog_classic",
     "cnnbench_models.catalog_modern",
     "cnnbench_models.catalog_attention",
+    "cnnbench_models.catalog_seeds_gaps",
+    "cnnbench_models.catalog_seeds_legacy",
+    "cnnbench_models.catalog_seeds_efficient",
+    "cnnbench_models.catalog_seeds_tasks",
     "cnnbench_models.blocks.catalog",
 )
 _loaded = False
