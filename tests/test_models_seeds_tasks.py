@@ -1,0 +1,118 @@
+"""Tests for the networks registered by ``cnnbench_models.catalog_seeds_tasks`` (issue 21, part "tasks": ENet,
+PSPNet, ...): published counts where the paper gives them, real forwards, and hand-checked pieces."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from cnnbench.analysis import analyze
+from cnnbench.catalog import resolve
+from cnnbench_models.catalog_seeds_tasks import SPECS
+from cnnbench_models.enet import Bottleneck, InitialBlock
+from cnnbench_models.pspnet import PyramidPooling, pspnet_resnet50
+
+IDS = [s.name for s in SPECS]
+# networks whose paper publishes no counts: their pieces are checked by hand below
+NO_PAPER_COUNTS = {"pspnet_resnet50"}
+
+
+def _n_params(m: torch.nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def test_catalogue_is_torch_free():
+    code = "import sys, cnnbench_models.catalog_seeds_tasks; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_spec_metadata(spec):
+    assert resolve(spec.name) is spec
+    assert spec.source == "cnnbench" and spec.paper and spec.year and spec.paper_table
+    if spec.name in NO_PAPER_COUNTS:
+        assert spec.paper_params is None and "no" in spec.note.lower()
+    else:
+        assert spec.paper_params is not None
+    if spec.paper_tolerance > 0.05:  # a loosened tolerance must be explained
+        assert len(spec.note) > 40
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_counts_match_paper(spec):
+    with torch.device("meta"):
+        model = spec.build()
+    prof = analyze(model, (1, *spec.input_size))
+    assert prof.params == _n_params(model)
+    assert not spec.paper_mismatches(prof.params, prof.macs)
+
+
+# ---------------------------------------------------------------- ENet
+
+
+def test_enet_counts():
+    with torch.device("meta"):
+        model = resolve("enet").build()
+    prof = analyze(model, (1, 3, 360, 640))
+    assert prof.params == 358_431  # 0.37M in Table 3: -3.1%
+    assert prof.macs == 1_774_252_800  # 3.83 GFLOPs / 2 = 1.915G in Table 3: -7.4% (see the spec's note)
+
+
+def test_enet_forward_keeps_the_resolution():
+    torch.manual_seed(0)
+    model = resolve("enet").build().eval()
+    with torch.no_grad():
+        y = model(torch.randn(2, 3, 64, 96))
+    assert y.shape == (2, 19, 64, 96) and torch.isfinite(y).all()
+
+
+def test_enet_initial_block_by_hand():
+    # conv 3x3, 3 → 13: 13*3*9 = 351; BN(16): 32; PReLU(16): 16 → 399
+    assert _n_params(InitialBlock()) == 399
+    with torch.device("meta"):
+        block = InitialBlock()
+    # MACs: 13 filters * 27 weights * (8*8 output pixels of a 16x16 input) = 22,464; the max-pool has none
+    assert analyze(block, (1, 3, 16, 16)).macs == 22_464
+
+
+def test_enet_regular_bottleneck_by_hand():
+    # C = 64, internal 16: 1x1 64*16 + BN 32 + PReLU 16 = 1072; 3x3 16*16*9 + 32 + 16 = 2352;
+    # 1x1 16*64 + BN 128 + PReLU 64 = 1216; the output PReLU 64 → 4704
+    assert _n_params(Bottleneck(64)) == 4704
+    # asymmetric 5: the 3x3 (2304) becomes 5x1 + 1x5 (2 * 16*16*5 = 2560) with one more BN+PReLU (48) → 5008
+    assert _n_params(Bottleneck(64, asymmetric=5)) == 5008
+
+
+# ---------------------------------------------------------------- PSPNet
+
+
+def test_pspnet_pyramid_pooling_by_hand():
+    # four branches, each 1x1 2048 → 512 (1,048,576) + BN 1024: 4 * 1,049,600 = 4,198,400
+    assert _n_params(PyramidPooling(2048)) == 4_198_400
+    with torch.device("meta"):
+        ppm = PyramidPooling(2048)
+    # MACs on a 60x60 map: the convs see 1 + 4 + 9 + 36 = 50 bins: 50 * 2048 * 512 = 52,428,800
+    prof = analyze(ppm, (1, 2048, 60, 60))
+    assert prof.macs == 52_428_800
+
+
+def test_pspnet_output_stride_8_and_head():
+    with torch.device("meta"):
+        model = pspnet_resnet50()
+    feats = {}
+    model.backbone.layer4.register_forward_hook(lambda mod, i, o: feats.__setitem__("f", o.shape))
+    model.eval()(torch.empty(1, 3, 473, 473, device="meta"))
+    assert feats["f"] == (1, 2048, 60, 60)  # 473 → 237 → 119 → 60, then dilated
+    # head: 3x3 4096 → 512 (18,874,368) + BN 1024 + 1x1 512 → 150 (76,800 + 150) = 18,952,342
+    assert _n_params(model.head) == 18_952_342
+
+
+def test_pspnet_forward_small_input():
+    torch.manual_seed(0)
+    model = pspnet_resnet50(num_classes=5).eval()
+    with torch.no_grad():
+        y = model(torch.randn(1, 3, 65, 65))
+    assert y.shape == (1, 5, 65, 65) and torch.isfinite(y).all()
