@@ -9,7 +9,42 @@ from __future__ import annotations
 
 from cnnbench.catalog.registry import ModelSpec, register
 
-SPECS: tuple[ModelSpec, ...] = ()
+_CONVNEXT = "A ConvNet for the 2020s"
+
+#: ConvNeXt roadmap (Figure 2, ResNet-50/Swin-T regime): step → (published GFLOPs, what the step changes)
+ROADMAP = (
+    ("resnet50", 4.1, "torchvision's ResNet-50 (built by our roadmap code; identical counts)"),
+    ("stage_ratio", 4.5, "blocks per stage (3,4,6,3) → (3,3,9,3)"),
+    ("patchify", 4.4, "stem → 4x4 stride-4 conv (no max-pool)"),
+    ("depthwise", 2.4, "bottleneck 3x3 → depthwise 3x3 (ResNeXt-ify, width still 64)"),
+    ("width96", 5.3, "base width 64 → 96 (Swin-T's C; the 001 notes' 'FLOPs 5.3G')"),
+    ("inverted", 4.6, "inverted bottleneck: block width 96·2^i, 1x1 → 4x, dw 3x3, 1x1 back"),
+    ("move_up", 4.1, "depthwise conv moved to the front of the block"),
+    ("kernel7", 4.2, "depthwise kernel 3x3 → 7x7"),
+    ("micro", 4.2, "GELU, one activation and one LayerNorm per block (ResNet-style downsampling kept)"),
+    ("convnext_t", 4.5, "separate 2x2/2 downsampling layers + LNs: torchvision's convnext_tiny = ConvNeXt-T"),
+)
+_ROADMAP_PARAMS = {"resnet50": 25_600_000, "convnext_t": 28_000_000}
+_ROADMAP_NOTE = (
+    "Figure 2 gives GFLOPs (= MACs) per step but no parameter counts (only the endpoints: ResNet-50 25.6M, "
+    "ConvNeXt-T 28M in Table 1). Ours count conv/linear MACs; the authors' fvcore counter also counts norm "
+    "layers (~0.01-0.05G here), which is why 'depthwise' is 2.35G vs 2.4 (-2.1%, 2.37G with norms). "
+    "Reproduction: cnnbench reproduce convnext-roadmap."
+)
+
+
+def _spec(name: str, family: str, builder: str, paper: str, year: int, **kw) -> ModelSpec:
+    return ModelSpec(name=name, family=family, source="cnnbench", builder=f"cnnbench_models.{builder}",
+                     paper=paper, year=year, **kw)
+
+
+SPECS: tuple[ModelSpec, ...] = tuple(
+    _spec(f"convnext_roadmap_{step}", "convnext_roadmap", "convnext_roadmap:convnext_roadmap", _CONVNEXT, 2022,
+          builder_kwargs={"step": step}, paper_params=_ROADMAP_PARAMS.get(step), paper_macs=round(gflops * 1e9),
+          paper_table=f"Figure 2 and appendix (ResNet-50 → ConvNeXt-T roadmap): {what}, {gflops} GFLOPs",
+          note=_ROADMAP_NOTE)
+    for step, gflops, what in ROADMAP
+)
 
 for _s in SPECS:
     register(_s)

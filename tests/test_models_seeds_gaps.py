@@ -1,0 +1,109 @@
+"""Tests for the networks of ``cnnbench_models.catalog_seeds_gaps`` (issue 21, part gaps): published counts on the
+meta device, the roadmap's endpoints against torchvision, hand-checked pieces, and the ``convnext-roadmap``
+reproduction."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from cnnbench.analysis import analyze
+from cnnbench.catalog import resolve
+from cnnbench_models.catalog_seeds_gaps import ROADMAP, SPECS
+from cnnbench_models.convnext_roadmap import STEPS, RoadmapBlock, config
+
+IDS = [s.name for s in SPECS]
+
+
+def _n_params(m: torch.nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def _meta_counts(build) -> tuple[int, int]:
+    with torch.device("meta"):
+        m = build()
+    prof = analyze(m, (1, 3, 224, 224))
+    return prof.params, prof.macs
+
+
+def test_catalog_import_is_torch_free():
+    code = "import sys, cnnbench_models.catalog_seeds_gaps; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_spec_metadata(spec):
+    assert resolve(spec.name) is spec
+    assert spec.source == "cnnbench" and spec.paper and spec.year and spec.paper_table
+    assert spec.paper_params is not None or spec.paper_macs is not None or "no " in spec.note
+    if spec.paper_tolerance > 0.05:  # a loosened tolerance must be explained
+        assert len(spec.note) > 40
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_counts_match_paper(spec):
+    with torch.device("meta"):
+        model = spec.build()
+    prof = analyze(model, (1, *spec.input_size))
+    assert prof.params == _n_params(model)
+    assert not spec.paper_mismatches(prof.params, prof.macs)
+
+
+# ---------------------------------------------------------------- ConvNeXt roadmap
+
+
+def test_roadmap_covers_every_step():
+    assert [s for s, *_ in ROADMAP] == list(STEPS)
+    assert [g for _, g, _ in ROADMAP] == [4.1, 4.5, 4.4, 2.4, 5.3, 4.6, 4.1, 4.2, 4.2, 4.5]
+    # every step changes exactly one field of the step before (micro design counts as one)
+    fields = ("depths", "stem", "width", "depthwise", "block", "kernel", "micro")
+    for prev, cur in zip(STEPS[:-2], STEPS[1:-1]):
+        a, b = config(prev), config(cur)
+        assert sum(getattr(a, f) != getattr(b, f) for f in fields) == 1, (prev, cur)
+
+
+def test_roadmap_endpoints_equal_torchvision():
+    from torchvision.models import convnext_tiny, resnet50
+
+    # ResNet-50: 25,557,032 params, 4,089,184,256 MACs (torchvision's 4.09 GFLOPs)
+    assert _meta_counts(resolve("convnext_roadmap_resnet50").build) == _meta_counts(resnet50) \
+        == (25_557_032, 4_089_184_256)
+    assert _meta_counts(resolve("convnext_roadmap_convnext_t").build) == _meta_counts(convnext_tiny)
+
+
+def test_roadmap_inverted_block_macs_by_hand():
+    # stage 1 inverted bottleneck, d=96 at 56x56: 1x1 96→384, dw 3x3 on 384, 1x1 384→96
+    # (96*384 + 384*9 + 384*96) * 56*56 = 77,184 * 3,136 = 242,049,024
+    with torch.device("meta"):
+        block = RoadmapBlock(config("inverted"), 96, 96, 96, 1)
+    assert analyze(block, (1, 96, 56, 56)).macs == 242_049_024
+    # moved up: dw 3x3 on 96 instead of 384 → (96*9 + 2*96*384) * 3136 = 74,592 * 3136 = 233,920,512
+    with torch.device("meta"):
+        block = RoadmapBlock(config("move_up"), 96, 96, 96, 1)
+    assert analyze(block, (1, 96, 56, 56)).macs == 233_920_512
+
+
+def test_roadmap_forward_small_input():
+    model = resolve("convnext_roadmap_kernel7").build().eval()
+    with torch.no_grad():
+        y = model(torch.randn(1, 3, 64, 64))
+    assert y.shape == (1, 1000) and torch.isfinite(y).all()
+
+
+@pytest.mark.slow
+def test_convnext_roadmap_reproduction(tmp_path):
+    from cnnbench.reproduce.base import RunOptions, write_outputs
+    from cnnbench.reproduce.convnext_roadmap import run
+
+    res = run(RunOptions(latency=False))
+    df = res.sections[0].df
+    assert list(df["step"]) == list(STEPS)
+    assert all(v.startswith("reproduces") for v in df["verdict"])
+    ours = dict(zip(df["step"], df["ours GMACs (conv+linear)"]))
+    assert ours["resnet50"] == pytest.approx(4.089184256)
+    assert ours["width96"] == pytest.approx(5.26797696)  # the notes' "FLOPs 5.3G"
+    names = {p.name for p in write_outputs(res, tmp_path)}
+    assert names == {"convnext-roadmap.md", "convnext-roadmap.csv", "convnext-roadmap_steps.png"}
