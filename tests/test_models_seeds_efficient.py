@@ -1,0 +1,180 @@
+"""Tests for the networks registered by ``cnnbench_models.catalog_seeds_efficient`` (issue 21, part "efficient"):
+the 1989 zip-code net, MCDNN, ESPNet v1, ShiftResNet, PC-DARTS — published counts on the meta device, real
+forwards on small inputs, and hand-checked pieces."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from cnnbench.analysis import analyze
+from cnnbench.catalog import resolve
+from cnnbench_models.catalog_seeds_efficient import SPECS
+from cnnbench_models.darts import DARTS_V2
+from cnnbench_models.espnet import ESP
+from cnnbench_models.mcdnn import MultiColumn, mcdnn_mnist_column
+from cnnbench_models.pc_darts import PC_DARTS_IMAGE, pc_darts_imagenet
+from cnnbench_models.shiftnet import CSC, Shift
+from cnnbench_models.zipcode_lenet import ZipCodeNet
+
+IDS = [s.name for s in SPECS]
+
+
+def _n_params(m: torch.nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def _meta(builder, *args, **kw) -> torch.nn.Module:
+    with torch.device("meta"):
+        return builder(*args, **kw)
+
+
+def test_catalogue_is_torch_free():
+    code = "import sys, cnnbench_models.catalog_seeds_efficient; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_spec_metadata(spec):
+    assert resolve(spec.name) is spec
+    assert spec.source == "cnnbench" and spec.paper and spec.year and spec.paper_table
+    assert spec.family in {"lenet", "mcdnn", "espnet", "shiftnet", "darts"}
+    if spec.paper_params is None:  # no published counts: the note must say so
+        assert "no parameter" in spec.note
+    if spec.paper_tolerance > 0.05:
+        assert len(spec.note) > 40
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_counts_match_paper(spec):
+    model = _meta(spec.build)
+    prof = analyze(model, (1, *spec.input_size))
+    assert prof.params == _n_params(model)
+    assert not spec.paper_mismatches(prof.params, prof.macs)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_cpu_forward_small_input(spec):
+    torch.manual_seed(0)
+    model = spec.build().eval()
+    c, h, w = spec.input_size
+    if spec.family == "espnet":
+        h, w = 64, 128  # any multiple of 8
+    elif spec.family == "darts":
+        h = w = 64
+    with torch.no_grad():
+        y = model(torch.randn(2, c, h, w))
+    if spec.family == "espnet":
+        assert y.shape == (2, 20, 64, 128)  # per-pixel logits at input resolution
+    else:
+        assert y.shape == (2, 1000 if spec.family == "darts" else 10)
+    assert torch.isfinite(y).all()
+
+
+# ---------------------------------------------------------------- 1989 zip-code net
+
+
+def test_zipcode_paper_units_connections_parameters():
+    net = ZipCodeNet()
+    # free parameters per layer: shared kernels + one bias per unit
+    assert _n_params(net.h1) == 12 * 25 + 12 * 8 * 8 == 1_068
+    assert _n_params(net.h2) == 12 * 8 * 25 + 12 * 4 * 4 == 2_592
+    assert _n_params(net.h3) == 30 * 192 + 30 == 5_790
+    assert _n_params(net.out) == 10 * 30 + 10 == 310
+    assert _n_params(net) == 9_760  # the paper's "9760 independent parameters"
+    prof = analyze(_meta(ZipCodeNet), (1, 1, 16, 16))
+    units = 16 * 16 + 12 * 8 * 8 + 12 * 4 * 4 + 30 + 10
+    bias_connections = units - 16 * 16  # 1,000: one per non-input unit
+    assert units == 1_256
+    # H1 768*25 + H2 192*200 + H3 5,760 + out 300 = 63,660 MACs; + 1,000 bias connections = 64,660 connections
+    assert prof.macs == 768 * 25 + 192 * 200 + 5_760 + 300 == 63_660
+    assert prof.macs + bias_connections == 64_660
+
+
+def test_zipcode_h2_partial_connectivity_and_background_padding():
+    net = ZipCodeNet()
+    # each H2 map reads exactly 8 of the 12 H1 maps and every H1 map is read by 8 of the 12 H2 maps
+    reads = [i for group in net.h2.inputs for _ in range(4) for i in group]
+    assert len(reads) == 12 * 8 and all(reads.count(i) == 8 for i in range(12))
+    with torch.no_grad():
+        for p in net.h1.parameters():
+            p.zero_()
+        net.h1.convs[0].weight[0, 0, 0, 0] = 1.0  # top-left tap of map 0 reads the padded border at unit (0, 0)
+        y = net.h1(torch.ones(1, 1, 16, 16))
+    assert y[0, 0, 0, 0].item() == -1.0  # the border is the background level -1, not 0
+    assert y[0, 0, 1, 1].item() == 1.0  # unit (1, 1): tap at input (0, 0)
+
+
+# ---------------------------------------------------------------- MCDNN
+
+
+def test_mcdnn_column_by_hand_and_average():
+    col = mcdnn_mnist_column()
+    # 20*(16+1) + 40*(20*25+1) + 150*(360+1) + 10*(150+1) = 340 + 20,040 + 54,150 + 1,510
+    assert _n_params(col) == 76_040
+    # 20*26*26*16 + 40*9*9*500 + 360*150 + 150*10 = 216,320 + 1,620,000 + 54,000 + 1,500
+    assert analyze(_meta(mcdnn_mnist_column), (1, 1, 29, 29)).macs == 1_891_820
+    torch.manual_seed(0)
+    mc = MultiColumn(columns=3).eval()
+    x = torch.randn(2, 1, 29, 29)
+    with torch.no_grad():
+        y = mc(x)
+        mean = sum(c(x) for c in mc.columns) / 3
+    assert torch.allclose(y, mean) and torch.allclose(y.sum(1), torch.ones(2))
+    assert _n_params(mc) == 3 * 76_040
+    with pytest.raises(ValueError):
+        MultiColumn(columns=0)
+
+
+# ---------------------------------------------------------------- ESPNet
+
+
+def test_esp_module_by_hand():
+    esp = ESP(64, 64)  # d = 64 // 5 = 12, first branch 64 - 48 = 16
+    # reduce 64*12 + branches 9*12*16 + 4*9*12*12 + BN 2*64 + PReLU 64 = 768 + 1,728 + 5,184 + 128 + 64
+    assert _n_params(esp) == 7_872
+    # MACs at 8x8: (768 + 1,728 + 5,184) * 64; HFF adds and the residual add are not MACs
+    assert analyze(_meta(ESP, 64, 64), (1, 64, 8, 8)).macs == 7_680 * 64
+    down = ESP(19, 64, stride=2)  # strided reduce: 3x3, 19 -> 12
+    assert down(torch.randn(1, 19, 16, 16)).shape == (1, 64, 8, 8)
+    assert not down.residual and ESP(64, 64).residual and not ESP(40, 20, residual=False).residual
+
+
+# ---------------------------------------------------------------- Shift
+
+
+def test_shift_has_no_params_no_macs_and_moves_groups():
+    shift = Shift(3)
+    assert _n_params(shift) == 0
+    assert analyze(_meta(Shift, 3), (1, 18, 8, 8)).macs == 0  # indexing only
+    x = torch.arange(9 * 25, dtype=torch.float32).reshape(1, 9, 5, 5)
+    y = shift(x)
+    # group 0 (one channel here) has offset (-1, -1): output (i, j) reads input (i-1, j-1), zero at the border
+    assert y[0, 0, 1, 1] == x[0, 0, 0, 0] and y[0, 0, 0, 0] == 0
+    assert torch.equal(y[0, 4], x[0, 4])  # group 4: offset (0, 0)
+    assert y[0, 8, 3, 3] == x[0, 8, 4, 4] and y[0, 8, 4, 4] == 0  # group 8: offset (+1, +1)
+    with pytest.raises(ValueError):
+        Shift(2)
+
+
+def test_csc_block_by_hand():
+    block = CSC(16, 32, stride=2, expansion=6)  # mid = 6 * 32 = 192
+    # conv1 16*192 + BN 384 + conv2 192*32 + BN 64 + shortcut 16*32 + BN 64 = 3,072+384+6,144+64+512+64
+    assert _n_params(block) == 10_240
+    # MACs: conv1 at 16x16: 16*192*256 = 786,432; conv2 and shortcut at 8x8: (6,144 + 512) * 64 = 425,984
+    assert analyze(_meta(CSC, 16, 32, 2, 6), (1, 16, 16, 16)).macs == 786_432 + 425_984
+
+
+# ---------------------------------------------------------------- PC-DARTS
+
+
+def test_pc_darts_reuses_darts_cells_with_its_genotype():
+    assert PC_DARTS_IMAGE != DARTS_V2
+    net = pc_darts_imagenet(channels=8, layers=5, num_classes=3)
+    # the reduction cell's dil_conv_5x5 reads node 2 (stride 1), its sep_conv_5x5 reads input 0 (stride 2)
+    reduce_cell = net.cells[1]
+    assert reduce_cell.indices == [0, 1, 2, 1, 2, 1, 0, 3]
+    assert net(torch.randn(1, 3, 64, 64)).shape == (1, 3)
