@@ -1,0 +1,123 @@
+"""Tests for the networks registered by ``cnnbench_models.catalog_seeds_legacy`` (issue 21, part: legacy):
+published counts on the meta device, small real forwards, hand-checked pieces, and the ``internimage-sizes``
+reproduction."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from cnnbench.analysis import analyze
+from cnnbench.catalog import resolve
+from cnnbench_models.catalog_seeds_legacy import SPECS
+from cnnbench_models.internimage import DCNv3, InternImage, InternImageLayer
+
+IDS = [s.name for s in SPECS]
+BIG = {"internimage_s", "internimage_b", "internimage_l", "internimage_xl", "internimage_h"}  # no CPU forward
+
+
+def _n_params(m: torch.nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def test_catalogue_imports_without_torch():
+    code = "import sys, cnnbench_models.catalog_seeds_legacy; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_spec_metadata(spec):
+    assert resolve(spec.name) is spec
+    assert spec.source == "cnnbench" and spec.paper and spec.year
+    assert spec.paper_params is not None and spec.paper_table
+    if spec.paper_tolerance > 0.05:  # a loosened tolerance must be explained
+        assert len(spec.note) > 40
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_counts_match_paper(spec):
+    with torch.device("meta"):
+        model = spec.build()
+    prof = analyze(model, (1, *spec.input_size))
+    assert prof.params == _n_params(model)
+    assert not spec.paper_mismatches(prof.params, prof.macs)
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in BIG], ids=[n for n in IDS if n not in BIG])
+def test_cpu_forward(spec):
+    torch.manual_seed(0)
+    model = spec.build().eval()
+    with torch.no_grad():
+        y = model(torch.randn(2, *spec.input_size))
+    assert y.shape[0] == 2 and y.ndim == 2
+    assert torch.isfinite(y).all()
+
+
+# ---------------------------------------------------------------- InternImage S/B/L/XL/H
+
+
+def test_internimage_exact_params():
+    # static counts of the six configurations (T from catalog_modern), one fixed number each
+    expected = {"internimage_t": 29_918_424, "internimage_s": 50_079_880, "internimage_b": 97_461_832,
+                "internimage_l": 223_334_810, "internimage_xl": 334_819_780, "internimage_h": 1_089_636_760}
+    for name, n in expected.items():
+        with torch.device("meta"):
+            model = resolve(name).build()
+        assert _n_params(model) == n, name
+
+
+def test_internimage_layer_options_params():
+    c, g = 16, 2
+    plain = _n_params(InternImageLayer(c, g))
+    # layer scale adds γ1, γ2 (2·C); residual post-norm adds two LNs (2·2·C)
+    assert _n_params(InternImageLayer(c, g, post_norm=True, layer_scale=1e-5)) - plain == 2 * c
+    assert _n_params(InternImageLayer(c, g, res_post_norm=True)) - plain == 4 * c
+    # centre gate: Linear(C, G) = C·G + G = 16·2 + 2 = 34; 5x5 depthwise offset branch: (25 - 9)·C = 256
+    assert _n_params(DCNv3(c, g, center_feature_scale=True)) - _n_params(DCNv3(c, g)) == 34
+    assert _n_params(DCNv3(c, g, dw_kernel=5)) - _n_params(DCNv3(c, g)) == 16 * c
+
+
+def test_internimage_small_h_style_forward():
+    # every H option on a tiny net: 5x5 offset branch, residual post-norm, centre gate, stage-3 extra LNs,
+    # attention-pooling head (stage-3 tokens at stride 16 + pixel-shuffled stage-4)
+    torch.manual_seed(0)
+    net = InternImage(16, (1, 1, 3, 1), (2, 2, 4, 8), num_classes=7, dw_kernel=5, res_post_norm=True,
+                      center_feature_scale=True, level2_post_norm_ids=(0, 2), clip_head=True).eval()
+    assert sum(isinstance(m, torch.nn.LayerNorm) for m in net.levels[2].children()) == 2 + 1  # two extra + stage end
+    with torch.no_grad():
+        y = net(torch.randn(2, 3, 64, 64))
+    assert y.shape == (2, 7) and torch.isfinite(y).all()
+    post = InternImage(16, (1, 1, 1, 1), (2, 2, 4, 8), num_classes=5, post_norm=True, layer_scale=1e-5).eval()
+    # post-norm without the centre gate drops the stage-end LN: levels 0-2 end with the down-sampler
+    assert not isinstance(post.levels[3][-1], torch.nn.LayerNorm)
+    with torch.no_grad():
+        assert post(torch.randn(1, 3, 64, 64)).shape == (1, 5)
+
+
+def test_internimage_core_macs_estimate():
+    from cnnbench.reproduce.internimage_sizes import dcnv3_core_macs
+
+    # T at 224: 45 · (4·64·56² + 4·128·28² + 18·256·14² + 4·512·7²) = 45 · 2,207,744 = 99,348,480
+    assert dcnv3_core_macs(224, 64, (4, 4, 18, 4)) == 99_348_480
+
+
+@pytest.mark.slow
+def test_internimage_sizes_reproduction(tmp_path):
+    from cnnbench.reproduce.base import RunOptions, write_outputs
+    from cnnbench.reproduce.internimage_sizes import run
+
+    res = run(RunOptions(latency=False))
+    df = res.sections[0].df.set_index("registry")
+    assert list(df.index) == ["internimage_t", "internimage_s", "internimage_b", "internimage_l",
+                              "internimage_xl", "internimage_h"]
+    # 29,918,424 vs 30M: -0.27%; 1,089,636,760 vs 1.08B: +0.89% (outside the 10M rounding)
+    assert df.loc["internimage_t", "params Δ %"] == pytest.approx(-0.272, abs=1e-3)
+    assert df.loc["internimage_h", "params Δ %"] == pytest.approx(0.892, abs=1e-3)
+    assert df["within rounding"].tolist() == [True] * 5 + [False]
+    assert df["GMACs Δ %"].abs().max() < 5
+    assert res.verdicts[0].startswith("Holds within 1%") and "not H" in res.verdicts[0]
+    names = {p.name for p in write_outputs(res, tmp_path)}
+    assert {"internimage-sizes.md", "internimage-sizes.csv", "internimage-sizes_params.png"} <= names
