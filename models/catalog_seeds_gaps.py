@@ -46,5 +46,23 @@ SPECS: tuple[ModelSpec, ...] = tuple(
     for step, gflops, what in ROADMAP
 )
 
+_IRV1 = "Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning"
+_IBN = "Two at Once: Enhancing Learning and Generalization Capacities via IBN-Net"
+
+SPECS += (
+    _spec("inception_resnet_v1", "inception_resnet", "inception_resnet_v1:inception_resnet_v1", _IRV1, 2017,
+          input_size=(3, 299, 299),
+          paper_table="Figs. 10-15 (stem, Inception-ResNet-A/B/C v1, Reduction-A k=192 l=192 m=256 n=384 "
+                      "(Table 1), Reduction-B v1); no count published",
+          note="The paper gives no parameter or MAC count for Inception-ResNet-v1 (only 'roughly the "
+               "computational cost of Inception-v3'); ours: 22.76M params, 6.21 GMACs at 299x299 (Inception-v3: "
+               "23.8M, 5.7G). tests/test_models_seeds_gaps.py checks one A block's arithmetic by hand."),
+    _spec("resnet50_ibn_b", "ibn", "ibn_b:resnet50_ibn_b", _IBN, 2018, paper_params=25_550_000,
+          paper_table="IBN-Net (ECCV 2018) Fig. 3(b); official XingangPan/IBN-Net README: resnet50_ibn_b 25.55M",
+          note="IN replaces the stem's BN and follows the addition of the last block of conv2_x and conv3_x "
+               "(official resnet_ibn_b); the two extra affine INs add 2*(256+512) = 1,536 params to ResNet-50's "
+               "25,557,032 = 25,558,568 (README rounds to 25.55M). MACs equal ResNet-50's 4.09G (norms uncounted)."),
+)
+
 for _s in SPECS:
     register(_s)

@@ -107,3 +107,45 @@ def test_convnext_roadmap_reproduction(tmp_path):
     assert ours["width96"] == pytest.approx(5.26797696)  # the notes' "FLOPs 5.3G"
     names = {p.name for p in write_outputs(res, tmp_path)}
     assert names == {"convnext-roadmap.md", "convnext-roadmap.csv", "convnext-roadmap_steps.png"}
+
+
+# ---------------------------------------------------------------- Inception-ResNet-v1, IBN-b
+
+
+def test_inception_resnet_v1_block_a_by_hand():
+    from cnnbench_models.inception_resnet_v1 import block_a
+
+    block = block_a()
+    # conv weights: 1x1 256→32 (8192) | 8192 + 3x3 32→32 (9216) | 8192 + 2*9216 | linear 1x1 96→256 (24576)
+    #   = 8192 + 17408 + 26624 + 24576 = 76,800; BN 2*32 on each of 6 convs = 384; up bias 256
+    assert _n_params(block) == 76_800 + 384 + 256
+    with torch.device("meta"):
+        block = block_a()
+    assert analyze(block, (1, 256, 35, 35)).macs == 76_800 * 35 * 35  # 94,080,000
+
+
+def test_inception_resnet_v1_grid_sizes():
+    from cnnbench_models.inception_resnet_v1 import InceptionResNetV1
+
+    with torch.device("meta"):
+        net = InceptionResNetV1()
+    shapes = []
+    for i in (0, 5, 6, 16, 17):  # stem, last A, reduction-A, last B, reduction-B
+        net.features[i].register_forward_hook(lambda m, a, o: shapes.append(tuple(o.shape[1:])))
+    net(torch.empty(1, 3, 299, 299, device="meta"))
+    assert shapes == [(256, 35, 35), (256, 35, 35), (896, 17, 17), (896, 17, 17), (1792, 8, 8)]
+    assert sum(type(m).__name__ == "_Residual" for m in net.features) == 5 + 10 + 5
+
+
+def test_ibn_b_instance_norm_placement():
+    from torchvision.models import resnet50
+
+    from cnnbench_models.ibn_b import resnet50_ibn_b
+
+    net = resnet50_ibn_b()
+    ins = [n for n, m in net.named_modules() if isinstance(m, torch.nn.InstanceNorm2d)]
+    assert ins == ["bn1", "layer1.2.IN", "layer2.3.IN"]
+    # two affine INs after the additions: 2 * (256 + 512) = 1,536 params over ResNet-50's 25,557,032
+    assert _n_params(net) - _n_params(resnet50()) == 1_536
+    x = torch.randn(2, 3, 64, 64)
+    assert net.eval()(x).shape == (2, 1000)
