@@ -1,9 +1,5 @@
-"""The reading-list coverage table: every seed heading is listed, and every name it cites resolves.
-
-Names owned by ``cnnbench.catalog.timm_models`` must resolve. Names other catalogues own (``models/``, blocks,
-torchvision) are skipped with a message while those catalogues do not register them yet, so
-``pytest -ra`` lists exactly which names still need reconciling.
-"""
+"""The reading-list coverage, item by item: every paper line / bullet has a row, every name a covered row cites
+exists, every other row says why, and the totals add up."""
 
 from __future__ import annotations
 
@@ -12,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cnnbench.catalog import coverage, list_specs, resolve, timm_models
-from cnnbench.errors import CnnbenchError
+from cnnbench.catalog import coverage as cov
 
 # the seeds live in shared/, beside the repository (as on CI)
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-TIMM_NAMES = {s.name for s in timm_models.SPECS}
-CITED = sorted({n for _, _, c, _ in coverage.COVERAGE for n in coverage.covering_names(c)})
 
 
 def _seed_text(name: str) -> str:
@@ -28,77 +21,104 @@ def _seed_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def test_rows_are_unique_and_well_formed():
-    keys = [(seed, heading) for seed, heading, _, _ in coverage.COVERAGE]
-    assert len(keys) == len(set(keys))
-    for seed, heading, covered_by, reason in coverage.COVERAGE:
-        assert seed in (coverage.S000, coverage.S001, coverage.S003)
-        assert heading.strip() == heading and heading
-        if covered_by is None:
-            assert reason, f"{heading}: a row that is not covered must say why"
-        else:
-            assert all(coverage.covering_names(covered_by)), heading
+def _rows(seed: str) -> list[str]:
+    return [item for s, _, item, _, _, _ in cov.ITEMS if s == seed and item not in cov.EXTRA_ITEMS.get(seed, ())]
 
 
-@pytest.mark.parametrize("seed", [coverage.S000, coverage.S001, coverage.S003])
-def test_every_heading_is_quoted_as_written(seed):
+def test_rows_are_well_formed():
+    for seed, section, item, names, kind, text in cov.ITEMS:
+        assert seed in cov.SEEDS and kind in cov.KINDS, item
+        assert section and item and item.strip() == item
+        assert all(cov.covering_names(names)), item  # no empty name between commas
+        if kind == "not":
+            assert not names and len(text) >= 15, f"{item}: a 'not a network' row needs a reason a reader accepts"
+        if kind == "stand-in":
+            assert names and text, f"{item}: a stand-in must say what differs"
+
+
+@pytest.mark.parametrize("seed", cov.SEEDS)
+def test_every_item_and_section_is_quoted_as_written(seed):
     text = _seed_text(seed)
-    for s, heading, _, _ in coverage.COVERAGE:
+    for s, section, item, _, _, _ in cov.ITEMS:
         if s == seed:
-            assert heading in text, heading
+            assert item in text, item
+            assert section in text, section
 
 
-@pytest.mark.parametrize("seed", [coverage.S000, coverage.S001])
-def test_every_section_heading_of_the_short_lists_has_a_row(seed):
-    headings = re.findall(r"^## (.+?)\s*$", _seed_text(seed), flags=re.MULTILINE)
-    listed = {h for s, h, _, _ in coverage.COVERAGE if s == seed}
-    assert headings and set(headings) <= listed, set(headings) - listed
+def test_every_paper_line_of_000_has_a_row_in_order():
+    # every "- [year] title" line (links to zhihu/github are not items); a heading with no paper line is its own item
+    text = _seed_text(cov.S000)
+    want = []
+    for block in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
+        heading = block.splitlines()[0].strip()
+        papers = [re.sub(r"^\[(\[.*?\].*?)\]\(.*\)$", r"\1", m) for m in re.findall(r"^- (.+?)\s*$", block, re.MULTILINE)
+                  if not m.startswith(("http", "[如何"))]
+        want += papers or [heading]
+    assert _rows(cov.S000) == want
 
 
-def test_cited_timm_names_belong_to_the_timm_catalogue():
-    # a cited name that timm_models registers must be spelled as registered (aliases would hide typos)
-    for name in CITED:
-        if name in TIMM_NAMES:
-            assert resolve(name).source == "timm"
+def test_every_bullet_of_003_has_a_row_in_order():
+    text = _seed_text(cov.S003)
+    want = []
+    for t in re.findall(r"^\* (.+?)\s*$", text, re.MULTILINE):
+        m = re.match(r"^\[\[(.+?)\]\(.*?\)\]", t) or re.match(r"^\[(.+?)\]\(.*?\)", t) or re.match(r"^\[(.+?)\]$", t)
+        want.append(m.group(1) if m else t.replace(" <!-- printed -->", ""))
+    assert len(want) == 149  # `grep -c '^\* '` on the seed
+    assert _rows(cov.S003) == want
 
 
-@pytest.mark.parametrize("name", CITED)
-def test_cited_name_resolves(name):
-    if name in TIMM_NAMES:
-        assert resolve(name).name == name
-        return
-    if "*" in name:
-        if not list_specs(pattern=name, kind=None):
-            pytest.skip(f"{name}: no registered name matches yet (models/ catalogue)")
-        return
-    try:
-        resolve(name)
-    except CnnbenchError:
-        import torchvision
-
-        owner = "torchvision_models" if name in torchvision.models.list_models() else "models/ or blocks catalogue"
-        pytest.skip(f"{name}: not registered yet ({owner})")
+def test_every_heading_of_001_has_a_row():
+    headings = re.findall(r"^## (.+?)\s*$", _seed_text(cov.S001), flags=re.MULTILINE)
+    assert headings and set(headings) <= {item for s, _, item, _, _, _ in cov.ITEMS if s == cov.S001}
 
 
-def test_rows_and_status():
-    rows = coverage.coverage_rows()
-    assert len(rows) == len(coverage.COVERAGE)
-    by_heading = {(r["seed"], r["heading"]): r for r in rows}
-    gunn = by_heading[(coverage.S000, "[2017] GUNN")]
-    assert gunn["status"] == "not covered" and gunn["covered_by"] == "" and gunn["reason"]
-    nas = by_heading[(coverage.S000, "[2018 CVPR] NASNet")]
-    assert nas["status"] == "covered" and nas["covered_by"] == "nasnet_a_large"
+def test_every_name_of_a_covered_or_stand_in_row_exists():
+    rows = cov.item_rows()
+    for (_, _, item, names, _, _), r in zip(cov.ITEMS, rows, strict=True):
+        if r["status"] in ("covered", "stand-in"):
+            wanted = cov.covering_names(names)
+            assert wanted and all(cov.name_exists(n) for n in wanted), item
+            assert r["names"] and all(cov.name_exists(n) for n in cov.covering_names(r["names"])), item
 
 
-def test_render_markdown_totals_add_up():
-    md = coverage.render_markdown()
-    rows = coverage.coverage_rows()
-    lines = md.splitlines()
-    start = lines.index("| seed | heading | covered by | status | reason |") + 2  # skip the |---| line
-    body = lines[start:]
-    assert len(body) == len(rows)
-    assert sum(" | covered | " in line for line in body) == sum(r["status"] == "covered" for r in rows)
-    for seed in (coverage.S000, coverage.S001, coverage.S003):
-        mine = [r for r in rows if r["seed"] == seed]
-        n_cov = sum(r["status"] == "covered" for r in mine)
-        assert f"| {seed} | {len(mine)} | {n_cov} | {len(mine) - n_cov} |" in md
+def test_name_exists_checks_each_registry():
+    assert cov.name_exists("resnet50") and cov.name_exists("block:se") and cov.name_exists("repro:vgg-3x3-stack")
+    assert cov.name_exists("shufflenet_v1_*") and cov.name_exists("block:*bilinear*")
+    assert not cov.name_exists("resnet51") and not cov.name_exists("block:resnet50")  # a network is not a block
+    assert not cov.name_exists("block:se_nope") and not cov.name_exists("repro:nope") and not cov.name_exists("zz*")
+
+
+def test_status_is_computed_from_the_registry():
+    by_item = {(r["seed"], r["item"]): r for r in cov.item_rows()}
+    aff = by_item[(cov.S000, "[2020] Attentional Feature Fusion")]
+    assert aff["status"] == "stand-in" and "one input" in aff["reason"] and aff["names"] == "block:aff, block:iaff"
+    lp = by_item[(cov.S000, "[2014] Learned-Norm Pooling for Deep Feedforward and Recurrent Neural Networks")]
+    assert lp["status"] == "covered" and lp["names"] == "block:lp_pool_learned, block:lp_pool"
+    drop = by_item[(cov.S003, "DropConnect")]
+    assert drop["status"] == "not a network" and drop["names"] == ""
+    # a pattern is shown as the names it matches now
+    mnv1 = by_item[(cov.S001, "MobileNet V1")]
+    assert "mobilenet_v1_x1_0" in mnv1["names"].split(", ") and "*" not in mnv1["names"]
+
+
+def test_no_planned_row_without_a_reason_and_no_bare_not_implemented():
+    for r in cov.item_rows():
+        assert r["status"] in cov.STATUSES
+        if r["status"] != "covered":
+            assert r["reason"], r["item"]
+        assert "not implemented" not in r["reason"], r["item"]
+
+
+def test_totals_add_up():
+    rows = cov.item_rows()
+    t = cov.totals(rows)
+    for key, c in t.items():
+        assert c["items"] == sum(c[s] for s in cov.STATUSES), key
+    assert t["all"]["items"] == len(cov.ITEMS) == sum(t[s]["items"] for s in cov.SEEDS)
+    md = cov.render_markdown()
+    for seed in (*cov.SEEDS, "all"):
+        c = t[seed]
+        assert f"| {seed} | {c['items']} | {c['covered']} | {c['stand-in']} | {c['not a network']} | {c['planned']} |" in md
+    body = md.split("| seed | section | item | status | covered by | reason / what differs |\n|---|---|---|---|---|---|\n")[1]
+    assert len(body.splitlines()) == len(rows)
+    assert sum(" | covered | " in line for line in body.splitlines()) == t["all"]["covered"]

@@ -17,8 +17,9 @@ def list_models(
     pattern: Annotated[str | None, typer.Argument(help="fnmatch pattern, e.g. 'resnet*'.")] = None,
     stats: Annotated[bool, typer.Option("--stats", help="Also compute our params/MACs (traces each model on "
                                         "the meta device; slower).")] = False,
-    coverage: Annotated[bool, typer.Option("--coverage", help="Show which registry entry covers each "
-                                           "architecture/block the seed reading lists name.")] = False,
+    coverage: Annotated[bool, typer.Option("--coverage", help="Show every item the seed reading lists "
+                                           "name (network, block, technique) and its status: covered, stand-in, "
+                                           "not a network, planned.")] = False,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
@@ -55,12 +56,11 @@ def list_models(
 
 
 def _show_coverage(fmt: str, output: Path | None) -> None:
-    """``--coverage``: every architecture/block heading of the seed reading lists and what covers it."""
-    from cnnbench.catalog.coverage import coverage_rows, render_markdown
-    from cnnbench.report import coverage_table
+    """``--coverage``: every item of the seed reading lists, its status and what covers it."""
+    from cnnbench.catalog.coverage import coverage_rows, coverage_table, render_markdown
 
     rows = coverage_rows()
     if fmt == "md" and output is None:
-        stdout.out(render_markdown(), highlight=False)
+        stdout.out(render_markdown(), highlight=False, end="")
         return
     emit(rows, fmt, output, lambda recs: stdout.print(coverage_table(recs)))
