@@ -12,6 +12,8 @@ from cnnbench.catalog.registry import ModelSpec, register
 
 _ENET = "ENet: A Deep Neural Network Architecture for Real-Time Semantic Segmentation"
 _PSPNET = "Pyramid Scene Parsing Network"
+_NASNET = "Learning Transferable Architectures for Scalable Image Recognition"
+_PROXYLESS = "ProxylessNAS: Direct Neural Architecture Search on Target Task and Hardware"
 
 _ENET_NOTE = (
     "19 classes (Cityscapes). Table 3 gives 0.37M parameters and 3.83 GFLOPs at 640x360; that table's SegNet "
@@ -41,6 +43,22 @@ SPECS: tuple[ModelSpec, ...] = (
     _spec("pspnet_resnet50", "pspnet", "pspnet:pspnet_resnet50", _PSPNET, 2017, input_size=(3, 473, 473),
           aliases=("pspnet", "pspnet50"), paper_table="Sec. 3.3, Fig. 3 (architecture; no counts published)",
           note=_PSPNET_NOTE),
+    # NASNet-A (4 @ 1056): timm's NASNet cells stacked in the mobile configuration (timm ships only the large model)
+    _spec("nasnet_a_mobile", "nasnet", "nasnet_mobile:nasnet_a_mobile", _NASNET, 2018,
+          aliases=("nasnet_mobile", "nasnetamobile"), paper_params=5_300_000, paper_macs=564_000_000,
+          paper_table="Table 2 (NASNet-A (4 @ 1056): 5.3M params, 564M mult-adds)",
+          note="Ours 5,289,978 params and 563.6M MACs; the same code in the large configuration (6 @ 4032, "
+               "stem 96) rebuilds timm's nasnetalarge exactly (88,753,150 params)."),
+    # ProxylessNAS: the three specialised networks (authors' net configs; counts from their training logs)
+    *(_spec(f"proxylessnas_{v}", "proxylessnas", "proxylessnas:proxylessnas", _PROXYLESS, 2019,
+            aliases=(f"proxyless_{v}",) + (("proxylessnas",) if v == "mobile" else ()),
+            builder_kwargs={"version": v}, paper_params=params, paper_macs=macs,
+            paper_table=f"mit-han-lab/proxylessnas logs/imagenet_{v}_log.txt (Total training params / Total FLOPs); "
+                        "architecture Fig. 4",
+            note="Layer choices (kernel, expansion, skipped layers) of the released net config; FLOPs in the "
+                 "authors' logs are MACs.")
+      for v, params, macs in (("gpu", 7_120_000, 465_300_000), ("cpu", 4_360_000, 439_200_000),
+                              ("mobile", 4_080_000, 320_400_000))),
 )
 
 for _s in SPECS:

@@ -13,6 +13,8 @@ from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
 from cnnbench_models.catalog_seeds_tasks import SPECS
 from cnnbench_models.enet import Bottleneck, InitialBlock
+from cnnbench_models.nasnet_mobile import NASNetAMobile
+from cnnbench_models.proxylessnas import MBConv, proxylessnas
 from cnnbench_models.pspnet import PyramidPooling, pspnet_resnet50
 
 IDS = [s.name for s in SPECS]
@@ -116,3 +118,67 @@ def test_pspnet_forward_small_input():
     with torch.no_grad():
         y = model(torch.randn(1, 3, 65, 65))
     assert y.shape == (1, 5, 65, 65) and torch.isfinite(y).all()
+
+
+# ---------------------------------------------------------------- NASNet-A Mobile
+
+
+def test_nasnet_mobile_counts():
+    with torch.device("meta"):
+        model = resolve("nasnet_a_mobile").build()
+    prof = analyze(model, (1, 3, 224, 224))
+    assert prof.params == 5_289_978  # Table 2: 5.3M
+    assert round(prof.macs / 1e6) == 564  # Table 2: 564M mult-adds (ours 563.64M)
+
+
+def test_nasnet_cells_in_the_large_configuration_rebuild_timm_nasnetalarge():
+    import timm
+
+    with torch.device("meta"):
+        ours = NASNetAMobile(stem_size=96, penultimate=4032, cells=6)
+        theirs = timm.create_model("nasnetalarge")
+    # the same cells in the 6 @ 4032 layout: every parameter and every MAC of timm's model
+    a, b = analyze(ours, (1, 3, 331, 331)), analyze(theirs, (1, 3, 331, 331))
+    assert (a.params, a.macs) == (b.params, b.macs) == (88_753_150, 23_783_414_658)
+
+
+def test_nasnet_mobile_forward():
+    torch.manual_seed(0)
+    model = resolve("nasnet_a_mobile").build().eval()
+    with torch.no_grad():
+        y = model(torch.randn(1, 3, 96, 96))
+    assert y.shape == (1, 1000) and torch.isfinite(y).all()
+
+
+# ---------------------------------------------------------------- ProxylessNAS
+
+
+@pytest.mark.parametrize(("version", "params", "macs"), [
+    ("gpu", 7_119_848, 465_260_160),  # logs: 7.12M, 465.3M
+    ("cpu", 4_361_648, 439_243_864),  # logs: 4.36M, 439.2M
+    ("mobile", 4_080_512, 320_427_584),  # logs: 4.08M, 320.4M
+])
+def test_proxylessnas_counts(version, params, macs):
+    with torch.device("meta"):
+        model = proxylessnas(version=version)
+    prof = analyze(model, (1, 3, 224, 224))
+    assert (prof.params, prof.macs) == (params, macs)
+
+
+def test_proxylessnas_mbconv_by_hand():
+    block = MBConv(32, 32, kernel=5, stride=1, expansion=3)  # mid = 96
+    # 1x1 32*96 = 3072 + BN 192; dw 96*25 = 2400 + BN 192; 1x1 96*32 = 3072 + BN 64 → 8992
+    assert _n_params(block) == 8992 and block.residual
+    with torch.device("meta"):
+        block = MBConv(32, 32, kernel=5, stride=1, expansion=3)
+    # MACs on 14x14: (3072 + 2400 + 3072) * 196 = 1,674,624
+    assert analyze(block, (1, 32, 14, 14)).macs == 1_674_624
+
+
+def test_proxylessnas_forward_and_bad_version():
+    torch.manual_seed(0)
+    with torch.no_grad():
+        y = proxylessnas(version="gpu").eval()(torch.randn(1, 3, 64, 64))
+    assert y.shape == (1, 1000) and torch.isfinite(y).all()
+    with pytest.raises(ValueError, match="unknown ProxylessNAS version 'tpu'"):
+        proxylessnas(version="tpu")
