@@ -12,6 +12,8 @@ from cnnbench.catalog.registry import ModelSpec, register
 
 _INTERNIMAGE = "InternImage: Exploring Large-Scale Vision Foundation Models with Deformable Convolutions"
 
+_HIGHWAY = "Training Very Deep Networks"
+
 _INTERNIMAGE_SIZES_NOTE = (
     "Configuration from the official classification/configs (OpenGVLab/InternImage). DCNv3 in plain PyTorch "
     "(grid_sample): static MACs cover the convs/linears but not DCNv3's sampling and mask-weighted sum "
@@ -48,6 +50,14 @@ SPECS: tuple[ModelSpec, ...] = (
           note="320 channels, depths 6-6-32-6, groups 10-20-40-80, 5x5 depthwise offset branch, residual "
           "post-norm, centre-feature gate, attention-pooling (CLIP projector, 1024→768) head "
           "(internimage_h_22kto1k_640.yaml). " + _INTERNIMAGE_SIZES_NOTE),
+    # Highway networks: the 19-layer CIFAR-10 network (Highway B)
+    _spec("highway_cifar10_19", "highway", "highway:highway_cifar10_19", _HIGHWAY, 2015,
+          input_size=(3, 32, 32), paper_params=2_300_000,
+          paper_table="Table 1 (CIFAR-10, Highway B, 19 layers, '~2.3M' params)",
+          note="Layer for layer from the authors' Caffe file (flukeskywalker/highway-networks, "
+          "examples/highways/cifar10-19layers): 3 plain convs, 14 highway 3x3 convs (32/80/128 ch), 1x1 conv 100, "
+          "8x8 average pool, FC; 2,256,838 params with 10 classes (the file's FC has 100 outputs, +9,090). "
+          "The paper gives no MACs."),
 )
 
 for _s in SPECS:

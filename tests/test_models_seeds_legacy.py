@@ -121,3 +121,35 @@ def test_internimage_sizes_reproduction(tmp_path):
     assert res.verdicts[0].startswith("Holds within 1%") and "not H" in res.verdicts[0]
     names = {p.name for p in write_outputs(res, tmp_path)}
     assert {"internimage-sizes.md", "internimage-sizes.csv", "internimage-sizes_params.png"} <= names
+
+
+# ---------------------------------------------------------------- Highway networks
+
+
+def test_highway_layer_params_macs_and_gate():
+    from cnnbench_models.highway import HighwayConv
+
+    layer = HighwayConv(8)
+    # two 3x3 convs with bias: 2 · (8·8·9 + 8) = 2 · 584 = 1168
+    assert _n_params(layer) == 1168
+    with torch.device("meta"):
+        meta_layer = HighwayConv(8)
+    # MACs at 16x16: 2 · 8·8·9 · 256 = 294,912 (the gate's products are element-wise, not MACs)
+    assert analyze(meta_layer, (1, 8, 16, 16)).macs == 294_912
+    # with H and T weights zero, T = σ(−2) and H = relu(bias) = 0: y = x·(1 − σ(−2))
+    torch.nn.init.zeros_(layer.h.weight)
+    torch.nn.init.zeros_(layer.t.weight)
+    torch.nn.init.zeros_(layer.h.bias)
+    x = torch.rand(1, 8, 4, 4)
+    assert torch.allclose(layer(x), x * (1 - torch.sigmoid(torch.tensor(-2.0))))
+
+
+def test_highway_cifar_layer_count():
+    from cnnbench_models.highway import HighwayCifar, HighwayConv
+
+    net = HighwayCifar()
+    plain = [m for m in net if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    highway = [m for m in net if isinstance(m, HighwayConv)]
+    assert len(plain) + len(highway) == 19  # 3 convs + 1x1 conv + FC, and 4 + 5 + 5 highway layers
+    # 896 + 4·18,496 + 23,120 + 5·115,360 + 92,288 + 5·295,168 + 12,900 + 1,010 = 2,256,838
+    assert _n_params(net) == 2_256_838
