@@ -84,6 +84,7 @@ def test_every_name_of_a_covered_or_stand_in_row_exists():
 def test_name_exists_checks_each_registry():
     assert cov.name_exists("resnet50") and cov.name_exists("block:se") and cov.name_exists("repro:vgg-3x3-stack")
     assert cov.name_exists("shufflenet_v1_*") and cov.name_exists("block:*bilinear*")
+    assert cov.name_exists("zz_nope|resnet50") and not cov.name_exists("zz_nope|block:zz_nope")
     assert not cov.name_exists("resnet51") and not cov.name_exists("block:resnet50")  # a network is not a block
     assert not cov.name_exists("block:se_nope") and not cov.name_exists("repro:nope") and not cov.name_exists("zz*")
 
@@ -122,3 +123,20 @@ def test_totals_add_up():
     body = md.split("| seed | section | item | status | covered by | reason / what differs |\n|---|---|---|---|---|---|\n")[1]
     assert len(body.splitlines()) == len(rows)
     assert sum(" | covered | " in line for line in body.splitlines()) == t["all"]["covered"]
+
+
+def test_a_missing_name_makes_the_row_planned_until_it_is_registered(monkeypatch):
+    rows = [
+        (cov.S000, "s", "a", "resnet50, zz_not_registered", "net", ""),
+        (cov.S000, "s", "b", "resnet50|zz_not_registered", "stand-in", "differs"),
+        (cov.S000, "s", "c", "", "net", "no part builds it"),
+        (cov.S000, "s", "d", "", "not", "a training method"),
+    ]
+    monkeypatch.setattr(cov, "ITEMS", rows)
+    a, b, c, d = cov.item_rows()
+    assert a["status"] == "planned" and a["reason"] == f"{cov.PLANNED}: zz_not_registered not registered yet"
+    assert b["status"] == "stand-in" and b["names"] == "resnet50" and b["reason"] == "differs"
+    assert c["status"] == "planned" and c["reason"] == "no part builds it"
+    assert d["status"] == "not a network"
+    # 4 items = 0 covered + 1 stand-in + 1 not a network + 2 planned
+    assert cov.totals()["all"] == {"items": 4, "covered": 0, "stand-in": 1, "not a network": 1, "planned": 2}

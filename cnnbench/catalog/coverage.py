@@ -6,7 +6,8 @@ is two rows), the headings and design steps of 001 — as ``(seed, section, item
 
 ``names`` are registry names (``resnet50``, aliases allowed), block names (``block:se``), reproductions
 (``repro:resnet-checkpoints``) or fnmatch patterns over registry/block names (``shufflenet_v1_*``,
-``block:*maxout*``), comma-separated. ``kind`` says how the row's status is computed when it is rendered:
+``block:*maxout*``), comma-separated; ``a|b`` is one name that exists when either alternative does. ``kind`` says
+how the row's status is computed when it is rendered:
 
 * ``net`` — a network, block or cost claim cnnbench measures: ``covered`` when every name exists at render time,
   else ``planned`` (``text`` is a note on a covered row).
@@ -166,12 +167,12 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      "mnasnet1_0, mnasnet_a1", "net", ""),
     (S000, "[2018 NIPS] ChannelNets",
      "[2018 NIPS] ChannelNets_ Compact and Efficient Convolutional Neural Networks via Channel-Wise Convolutions",
-     "*channelnet*", "net", ""),
+     "channelnet*|*channelnet*", "net", ""),
     (S000, "[2020] MobileNeXt", "[2020] MobileNeXt_ Rethinking Bottleneck Structure for Efficient Mobile Network Design",
      "mobilenext", "net", ""),
     (S000, "[2020 CVPRW] CSPNet", "[2020 CVPRW] CSPNet_ A new backbone that can enhance learning capability of CNN",
-     "cspresnet50, cspresnext50, cspdarknet53, *cspdensenet*", "net", ""),
-    (S000, "[2020 CVPRW] CSPNet", "Scaled-YOLOV4", "*yolo*", "net", "the CSP-PAN neck over cspdarknet53"),
+     "cspresnet50, cspresnext50, cspdarknet53, *cspdensenet*|csp_densenet*", "net", ""),
+    (S000, "[2020 CVPRW] CSPNet", "Scaled-YOLOV4", "*yolo*|*csp_pan*", "net", "the CSP-PAN neck over cspdarknet53"),
     # 000: MLP, convolution, attention
     (S000, "[2021 NeurIPS] MLP-Mixer", "[2021 NeurIPS] Mlp-mixer: An all-mlp architecture for vision",
      "mixer_b16, mixer_l16", "net", ""),
@@ -290,7 +291,7 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      ""),
     # 000: NAS, SNN
     (S000, "[2018 CVPR] NASNet", "[2018 CVPR] Learning transferable architectures for scalable image recognition",
-     "nasnet_a_large, *nasnet_a_mobile*", "net", ""),
+     "nasnet_a_large, nasnet_a_mobile", "net", ""),
     (S000, "[2018] DARTS", "[2018] DARTS: Differentiable architecture search", "darts_v2_imagenet", "net", ""),
     (S000, "[2019] PC-DARTS",
      "[2019] PC-DARTS: Partial channel connections for memory-efficient differentiable architecture search",
@@ -357,16 +358,16 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      "feed-forward pass")),
     (S003, "Deconvolution", "Adaptive Deconvolutional Networks", "", "not",
      "an unsupervised sparse-coding model (inference by optimisation per image), not a feed-forward network"),
-    (S003, _TOPO, "Highway Networks", "*highway*", "net", ""),
-    (S003, _TOPO, "Training Very Deep Networks", "*highway*", "net", "the highway networks paper's longer version"),
+    (S003, _TOPO, "Highway Networks", "highway_*", "net", ""),
+    (S003, _TOPO, "Training Very Deep Networks", "highway_*", "net", "the highway networks paper's longer version"),
     (S003, _TOPO, "Stochastic Depth", "", "not",
      "a training method (blocks dropped at random in training); at inference the network is the plain ResNet"),
     (S003, _TOPO, "FractalNet", "fractalnet*", "net", ""),
-    (S003, _TOPO, "DAG-CNN", "*dag*", "net", ""),
+    (S003, _TOPO, "DAG-CNN", "*dag_cnn*|dagcnn*", "net", ""),
     (S003, _TOPO, "AdaNet", "", "not", "a structure-learning algorithm (boosting-style growth), no fixed network"),
     (S003, _TOPO, "Deeply-Supervised Networks (DSN)", "", "not",
      "a training method (auxiliary per-layer losses); the heads are dropped at inference"),
-    (S003, _TOPO, "Deeply-Fused Networks (DFN)", "*fused*", "net", ""),
+    (S003, _TOPO, "Deeply-Fused Networks (DFN)", "*deeply_fused*|dfn_*|dfn", "net", ""),
     (S003, _TOPO, ("Augmenting Supervised Neural Networks with Unsupervised Objectives for Large-scale Image "
                    "Classification"), "", "not",
      "a training objective (reconstruction losses on a VGG/AlexNet), not a new network"),
@@ -376,13 +377,13 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      "an ablation study of ladder networks"),
     (S003, _RES, "ResNet", "resnet18, resnet34, resnet50, resnet101, resnet152, resnet200", "net", ""),
     (S003, _RES, "ResNetV2", "preact_resnet50, preact_resnet101, preact_resnet152", "net", ""),
-    (S003, _RES, "Generalized ResNet", "*resnet_in_resnet*", "net", "ResNet in ResNet"),
+    (S003, _RES, "Generalized ResNet", "*resnet_in_resnet*|rir_*|rir", "net", "ResNet in ResNet"),
     (S003, _RES, "Residual Networks Behave Like Ensembles of Relatively Shallow Networks", "", "not",
      "an analysis paper (lesion studies on ResNets)"),
     (S003, _RES, "Wide Residual Networks (WRN)", "wide_resnet50_2, wide_resnet101_2", "stand-in",
      "the ImageNet WRN-50-2/101-2 only; the CIFAR WRN-d-k family is not registered"),
     (S003, _RES, "ResNeXt", "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d", "net", ""),
-    (S003, _RES, "Collective Residual Unit (CRU)", "*cru*", "net", ""),
+    (S003, _RES, "Collective Residual Unit (CRU)", "*cru_net*|crunet*|cru_*|*_cru*", "net", ""),
     (S003, _RES, "Res2Net", "res2net50_26w_4s, res2net101_26w_4s", "net", ""),
     (S003, _RES, "ResNeSt", "resnest50d, resnest101e, resnest200e, resnest269e", "net", ""),
     (S003, _RES, "ResNet-RS", ("resnet_rs50, resnet_rs101, resnet_rs152, resnet_rs200, resnet_rs270, resnet_rs350, "
@@ -395,8 +396,8 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      "an analysis (ResNets as unrolled shallow RNNs), no new feed-forward network"),
     (S003, _DENSE, "HORNN", "", "not", "a recurrent sequence model (higher-order RNN), not a CNN"),
     (S003, _DENSE, "Dual Path Networks (DPN)", "dpn68, dpn92, dpn98, dpn107, dpn131", "net", ""),
-    (S003, _DENSE, "Mixed Link Networks", "*mixed_link*", "net", ""),
-    (S003, "Grouped Convolutions", "Deep Roots", "*root*", "net", ""),
+    (S003, _DENSE, "Mixed Link Networks", "*mixed_link*|mixlink*|*mixnet_link*", "net", ""),
+    (S003, "Grouped Convolutions", "Deep Roots", "*deep_roots*|*_root*|root*|*roots*", "net", ""),
     (S003, "Grouped Convolutions", "Aggregated Residual Transformations for Deep Neural Networks (ResNeXt)",
      "resnext50_32x4d, block:group_conv", "net", ""),
     (S003, "Grouped Convolutions", "Inception Networks.", _INCEPTION, "net", ""),
@@ -440,11 +441,11 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S003, "Light-Weight Networks (Others)", "CondenseNet", "condensenet", "net", ""),
     (S003, _LW1, "Inception Networks", _INCEPTION, "net", ""),
     (S003, _LW1, "Flattened Networks", "*flattened*", "net", ""),
-    (S003, _LW1, "Factorized Networks", "*factorized*", "net", ""),
+    (S003, _LW1, "Factorized Networks", "*factorized*|*factorised*", "net", ""),
     (S003, _LW1, "Xception Networks", "xception", "net", ""),
     (S003, _LW1, "SqueezeNet", "squeezenet1_0, squeezenet1_1", "net", ""),
-    (S003, _LW1, "Structured Transform Networks", "*structured*", "net", ""),
-    (S003, _LW1, "Deep Fried Convnets", "*fried*", "net", ""),
+    (S003, _LW1, "Structured Transform Networks", "*structured*|*toeplitz*|*circulant*", "net", ""),
+    (S003, _LW1, "Deep Fried Convnets", "*fried*|*fastfood*", "net", ""),
     (S003, _LW2, "Flattened Networks", "*flattened*", "net", ""),
     (S003, _LW2, "Xception Networks", "xception", "net", ""),
     (S003, _LW2, "DiCENet", "dicenet_*", "net", ""),
@@ -453,13 +454,13 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S003, _LW2, "ShuffleNetV2", "shufflenet_v2_x1_0", "net", ""),
     (S003, _LW2, "ESPNetV2", "espnetv2*", "net", ""),
     (S003, _LW2, "Mixconv", "mixnet_s, mixnet_m, mixnet_l, block:mixconv", "net", ""),
-    (S003, _LW2, "ProxylessNAS", "*proxyless*", "net", "named in MixConv's abstract"),
+    (S003, _LW2, "ProxylessNAS", "proxylessnas_gpu, proxylessnas_cpu, proxylessnas_mobile", "net", "named in MixConv's abstract"),
     (S003, _LW2, "MnasNet (see neural_architecture_search.md)", "mnasnet1_0, mnasnet_a1", "net", ""),
     (S003, _MBS, "MobileNetV1", "mobilenet_v1_*, timm_mobilenetv1_100", "net", ""),
     (S003, _MBS, "MobileNetV2", "mobilenet_v2, mobilenet_v2_1_4", "net", ""),
     (S003, _MBS, "SSDLite", "*ssdlite*", "net", "named in MobileNetV2's abstract"),
     (S003, _MBS, "MobileNetV3", "mobilenet_v3_large, mobilenet_v3_small", "net", ""),
-    (S003, _MBS, "LR-ASPP", "*lraspp*", "net", "named in MobileNetV3's abstract"),
+    (S003, _MBS, "LR-ASPP", "*lraspp*|*lr_aspp*", "net", "named in MobileNetV3's abstract"),
     (S003, _MBS, "Swish", "block:swish", "net", ""),
     (S003, _MBS, "SENet", "se_resnet50, senet154, block:se", "net", ""),
     (S003, "EfficientNets (count=3)", "EfficientNetV1", "efficientnet_b0, efficientnet_b7, block:mbconv", "net", ""),
@@ -477,7 +478,7 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      _LOWRANK, "net", "Tucker decomposition of a conv layer"),
     (S003, _COMP, "Speeding up Convolutional Neural Networks with Low Rank Expansions", _LOWRANK, "net",
      "Jaderberg's k×1 + 1×k scheme"),
-    (S003, _COMP, "Deep roots", "*root*", "net", ""),
+    (S003, _COMP, "Deep roots", "*deep_roots*|*_root*|root*|*roots*", "net", ""),
     (S003, _COMP2, "Hashing", _COMPRESS, "net", "HashedNets: weight sharing by hashing, as the weight-sharing estimate"),
     (S003, _COMP2, "Pruning", _COMPRESS, "net", "Deep Compression: AlexNet 240 → 6.9 MB, VGG-16 552 → 11.3 MB"),
     (S003, _COMP2, "Vector Quantization", _COMPRESS, "net", "codebook (weight-sharing) storage"),
@@ -534,7 +535,7 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S003, _REG, "Dropout", "", "not", "a training method; identity at inference"),
     (S003, _REG, "Dropout", "", "not", "a training method; identity at inference"),
     (S003, _REG, "DropConnect", "", "not", "a training method (random weight masking); plain layers at inference"),
-    (S003, _REG, "Maxout", "block:maxout, *maxout*", "net", "the maxout unit and the maxout network"),
+    (S003, _REG, "Maxout", "block:maxout, maxout*|*maxout*", "net", "the maxout unit and the maxout network"),
     (S003, _REG, "Stochastic Pooling", "block:stochastic_pool", "net", ""),
     (S003, _REG, "DropIn", "", "not", "a training method (layers faded in during training)"),
     (S003, "Data Augmentation", "Mixup", "", "not", "data augmentation, not a network"),
@@ -592,6 +593,8 @@ def name_exists(name: str, known: tuple[set[str], set[str], set[str]] | None = N
     from cnnbench.catalog.registry import lookup
 
     nets, blocks, repros = known or _known()
+    if "|" in name:
+        return any(name_exists(alt, (nets, blocks, repros)) for alt in name.split("|"))
     if name.startswith("repro:"):
         return name[6:] in repros
     if name.startswith("block:"):
@@ -611,7 +614,9 @@ def resolve_names(names: str, known: tuple[set[str], set[str], set[str]] | None 
     nets, blocks, repros = known or _known()
     out: list[str] = []
     for n in covering_names(names):
-        if n.startswith("block:") and any(c in n for c in "*?["):
+        if "|" in n:
+            out += [m for alt in n.split("|") for m in resolve_names(alt, (nets, blocks, repros)) if m not in out]
+        elif n.startswith("block:") and any(c in n for c in "*?["):
             out += ["block:" + b for b in sorted(fnmatch.filter(blocks, n[6:]))]
         elif not n.startswith(("block:", "repro:")) and any(c in n for c in "*?["):
             out += sorted(fnmatch.filter(nets, n))
