@@ -14,6 +14,7 @@ _ZIPCODE = "Backpropagation Applied to Handwritten Zip Code Recognition"
 _MCDNN = "Multi-column Deep Neural Networks for Image Classification"
 _ESPNET = "ESPNet: Efficient Spatial Pyramid of Dilated Convolutions for Semantic Segmentation"
 _SHIFT = "Shift: A Zero FLOP, Zero Parameter Alternative to Spatial Convolutions"
+_DICENET = "DiCENet: Dimension-wise Convolutions for Efficient Networks"
 _PCDARTS = "PC-DARTS: Partial Channel Connections for Memory-Efficient Architecture Search"
 
 _ZIPCODE_NOTE = (
@@ -31,6 +32,15 @@ _SHIFT_NOTE = (
     "CSC blocks (1x1 → shift → 1x1, expansion applied to the output width as in alvinwan/shiftresnet-cifar); "
     "the paper's counts are parameters only (millions, two decimals). Shift is slice copies: 0 params, 0 MACs."
 )
+
+
+# DiCENet width scale → (params, MACs) as the authors publish them (EdgeNets: dicenet_config.py results table for
+# params in millions, model_zoo README for FLOPs = multiply-adds in millions)
+_DICENET_ROWS = {
+    0.2: (1_130_000, 14_900_000), 0.5: (1_210_000, 24_710_000), 0.75: (1_500_000, 46_830_000),
+    1.0: (1_810_000, 70_710_000), 1.25: (2_160_000, 98_110_000), 1.5: (2_650_000, 135_480_000),
+    1.75: (3_260_000, 182_240_000), 2.0: (3_980_000, 236_290_000),
+}
 
 
 def _spec(name: str, family: str, builder: str, paper: str, year: int, **kw) -> ModelSpec:
@@ -69,6 +79,14 @@ SPECS: tuple[ModelSpec, ...] = (
           paper_table="Table 2 (ImageNet mobile setting, searched on ImageNet): 5.3M params, 597M mult-adds",
           note="PC_DARTS_image genotype on DARTS' mobile ImageNet network (14 cells, C=48), no auxiliary head. "
                "Conv+linear MACs 582M vs 597M (-2.6%), the same counter gap DARTS-V2 shows."),
+) + tuple(
+    _spec(f"dicenet_s{round(100 * w):03d}", "dicenet", "dicenet:dicenet", _DICENET, 2020,
+          aliases=("dicenet",) if w == 1.0 else (), paper_params=p, paper_macs=m,
+          builder_kwargs={"s": w},
+          paper_table=f"ImageNet, s={w}, 224x224: authors' EdgeNets model zoo (FLOPs) and dicenet_config.py (params)",
+          note="Built from the authors' EdgeNets code: the height-/width-wise depthwise convs (H·9, W·9 weights) "
+               "are sized for 224x224 input; other sizes are resized to it inside each DiCE unit.")
+    for w, (p, m) in _DICENET_ROWS.items()
 )
 
 for _s in SPECS:

@@ -14,6 +14,7 @@ from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
 from cnnbench_models.catalog_seeds_efficient import SPECS
 from cnnbench_models.darts import DARTS_V2
+from cnnbench_models.dicenet import DiCE, DiCENet
 from cnnbench_models.espnet import ESP
 from cnnbench_models.mcdnn import MultiColumn, mcdnn_mnist_column
 from cnnbench_models.pc_darts import PC_DARTS_IMAGE, pc_darts_imagenet
@@ -21,6 +22,10 @@ from cnnbench_models.shiftnet import CSC, Shift
 from cnnbench_models.zipcode_lenet import ZipCodeNet
 
 IDS = [s.name for s in SPECS]
+# one real forward per family stays in the fast run; the wider variants of a family are marked slow
+_FAST_FORWARD = {"zipcode_lenet_1989", "mcdnn_mnist_column", "espnet_cityscapes", "shiftresnet20_e6_cifar10",
+                 "dicenet_s050"}
+FORWARD_SPECS = [s if s.name in _FAST_FORWARD else pytest.param(s, marks=pytest.mark.slow) for s in SPECS]
 
 
 def _n_params(m: torch.nn.Module) -> int:
@@ -41,7 +46,7 @@ def test_catalogue_is_torch_free():
 def test_spec_metadata(spec):
     assert resolve(spec.name) is spec
     assert spec.source == "cnnbench" and spec.paper and spec.year and spec.paper_table
-    assert spec.family in {"lenet", "mcdnn", "espnet", "shiftnet", "darts"}
+    assert spec.family in {"lenet", "mcdnn", "espnet", "shiftnet", "darts", "dicenet"}
     if spec.paper_params is None:  # no published counts: the note must say so
         assert "no parameter" in spec.note
     if spec.paper_tolerance > 0.05:
@@ -56,21 +61,21 @@ def test_counts_match_paper(spec):
     assert not spec.paper_mismatches(prof.params, prof.macs)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("spec", FORWARD_SPECS, ids=IDS)
 def test_cpu_forward_small_input(spec):
     torch.manual_seed(0)
     model = spec.build().eval()
     c, h, w = spec.input_size
     if spec.family == "espnet":
         h, w = 64, 128  # any multiple of 8
-    elif spec.family == "darts":
-        h = w = 64
+    elif spec.family in ("darts", "dicenet"):
+        h = w = 64  # DiCENet: resized inside each DiCE unit to the 224-input sizes it was built for
     with torch.no_grad():
         y = model(torch.randn(2, c, h, w))
     if spec.family == "espnet":
         assert y.shape == (2, 20, 64, 128)  # per-pixel logits at input resolution
     else:
-        assert y.shape == (2, 1000 if spec.family == "darts" else 10)
+        assert y.shape == (2, 1000 if spec.family in ("darts", "dicenet") else 10)
     assert torch.isfinite(y).all()
 
 
@@ -178,3 +183,26 @@ def test_pc_darts_reuses_darts_cells_with_its_genotype():
     reduce_cell = net.cells[1]
     assert reduce_cell.indices == [0, 1, 2, 1, 2, 1, 0, 3]
     assert net(torch.randn(1, 3, 64, 64)).shape == (1, 3)
+
+
+# ---------------------------------------------------------------- DiCENet
+
+
+def test_dice_unit_by_hand():
+    dice = DiCE(8, 8, height=4, width=4)
+    # channel-wise 8*9 + height-wise 4*9 + width-wise 4*9 = 144; BN+PReLU on 24 = 72; fuse (3 weights per channel)
+    # 24 + BN 16 + PReLU 8 = 48; proj 3x3 groups 8: 72 + 16 + 8 = 96; gate 8*2 + 2*8 = 32 → 392
+    assert _n_params(dice) == 392
+    # at 4x4: three dimension-wise convs 3 * 9 * 8*4*4 = 3,456; fuse 8*3*16 = 384; proj 8*9*16 = 1,152; gate 32
+    assert analyze(_meta(DiCE, 8, 8, 4, 4), (1, 8, 4, 4)).macs == 3_456 + 384 + 1_152 + 32
+    # the height-wise conv sees the tensor as H x C x W: its weights are per row, so they depend on the input size
+    assert DiCE(8, 8, height=7, width=4).conv_height.weight.shape == (7, 1, 3, 3)
+    y = dice(torch.randn(2, 8, 8, 8))  # another size: resized to 4x4 for the height/width convs and back
+    assert y.shape == (2, 8, 8, 8)
+
+
+def test_dicenet_rejects_unknown_width_and_size():
+    with pytest.raises(ValueError):
+        DiCENet(s=0.3)
+    with pytest.raises(ValueError):
+        DiCENet(s=1.0, image_size=200)
