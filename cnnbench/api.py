@@ -40,7 +40,9 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
             threads: int | None = None, channels_last: bool = False, budget: float = 2.0, min_samples: int = 30,
             warmup: float = 0.5, onnx_dir: str | None = None, counter: str = "ours", fuse: bool = False,
             name: str | None = None, precision: str | None = None, compile_mode: str | None = None,
-            quantization: str | None = None, roofline: bool = False, calibrate: bool = False) -> Results:
+            quantization: str | None = None, roofline: bool = False, calibrate: bool = False,
+            weight_bits: int | None = None, sparsity: float | None = None, shared_weights: int | None = None,
+            index_bits: int | None = None) -> Results:
     """Profile one model (or several) at the given inputs: static costs, and latency with ``latency=True``.
 
     Args:
@@ -73,6 +75,10 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         calibrate: Also time ``cnnbench check``'s calibration workload (eager fp32, 1×3×128×128, same device and
             threads) interleaved with each row: rows get ``calibration_ms`` (its median) and ``latency_normalized``
             = latency median ÷ ``calibration_ms`` (dimensionless). Needs ``latency=True``.
+        weight_bits, sparsity, shared_weights, index_bits: Add ``compressed_bytes`` and ``compression`` (the
+            settings and the ratio to dense fp32) to every row: the estimated checkpoint with conv/fc weights stored
+            with ``weight_bits`` bits, ``sparsity`` of them pruned (relative-index sparse storage, ``index_bits``
+            bits per index), or a ``shared_weights``-entry codebook per layer (docs/compression.md).
 
     Returns:
         :class:`~cnnbench.records.Results`, one :class:`~cnnbench.records.Profile` per model × batch (× runtime).
@@ -81,11 +87,13 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
         CnnbenchError: Unknown model, bad inputs or options, unavailable device (before anything is measured).
         KeyboardInterrupt: Ctrl-C (the rows finished so far are lost; use the CLI for resumable sweeps).
     """
+    from cnnbench.analysis.compression import annotate, settings_from_options
     from cnnbench.plan import Plan
     from cnnbench.rows import run_rows
 
     specs = resolve_models(model, name)
     plan = _plan(specs, input_size=input_size, inputs=inputs, batch_size=batch_size, dtype=dtype)
+    compression = settings_from_options(weight_bits, sparsity, shared_weights, index_bits)
     if counter not in COUNTERS:
         raise CnnbenchError(f"unknown counter {counter!r}: choose {', '.join(COUNTERS)}")
     lat = _latency_options(latency, device=device, runtime=runtime, threads=threads, channels_last=channels_last,
@@ -97,6 +105,7 @@ def profile(model: Any, *, input_size: Any = None, inputs: Any = None, batch_siz
     result = run_rows(spec)
     if result.interrupted:
         raise KeyboardInterrupt
+    annotate(result.profiles, compression)
     from cnnbench.latency.roofline import with_efficiency
 
     return Results(with_efficiency(result.profiles, measure=bool(roofline) and lat is not None))

@@ -72,6 +72,20 @@ CalibrateOpt = Annotated[bool, typer.Option(
     rich_help_panel=_LAT)]
 
 
+_COMP = "Compressed size (estimate; docs/compression.md)"
+WeightBitsOpt = Annotated[int | None, typer.Option(
+    "--weight-bits", help="Add compressed_bytes: conv/fc weights stored with K bits (1 = binary, 2 = ternary, 8, "
+    "4...; below 16 with an fp32 scale per filter).", rich_help_panel=_COMP)]
+SparsityOpt = Annotated[float | None, typer.Option(
+    "--sparsity", help="Add compressed_bytes: this fraction of each conv/fc weight pruned, stored in Deep "
+    "Compression's relative-index sparse format.", rich_help_panel=_COMP)]
+SharedWeightsOpt = Annotated[int | None, typer.Option(
+    "--shared-weights", help="Add compressed_bytes: a K-entry fp32 codebook per layer, log2(K)-bit indices.",
+    rich_help_panel=_COMP)]
+IndexBitsOpt = Annotated[int | None, typer.Option(
+    "--index-bits", help="Bits of one relative index with --sparsity (default 4).", rich_help_panel=_COMP)]
+
+
 def check_format(fmt: str) -> str:
     from cnnbench.errors import CnnbenchError
     from cnnbench.report import FORMATS

@@ -18,6 +18,7 @@ from cnnbench.cli.options import (
     DtypeOpt,
     FormatOpt,
     FuseOpt,
+    IndexBitsOpt,
     InputSizesOpt,
     InputsOpt,
     MinSamplesOpt,
@@ -28,8 +29,11 @@ from cnnbench.cli.options import (
     QuantizationOpt,
     RooflineOpt,
     RuntimeOpt,
+    SharedWeightsOpt,
+    SparsityOpt,
     ThreadsOpt,
     WarmupOpt,
+    WeightBitsOpt,
     check_calibrate,
     check_format,
     input_options,
@@ -62,12 +66,17 @@ def profile(
     by: Annotated[str | None, typer.Option("--by", help="Breakdown: module | op.")] = None,
     depth: Annotated[int, typer.Option(help="Module depth for --by module.")] = 1,
     counter: Annotated[str, typer.Option(help="ours | fvcore | thop | all: add other counters' totals.")] = "ours",
+    weight_bits: WeightBitsOpt = None,
+    sparsity: SparsityOpt = None,
+    shared_weights: SharedWeightsOpt = None,
+    index_bits: IndexBitsOpt = None,
     columns: ColumnsOpt = None,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
     save: SaveOpt = False,
     db: DbOpt = None,
 ) -> None:
+    from cnnbench.analysis.compression import annotate, settings_from_options
     from cnnbench.errors import CnnbenchError
     from cnnbench.latency.options import LatencyOptions
     from cnnbench.plan import Plan
@@ -84,6 +93,7 @@ def profile(
     if counter not in ("ours", "fvcore", "thop", "all"):
         raise CnnbenchError(f"unknown --counter {counter!r}: choose ours, fvcore, thop or all")
     check_calibrate(calibrate, no_latency)
+    compression = settings_from_options(weight_bits, sparsity, shared_weights, index_bits)
     lat = None if no_latency else LatencyOptions.parse(
         device=device, runtimes=runtime, threads=threads, channels_last=channels_last, budget=budget,
         min_samples=min_samples, warmup=warmup, onnx_dir=onnx_dir, precision=precision, compile_mode=compile_mode,
@@ -91,6 +101,7 @@ def profile(
     spec = Plan.parse(models, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
                            latency=lat, counters=counter)
     result = run_rows(spec, progress=stderr if stderr.is_terminal else None)
+    annotate(result.profiles, compression)
     from cnnbench.latency.roofline import with_efficiency
 
     records = [p.to_dict() for p in with_efficiency(result.profiles, measure=roofline and lat is not None)]
