@@ -26,6 +26,8 @@ SPECIAL_SHAPES = {
     "bilinear_pool": (1, 256 * 256),
     "compact_bilinear_pool": (1, 8192),
     "low_rank_bilinear_pool": (1, 200),
+    "alpha_pool": (1, 256 * 256),
+    "gnap": (1, 256),
 }
 
 
@@ -56,7 +58,8 @@ def _params(module: torch.nn.Module) -> int:
 def test_catalogue_covers_every_kind_and_the_references() -> None:
     kinds = {s.block_kind for s in BLOCKS}
     assert kinds == {"attention", "conv", "pool", "activation", "reference"}
-    assert len(BLOCKS) == 52  # 15 attention + 11 conv + 12 pool + 13 activation + identity
+    # 16 attention + 20 conv (13 + 7 mobile units) + 15 pool + 23 activation (17 + 6 norm layers) + identity
+    assert len(BLOCKS) == 75
     for kind, ref in catalog.REFERENCE.items():
         assert resolve(f"block:{ref}").block_kind in (kind, "reference")
 

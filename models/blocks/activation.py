@@ -1,8 +1,11 @@
 """Activation functions as blocks (shape-preserving), profiled on one feature map (default 1×256×56×56).
 
 Elementwise activations carry no MACs in cnnbench's convention (no multiply-accumulate), so their cost
-shows up in memory access and latency, not in the MAC column. Only PReLU has parameters (one per channel).
-Squareplus and PoLU are implemented here from their papers' formulas; the rest are PyTorch's modules.
+shows up in memory access and latency, not in the MAC column. PReLU has one parameter per channel.
+Squareplus, PoLU, SReLU, MPELU, penalized tanh and Maxout are implemented here from their papers'
+formulas; the rest are PyTorch's modules. SReLU (4 per channel) and MPELU (2 per channel) have parameters;
+Maxout is a layer, not a pointwise function: a 1×1 conv to k·C pieces whose max over k is the output, so its
+MACs are that layer's.
 
 Papers: see the registry entries in ``catalog.py`` (title + year per activation).
 """
@@ -13,20 +16,28 @@ import torch
 from torch import nn
 
 __all__ = [
+    "MPELU",
+    "Maxout",
+    "PenalizedTanh",
     "PoLU",
+    "SReLU",
     "Squareplus",
     "elu",
     "gelu",
     "hard_swish",
     "identity",
     "leaky_relu",
+    "maxout",
     "mish",
+    "mpelu",
+    "penalized_tanh",
     "polu",
     "prelu",
     "relu",
     "selu",
     "softplus",
     "squareplus",
+    "srelu",
     "swish",
     "thresholded_relu",
 ]
@@ -66,8 +77,75 @@ class PoLU(nn.Module):
         return torch.where(x >= 0, x, negative)
 
 
+class SReLU(nn.Module):
+    """S-shaped ReLU (Jin et al., AAAI 2016): three linear pieces with 4 learned values per channel.
+
+    ``f(x) = t_r + a_r (x − t_r)`` for x ≥ t_r, ``x`` for t_l < x < t_r, ``t_l + a_l (x − t_l)`` for x ≤ t_l.
+    Init here: t_l = 0, a_l = 0, t_r = 1, a_r = 1 (the paper initialises t_r from the data).
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.t_left = nn.Parameter(torch.zeros(channels))
+        self.a_left = nn.Parameter(torch.zeros(channels))
+        self.t_right = nn.Parameter(torch.ones(channels))
+        self.a_right = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        tl, al = self.t_left.view(shape), self.a_left.view(shape)
+        tr, ar = self.t_right.view(shape), self.a_right.view(shape)
+        y = torch.where(x >= tr, tr + ar * (x - tr), x)
+        return torch.where(x <= tl, tl + al * (x - tl), y)
+
+
+class MPELU(nn.Module):
+    """Multiple Parametric ELU (Li, Ding, Li, ECCV 2016), channel-wise: x for x > 0, α(e^(βx) − 1) otherwise.
+
+    α and β are learned per channel (2C parameters); init α = 0.25, β = 1 here. β = 1 gives PReLU-like ELU;
+    as α, β → 0 with α·β fixed it tends to PReLU.
+    """
+
+    def __init__(self, channels: int, alpha: float = 0.25, beta: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.full((channels,), alpha))
+        self.beta = nn.Parameter(torch.full((channels,), beta))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        a, b = self.alpha.view(shape), self.beta.view(shape)
+        return torch.where(x > 0, x, a * torch.expm1(b * x.clamp(max=0)))
+
+
+class PenalizedTanh(nn.Module):
+    """Penalized tanh (Xu, Huang, Li, 2016): tanh(x) for x > 0, a·tanh(x) otherwise, a = 0.25; no parameters."""
+
+    def __init__(self, a: float = 0.25) -> None:
+        super().__init__()
+        self.a = a
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = torch.tanh(x)
+        return torch.where(x > 0, t, self.a * t)
+
+
+class Maxout(nn.Module):
+    """Maxout layer (Goodfellow et al., ICML 2013) on a feature map: a 1×1 conv (bias) to k·C_out pieces,
+    output channel c = max over its k pieces. Params k·C_out·(C_in + 1)."""
+
+    def __init__(self, channels: int, out_channels: int | None = None, pieces: int = 2) -> None:
+        super().__init__()
+        self.out, self.k = out_channels or channels, pieces
+        self.linear = nn.Conv2d(channels, self.out * pieces, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.linear(x)
+        n, _, h, w = z.shape
+        return z.view(n, self.out, self.k, h, w).amax(dim=2)
+
+
 # ----------------------------------------------------------------------------- builders (registry entry points)
-# ``channels`` is accepted by every builder so all blocks share one calling convention; only PReLU uses it.
+# ``channels`` is accepted by every builder so all blocks share one calling convention (per-channel parameters use it).
 
 def relu(*, channels: int = 256) -> nn.Module:
     """max(0, x)."""
@@ -132,6 +210,26 @@ def squareplus(*, channels: int = 256, b: float = 4.0) -> nn.Module:
 def polu(*, channels: int = 256, n: float = 1.0) -> nn.Module:
     """PoLU with power n = 1."""
     return PoLU(n)
+
+
+def srelu(*, channels: int = 256) -> nn.Module:
+    """S-shaped ReLU, 4 parameters per channel."""
+    return SReLU(channels)
+
+
+def mpelu(*, channels: int = 256, alpha: float = 0.25, beta: float = 1.0) -> nn.Module:
+    """Channel-wise MPELU: α, β per channel."""
+    return MPELU(channels, alpha, beta)
+
+
+def penalized_tanh(*, channels: int = 256, a: float = 0.25) -> nn.Module:
+    """tanh for x > 0, 0.25·tanh otherwise."""
+    return PenalizedTanh(a)
+
+
+def maxout(*, channels: int = 256, pieces: int = 2) -> nn.Module:
+    """Maxout with k = 2 pieces, C → C."""
+    return Maxout(channels, pieces=pieces)
 
 
 def identity(*, channels: int = 256) -> nn.Module:

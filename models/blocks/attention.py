@@ -48,6 +48,7 @@ __all__ = [
     "GlobalContext",
     "NonLocal",
     "PositionAttention",
+    "RecurrentCrissCross",
     "aff",
     "bam",
     "cbam",
@@ -60,6 +61,7 @@ __all__ = [
     "gc",
     "iaff",
     "non_local",
+    "rcca",
     "se",
     "sge",
     "sk",
@@ -261,7 +263,7 @@ class CrissCrossAttention(_QKVAttention):
 
     Query/key are 1×1 convs to C/8, value 1×1 to C (all with bias); a learnable γ (init 0) scales the
     result added to the input. The self position is masked out of the column term so it is counted once.
-    Applied once here (the paper's RCCA recurs R=2 times with shared weights — build two for that).
+    Applied once here; the paper's RCCA recurs R=2 times with shared weights: :class:`RecurrentCrissCross`.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -275,6 +277,24 @@ class CrissCrossAttention(_QKVAttention):
         a_h, a_w = attn[..., :h], attn[..., h:]
         out = torch.einsum("nhwg,ncgw->nchw", a_h, v) + torch.einsum("nhwv,nchv->nchw", a_w, v)
         return self.gamma * out + x
+
+
+class RecurrentCrissCross(nn.Module):
+    """RCCA's recurrence: one criss-cross module applied R times (R = 2: every pixel sees every pixel).
+
+    Weights are shared across the loops, so params equal block:criss_cross's and the attention cost doubles.
+    The RCCA head's reduce/fuse 3×3 convs around the loop (CCNet Fig. 3) are not part of this block.
+    """
+
+    def __init__(self, channels: int, recurrence: int = 2) -> None:
+        super().__init__()
+        self.cca = CrissCrossAttention(channels)
+        self.recurrence = recurrence
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for _ in range(self.recurrence):
+            x = self.cca(x)
+        return x
 
 
 class PositionAttention(_QKVAttention):
@@ -475,6 +495,11 @@ def non_local(*, channels: int = 256, sub_sample: bool = False) -> nn.Module:
 def criss_cross(*, channels: int = 256) -> nn.Module:
     """One criss-cross attention (CCNet)."""
     return CrissCrossAttention(channels)
+
+
+def rcca(*, channels: int = 256, recurrence: int = 2) -> nn.Module:
+    """Criss-cross attention applied twice with shared weights (CCNet's RCCA, R = 2)."""
+    return RecurrentCrissCross(channels, recurrence)
 
 
 def danet_pam(*, channels: int = 256) -> nn.Module:

@@ -1,6 +1,7 @@
 """Registry entries of kind ``block``: attention, convolution, pooling and activation modules.
 
-Torch-free (builders are ``"module:function"`` strings). Every block is built with ``channels=256`` by
+Torch-free (builders are ``"module:function"`` strings). Mobile units (``mobile.py``) are listed with the
+convolutions and normalisation layers (``norm.py``) with the activations, so ``cnnbench blocks`` keeps four kinds. Every block is built with ``channels=256`` by
 default and profiled on its ``input_size`` (256×56×56: ResNet-50's conv2_x map); ``spec.build(channels=64)``
 rebuilds it for another width. ``family`` equals ``block_kind``.
 
@@ -35,7 +36,11 @@ _ATTENTION = [
     ("non_local", "non_local", "Non-local Neural Networks", 2018,
      "embedded Gaussian, inter channels C/2, no sub-sampling: the HWxHW attention dominates", ()),
     ("criss_cross", "criss_cross", "CCNet: Criss-Cross Attention for Semantic Segmentation", 2019,
-     "one criss-cross step (the paper's RCCA applies it R=2 times)", ("ccnet_attention",)),
+     "one criss-cross step: a stand-in for the paper's RCCA, which applies it R=2 times (block:rcca)",
+     ("ccnet_attention",)),
+    ("rcca", "rcca", "CCNet: Criss-Cross Attention for Semantic Segmentation", 2019,
+     ("RCCA's recurrence R=2: one criss-cross module applied twice, shared weights (params = block:criss_cross, "
+      "2x its cost); the RCCA head's reduce/fuse 3x3 convs are not included"), ("recurrent_criss_cross",)),
     ("danet_pam", "danet_pam", "Dual Attention Network for Scene Segmentation", 2019,
      "position attention module: HWxHW attention, query/key at C/8", ()),
     ("danet_cam", "danet_cam", "Dual Attention Network for Scene Segmentation", 2019,
@@ -43,10 +48,11 @@ _ATTENTION = [
     ("sge", "sge", "Spatial Group-wise Enhance: Improving Semantic Feature Learning in Convolutional Networks",
      2019, "64 groups; all work is elementwise/reductions, so 0 MACs", ()),
     ("aff", "aff", "Attentional Feature Fusion", 2021,
-     ("two-input fusion wrapped to one input: fuses x with branch(x), branch=identity by default (cost = "
-     "fusion only; output equals x numerically); build(branch='conv3x3') for a real residual branch"), ()),
+     ("stand-in: the paper's two-input fusion (attention.AFF, forward(x, y)) wrapped to one input: fuses x with "
+     "branch(x), branch=identity by default (cost = fusion only; output equals x numerically); "
+     "build(branch='conv3x3') for a real residual branch"), ()),
     ("iaff", "iaff", "Attentional Feature Fusion", 2021,
-     "iterative AFF (two MS-CAMs), wrapped like block:aff", ()),
+     "stand-in: iterative AFF (two MS-CAMs; two-input attention.IAFF) wrapped to one input like block:aff", ()),
     ("csra", "csra", "Residual Attention: A Simple but Effective Method for Multi-Label Recognition", 2021,
      "a classification head: output is class logits (N, 1000), not a feature map; T=1, lambda=0.1", ()),
 ]
@@ -60,7 +66,8 @@ _CONV = [
      "Xception: Deep Learning with Depthwise Separable Convolutions", 2017,
      "depthwise 3x3 + pointwise 1x1, no norm/activation", ("dsconv", "separable_conv")),
     ("dilated_conv", "dilated_conv", "Multi-Scale Context Aggregation by Dilated Convolutions", 2016,
-     "3x3, dilation 2", ("atrous_conv",)),
+     ("one 3x3 conv, dilation 2: the operator only; the paper's object is the context module "
+      "(block:context_module)"), ("atrous_conv",)),
     ("deform_conv_v1", "deform_conv_v1", "Deformable Convolutional Networks", 2017,
      ("torchvision.ops.deform_conv2d (traces on meta) with offsets from a 3x3 conv (18 ch). cnnbench counts "
      "torchvision::deform_conv2d as a conv (Cout*Cin*9*HW MACs, 1.85G here); the bilinear sampling is not "
@@ -81,6 +88,34 @@ _CONV = [
      "M=2, G=32, r=16, L=32, with BN/ReLU; same operator as block:sk (listed in both catalogues)", ()),
     ("ghost_module", "ghost_module", "GhostNet: More Features from Cheap Operations", 2020,
      "replaces a 1x1 conv: primary 1x1 to C/2 + depthwise 3x3 ghosts, BN+ReLU each", ("ghost",)),
+    ("factorized_conv", "factorized_conv", "Rethinking the Inception Architecture for Computer Vision", 2016,
+     "3x1 then 1x3, C->C, no bias: 2*3*C^2 weights, 2/3 of the 3x3's", ("asymmetric_conv",)),
+    ("context_module", "context_module", "Multi-Scale Context Aggregation by Dilated Convolutions", 2016,
+     ("basic context module (Table 1): seven 3x3 convs C->C with dilations 1,1,2,4,8,16,1 and ReLU, then a 1x1 "
+      "C->C; biases; receptive field 67x67"), ("dilated_context",)),
+]
+
+# mobile units (models/blocks/mobile.py), listed with the convolutions: Δ is versus the plain 3x3 conv
+_MOBILE = [
+    ("inverted_residual", "inverted_residual", "MobileNetV2: Inverted Residuals and Linear Bottlenecks", 2018,
+     "t=6, 3x3 depthwise, ReLU6, linear bottleneck, identity shortcut (torchvision mobilenetv2.InvertedResidual)",
+     ("mobilenetv2_block",)),
+    ("mbconv", "mbconv", "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks", 2019,
+     "MBConv6 3x3 with SE (squeeze to C/4), SiLU, identity shortcut (torchvision efficientnet.MBConv)", ()),
+    ("bneck", "bneck", "Searching for MobileNetV3", 2019,
+     ("bneck as Table 1's last stage: 5x5 depthwise, expansion 6, SE (squeeze to 6C/4, hard-sigmoid), h-swish "
+      "(torchvision mobilenetv3.InvertedResidual)"), ("mobilenetv3_block",)),
+    ("fused_mbconv", "fused_mbconv", "EfficientNetV2: Smaller Models and Faster Training", 2021,
+     "Fused-MBConv4 3x3: 3x3 conv C->4C + 1x1 4C->C, BN, SiLU, no SE (torchvision efficientnet.FusedMBConv)", ()),
+    ("shufflenet_v1_unit", "shufflenet_v1_unit",
+     "ShuffleNet: An Extremely Efficient Convolutional Neural Network for Mobile Devices", 2018,
+     "stride-1 unit, g=8, bottleneck C/4 (the paper's g=3 does not divide 256)", ("shuffle_unit",)),
+    ("shufflenet_v2_unit", "shufflenet_v2_unit",
+     "ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design", 2018,
+     "basic unit, stride 1: channel split, 1x1 / DW 3x3 / 1x1 on C/2, concat, shuffle (torchvision)", ()),
+    ("shift", "shift", "Shift: A Zero FLOP, Zero Parameter Alternative to Spatial Convolutions", 2018,
+     ("3x3 shift: 9 channel groups each moved one pixel, 0 params, 0 MACs; written as pad + cat, so its memory "
+      "access is that of a copy (see `cnnbench reproduce shift-zero-flop`)"), ("shift_conv",)),
 ]
 
 _POOL = [
@@ -89,7 +124,11 @@ _POOL = [
     ("avg_pool", "avg_pool", "Gradient-Based Learning Applied to Document Recognition", 1998,
      "2x2, stride 2", ("avgpool",)),
     ("lp_pool", "lp_pool", "Convolutional Neural Networks Applied to House Numbers Digit Classification", 2012,
-     "p=2, 2x2, stride 2", ("l2_pool",)),
+     ("p fixed at 2, 2x2, stride 2 (L2 pooling); the seed's Learned-Norm Pooling learns p: "
+      "block:lp_pool_learned"), ("l2_pool",)),
+    ("lp_pool_learned", "lp_pool_learned", "Learned-Norm Pooling for Deep Feedforward and Recurrent Neural Networks",
+     2014, ("2x2/2, one learned p >= 1 per channel (p = 1 + softplus(rho), init 2); mean-normalised Lp, the "
+            "paper's optional centre c omitted"), ("learned_norm_pool",)),
     ("stochastic_pool", "stochastic_pool", ("Stochastic Pooling for Regularization of Deep Convolutional Neural "
      "Networks"), 2013, ("2x2/2; train mode samples one activation per window (p ~ activation), eval mode "
      "returns the probability-weighted mean sum(a^2)/sum(a) - profiles run in eval mode"), ()),
@@ -111,6 +150,12 @@ _POOL = [
      "flop counter (~2*HW*d*log2 d per FFT is uncounted)"), ("tensor_sketch_pool",)),
     ("low_rank_bilinear_pool", "low_rank_bilinear_pool", ("Low-rank Bilinear Pooling for Fine-Grained "
      "Classification"), 2017, "a classifier: output is class scores (N, 200); 1x1 reduce to m=100, rank 8", ()),
+    ("alpha_pool", "alpha_pool", "Alpha-Pooling for Convolutional Neural Networks", 2017,
+     ("one learned alpha (init 1.5) between average (alpha=1) and bilinear (alpha=2) pooling: sum |x|^(alpha-1) "
+      "x^T / HW + signed sqrt + L2: output is a vector (N, C^2)"), ("alpha_pooling",)),
+    ("gnap", "gnap", "Global Norm-Aware Pooling for Pose-Robust Face Recognition at Low False Positive Rate", 2018,
+     "BN, each position scaled by mean norm / its L2 norm, GAP, BN (no affine): output is a vector (N, C)",
+     ("global_norm_aware_pool",)),
 ]
 
 _ACTIVATION = [
@@ -134,6 +179,33 @@ _ACTIVATION = [
      "(x + sqrt(x^2 + b)) / 2, b=4; our implementation", ()),
     ("polu", "polu", "Training Neural Networks by Using Power Linear Units (PoLUs)", 2018,
      "x for x>=0, (1-x)^-n - 1 for x<0, n=1; our implementation", ()),
+    ("srelu", "srelu", "Deep Learning with S-shaped Rectified Linear Activation Units", 2016,
+     "4 learned values per channel (t_l, a_l, t_r, a_r): 4C params; init t_l=0, a_l=0, t_r=1, a_r=1 (ours)",
+     ("s_shaped_relu",)),
+    ("mpelu", "mpelu", "Improving Deep Neural Network with Multiple Parametric Exponential Linear Units", 2016,
+     "channel-wise alpha and beta: 2C params; init alpha 0.25, beta 1", ()),
+    ("penalized_tanh", "penalized_tanh", "Revise Saturated Activation Functions", 2016,
+     "tanh(x) for x>0, 0.25*tanh(x) otherwise; no params", ()),
+    ("maxout", "maxout", "Maxout Networks", 2013,
+     ("a layer, not a pointwise function: 1x1 conv C->2C (k=2 pieces, bias) + max over the pieces; its MACs are "
+      "the conv's"), ()),
+]
+
+# normalisation layers (models/blocks/norm.py), listed with the activations (identity reference, same shape)
+_NORM = [
+    ("batch_norm", "batch_norm", ("Batch Normalization: Accelerating Deep Network Training by Reducing Internal "
+     "Covariate Shift"), 2015, "norm layer: 2C params + 2C running statistics; folds into a conv at inference",
+     ("bn", "batchnorm")),
+    ("layer_norm", "layer_norm", "Layer Normalization", 2016,
+     "norm layer: over C at each position (timm LayerNorm2d, as ConvNeXt uses it); 2C params", ("layernorm",)),
+    ("group_norm", "group_norm", "Group Normalization", 2018, "norm layer: 32 groups; 2C params", ("groupnorm",)),
+    ("instance_norm", "instance_norm", "Instance Normalization: The Missing Ingredient for Fast Stylization", 2016,
+     "norm layer: affine, 2C params", ("instancenorm",)),
+    ("ibn_a", "ibn_a", "Two at Once: Enhancing Learning and Generalization Capacities via IBN-Net", 2018,
+     "norm layer: IBN-a's mix, IN (affine) on C/2 + BN on C/2", ()),
+    ("ibn_b", "ibn_b", "Two at Once: Enhancing Learning and Generalization Capacities via IBN-Net", 2018,
+     ("norm layer: IBN-b's tail of a residual unit, IN (affine) on all C after the addition + ReLU (IBN-b differs "
+      "from IBN-a by where the IN sits)"), ()),
 ]
 
 
@@ -141,8 +213,10 @@ def _register_all() -> None:
     for block_kind, module, rows in (
         ("attention", "attention", _ATTENTION),
         ("conv", "conv", _CONV),
+        ("conv", "mobile", _MOBILE),
         ("pool", "pool", _POOL),
         ("activation", "activation", _ACTIVATION),
+        ("activation", "norm", _NORM),
     ):
         for name, fn, paper, year, note, aliases in rows:
             register(ModelSpec(

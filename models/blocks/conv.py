@@ -16,6 +16,10 @@ Papers (title, year; what was followed):
                    official ``slim_conv_3x3`` (output C/2 + C/4 channels).
     SKConv         Selective Kernel Networks (Li et al., CVPR 2019), Sec. 3.1.
     Ghost module   GhostNet: More Features from Cheap Operations (Han et al., CVPR 2020), Fig. 2(b).
+    Factorised     Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016),
+                   Sec. 3.2: a k×k conv replaced by k×1 then 1×k (C→C each), 2k/k² of the weights.
+    Context module Multi-Scale Context Aggregation by Dilated Convolutions (Yu & Koltun, ICLR 2016), Table 1
+                   "basic": 3×3 convs C→C with dilations 1, 1, 2, 4, 8, 16, 1 (ReLU after each) + a 1×1 C→C.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
+    "ContextModule",
     "DeformConv2d",
     "GhostModule",
     "MixConv2d",
@@ -34,11 +39,13 @@ __all__ = [
     "OctConvBlock",
     "SKConv",
     "SlimConv",
+    "context_module",
     "conv3x3",
     "deform_conv_v1",
     "deform_conv_v2",
     "depthwise_separable",
     "dilated_conv",
+    "factorized_conv",
     "ghost_module",
     "group_conv",
     "mixconv",
@@ -254,6 +261,28 @@ class GhostModule(nn.Module):
 
 # ----------------------------------------------------------------------------- builders (registry entry points)
 
+class ContextModule(nn.Module):
+    """Yu & Koltun's basic context module: C channels throughout, exponentially growing dilation.
+
+    Layers 1–7: 3×3 conv (bias) with dilation 1, 1, 2, 4, 8, 16, 1 and padding = dilation (same size),
+    each followed by ReLU ("truncation" in Table 1); layer 8: 1×1 conv (bias), no ReLU. The paper's identity
+    initialisation is a training choice and changes no count. Receptive field 67×67.
+    """
+
+    DILATIONS = (1, 1, 2, 4, 8, 16, 1)
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        for d in self.DILATIONS:
+            layers += [nn.Conv2d(channels, channels, 3, padding=d, dilation=d), nn.ReLU(inplace=True)]
+        layers.append(nn.Conv2d(channels, channels, 1))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
 def conv3x3(*, channels: int = 256, out_channels: int | None = None, stride: int = 1) -> nn.Module:
     """Standard 3×3 convolution, no bias (the conv reference)."""
     return nn.Conv2d(channels, out_channels or channels, 3, stride, 1, bias=False)
@@ -311,3 +340,16 @@ def ghost_module(*, channels: int = 256, out_channels: int | None = None, ratio:
                  ) -> nn.Module:
     """Ghost module replacing a 1×1 conv (s=2, d=3)."""
     return GhostModule(channels, out_channels, ratio=ratio, dw_size=dw_size)
+
+
+def factorized_conv(*, channels: int = 256, out_channels: int | None = None, kernel_size: int = 3) -> nn.Module:
+    """k×1 conv then 1×k conv (no bias, no norm between: the operator, as block:conv3x3 is)."""
+    out = out_channels or channels
+    k = kernel_size
+    return nn.Sequential(nn.Conv2d(channels, out, (k, 1), padding=(k // 2, 0), bias=False),
+                         nn.Conv2d(out, out, (1, k), padding=(0, k // 2), bias=False))
+
+
+def context_module(*, channels: int = 256) -> nn.Module:
+    """Basic context module (Yu & Koltun 2016, Table 1)."""
+    return ContextModule(channels)

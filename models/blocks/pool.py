@@ -6,7 +6,13 @@ returns class scores (N, num_classes). All trace on ``meta`` (random draws use `
 
 Papers (title, year; what was followed):
     Lp            Convolutional Neural Networks Applied to House Numbers Digit Classification
-                  (Sermanet, Chintala, LeCun, ICPR 2012), L2 pooling.
+                  (Sermanet, Chintala, LeCun, ICPR 2012), L2 pooling: p fixed at 2.
+    Learned Lp    Learned-Norm Pooling for Deep Feedforward and Recurrent Neural Networks (Gulcehre et al.,
+                  ECML 2014): p = 1 + softplus(ρ) learned per channel, normalised (mean) Lp, no centre c.
+    Alpha         Alpha-Pooling for Convolutional Neural Networks (Simon et al., arXiv 2017): one learned α
+                  between average (α = 1) and bilinear (α = 2) pooling: Σᵢ |xᵢ|^(α−1) xᵢᵀ / HW, signed sqrt, L2.
+    GNAP          Global Norm-Aware Pooling for Pose-Robust Face Recognition at Low False Positive Rate
+                  (Chen et al., arXiv 2018): BN → each position reweighted by mean‖x‖/‖xᵢ‖ → GAP → BN.
     Stochastic    Stochastic Pooling for Regularization of Deep CNNs (Zeiler & Fergus, ICLR 2013).
     Mixed/gated   Generalizing Pooling Functions in CNNs: Mixed, Gated, and Tree (Lee, Gallagher, Tu,
                   AISTATS 2016), "mixed max-average" (one α per layer) and "gated" (one k²-vector per layer).
@@ -29,22 +35,28 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
+    "GNAP",
+    "AlphaPool",
     "BilinearPool",
     "CompactBilinearPool",
     "DetailPreservingPool2d",
     "GatedPool2d",
+    "LearnedLpPool2d",
     "LowRankBilinearPool",
     "MixedPool2d",
     "SpatialPyramidPool",
     "StochasticPool2d",
+    "alpha_pool",
     "avg_pool",
     "bilinear_pool",
     "compact_bilinear_pool",
     "dpp",
     "fractional_max_pool",
     "gated_pool",
+    "gnap",
     "low_rank_bilinear_pool",
     "lp_pool",
+    "lp_pool_learned",
     "max_pool",
     "mixed_pool",
     "spp",
@@ -175,6 +187,67 @@ class BilinearPool(nn.Module):
         return _signed_sqrt_l2(gram.flatten(1))
 
 
+class AlphaPool(nn.Module):
+    """α-pooling: ``Γ = Σᵢ |xᵢ|^(α−1) xᵢᵀ / HW`` (C×C), one learned α, then signed sqrt + L2 → (N, C²).
+
+    α = 1 gives average pooling (every row of Γ is the mean feature), α = 2 bilinear pooling of |x| and x;
+    α is initialised at 1.5 here (between the two). The C×C product costs what block:bilinear_pool's does.
+    """
+
+    def __init__(self, alpha: float = 1.5) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.tensor(float(alpha)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        flat = x.flatten(2)
+        weight = (flat.abs() + 1e-6).pow(self.alpha - 1)
+        gamma = torch.bmm(weight, flat.transpose(1, 2)) / (h * w)
+        return _signed_sqrt_l2(gamma.flatten(1))
+
+
+class GNAP(nn.Module):
+    """Global norm-aware pooling → (N, C): positions with a small feature norm are up-weighted.
+
+    ``y = BN₁(GAP(z · mean‖z‖ / ‖zᵢ‖))`` with ``z = BN₂(x)``; ‖zᵢ‖ is the L2 norm over channels at position i
+    and the mean is over the positions of each sample. Parameters: the map's BN (2C); the vector's BN is
+    without affine (MobileFaceNet/InsightFace use fixed-γ BNs).
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.bn_map = nn.BatchNorm2d(channels)
+        self.bn_vec = nn.BatchNorm1d(channels, affine=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.bn_map(x)
+        norm = torch.sqrt((z * z).sum(dim=1, keepdim=True) + 1e-12)  # (N, 1, H, W)
+        z = z * (norm.mean(dim=(2, 3), keepdim=True) / norm)
+        return self.bn_vec(z.mean(dim=(2, 3)))
+
+
+class LearnedLpPool2d(nn.Module):
+    """Learned-norm pooling: ``(mean over the window |x|^p)^(1/p)``, p = 1 + softplus(ρ) per channel (C params).
+
+    ρ is initialised so that p = 2 (the fixed-p block:lp_pool's value, up to its sum-vs-mean scale 4^(1/2)).
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 2, stride: int | None = None, p_init: float = 2.0) -> None:
+        super().__init__()
+        self.k, self.s = kernel_size, stride or kernel_size
+        rho = math.log(math.expm1(p_init - 1))  # softplus⁻¹(p − 1)
+        self.rho = nn.Parameter(torch.full((channels,), rho))
+
+    @property
+    def p(self) -> torch.Tensor:
+        return 1 + F.softplus(self.rho)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.p.view(1, -1, 1, 1)
+        m = F.avg_pool2d((x.abs() + 1e-6).pow(p), self.k, self.s)
+        return m.pow(1 / p)
+
+
 class CompactBilinearPool(nn.Module):
     """Tensor Sketch approximation of bilinear pooling: (N, d), d ≪ C².
 
@@ -250,6 +323,11 @@ def lp_pool(*, channels: int = 256, p: float = 2.0, kernel_size: int = 2, stride
     return nn.LPPool2d(p, kernel_size, stride or kernel_size)
 
 
+def lp_pool_learned(*, channels: int = 256, kernel_size: int = 2, stride: int | None = None) -> nn.Module:
+    """Learned-norm (Lp) pooling 2×2/2, one learned p per channel (init 2)."""
+    return LearnedLpPool2d(channels, kernel_size, stride)
+
+
 def stochastic_pool(*, channels: int = 256, kernel_size: int = 2, stride: int | None = None) -> nn.Module:
     """Stochastic pooling 2×2/2 (sampling in train mode, probabilistic weighting in eval mode)."""
     return StochasticPool2d(kernel_size, stride)
@@ -295,3 +373,13 @@ def low_rank_bilinear_pool(*, channels: int = 256, num_classes: int = 200, reduc
                            ) -> nn.Module:
     """Low-rank bilinear pooling classifier → (N, num_classes)."""
     return LowRankBilinearPool(channels, num_classes, reduced, rank)
+
+
+def alpha_pool(*, channels: int = 256, alpha: float = 1.5) -> nn.Module:
+    """α-pooling → (N, C²), one learned α."""
+    return AlphaPool(alpha)
+
+
+def gnap(*, channels: int = 256) -> nn.Module:
+    """Global norm-aware pooling → (N, C)."""
+    return GNAP(channels)
