@@ -64,5 +64,28 @@ SPECS += (
                "25,557,032 = 25,558,568 (README rounds to 25.55M). MACs equal ResNet-50's 4.09G (norms uncounted)."),
 )
 
+_CSP = "CSPNet: A New Backbone that can Enhance Learning Capability of CNN"
+_SQNXT = "SqueezeNext: Hardware-Aware Neural Network Design"
+
+SPECS += (
+    _spec("cspdensenet201", "cspnet", "cspdensenet:cspdensenet201", _CSP, 2020, aliases=("cspdensenet",),
+          paper_table="Sec. 3.1, Fig. 2(b) (Cross Stage Partial DenseNet); no count published for this variant",
+          note="The paper publishes no count for plain CSPDenseNet-201: its ImageNet table lists only "
+               "CSPDenseNet-201-Elastic (20.17M params, 7.13 BFLOPs vs DenseNet-201-Elastic 19.48M / 8.77), "
+               "whose ELASTIC branches are not built here. Ours (DenseNet-201 widths, partial ratio 0.5, "
+               "partial transition halving): 21.28M params, 4.25 GMACs vs torchvision densenet201's 20.01M / "
+               "4.29G; tests check one stage's arithmetic by hand."),
+    _spec("sqnxt23v5_x2_0", "squeezenext", "squeezenext:squeezenext", _SQNXT, 2018, aliases=("2.0-SqNxt-23v5",),
+          builder_kwargs={"version": "23v5", "width": 2.0}, paper_params=3_366_344, paper_macs=897_600_000,
+          paper_table="osmr/imgclsmob README (sqnxt23v5_w2, converted from the authors' Caffe model "
+                      "amirgholami/SqueezeNext 2.0-SqNxt-23v5)",
+          note="Blocks [2,4,14,1] at 2x widths (the existing squeezenext builder). The paper's table was not "
+               "available offline; the count is that of the authors' released model as converted by "
+               "osmr/imgclsmob (3,366,344 params, 897.6M MACs). Ours 3,351,976 (-0.4%): exactly imgclsmob's "
+               "count less its conv biases (Caffe convs carry biases before BN: 14,368 = the summed conv output "
+               "channels). Our 879.8M MACs are 2.0% under imgclsmob's 897.6M, whose counter is not ours (gap not "
+               "analysed)."),
+)
+
 for _s in SPECS:
     register(_s)

@@ -149,3 +149,36 @@ def test_ibn_b_instance_norm_placement():
     assert _n_params(net) - _n_params(resnet50()) == 1_536
     x = torch.randn(2, 3, 64, 64)
     assert net.eval()(x).shape == (2, 1000)
+
+
+# ---------------------------------------------------------------- CSPDenseNet, SqueezeNext 2.0-23v5
+
+
+def test_cspdensenet_stage_by_hand():
+    from cnnbench_models.cspdensenet import CSPDenseStage
+
+    stage = CSPDenseStage(64, 6)  # 32 channels bypass, 32 enter a 6-layer dense block (growth 32)
+    # dense layer i reads 32+32i channels: BN 2(32+32i) + 1x1 (32+32i)*128 + BN 256 + 3x3 128*32*9 (36,864);
+    # sum of inputs 32*(1+...+6) = 672 → 1,344 + 86,016 + 6*256 + 6*36,864 = 310,080
+    # partial transition on 32+6*32 = 224 channels: BN 448 + 1x1 224→112 (25,088) = 25,536
+    assert _n_params(stage) == 310_080 + 25_536
+    assert stage.out_channels == 32 + 112 and stage.dense_width == 64 + 6 * 32
+    y = stage(torch.randn(1, 64, 8, 8))
+    assert y.shape == (1, 144, 8, 8)
+
+
+def test_cspdensenet_keeps_densenet201_widths():
+    from cnnbench_models.cspdensenet import cspdensenet201
+
+    net = cspdensenet201()
+    convs = [m for m in net.features if isinstance(m, torch.nn.Sequential)]  # the four transitions
+    assert [t[-1].out_channels for t in convs] == [128, 256, 896, 1920]
+    assert net.classifier.in_features == 1920
+
+
+def test_sqnxt23v5_x2_params_are_the_released_models_less_conv_biases():
+    net = resolve("sqnxt23v5_x2_0").build()
+    biases = sum(m.out_channels for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+    # imgclsmob's port of the authors' Caffe model: 3,366,344 params, every conv with a bias
+    assert _n_params(net) + biases == 3_366_344
+    assert biases == 14_368
