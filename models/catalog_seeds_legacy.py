@@ -13,6 +13,7 @@ from cnnbench.catalog.registry import ModelSpec, register
 _INTERNIMAGE = "InternImage: Exploring Large-Scale Vision Foundation Models with Deformable Convolutions"
 
 _HIGHWAY = "Training Very Deep Networks"
+_POLYNET = "PolyNet: A Pursuit of Structural Diversity in Very Deep Networks"
 
 _INTERNIMAGE_SIZES_NOTE = (
     "Configuration from the official classification/configs (OpenGVLab/InternImage). DCNv3 in plain PyTorch "
@@ -58,6 +59,15 @@ SPECS: tuple[ModelSpec, ...] = (
           "examples/highways/cifar10-19layers): 3 plain convs, 14 highway 3x3 convs (32/80/128 ch), 1x1 conv 100, "
           "8x8 average pool, FC; 2,256,838 params with 10 classes (the file's FC has 100 outputs, +9,090). "
           "The paper gives no MACs."),
+    # PolyNet: the very deep PolyNet (ILSVRC 2016), 331x331
+    _spec("polynet", "polynet", "polynet:polynet", _POLYNET, 2017, input_size=(3, 331, 331),
+          paper_params=92_000_000, paper_macs=34_700_000_000,
+          paper_table="Very deep PolyNet as compared in Zoph et al. 2018 (NASNet), Table 2: 92M params, "
+          "34.7B mult-adds at 331x331",
+          note="10 2-way A, 20 B and 10 C modules (poly-3 and 2-way alternating), residual scales 1 → 0.7, widths of "
+          "the released model. MACs match (34.70G). Params 95,366,600 = the released model's count (osmr "
+          "imgclsmob asserts the same number): 92.96M conv + 0.36M BN + 2.05M FC, 3.7% above the quoted 92M, "
+          "which the comparison table does not derive."),
 )
 
 for _s in SPECS:

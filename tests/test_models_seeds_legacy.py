@@ -16,7 +16,10 @@ from cnnbench_models.catalog_seeds_legacy import SPECS
 from cnnbench_models.internimage import DCNv3, InternImage, InternImageLayer
 
 IDS = [s.name for s in SPECS]
-BIG = {"internimage_s", "internimage_b", "internimage_l", "internimage_xl", "internimage_h"}  # no CPU forward
+# no CPU forward for these (hundreds of MB to GBs of weights); their building blocks run below on small widths
+BIG = {"internimage_s", "internimage_b", "internimage_l", "internimage_xl", "internimage_h", "polynet"}
+SLOW_TRACE = {"polynet"}  # ~10 s to trace on meta
+COUNT_SPECS = [pytest.param(s, marks=pytest.mark.slow) if s.name in SLOW_TRACE else s for s in SPECS]
 
 
 def _n_params(m: torch.nn.Module) -> int:
@@ -37,7 +40,7 @@ def test_spec_metadata(spec):
         assert len(spec.note) > 40
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("spec", COUNT_SPECS, ids=IDS)
 def test_counts_match_paper(spec):
     with torch.device("meta"):
         model = spec.build()
@@ -153,3 +156,41 @@ def test_highway_cifar_layer_count():
     assert len(plain) + len(highway) == 19  # 3 convs + 1x1 conv + FC, and 4 + 5 + 5 highway layers
     # 896 + 4·18,496 + 23,120 + 5·115,360 + 92,288 + 5·295,168 + 12,900 + 1,010 = 2,256,838
     assert _n_params(net) == 2_256_838
+
+
+# ---------------------------------------------------------------- PolyNet
+
+
+def test_polynet_poly3_shares_convs_not_bns():
+    from cnnbench_models.polynet import InceptionBody, PolyInception
+
+    body = _n_params(InceptionBody("B"))
+    convs = 1152 * 128 + 128 * 160 * 7 + 160 * 192 * 7 + 1152 * 192  # the shared branch convs = 727,040
+    bns = 2 * (128 + 160 + 192 + 192)  # their BNs (γ, β) = 1,344
+    assert body == convs + bns + 384 * 1152 + 2 * 1152  # + projection conv + BN = 1,171,008
+    # poly-3: the branch convs once, BNs and projections three times; 2-way: two full bodies
+    assert _n_params(PolyInception("B", 1.0, order=3)) == convs + 3 * (body - convs)
+    assert _n_params(PolyInception("B", 1.0, ways=2)) == 2 * body
+
+
+def test_polynet_modules_and_scales():
+    from cnnbench_models.polynet import PolyInception, PolyNet
+
+    with torch.device("meta"):
+        net = PolyNet()
+    mods = [m for m in net.modules() if isinstance(m, PolyInception)]
+    assert [len(net.stage_a), len(net.stage_b), len(net.stage_c)] == [10, 20, 10]
+    # 40 modules, scales 1 - 0.3·i/39: 1.0, 0.992308, ..., 0.7
+    assert mods[0].scale == 1.0 and mods[1].scale == pytest.approx(0.992308, abs=1e-6)
+    assert mods[-1].scale == pytest.approx(0.7)
+    assert _n_params(net) == 95_366_600
+
+
+def test_polynet_small_forward():
+    from cnnbench_models.polynet import PolyNet
+
+    torch.manual_seed(0)
+    net = PolyNet(num_classes=4, modules=(1, 2, 2)).eval()  # every module kind; 139 → 15 → 7 → 3x3 maps
+    with torch.no_grad():
+        y = net(torch.randn(1, 3, 139, 139))
+    assert y.shape == (1, 4) and torch.isfinite(y).all()
