@@ -13,6 +13,7 @@ from cnnbench.catalog.registry import ModelSpec, register
 _ENET = "ENet: A Deep Neural Network Architecture for Real-Time Semantic Segmentation"
 _PSPNET = "Pyramid Scene Parsing Network"
 _NASNET = "Learning Transferable Architectures for Scalable Image Recognition"
+_SCALED_YOLO = "Scaled-YOLOv4: Scaling Cross Stage Partial Network"
 _PROXYLESS = "ProxylessNAS: Direct Neural Architecture Search on Target Task and Hardware"
 
 _ENET_NOTE = (
@@ -59,6 +60,14 @@ SPECS: tuple[ModelSpec, ...] = (
                  "authors' logs are MACs.")
       for v, params, macs in (("gpu", 7_120_000, 465_300_000), ("cpu", 4_360_000, 439_200_000),
                               ("mobile", 4_080_000, 320_400_000))),
+    # the YOLO neck: YOLOv4-CSP's CSP-PAN (with CSP-SPP) over the registered cspdarknet53, detection convs left out
+    _spec("cspdarknet53_csppan", "yolo", "yolov4_csp_neck:cspdarknet53_csppan", _SCALED_YOLO, 2021,
+          input_size=(3, 512, 512), aliases=("yolov4_csp_neck",),
+          paper_table="Sec. 4.1, Fig. 3 (CSP-ized PAN and SPP; no counts published for the neck alone)",
+          note="The paper gives no parameter or FLOP count for the neck alone; the test checks one reversed CSP "
+               "dark layer by hand. timm's cspdarknet53 (26.62M params as a feature extractor) + the neck "
+               "(25.87M) at 512x512: 52.49M params, 39.35G MACs (61.49G at 640). Outputs the three 256/512/1024-"
+               "channel maps at strides 8/16/32; the per-class detection 1x1 convs are not included."),
 )
 
 for _s in SPECS:

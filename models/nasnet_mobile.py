@@ -61,7 +61,7 @@ class NASNetAMobile(nn.Module):
             if i < len(self.reductions):
                 # a reduction cell reads the last two normal cells; the next stage's first cell reads it and the
                 # last-but-one normal cell (prev2 stays the same)
-                prev2, prev1 = prev2, self.reductions[i](prev1, prev2)
+                prev1 = self.reductions[i](prev1, prev2)
         return self.fc(torch.flatten(self.pool(self.act(prev1)), 1))
 
 
