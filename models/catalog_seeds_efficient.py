@@ -15,6 +15,8 @@ _MCDNN = "Multi-column Deep Neural Networks for Image Classification"
 _ESPNET = "ESPNet: Efficient Spatial Pyramid of Dilated Convolutions for Semantic Segmentation"
 _SHIFT = "Shift: A Zero FLOP, Zero Parameter Alternative to Spatial Convolutions"
 _DICENET = "DiCENet: Dimension-wise Convolutions for Efficient Networks"
+_MAXOUT = "Maxout Networks"
+_DEEP_FRIED = "Deep Fried Convnets"
 _PCDARTS = "PC-DARTS: Partial Channel Connections for Memory-Efficient Architecture Search"
 
 _ZIPCODE_NOTE = (
@@ -26,6 +28,14 @@ _ZIPCODE_NOTE = (
 _MCDNN_NOTE = (
     "The paper gives no parameter or operation counts; the test checks the column by hand "
     "(76,040 params = 340 + 20,040 + 54,150 + 1,510; 1,891,820 MACs). Scaled-tanh hidden units, softmax output."
+)
+
+_DEEP_FRIED_NOTE = (
+    "Adaptive Fastfood (S·H·G·Π·H·B, d=16,384, fast Walsh-Hadamard by add/subtract stages) on CaffeNet's convs. "
+    "Fastfood params are 3d per block, exactly; its MACs show as 0 (no multiply-accumulates: 3d multiplies + "
+    "2·d·log2 d adds per block), a dense Hadamard matmul would have claimed d² per H. No published count is "
+    "compared: the paper's ImageNet table was not available to check offline; our FC part (Fastfood + softmax) vs "
+    "CaffeNet's fc6-fc8 (58,631,144) is given in docs/seeds-efficient.md."
 )
 
 _SHIFT_NOTE = (
@@ -74,6 +84,17 @@ SPECS: tuple[ModelSpec, ...] = (
     _spec("shiftresnet56_e9_cifar10", "shiftnet", "shiftnet:shiftresnet56_e9_cifar10", _SHIFT, 2018,
           input_size=(3, 32, 32), paper_params=870_000,
           paper_table="CIFAR-10 table (paper; alvinwan/shiftresnet-cifar README), ShiftResNet-56, 9c 0.87M", note=_SHIFT_NOTE),
+    _spec("maxout_cifar10", "maxout", "maxout_net:maxout_cifar10", _MAXOUT, 2013, input_size=(3, 32, 32),
+          aliases=("maxout_net",), paper_table="§5.3 (CIFAR-10); layer sizes from the authors' pylearn2 cifar10.yaml",
+          note="3 maxout conv layers (96/192/192 maps, 2 pieces; 8x8/8x8/5x5; ceil-mode pools as cuda-convnet), "
+               "maxout dense 500x5, softmax. The paper publishes no parameter or operation counts; the test checks "
+               "16,247,830 params and 732,290,696 MACs by hand."),
+    _spec("deep_fried_caffenet_ff16", "deep_fried", "deep_fried:deep_fried_caffenet_ff16", _DEEP_FRIED, 2015,
+          input_size=(3, 227, 227), aliases=("deep_fried_convnet",),
+          paper_table="§5 ImageNet, Adaptive Fastfood with n = 16,384 features", note=_DEEP_FRIED_NOTE),
+    _spec("deep_fried_caffenet_ff32", "deep_fried", "deep_fried:deep_fried_caffenet_ff32", _DEEP_FRIED, 2015,
+          input_size=(3, 227, 227),
+          paper_table="§5 ImageNet, Adaptive Fastfood with n = 32,768 features", note=_DEEP_FRIED_NOTE),
     _spec("pc_darts_imagenet", "darts", "pc_darts:pc_darts_imagenet", _PCDARTS, 2020, aliases=("pc_darts",),
           paper_params=5_300_000, paper_macs=597_000_000,
           paper_table="Table 2 (ImageNet mobile setting, searched on ImageNet): 5.3M params, 597M mult-adds",

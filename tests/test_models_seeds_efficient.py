@@ -14,8 +14,10 @@ from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
 from cnnbench_models.catalog_seeds_efficient import SPECS
 from cnnbench_models.darts import DARTS_V2
+from cnnbench_models.deep_fried import AdaptiveFastfood, deep_fried_caffenet_ff16, fwht
 from cnnbench_models.dicenet import DiCE, DiCENet
 from cnnbench_models.espnet import ESP
+from cnnbench_models.maxout_net import MaxoutConv, MaxoutLinear, maxout_cifar10
 from cnnbench_models.mcdnn import MultiColumn, mcdnn_mnist_column
 from cnnbench_models.pc_darts import PC_DARTS_IMAGE, pc_darts_imagenet
 from cnnbench_models.shiftnet import CSC, Shift
@@ -24,7 +26,7 @@ from cnnbench_models.zipcode_lenet import ZipCodeNet
 IDS = [s.name for s in SPECS]
 # one real forward per family stays in the fast run; the wider variants of a family are marked slow
 _FAST_FORWARD = {"zipcode_lenet_1989", "mcdnn_mnist_column", "espnet_cityscapes", "shiftresnet20_e6_cifar10",
-                 "dicenet_s050"}
+                 "dicenet_s050", "maxout_cifar10"}
 FORWARD_SPECS = [s if s.name in _FAST_FORWARD else pytest.param(s, marks=pytest.mark.slow) for s in SPECS]
 
 
@@ -46,9 +48,9 @@ def test_catalogue_is_torch_free():
 def test_spec_metadata(spec):
     assert resolve(spec.name) is spec
     assert spec.source == "cnnbench" and spec.paper and spec.year and spec.paper_table
-    assert spec.family in {"lenet", "mcdnn", "espnet", "shiftnet", "darts", "dicenet"}
-    if spec.paper_params is None:  # no published counts: the note must say so
-        assert "no parameter" in spec.note
+    assert spec.family in {"lenet", "mcdnn", "espnet", "shiftnet", "darts", "dicenet", "maxout", "deep_fried"}
+    if spec.paper_params is None:  # no published count compared: the note must say why
+        assert "no parameter" in spec.note or "No published count" in spec.note
     if spec.paper_tolerance > 0.05:
         assert len(spec.note) > 40
 
@@ -68,6 +70,8 @@ def test_cpu_forward_small_input(spec):
     c, h, w = spec.input_size
     if spec.family == "espnet":
         h, w = 64, 128  # any multiple of 8
+    elif spec.family == "deep_fried":
+        h = w = 227  # the Fastfood layer reads exactly the 256x6x6 = 9,216 conv5 features of a 227x227 input
     elif spec.family in ("darts", "dicenet"):
         h = w = 64  # DiCENet: resized inside each DiCE unit to the 224-input sizes it was built for
     with torch.no_grad():
@@ -75,7 +79,7 @@ def test_cpu_forward_small_input(spec):
     if spec.family == "espnet":
         assert y.shape == (2, 20, 64, 128)  # per-pixel logits at input resolution
     else:
-        assert y.shape == (2, 1000 if spec.family in ("darts", "dicenet") else 10)
+        assert y.shape == (2, 1000 if spec.family in ("darts", "dicenet", "deep_fried") else 10)
     assert torch.isfinite(y).all()
 
 
@@ -206,3 +210,76 @@ def test_dicenet_rejects_unknown_width_and_size():
         DiCENet(s=0.3)
     with pytest.raises(ValueError):
         DiCENet(s=1.0, image_size=200)
+
+
+# ---------------------------------------------------------------- Maxout
+
+
+def test_maxout_cifar10_by_hand():
+    net = maxout_cifar10()
+    # conv (k·C filters, tied biases): 3*64*192+192 = 37,056; 96*64*384+384 = 2,359,680; 192*25*384+384 = 1,843,584
+    # dense maxout 4,800*2,500+2,500 = 12,002,500; softmax 500*10+10 = 5,010
+    assert _n_params(net) == 37_056 + 2_359_680 + 1_843_584 + 12_002_500 + 5_010 == 16_247_830
+    # MACs: 33*33*192*192 + 15*15*384*6,144 + 9*9*384*4,800 + 4,800*2,500 + 500*10
+    prof = analyze(_meta(maxout_cifar10), (1, 3, 32, 32))
+    assert prof.macs == 40_144_896 + 530_841_600 + 149_299_200 + 12_000_000 + 5_000 == 732_290_696
+    # cuda-convnet pooling covers the border: 33 → 16, 15 → 7, 9 → 5
+    x = torch.randn(1, 3, 32, 32)
+    for layer, size in zip(net.features, (16, 7, 5), strict=True):
+        x = layer(x)
+        assert x.shape[-1] == size
+
+
+def test_maxout_takes_the_max_of_consecutive_pieces():
+    unit = MaxoutLinear(1, units=2, pieces=3)
+    with torch.no_grad():
+        unit.linear.weight.copy_(torch.tensor([[1.0], [-2.0], [3.0], [0.5], [-1.0], [0.0]]))
+        unit.linear.bias.zero_()
+    # x = 2: pieces (2, -4, 6) → 6 and (1, -2, 0) → 1
+    assert unit(torch.tensor([[2.0]])).tolist() == [[6.0, 1.0]]
+    conv = MaxoutConv(1, channels=1, pieces=2, kernel=1, pad=0, pool=1, pool_stride=1)
+    with torch.no_grad():
+        conv.conv.weight.copy_(torch.tensor([1.0, -1.0]).view(2, 1, 1, 1))
+        conv.conv.bias.zero_()
+    x = torch.tensor([[[[-3.0, 2.0]]]])
+    assert conv(x).tolist() == [[[[3.0, 2.0]]]]  # max(x, -x) = |x|
+
+
+# ---------------------------------------------------------------- Deep Fried Convnets
+
+
+def test_fwht_is_the_sylvester_hadamard_product():
+    h = torch.ones(1, 1)
+    for _ in range(4):
+        h = torch.kron(h, torch.tensor([[1.0, 1.0], [1.0, -1.0]]))
+    x = torch.randn(3, 16)
+    assert torch.allclose(fwht(x), x @ h, atol=1e-5)
+    with pytest.raises(ValueError):
+        fwht(torch.randn(2, 12))
+
+
+def test_fastfood_params_and_macs_are_counted_honestly():
+    ff = AdaptiveFastfood(9_216, 16_384)  # input zero-padded to d = 2^14
+    assert ff.d == 16_384 and _n_params(ff) == 3 * 16_384  # S, G, B; the permutation is a fixed buffer
+    assert _n_params(AdaptiveFastfood(9_216, 32_768)) == 2 * 3 * 16_384  # n/d = 2 blocks
+    # no multiply-accumulate anywhere: Hadamard = add/subtract stages, diagonals = elementwise products
+    assert analyze(_meta(AdaptiveFastfood, 9_216, 16_384), (1, 9_216)).macs == 0
+    # the transform is linear: V(x + y) = Vx + Vy, and equals S·H·G·Π·H·B·x written out densely for small d
+    small = AdaptiveFastfood(5, 8)
+    h = torch.tensor([[1.0]])
+    for _ in range(3):
+        h = torch.kron(h, torch.tensor([[1.0, 1.0], [1.0, -1.0]]))
+    p = torch.eye(8)[small.perm[0]]  # row i selects element perm[i]
+    dense = torch.diag(small.S[0]) @ h @ torch.diag(small.G[0]) @ p @ h @ torch.diag(small.B[0]) * 8 ** -0.5
+    x = torch.randn(4, 5)
+    with torch.no_grad():
+        assert torch.allclose(small(x), torch.nn.functional.pad(x, (0, 3)) @ dense.T, atol=1e-4)
+    with pytest.raises(ValueError):
+        AdaptiveFastfood(9_216, 20_000)
+
+
+def test_deep_fried_caffenet_by_hand():
+    net = _meta(deep_fried_caffenet_ff16)
+    # CaffeNet convs 34,944 + 307,456 + 885,120 + 663,936 + 442,624 = 2,334,080
+    # + Fastfood 3 * 16,384 = 49,152 + softmax 16,384 * 1,000 + 1,000 = 16,385,000
+    assert _n_params(net) == 2_334_080 + 49_152 + 16_385_000 == 18_768_232
