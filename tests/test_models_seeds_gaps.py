@@ -4,6 +4,7 @@ reproduction."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -60,7 +61,7 @@ def test_roadmap_covers_every_step():
     assert [g for _, g, _ in ROADMAP] == [4.1, 4.5, 4.4, 2.4, 5.3, 4.6, 4.1, 4.2, 4.2, 4.5]
     # every step changes exactly one field of the step before (micro design counts as one)
     fields = ("depths", "stem", "width", "depthwise", "block", "kernel", "micro")
-    for prev, cur in zip(STEPS[:-2], STEPS[1:-1]):
+    for prev, cur in itertools.pairwise(STEPS[:-1]):
         a, b = config(prev), config(cur)
         assert sum(getattr(a, f) != getattr(b, f) for f in fields) == 1, (prev, cur)
 
