@@ -14,6 +14,9 @@ _INTERNIMAGE = "InternImage: Exploring Large-Scale Vision Foundation Models with
 
 _HIGHWAY = "Training Very Deep Networks"
 _POLYNET = "PolyNet: A Pursuit of Structural Diversity in Very Deep Networks"
+_GUNN = "Gradually Updated Neural Networks for Large-Scale Image Recognition"
+_GUNN_NOTE = ("Layer for layer from the authors' Torch code (joe-siyuan-qiao/GUNN models/); the paper and README give "
+              "parameters only, no MACs. Our MACs count every channel-wise update once (C/S outputs each).")
 
 _INTERNIMAGE_SIZES_NOTE = (
     "Configuration from the official classification/configs (OpenGVLab/InternImage). DCNv3 in plain PyTorch "
@@ -68,6 +71,13 @@ SPECS: tuple[ModelSpec, ...] = (
           "the released model. MACs match (34.70G). Params 95,366,600 = the released model's count (osmr "
           "imgclsmob asserts the same number): 92.96M conv + 0.36M BN + 2.05M FC, 3.7% above the quoted 92M, "
           "which the comparison table does not derive."),
+    # GUNN: CIFAR GUNN-15 and ImageNet GUNN-18
+    _spec("gunn15_cifar10", "gunn", "gunn:gunn15_cifar10", _GUNN, 2018, input_size=(3, 32, 32),
+          paper_params=1_600_000, paper_table="CIFAR results table (GUNN-15: 1.6M); official README",
+          note="Widths 240/300/360 in 20/25/30 segments, projection shortcuts in each update. " + _GUNN_NOTE),
+    _spec("gunn18", "gunn", "gunn:gunn18", _GUNN, 2018, paper_params=28_900_000,
+          paper_table="ImageNet results table (GUNN-18: 28.9M); official README",
+          note="Widths 400/800/1600/2000 in 10/20/40/50 segments, no shortcut convs. " + _GUNN_NOTE),
 )
 
 for _s in SPECS:

@@ -194,3 +194,39 @@ def test_polynet_small_forward():
     with torch.no_grad():
         y = net(torch.randn(1, 3, 139, 139))
     assert y.shape == (1, 4) and torch.isfinite(y).all()
+
+
+# ---------------------------------------------------------------- GUNN
+
+
+def test_gunn_layer_params_and_order():
+    from cnnbench_models.gunn import GunnLayer
+
+    layer = GunnLayer(8, 4, shortcut=True)  # o = 2 channels per segment
+    # per segment: 1x1 8→4 (32) + BN 8, 3x3 4→4 (144) + BN 8, 1x1 4→2 (8) + BN 4, shortcut 1x1 8→2 (16) + BN 4 = 224
+    assert _n_params(layer) == 4 * 224
+    assert _n_params(GunnLayer(8, 4, shortcut=False)) == 4 * (224 - 20)
+    # gradual update: segment i sees segments < i already updated. Zero every last BN and shortcut BN except the
+    # first segment's bias: segment 0 gains +1, later segments are untouched (their update = 0 + 0).
+    layer.eval()
+    for upd, sc in zip(layer.updates, layer.shortcuts):
+        for bn in (upd[-1], sc[-1]):
+            torch.nn.init.zeros_(bn.weight)
+            torch.nn.init.zeros_(bn.bias)
+    torch.nn.init.ones_(layer.updates[0][-1].bias)
+    x = torch.randn(1, 8, 5, 5)
+    y = layer(x)
+    assert torch.allclose(y[:, :2], x[:, :2] + 1) and torch.allclose(y[:, 2:], x[:, 2:])
+
+
+def test_gunn_update_depends_on_updated_segments():
+    from cnnbench_models.gunn import GunnLayer
+
+    torch.manual_seed(0)
+    layer = GunnLayer(4, 2, shortcut=False).eval()
+    x = torch.randn(1, 4, 3, 3)
+    y = layer(x)
+    # recompute segment 1 from the updated segment 0 by hand
+    seg0 = x[:, :2] + layer.updates[0](x)
+    seg1 = x[:, 2:] + layer.updates[1](torch.cat([seg0, x[:, 2:]], 1))
+    assert torch.allclose(y, torch.cat([seg0, seg1], 1), atol=1e-6)
