@@ -102,6 +102,24 @@ class _Gram(nn.Module):
         return torch.mm(y, y.t())  # a product of activations: not a layer
 
 
+class _Twice(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(torch.zeros(4, 4, 1, 1))
+        self.b = nn.Parameter(torch.zeros(4, 4, 1, 1))
+        self.shared = nn.Conv2d(4, 4, 1, bias=False)
+
+    def forward(self, x):
+        x = torch.nn.functional.conv2d(torch.nn.functional.conv2d(x, self.a), self.b)  # two weights of one module
+        return self.shared(self.shared(x))  # one layer called twice
+
+
+def test_weights_counted_by_ownership():
+    ws = compressible_weights(analyze(_Twice(), (1, 4, 3, 3)))
+    # module "" owns 16 + 16 + 16 = 48 elements ≥ 2 × 16: both F.conv2d weights; "shared" owns 16: once
+    assert [w.module for w in ws] == ["", "", "shared"]
+
+
 def test_activation_products_are_not_weights():
     ws = compressible_weights(analyze(_Gram(), (4, 4)))
     assert [(w.module, w.shape) for w in ws] == [("fc", (4, 4))]

@@ -188,15 +188,29 @@ def layer_size(w: WeightTensor, s: CompressionSettings) -> LayerSize:
     return LayerSize(w, s, nz, entries, entries * s.value_bits, idx, side)
 
 
+def _own_params(static: Any, module: str, cache: dict[str, int]) -> int:
+    """Parameters a module registers itself (its subtree's less its children's); ``""`` is the model."""
+    if module not in cache:
+        tree = static.module_params
+        total = tree.get(module, 0) if module else static.params
+        depth = module.count(".") + 1 if module else 0
+        children = [k for k in tree if k.count(".") == depth and (not module or k.startswith(module + "."))]
+        cache[module] = total - sum(tree[k] for k in children)
+    return cache[module]
+
+
 def compressible_weights(static: Any) -> list[WeightTensor]:
     """The conv and fully connected weights of a traced model, each once, in execution order.
 
     ``static`` is a :class:`~cnnbench.analysis.static.StaticProfile`. A ``convolution`` op's weight is its second
     input (out × in/groups × k…); ``addmm``'s third (in × out, the transposed weight), ``mm``'s second. A weight counts
-    only when the module that ran the op owns at least that many parameters (so a product of two activations is
-    never taken for a layer); a module called twice with the same weight shape counts once.
+    only when the module that ran the op registers at least that many parameters itself (so a product of two
+    activations is never taken for a layer). A module that runs ops with the same weight shape k times holds
+    min(k, its parameters ÷ the weight's size) distinct weights: a layer called twice counts once, a module applying
+    two same-shaped weights of its own counts both.
     """
-    out: dict[tuple[str, str, tuple[int, ...]], WeightTensor] = {}
+    calls: dict[tuple[str, str, tuple[int, ...]], list[WeightTensor]] = {}
+    own: dict[str, int] = {}
     for r in static.records:
         if getattr(r, "backward", False):
             continue
@@ -211,10 +225,11 @@ def compressible_weights(static: Any) -> list[WeightTensor]:
             rows = shape[0]
         else:
             continue
-        if static.module_params.get(r.module, 0) < math.prod(shape):
-            continue
-        out.setdefault((r.module, kind, shape), WeightTensor(r.module, kind, shape, rows))
-    return list(out.values())
+        owned = _own_params(static, r.module, own) // math.prod(shape)
+        seen = calls.setdefault((r.module, kind, shape), [])
+        if len(seen) < owned:
+            seen.append(WeightTensor(r.module, kind, shape, rows))
+    return [w for ws in calls.values() for w in ws]
 
 
 def estimate(static: Any, settings: CompressionSettings | Mapping[str, CompressionSettings],
