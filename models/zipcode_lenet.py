@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # H1 input maps read by each group of four H2 maps (the paper leaves the choice open; see the module docstring)
-H2_INPUTS: tuple[tuple[int, ...], ...] = (tuple(range(0, 8)), tuple(range(4, 12)), (0, 1, 2, 3, 8, 9, 10, 11))
+H2_INPUTS: tuple[tuple[int, ...], ...] = (tuple(range(8)), tuple(range(4, 12)), (0, 1, 2, 3, 8, 9, 10, 11))
 
 
 def scaled_tanh(x: torch.Tensor) -> torch.Tensor:
