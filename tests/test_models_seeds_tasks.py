@@ -196,3 +196,51 @@ def test_cspdarknet53_csppan_counts_and_outputs():
     assert _n_params(model.neck) == 25_870_848
     outs = model.eval()(torch.empty(1, 3, 512, 512, device="meta"))
     assert [tuple(o.shape) for o in outs] == [(1, 256, 64, 64), (1, 512, 32, 32), (1, 1024, 16, 16)]
+
+
+# ---------------------------------------------------------------- reproduction: abstract-costs
+
+
+def test_abstract_costs_alexnet_and_squeezenet_rows():
+    from cnnbench.reproduce.abstract_costs import CLAIMS, table
+
+    claims = tuple(c for c in CLAIMS if c.paper.startswith(("AlexNet", "SqueezeNet ")))
+    df = table(claims).set_index("quantity")
+    # torchvision's AlexNet: 61,100,840 parameters (the abstract: "60 million", +1.8%)
+    assert df.loc["params AlexNet (M)", "ours"] == pytest.approx(61.10084)
+    # neurons = conv/fc outputs: 64*55*55 + 192*27*27 + 384*13*13 + 2 * 256*13*13 + 4096 + 4096 + 1000
+    #         = 193,600 + 139,968 + 64,896 + 86,528 + 9,192 = 494,184 (the abstract as the seed quotes it: 500,000)
+    assert df.loc["neurons AlexNet (k)", "ours"] == pytest.approx(494.184)
+    # 61,100,840 / 1,248,424 (SqueezeNet v1.0) = 48.94x ("50x fewer parameters")
+    assert df.loc["params AlexNet / SqueezeNet v1.0", "ours"] == pytest.approx(48.942, abs=1e-3)
+    assert set(df["verdict"]) == {"reproduced"}
+
+
+def test_abstract_costs_verdicts():
+    from cnnbench.reproduce.abstract_costs import CLAIMS, verdict
+
+    by_quantity = {c.quantity: c for c in CLAIMS}
+    mixnet = by_quantity["MMACs MixNet-L"]  # "< 600M FLOPS": an upper bound
+    assert verdict(mixnet, 555.3) == "holds" and verdict(mixnet, 600.1) == "does not hold"
+    dpn = by_quantity["params DPN-98 / ResNeXt-101 (64x4d) − 1"]  # a % change: compared in points (±5)
+    assert verdict(dpn, -21.5) == "reproduced" and verdict(dpn, -20.9) == "not reproduced"
+    sqnxt = by_quantity["params AlexNet / 1.0-SqNxt-23"]  # a ratio: relative (±5%)
+    assert verdict(sqnxt, 107) == "reproduced" and verdict(sqnxt, 85.1) == "not reproduced"
+
+
+@pytest.mark.slow
+def test_abstract_costs_run_and_outputs(tmp_path):
+    from cnnbench.reproduce.abstract_costs import CLAIMS, run
+    from cnnbench.reproduce.base import RunOptions, write_outputs
+
+    res = run(RunOptions(latency=False))
+    df = res.sections[0].df
+    assert len(df) == len(CLAIMS) == 16
+    verdicts = dict(zip(df["quantity"], df["verdict"], strict=True))
+    assert verdicts["MACs ResNet-152 / VGG-19"] == "holds"  # 11.51G / 19.63G = 0.586
+    assert verdicts["GMACs Inception-v3"] == "not reproduced"  # 5.71G vs "5 billion"
+    assert verdicts["params AlexNet / 1.0-SqNxt-23"] == "not reproduced"  # 85x vs 112x
+    assert res.verdicts[0].startswith("12 of 16")
+    names = {p.name for p in write_outputs(res, tmp_path)}
+    assert names == {"abstract-costs.md", "abstract-costs.csv", "abstract-costs_squeezenext.csv",
+                     "abstract-costs_ratio.png"}
