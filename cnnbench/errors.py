@@ -70,9 +70,9 @@ LIBRARY_KEYWORDS = frozenset((
     "input_size", "inputs", "batch_size", "dtype", "latency", "device", "runtime", "threads", "channels_last",
     "budget", "min_samples", "warmup", "onnx_dir", "counter", "fuse", "name", "precision", "compile_mode",
     "quantization", "roofline", "family", "rounds", "sort", "source", "kind", "depth", "by", "top", "iterations",
-    "train", "optimizer", "fit", "measure"))
+    "train", "optimizer", "fit", "measure", "weight_bits", "sparsity", "shared_weights", "index_bits", "calibrate"))
 #: Switches: a bare ``--fuse`` is ``fuse=True`` to the library.
-_SWITCHES = frozenset(("latency", "fuse", "channels_last", "roofline", "train", "measure"))
+_SWITCHES = frozenset(("latency", "fuse", "channels_last", "roofline", "train", "measure", "calibrate"))
 #: Whole phrases the library says otherwise.
 _PHRASES = (("drop --no-latency", "pass latency=True"), ("--no-latency", "latency=False"),
             ("`cnnbench list`", "cnnbench.list_models()"))
