@@ -14,6 +14,9 @@ _INTERNIMAGE = "InternImage: Exploring Large-Scale Vision Foundation Models with
 
 _HIGHWAY = "Training Very Deep Networks"
 _POLYNET = "PolyNet: A Pursuit of Structural Diversity in Very Deep Networks"
+_MIXLINK = "Mixed Link Networks"
+_MIXLINK_NOTE = ("Layer for layer from the authors' PyTorch code (DeepInsight-PCALab/MixNet); named mixlinknet_* to "
+                 "keep it apart from timm's MixNet (MixConv). Parameters only are checked; our MACs are conv/linear.")
 _GUNN = "Gradually Updated Neural Networks for Large-Scale Image Recognition"
 _GUNN_NOTE = ("Layer for layer from the authors' Torch code (joe-siyuan-qiao/GUNN models/); the paper and README give "
               "parameters only, no MACs. Our MACs count every channel-wise update once (C/S outputs each).")
@@ -78,6 +81,20 @@ SPECS: tuple[ModelSpec, ...] = (
     _spec("gunn18", "gunn", "gunn:gunn18", _GUNN, 2018, paper_params=28_900_000,
           paper_table="ImageNet results table (GUNN-18: 28.9M); official README",
           note="Widths 400/800/1600/2000 in 10/20/40/50 segments, no shortcut convs. " + _GUNN_NOTE),
+    # Mixed Link Networks: CIFAR MixNet-100 (k1 = k2 = 12) and the ImageNet MixNet-105/121/141
+    _spec("mixlinknet100_cifar10", "mixlinknet", "mixlink:mixlink100_cifar10", _MIXLINK, 2018,
+          input_size=(3, 32, 32), paper_params=1_500_000,
+          paper_table="CIFAR results table (MixNet-100, k1 = k2 = 12: 1.5M)",
+          note="Three blocks of 16 mixed link layers, 3x3 stem to 24 channels. " + _MIXLINK_NOTE),
+    _spec("mixlinknet105", "mixlinknet", "mixlink:mixlink105", _MIXLINK, 2018, paper_params=11_160_000,
+          paper_table="ImageNet results table (MixNet-105: 11.16M)",
+          note="Stem 64, k1 = k2 = 32, blocks 6-12-20-12. " + _MIXLINK_NOTE),
+    _spec("mixlinknet121", "mixlinknet", "mixlink:mixlink121", _MIXLINK, 2018, paper_params=21_860_000,
+          paper_table="ImageNet results table (MixNet-121: 21.86M)",
+          note="Stem 80, k1 = k2 = 40, blocks 6-12-24-16. " + _MIXLINK_NOTE),
+    _spec("mixlinknet141", "mixlinknet", "mixlink:mixlink141", _MIXLINK, 2018, paper_params=41_070_000,
+          paper_table="ImageNet results table (MixNet-141: 41.07M)",
+          note="Stem 96, k1 = k2 = 48, blocks 6-12-30-20. " + _MIXLINK_NOTE),
 )
 
 for _s in SPECS:

@@ -53,8 +53,10 @@ def test_counts_match_paper(spec):
 def test_cpu_forward(spec):
     torch.manual_seed(0)
     model = spec.build().eval()
+    c, h, _ = spec.input_size
+    side = min(h, 64)  # the ImageNet networks pool adaptively: 64x64 keeps the CPU forward quick
     with torch.no_grad():
-        y = model(torch.randn(2, *spec.input_size))
+        y = model(torch.randn(2, c, side, side))
     assert y.shape[0] == 2 and y.ndim == 2
     assert torch.isfinite(y).all()
 
@@ -230,3 +232,32 @@ def test_gunn_update_depends_on_updated_segments():
     seg0 = x[:, :2] + layer.updates[0](x)
     seg1 = x[:, 2:] + layer.updates[1](torch.cat([seg0, x[:, 2:]], 1))
     assert torch.allclose(y, torch.cat([seg0, seg1], 1), atol=1e-6)
+
+
+# ---------------------------------------------------------------- Mixed Link Networks
+
+
+def test_mixlink_layer_inner_adds_outer_appends():
+    from cnnbench_models.mixlink import MixLayer
+
+    layer = MixLayer(6, k1=2, k2=3)
+    # two bottlenecks: BN(6) + 1x1 6→4k + BN(4k) + 3x3 4k→k; k=2: 12+48+16+144 = 220; k=3: 12+72+24+324 = 432
+    assert _n_params(layer) == 220 + 432
+    layer.eval()
+    x = torch.randn(1, 6, 4, 4)
+    y = layer(x)
+    assert y.shape == (1, 9, 4, 4)  # 6 + k2
+    assert torch.equal(y[:, :4], x[:, :4])  # the first C − k1 channels pass untouched
+    assert torch.allclose(y[:, 4:6], x[:, 4:6] + layer.inner(x))  # the last k1 get the inner link added
+    assert torch.allclose(y[:, 6:], layer.outer(x))  # k2 new channels
+
+
+def test_mixlink_cifar_other_widths():
+    from cnnbench_models.mixlink import mixlink_cifar
+
+    # the paper's bigger CIFAR nets: MixNet-250 (k = 24) 29.0M and MixNet-190 (k = 40) 48.5M
+    with torch.device("meta"):
+        assert _n_params(mixlink_cifar(250, 24, 24)) == 28_964_122
+        assert _n_params(mixlink_cifar(190, 40, 40)) == 48_537_770
+    with pytest.raises(ValueError):
+        mixlink_cifar(101)
