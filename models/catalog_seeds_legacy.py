@@ -17,6 +17,8 @@ _POLYNET = "PolyNet: A Pursuit of Structural Diversity in Very Deep Networks"
 _MIXLINK = "Mixed Link Networks"
 _MIXLINK_NOTE = ("Layer for layer from the authors' PyTorch code (DeepInsight-PCALab/MixNet); named mixlinknet_* to "
                  "keep it apart from timm's MixNet (MixConv). Parameters only are checked; our MACs are conv/linear.")
+_CHANNELNETS = ("ChannelNets: Compact and Efficient Convolutional Neural Networks via Channel-Wise "
+                "Convolutions")
 _GUNN = "Gradually Updated Neural Networks for Large-Scale Image Recognition"
 _GUNN_NOTE = ("Layer for layer from the authors' Torch code (joe-siyuan-qiao/GUNN models/); the paper and README give "
               "parameters only, no MACs. Our MACs count every channel-wise update once (C/S outputs each).")
@@ -95,6 +97,15 @@ SPECS: tuple[ModelSpec, ...] = (
     _spec("mixlinknet141", "mixlinknet", "mixlink:mixlink141", _MIXLINK, 2018, paper_params=41_070_000,
           paper_table="ImageNet results table (MixNet-141: 41.07M)",
           note="Stem 96, k1 = k2 = 48, blocks 6-12-30-20. " + _MIXLINK_NOTE),
+    # ChannelNet-v1
+    _spec("channelnet_v1", "channelnet", "channelnet:channelnet_v1", _CHANNELNETS, 2018,
+          paper_params=3_700_000, paper_macs=407_000_000, paper_tolerance=0.16,
+          paper_table="ImageNet comparison table (ChannelNet-v1: 3.7M params, 407M FLOPs)",
+          note="The authors' TF code (HongyangGao/ChannelNets) with a group channel-wise module of G = 2 groups x 6 "
+          "residual DW blocks at 14x14: 3,703,416 params (the repo's default G = 4, B = 5 gives 3.24M). Our MACs are "
+          "468M, +15%: the 0.53M params fewer than MobileNet v1 (4.23M) all sit at 14x14 (196 MACs per weight), so "
+          "they save ~104M of MobileNet's 569M (→ ~465M); 407M would need 162M saved, which no 14x14-only change of "
+          "this size gives. The paper's counting is not stated."),
 )
 
 for _s in SPECS:

@@ -261,3 +261,29 @@ def test_mixlink_cifar_other_widths():
         assert _n_params(mixlink_cifar(190, 40, 40)) == 48_537_770
     with pytest.raises(ValueError):
         mixlink_cifar(101)
+
+
+# ---------------------------------------------------------------- ChannelNets
+
+
+def test_channelwise_conv_params_macs_and_values():
+    from cnnbench_models.channelnet import ChannelWiseConv
+
+    cw = ChannelWiseConv(kernel=8, stride=2)
+    assert _n_params(cw) == 8  # one 1-D kernel along the channels, shared by every position
+    with torch.device("meta"):
+        meta_cw = ChannelWiseConv(8, 2)
+    # 16 → 8 channels at 5x5: 8 · 5·5 outputs · 8 taps = 1,600 MACs
+    assert analyze(meta_cw, (1, 16, 5, 5)).macs == 1600
+    # an all-ones kernel sums 8 consecutive channels (TF SAME: 3 zero channels before, 3 after)
+    torch.nn.init.ones_(cw.conv.weight)
+    x = torch.arange(16.0).reshape(1, 16, 1, 1)
+    y = cw(x).flatten()
+    assert y[0] == 0 + 1 + 2 + 3 + 4 and y[1] == 21  # 0+…+6; windows -3..4 and -1..6; negatives are zero pads
+
+
+def test_channelnet_gcwm_params():
+    from cnnbench_models.channelnet import GCWM
+
+    # G = 2 paths: 8-tap channel-wise conv + 6 × (dw 256·9 + pw 256·256 + BN 512) = 8 + 6·68,352 = 410,120
+    assert _n_params(GCWM(512, 2, 6)) == 2 * 410_120
