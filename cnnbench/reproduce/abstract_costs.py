@@ -85,9 +85,9 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("ResNet (He et al., 2016)",
           "residual nets with a depth of up to 152 layers---8x deeper than VGG nets but still having lower "
           "complexity", "GMACs ResNet-152", (Net("resnet152"),), 11.3, lambda c: c[0].macs / _G, "G",
-          "Sec. 4.1 / Table 1: 11.3 billion FLOPs (multiply-adds)"),
+          "Table 1: 11.3×10^9 FLOPs (multiply-adds)"),
     Claim("ResNet (He et al., 2016)", "… lower complexity [than VGG]", "GMACs VGG-19",
-          (Net("vgg19"),), 19.6, lambda c: c[0].macs / _G, "G", "Sec. 4.1: VGG-19 19.6 billion FLOPs"),
+          (Net("vgg19"),), 19.6, lambda c: c[0].macs / _G, "G", "Sec. 3.3: VGG-19 (19.6 billion FLOPs)"),
     Claim("ResNet (He et al., 2016)", "… lower complexity [than VGG]", "MACs ResNet-152 / VGG-19",
           (Net("resnet152"), Net("vgg19")), 11.3 / 19.6, lambda c: c[0].macs / c[1].macs, "×",
           "11.3 / 19.6 = 0.577 (must be < 1)", bound="<1"),
