@@ -167,8 +167,13 @@ def test_list():
     for name in reproduce.names():
         assert name in res.output
     # resnet-checkpoints, vgg-3x3-stack, shufflenetv2-g1..g4, shufflenetv2-fig1, mobilenetv1-pointwise,
-    # regnet-activations
-    assert len(reproduce.names()) == 9 and "regnet-activations" in reproduce.names()
+    # regnet-activations, convnext-roadmap, stdn-stem, shift-zero-flop, internimage-sizes, abstract-costs,
+    # compression-sizes, low-rank
+    assert len(reproduce.names()) == 16 and "regnet-activations" in reproduce.names()
+    for module, _, fn in (r.target.partition(":") for r in reproduce.REPRODUCTIONS):  # every entry's run exists
+        import importlib
+
+        assert callable(getattr(importlib.import_module(f"cnnbench.reproduce.{module}"), fn))
 
 
 def test_unknown_name_exit_2_with_suggestion():

@@ -66,6 +66,26 @@ REPRODUCTIONS: tuple[Reproduction, ...] = (
                  "MobileNetV1 (2017) Table 2: 1x1 convs hold ~75% of params and ~95% of mult-adds", timed=False),
     Reproduction("regnet-activations", "regnet_activations:run",
                  "RegNet (2020): activations track runtime better than FLOPs (RegNetX/Y 400MF-32GF)", timed=True),
+    Reproduction("convnext-roadmap", "convnext_roadmap:run",
+                 "ConvNeXt (2022) Fig. 2: GFLOPs of each step from ResNet-50 to ConvNeXt-T "
+                 "(4.1/4.5/4.4/2.4/5.3/4.6/4.1/4.2/4.2/4.5)", timed=False),
+    Reproduction("stdn-stem", "small_entries:run_stdn_stem",
+                 "STDN/DSOD stem (3 × 3×3 convs + 2×2 mean pool) vs DenseNet's 7×7/2 + max pool on 224×224: "
+                 "~8× the MACs", timed=False),
+    Reproduction("shift-zero-flop", "small_entries:run_shift_zero_flop",
+                 "Shift (2018): 0 MACs, 0 params, yet ~2× the bytes of a depthwise 3×3 on 256×56×56", timed=False),
+    Reproduction("internimage-sizes", "internimage_sizes:run",
+                 "InternImage (2023) Table 1: T/S/B/L/XL/H params (30M-1.08B) and GFLOPs vs ours; DCNv3 sampling MACs "
+                 "estimated", timed=False),
+    Reproduction("abstract-costs", "abstract_costs:run",
+                 "Seed 003 abstracts' cost claims (DPN-98/ResNeXt-101, ResNet-152/VGG-19, Inception-v3, "
+                 "EfficientNet-B7, MixNet-L, AlexNet, SqueezeNet, SqueezeNext; CSPNet): published vs ours", timed=False),
+    Reproduction("compression-sizes", "compression_sizes:run",
+                 "Deep Compression (AlexNet 240->6.9 MB, VGG-16 552->11.3 MB), SqueezeNet 0.47 MB, XNOR-Net 32x, "
+                 "TWN 16x vs cnnbench's compressed-size estimator", timed=False),
+    Reproduction("low-rank", "low_rank:run",
+                 "Low-rank convs: Jaderberg k×1+1×k, Lebedev CP (AlexNet conv2 4x), Kim Tucker-2 (VGG-16 FLOPs x4.93)",
+                 timed=False),
 )
 
 
