@@ -30,6 +30,7 @@ SEEDS = (S000, S001, S003)
 
 STATUSES = ("covered", "stand-in", "not a network", "planned")
 PLANNED = "being added (issue 21)"
+NOT_BUILT = "not built in issue 21"  # a planned row's text that starts so replaces PLANNED in its reason
 KINDS = ("net", "stand-in", "not")
 
 # sections of 003 (long headings, used many times)
@@ -100,7 +101,7 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S000, "[2016] DenseNet", "three 3×3 convolution layers and one 2×2 mean pooling layer", "repro:stdn-stem", "net",
      "the STDN/DSOD stem against DenseNet's 7×7 + max-pool stem"),
     (S000, "[2017] DPN", "[2017] Dual Path Networks", "dpn68, dpn92, dpn98, dpn107, dpn131", "net", ""),
-    (S000, "[2017] GUNN", "[2017] Gradually Updated Neural Networks for Large-Scale Image Recognition", "*gunn*", "net",
+    (S000, "[2017] GUNN", "[2017] Gradually Updated Neural Networks for Large-Scale Image Recognition", "gunn18, gunn15_cifar10", "net",
      ""),
     (S000, "[2017] SENet", "[2017] Squeeze-and-Excitation Networks",
      "se_resnet50, se_resnet101, se_resnet152, se_resnext50_32x4d, senet154, block:se", "net", ""),
@@ -140,16 +141,18 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S000, "[2016] SqueezeNet",
      "[2016] SqueezeNet_ AlexNet-level accuracy with 50x fewer parameters and less than 0.5MB model size",
      "squeezenet1_0, squeezenet1_1", "net", ""),
-    (S000, "[2017] IGCV", "[2017 ICCV] Interleaved Group Convolutions for Deep Neural Networks", "", "net",
-     "IGCV1 is not registered, and no issue-21 part builds it (only IGCV3 is: igcv3)"),
-    (S000, "[2017] IGCV", "[2018] IGCV2_ Interleaved Structured Sparse Convolutional Neural Networks", "", "net",
-     "IGCV2 is not registered, and no issue-21 part builds it (only IGCV3 is: igcv3)"),
+    (S000, "[2017] IGCV", "[2017 ICCV] Interleaved Group Convolutions for Deep Neural Networks", "igcv1*", "net",
+     "not built in issue 21: no part was given it (only IGCV3 is registered: igcv3)"),
+    (S000, "[2017] IGCV", "[2018] IGCV2_ Interleaved Structured Sparse Convolutional Neural Networks", "igcv2*", "net",
+     "not built in issue 21: no part was given it (only IGCV3 is registered: igcv3)"),
     (S000, "[2017] IGCV", "[2018] IGCV3_ Interleaved low-rank group convolutions for efficient deep neural networks",
      "igcv3", "net", ""),
     (S000, "[2017] CondenseNet", "[2017] CondenseNet_ An Efficient DenseNet using Learned Group Convolutions",
      "condensenet", "net", ""),
     (S000, "[2018] SqueezeNext", "[2018] SqueezeNext_ Hardware-Aware Neural Network Design",
-     "sqnxt23_*, sqnxt23v5_*, *sqnxt*44*", "net", ""),
+     "sqnxt23_*, sqnxt23v5_*", "stand-in",
+     ("1.0-SqNxt-23 (x1, x2) and 23v5 (x1, x2) only; 1.0-SqNxt-44 is not built (its block distribution and published "
+      "row were not available offline)")),
     (S000, "[2017+] MobileNet", "[2017] MobileNets_ Efficient Convolutional Neural Networks for Mobile Vision Applications",
      "mobilenet_v1_*, timm_mobilenetv1_100", "net", ""),
     (S000, "[2017+] MobileNet", ("[2018] Inverted Residuals and Linear Bottlenecks_ Mobile Networks for Classification, "
@@ -167,7 +170,7 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      "mnasnet1_0, mnasnet_a1", "net", ""),
     (S000, "[2018 NIPS] ChannelNets",
      "[2018 NIPS] ChannelNets_ Compact and Efficient Convolutional Neural Networks via Channel-Wise Convolutions",
-     "channelnet*|*channelnet*", "net", ""),
+     "channelnet_v1", "net", ""),
     (S000, "[2020] MobileNeXt", "[2020] MobileNeXt_ Rethinking Bottleneck Structure for Efficient Mobile Network Design",
      "mobilenext", "net", ""),
     (S000, "[2020 CVPRW] CSPNet", "[2020 CVPRW] CSPNet_ A new backbone that can enhance learning capability of CNN",
@@ -364,11 +367,11 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S003, _TOPO, "Stochastic Depth", "", "not",
      "a training method (blocks dropped at random in training); at inference the network is the plain ResNet"),
     (S003, _TOPO, "FractalNet", "fractalnet*", "net", ""),
-    (S003, _TOPO, "DAG-CNN", "*dag_cnn*|dagcnn*", "net", ""),
+    (S003, _TOPO, "DAG-CNN", "*dag_cnn*|dagcnn*", "net", "not built in issue 21: not reached in its time box"),
     (S003, _TOPO, "AdaNet", "", "not", "a structure-learning algorithm (boosting-style growth), no fixed network"),
     (S003, _TOPO, "Deeply-Supervised Networks (DSN)", "", "not",
      "a training method (auxiliary per-layer losses); the heads are dropped at inference"),
-    (S003, _TOPO, "Deeply-Fused Networks (DFN)", "*deeply_fused*|dfn_*|dfn", "net", ""),
+    (S003, _TOPO, "Deeply-Fused Networks (DFN)", "*deeply_fused*|dfn_*|dfn", "net", "not built in issue 21: not reached in its time box"),
     (S003, _TOPO, ("Augmenting Supervised Neural Networks with Unsupervised Objectives for Large-scale Image "
                    "Classification"), "", "not",
      "a training objective (reconstruction losses on a VGG/AlexNet), not a new network"),
@@ -378,13 +381,16 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      "an ablation study of ladder networks"),
     (S003, _RES, "ResNet", "resnet18, resnet34, resnet50, resnet101, resnet152, resnet200", "net", ""),
     (S003, _RES, "ResNetV2", "preact_resnet50, preact_resnet101, preact_resnet152", "net", ""),
-    (S003, _RES, "Generalized ResNet", "*resnet_in_resnet*|rir_*|rir", "net", "ResNet in ResNet"),
+    (S003, _RES, "Generalized ResNet", "*resnet_in_resnet*|rir_*|rir", "net",
+     ("not built in issue 21: ResNet in ResNet's CIFAR layer table could not be read, and the only port does not "
+      "match the paper's size")),
     (S003, _RES, "Residual Networks Behave Like Ensembles of Relatively Shallow Networks", "", "not",
      "an analysis paper (lesion studies on ResNets)"),
     (S003, _RES, "Wide Residual Networks (WRN)", "wide_resnet50_2, wide_resnet101_2", "stand-in",
      "the ImageNet WRN-50-2/101-2 only; the CIFAR WRN-d-k family is not registered"),
     (S003, _RES, "ResNeXt", "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d", "net", ""),
-    (S003, _RES, "Collective Residual Unit (CRU)", "*cru_net*|crunet*|cru_*|*_cru*", "net", ""),
+    (S003, _RES, "Collective Residual Unit (CRU)", "*cru_net*|crunet*|cru_*|*_cru*", "net",
+     "not built in issue 21: the official repository has no architecture, and the sharing scheme could not be confirmed"),
     (S003, _RES, "Res2Net", "res2net50_26w_4s, res2net101_26w_4s", "net", ""),
     (S003, _RES, "ResNeSt", "resnest50d, resnest101e, resnest200e, resnest269e", "net", ""),
     (S003, _RES, "ResNet-RS", ("resnet_rs50, resnet_rs101, resnet_rs152, resnet_rs200, resnet_rs270, resnet_rs350, "
@@ -397,8 +403,9 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      "an analysis (ResNets as unrolled shallow RNNs), no new feed-forward network"),
     (S003, _DENSE, "HORNN", "", "not", "a recurrent sequence model (higher-order RNN), not a CNN"),
     (S003, _DENSE, "Dual Path Networks (DPN)", "dpn68, dpn92, dpn98, dpn107, dpn131", "net", ""),
-    (S003, _DENSE, "Mixed Link Networks", "*mixed_link*|mixlink*|*mixnet_link*", "net", ""),
-    (S003, "Grouped Convolutions", "Deep Roots", "*deep_roots*|*_root*|root*|*roots*", "net", ""),
+    (S003, _DENSE, "Mixed Link Networks", "mixlinknet*", "net", ""),
+    (S003, "Grouped Convolutions", "Deep Roots", "*deep_roots*|*_root*|root*|*roots*", "net",
+     "not built in issue 21: the paper's table of root-k group counts, params and FLOPs could not be read"),
     (S003, "Grouped Convolutions", "Aggregated Residual Transformations for Deep Neural Networks (ResNeXt)",
      "resnext50_32x4d, block:group_conv", "net", ""),
     (S003, "Grouped Convolutions", "Inception Networks.", _INCEPTION, "net", ""),
@@ -411,8 +418,8 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S003, "Multi-Column Networks", "Multi-Column Networks", "mcdnn_mnist_35, mcdnn_mnist_column", "net", ""),
     (S003, "Multi-Column Networks", "High-Performance Neural Networks for Visual Object Classification", "mcdnn_mnist_column",
      "stand-in", "the 2011 GPU CNN is one column of the multi-column net (same authors, same small-image layers)"),
-    (S003, "Multi-Column Networks", "Deep Columnar Convolutional Neural Network", "", "net",
-     "not registered, and no issue-21 part builds it (a 2016 column CNN paper with no public layer table)"),
+    (S003, "Multi-Column Networks", "Deep Columnar Convolutional Neural Network", "*columnar*", "net",
+     "not built in issue 21: no part was given it, and the paper's layer table is not at hand"),
     (S003, "Deformable Kernels", "Deformable ConvNets v1", "block:deform_conv_v1", "net", ""),
     (S003, "Deformable Kernels", "Deformable ConvNets v2", "block:deform_conv_v2", "net", ""),
     (S003, "Dilated Kernels", "Dilated Convolutions", "block:context_module, block:dilated_conv", "net",
@@ -437,20 +444,29 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S003, "Research on Attention Mechanism", ("The Application of Two-level Attention Models in Deep Convolutional "
                                                "Neural Network for Fine-grained Image Classification"), "", "not",
      "a fine-grained pipeline (patch proposals filtered and classified by off-the-shelf CNNs), not a block"),
-    (S003, "Light-Weight Networks (Others)", "SqueezeNext", "sqnxt23_*, sqnxt23v5_*, *sqnxt*44*", "net", ""),
-    (S003, "Light-Weight Networks (Others)", "ShiftNet", "shiftresnet*, block:shift, repro:shift-zero-flop", "net", ""),
+    (S003, "Light-Weight Networks (Others)", "SqueezeNext", "sqnxt23_*, sqnxt23v5_*",
+     "stand-in",
+     ("1.0-SqNxt-23 (x1, x2) and 23v5 (x1, x2) only; 1.0-SqNxt-44 is not built (its block distribution and published "
+      "row were not available offline)")),
+    (S003, "Light-Weight Networks (Others)", "ShiftNet", "shiftresnet*, block:shift, repro:shift-zero-flop",
+     "stand-in", "the CIFAR ShiftResNets; the ImageNet ShiftNet-A/B/C are not built (layer table not available offline)"),
     (S003, "Light-Weight Networks (Others)", "CondenseNet", "condensenet", "net", ""),
     (S003, _LW1, "Inception Networks", _INCEPTION, "net", ""),
-    (S003, _LW1, "Flattened Networks", "*flattened*", "net", ""),
-    (S003, _LW1, "Factorized Networks", "*factorized*|*factorised*", "net", ""),
+    (S003, _LW1, "Flattened Networks", "*flattened*", "net",
+     "not built in issue 21: the paper's network table (widths, params/MACs) was not available offline"),
+    (S003, _LW1, "Factorized Networks", "*factorized*|*factorised*", "net",
+     "not built in issue 21: the paper's network table (widths, params/MACs) was not available offline"),
     (S003, _LW1, "Xception Networks", "xception", "net", ""),
     (S003, _LW1, "SqueezeNet", "squeezenet1_0, squeezenet1_1", "net", ""),
-    (S003, _LW1, "Structured Transform Networks", "*structured*|*toeplitz*|*circulant*", "net", ""),
+    (S003, _LW1, "Structured Transform Networks", "*structured*|*toeplitz*|*circulant*", "net",
+     "not built in issue 21: not reached in its time box, and the experimental network sizes were not at hand"),
     (S003, _LW1, "Deep Fried Convnets", "deep_fried_caffenet_ff16, deep_fried_caffenet_ff32", "net", ""),
-    (S003, _LW2, "Flattened Networks", "*flattened*", "net", ""),
+    (S003, _LW2, "Flattened Networks", "*flattened*", "net",
+     "not built in issue 21: the paper's network table (widths, params/MACs) was not available offline"),
     (S003, _LW2, "Xception Networks", "xception", "net", ""),
     (S003, _LW2, "DiCENet", "dicenet_*", "net", ""),
-    (S003, _LW2, "DeepLabv3", "*deeplabv3*", "net", "named in MobileViT's abstract and MobileNetV3's"),
+    (S003, _LW2, "DeepLabv3", "*deeplabv3*|torchvision:deeplabv3_resnet50, *deeplabv3*|torchvision:deeplabv3_mobilenet_v3_large",
+     "net", "named in MobileViT's abstract and MobileNetV3's"),
     (S003, _LW2, "MobileNetV1, MobileNetV2, MobileNetV3.", "mobilenet_v1_*, mobilenet_v2, mobilenet_v3_large", "net", ""),
     (S003, _LW2, "ShuffleNetV2", "shufflenet_v2_x1_0", "net", ""),
     (S003, _LW2, "ESPNetV2", "espnetv2*", "net", ""),
@@ -459,9 +475,9 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S003, _LW2, "MnasNet (see neural_architecture_search.md)", "mnasnet1_0, mnasnet_a1", "net", ""),
     (S003, _MBS, "MobileNetV1", "mobilenet_v1_*, timm_mobilenetv1_100", "net", ""),
     (S003, _MBS, "MobileNetV2", "mobilenet_v2, mobilenet_v2_1_4", "net", ""),
-    (S003, _MBS, "SSDLite", "*ssdlite*", "net", "named in MobileNetV2's abstract"),
+    (S003, _MBS, "SSDLite", "*ssdlite*|torchvision:ssdlite320_mobilenet_v3_large", "net", "named in MobileNetV2's abstract"),
     (S003, _MBS, "MobileNetV3", "mobilenet_v3_large, mobilenet_v3_small", "net", ""),
-    (S003, _MBS, "LR-ASPP", "*lraspp*|*lr_aspp*", "net", "named in MobileNetV3's abstract"),
+    (S003, _MBS, "LR-ASPP", "*lraspp*|torchvision:lraspp_mobilenet_v3_large", "net", "named in MobileNetV3's abstract"),
     (S003, _MBS, "Swish", "block:swish", "net", ""),
     (S003, _MBS, "SENet", "se_resnet50, senet154, block:se", "net", ""),
     (S003, "EfficientNets (count=3)", "EfficientNetV1", "efficientnet_b0, efficientnet_b7, block:mbconv", "net", ""),
@@ -479,7 +495,8 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
      _LOWRANK, "net", "Tucker decomposition of a conv layer"),
     (S003, _COMP, "Speeding up Convolutional Neural Networks with Low Rank Expansions", _LOWRANK, "net",
      "Jaderberg's k×1 + 1×k scheme"),
-    (S003, _COMP, "Deep roots", "*deep_roots*|*_root*|root*|*roots*", "net", ""),
+    (S003, _COMP, "Deep roots", "*deep_roots*|*_root*|root*|*roots*", "net",
+     "not built in issue 21: the paper's table of root-k group counts, params and FLOPs could not be read"),
     (S003, _COMP2, "Hashing", _COMPRESS, "net", "HashedNets: weight sharing by hashing, as the weight-sharing estimate"),
     (S003, _COMP2, "Pruning", _COMPRESS, "net", "Deep Compression: AlexNet 240 → 6.9 MB, VGG-16 552 → 11.3 MB"),
     (S003, _COMP2, "Vector Quantization", _COMPRESS, "net", "codebook (weight-sharing) storage"),
@@ -553,7 +570,8 @@ ITEMS: list[tuple[str, str, str, str, str, str]] = [
     (S003, _UNCL, "HRNet", "hrnet_w18_small, hrnet_w18, hrnet_w32, hrnet_w48, hrnet_w64", "net", ""),
     (S003, _UNCL, "DeCAF", "alexnet", "stand-in",
      "DeCAF is AlexNet's features transferred to other tasks; the network is alexnet"),
-    (S003, _UNCL, "Understanding Deep Architectures using a Recursive Convolutional Network", "*recursive*", "net", ""),
+    (S003, _UNCL, "Understanding Deep Architectures using a Recursive Convolutional Network", "*recursive*", "net",
+     "not built in issue 21: not reached in its time box, and the experimental network sizes were not at hand"),
     (S003, _UNCL, "On Network Design Spaces for Visual Recognition", "", "not",
      "a design-space methodology (distributions of sampled models); its follow-up models are the regnet_* rows"),
     (S003, _UNCL, "ConvNeXt", "convnext_tiny, convnext_small, convnext_base, convnext_large", "net", ""),
@@ -598,6 +616,14 @@ def name_exists(name: str, known: tuple[set[str], set[str], set[str]] | None = N
         return any(name_exists(alt, (nets, blocks, repros)) for alt in name.split("|"))
     if name.startswith("repro:"):
         return name[6:] in repros
+    if name.startswith("torchvision:"):  # builds offline without registration (imports torchvision)
+        from cnnbench.catalog import resolve
+        from cnnbench.errors import CnnbenchError
+
+        try:
+            return resolve(name).kind == "network"
+        except CnnbenchError:
+            return False
     if name.startswith("block:"):
         rest = name[6:]
         if any(c in rest for c in "*?["):
@@ -621,7 +647,7 @@ def resolve_names(names: str, known: tuple[set[str], set[str], set[str]] | None 
             out += ["block:" + b for b in sorted(fnmatch.filter(blocks, n[6:]))]
         elif not n.startswith(("block:", "repro:")) and any(c in n for c in "*?["):
             out += sorted(fnmatch.filter(nets, n))
-        elif name_exists(n, (nets, blocks, repros)):
+        elif name_exists(n, (nets, blocks, repros)):  # an exact name, block:, repro: or torchvision:
             out.append(n)
     return out
 
@@ -637,9 +663,14 @@ def item_rows() -> list[dict[str, str]]:
             status, reason = "not a network", text
         elif not wanted or missing:
             status = "planned"
-            reason = text if not wanted else f"{PLANNED}: {', '.join(missing)} not registered yet"
+            if not wanted:
+                reason = text
+            elif text.startswith(NOT_BUILT):
+                reason = f"{text} (nothing registered matches {', '.join(missing)})"
+            else:
+                reason = f"{PLANNED}: {', '.join(missing)} not registered yet"
         else:
-            status, reason = ("covered" if kind == "net" else "stand-in"), text
+            status, reason = ("covered" if kind == "net" else "stand-in"), "" if text.startswith(NOT_BUILT) else text
         shown = ", ".join(resolve_names(names, known)) if status in ("covered", "stand-in") else names
         rows.append({"seed": seed, "section": section, "item": item, "status": status, "names": shown,
                      "reason": reason})
