@@ -85,6 +85,8 @@ def test_name_exists_checks_each_registry():
     assert cov.name_exists("resnet50") and cov.name_exists("block:se") and cov.name_exists("repro:vgg-3x3-stack")
     assert cov.name_exists("shufflenet_v1_*") and cov.name_exists("block:*bilinear*")
     assert cov.name_exists("zz_nope|resnet50") and not cov.name_exists("zz_nope|block:zz_nope")
+    # torchvision:NAME builds offline without registration (DeepLabv3, LR-ASPP, SSDLite rows)
+    assert cov.name_exists("torchvision:lraspp_mobilenet_v3_large") and not cov.name_exists("torchvision:zz_nope")
     assert not cov.name_exists("resnet51") and not cov.name_exists("block:resnet50")  # a network is not a block
     assert not cov.name_exists("block:se_nope") and not cov.name_exists("repro:nope") and not cov.name_exists("zz*")
 
