@@ -29,10 +29,14 @@ def _profile(name: str):
     return analyze(block.eval(), (1, C, 56, 56))
 
 
-def test_new_blocks_are_registered_in_the_four_kinds_cnnbench_blocks_lists() -> None:
+def test_new_blocks_are_registered_in_the_kinds_cnnbench_blocks_lists() -> None:
+    from cnnbench.cli.blocks_cmd import KINDS
+
     kinds = {s.name: s.block_kind for s in list_specs(kind="block")}
     assert set(NEW) <= set(kinds)
-    assert {kinds[n] for n in NEW} <= {"attention", "conv", "pool", "activation"}
+    assert {kinds[n] for n in NEW} <= set(KINDS) == {"attention", "conv", "pool", "activation", "norm"}
+    assert {n for n in NEW if kinds[n] == "norm"} == {"batch_norm", "layer_norm", "group_norm", "instance_norm",
+                                                      "ibn_a", "ibn_b"}
     assert kinds["mbconv"] == kinds["conv3x3"] == "conv"  # so `cnnbench blocks` puts MBConv beside a plain 3x3
     assert all(resolve(f"block:{n}").note for n in NEW)
 

@@ -1,8 +1,8 @@
-"""The block catalogue: attention, convolution, pooling and activation modules on a standard feature map.
+"""The block catalogue: attention, convolution, pooling, activation and norm modules on a standard feature map.
 
 Each block is profiled on 1×256×56×56 by default (``--input-size`` to change; a block fed C channels is
 built for C). Overhead columns subtract a reference block: ``identity`` (zero cost) for attention,
-pooling and activations, a plain 3×3 conv (C→C, no bias) for convolutions.
+pooling, activations and norm layers, a plain 3×3 conv (C→C, no bias) for convolutions.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import typer
 from cnnbench.cli.options import DtypeOpt, FormatOpt, InputSizeOpt, OutputOpt, check_format
 from cnnbench.cli.output import emit, stderr, stdout
 
-KINDS = ("attention", "conv", "pool", "activation")
+KINDS = ("attention", "conv", "pool", "activation", "norm")
 
 
 def blocks(
-    kind: Annotated[str | None, typer.Option("--kind", help="attention | conv | pool | activation")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="attention | conv | pool | activation | norm")] = None,
     input_size: InputSizeOpt = None,
     dtype: DtypeOpt = "fp32",
     latency: Annotated[bool, typer.Option("--latency", help="Also measure CPU eager latency (interleaving is "

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from cnnbench.catalog.registry import ModelSpec, register
 
-REFERENCE = {"attention": "identity", "conv": "conv3x3", "pool": "identity", "activation": "identity"}
+REFERENCE = {"attention": "identity", "conv": "conv3x3", "pool": "identity", "activation": "identity",
+             "norm": "identity"}
 
 _INPUT = (256, 56, 56)
 _MOD = "cnnbench_models.blocks"
@@ -191,7 +192,7 @@ _ACTIVATION = [
       "the conv's"), ()),
 ]
 
-# normalisation layers (models/blocks/norm.py), listed with the activations (identity reference, same shape)
+# normalisation layers (models/blocks/norm.py): their own kind, against the identity (same shape)
 _NORM = [
     ("batch_norm", "batch_norm", ("Batch Normalization: Accelerating Deep Network Training by Reducing Internal "
      "Covariate Shift"), 2015, "norm layer: 2C params + 2C running statistics; folds into a conv at inference",
@@ -216,7 +217,7 @@ def _register_all() -> None:
         ("conv", "mobile", _MOBILE),
         ("pool", "pool", _POOL),
         ("activation", "activation", _ACTIVATION),
-        ("activation", "norm", _NORM),
+        ("norm", "norm", _NORM),
     ):
         for name, fn, paper, year, note, aliases in rows:
             register(ModelSpec(
