@@ -26,7 +26,7 @@ def test_every_entry_resolves_and_has_metadata(spec):
         assert spec.paper and spec.year and 1980 < spec.year < 2030
     assert len(spec.input_size) == 3 and all(n > 0 for n in spec.input_size)
     if spec.kind == "block":
-        assert spec.block_kind in ("attention", "conv", "pool", "activation", "reference")
+        assert spec.block_kind in ("attention", "conv", "pool", "activation", "norm", "reference")
         assert resolve(f"block:{spec.name}") is spec
     if spec.paper_params is not None or spec.paper_macs is not None:
         assert spec.paper_table, "published numbers must say where they come from"
