@@ -57,7 +57,8 @@ def list_models(
 
 def _show_coverage(fmt: str, output: Path | None) -> None:
     """``--coverage``: every item of the seed reading lists, its status and what covers it."""
-    from cnnbench.catalog.coverage import coverage_rows, coverage_table, render_markdown
+    from cnnbench.catalog.coverage import coverage_rows, render_markdown
+    from cnnbench.report import coverage_table
 
     rows = coverage_rows()
     if fmt == "md" and output is None:

@@ -35,15 +35,18 @@ def models_table(records: list[dict[str, Any]], stats: bool, width_limit: int | 
     return t
 
 
-def coverage_table(recs: list[dict[str, Any]]) -> Any:
-    """`cnnbench list --coverage`: every architecture/block heading of the seed reading lists and what covers it."""
+def coverage_table(rows: list[dict[str, Any]]) -> Any:
+    """``cnnbench list --coverage`` as a rich table (:func:`cnnbench.catalog.coverage.coverage_rows`): the totals by
+    status in the title, one row per item."""
     from rich.table import Table
 
-    covered = sum(r["status"] == "covered" for r in recs)
-    t = Table(title=f"seed coverage: {covered} of {len(recs)} headings covered", header_style="bold")
-    for col in ("seed", "heading", "covered by", "reason if not covered"):
+    n = {s: sum(r["status"] == s for r in rows) for s in ("covered", "stand-in", "not a network", "planned")}
+    title = (f"seed coverage: {len(rows)} items — {n['covered']} covered, {n['stand-in']} stand-in, "
+             f"{n['not a network']} not a network, {n['planned']} planned")
+    t = Table(title=title, header_style="bold")
+    for col in ("seed", "item", "status", "covered by", "reason / what differs"):
         t.add_column(col, overflow="fold", max_width=50)
-    for r in recs:
-        style = None if r["status"] == "covered" else "yellow"
-        t.add_row(r["seed"][:3], r["heading"], r["covered_by"] or "—", r["reason"] or "", style=style)
+    for r in rows:
+        style = None if r["status"] in ("covered", "not a network") else "yellow"
+        t.add_row(r["seed"][:3], r["item"], r["status"], r["names"] or "—", r["reason"], style=style)
     return t
