@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from paper_checks import assert_counts_match_paper, n_params
 
 from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
@@ -19,10 +20,6 @@ from cnnbench_models.internimage import DCNv3, dcnv3_core
 IDS = [s.name for s in SPECS]
 
 
-def _n_params(m: torch.nn.Module) -> int:
-    return sum(p.numel() for p in m.parameters())
-
-
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_spec_metadata(spec):
     assert resolve(spec.name) is spec
@@ -35,12 +32,8 @@ def test_spec_metadata(spec):
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_counts_match_paper(spec):
-    with torch.device("meta"):
-        model = spec.build()
-    prof = analyze(model, (1, *spec.input_size))
-    assert prof.params == _n_params(model)
     assert spec.paper_params is not None
-    assert not spec.paper_mismatches(prof.params, prof.macs)
+    assert_counts_match_paper(spec)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -61,7 +54,7 @@ def test_cpu_forward_small_input(spec):
 def test_darts_sep_conv_params_and_macs():
     op = make_op("sep_conv_3x3", 4, stride=1)
     # two (depthwise 3x3 + pointwise 1x1 + BN) units on C=4: 2 * (4*9 + 4*4 + 2*4) = 2 * 60 = 120
-    assert _n_params(op) == 120
+    assert n_params(op) == 120
     with torch.device("meta"):
         op = make_op("sep_conv_3x3", 4, stride=1)
     # MACs at 8x8: 2 * (4*9 + 4*4) * 64 = 6656
@@ -70,7 +63,7 @@ def test_darts_sep_conv_params_and_macs():
 
 def test_darts_reduce_ops_and_shapes():
     skip = make_op("skip_connect", 8, stride=2)  # FactorizedReduce: 2 * (8*4) 1x1 weights + BN(8) = 64 + 16
-    assert _n_params(skip) == 80
+    assert n_params(skip) == 80
     # the second branch reads the grid shifted by one pixel; like the original it needs even sizes
     assert skip(torch.randn(1, 8, 8, 8)).shape == (1, 8, 4, 4)
     assert isinstance(make_op("skip_connect", 8, stride=1), torch.nn.Identity)
@@ -82,7 +75,7 @@ def test_darts_reduce_ops_and_shapes():
 def test_condensed_conv_is_a_group_conv():
     layer = CondensedConv1x1(16, 32, groups=4, condense_factor=4)
     # grouped 1x1: 16*32/4 = 128 weights; BN over the 16 gathered channels: 32 → 160
-    assert _n_params(layer) == 160
+    assert n_params(layer) == 160
     with torch.device("meta"):
         layer = CondensedConv1x1(16, 32, groups=4, condense_factor=4)
     assert analyze(layer, (1, 16, 5, 5)).macs == 128 * 25
@@ -113,7 +106,7 @@ def test_fractal_block_structure():
     assert sum(isinstance(m, ConvBlock) for m in block.modules()) == 7
     # one block (C=2, width 4) + classifier on a 1x1 map: convs 3*4*9*2 + 4*4*9 = 360, 3 BNs 24, fc 4*2+2 = 10
     net = FractalNet(columns=2, channels=(4,), dropouts=(0.0,), num_classes=2)
-    assert _n_params(net) == 394
+    assert n_params(net) == 394
     # the join is a flat mean of the two columns: conv(x) and conv(conv(x))
     f = net.blocks[0].eval()
     x = torch.randn(1, 3, 2, 2)
@@ -143,7 +136,7 @@ def test_dcnv3_core_zero_offsets_sample_the_regular_grid():
 def test_dcnv3_params_and_meta_trace():
     op = DCNv3(8, groups=2)
     # dw 3x3 (8*9+8) + LN 16 + offset (8*36+36) + mask (8*18+18) + 2 projections 2*(64+8) = 80+16+324+162+144
-    assert _n_params(op) == 726
+    assert n_params(op) == 726
     with torch.device("meta"):
         op = DCNv3(8, groups=2)
     prof = analyze(op, (1, 5, 5, 8))  # channels-last input; grid_sample must trace on meta

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import torch
+from paper_checks import assert_counts_match_paper, n_params
 
 from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
@@ -28,10 +29,6 @@ IDS = [s.name for s in SPECS]
 _FAST_FORWARD = {"zipcode_lenet_1989", "mcdnn_mnist_column", "espnet_cityscapes", "shiftresnet20_e6_cifar10",
                  "dicenet_s050", "maxout_cifar10"}
 FORWARD_SPECS = [s if s.name in _FAST_FORWARD else pytest.param(s, marks=pytest.mark.slow) for s in SPECS]
-
-
-def _n_params(m: torch.nn.Module) -> int:
-    return sum(p.numel() for p in m.parameters())
 
 
 def _meta(builder, *args, **kw) -> torch.nn.Module:
@@ -57,10 +54,7 @@ def test_spec_metadata(spec):
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_counts_match_paper(spec):
-    model = _meta(spec.build)
-    prof = analyze(model, (1, *spec.input_size))
-    assert prof.params == _n_params(model)
-    assert not spec.paper_mismatches(prof.params, prof.macs)
+    assert_counts_match_paper(spec)
 
 
 @pytest.mark.parametrize("spec", FORWARD_SPECS, ids=IDS)
@@ -89,11 +83,11 @@ def test_cpu_forward_small_input(spec):
 def test_zipcode_paper_units_connections_parameters():
     net = ZipCodeNet()
     # free parameters per layer: shared kernels + one bias per unit
-    assert _n_params(net.h1) == 12 * 25 + 12 * 8 * 8 == 1_068
-    assert _n_params(net.h2) == 12 * 8 * 25 + 12 * 4 * 4 == 2_592
-    assert _n_params(net.h3) == 30 * 192 + 30 == 5_790
-    assert _n_params(net.out) == 10 * 30 + 10 == 310
-    assert _n_params(net) == 9_760  # the paper's "9760 independent parameters"
+    assert n_params(net.h1) == 12 * 25 + 12 * 8 * 8 == 1_068
+    assert n_params(net.h2) == 12 * 8 * 25 + 12 * 4 * 4 == 2_592
+    assert n_params(net.h3) == 30 * 192 + 30 == 5_790
+    assert n_params(net.out) == 10 * 30 + 10 == 310
+    assert n_params(net) == 9_760  # the paper's "9760 independent parameters"
     prof = analyze(_meta(ZipCodeNet), (1, 1, 16, 16))
     units = 16 * 16 + 12 * 8 * 8 + 12 * 4 * 4 + 30 + 10
     bias_connections = units - 16 * 16  # 1,000: one per non-input unit
@@ -123,7 +117,7 @@ def test_zipcode_h2_partial_connectivity_and_background_padding():
 def test_mcdnn_column_by_hand_and_average():
     col = mcdnn_mnist_column()
     # 20*(16+1) + 40*(20*25+1) + 150*(360+1) + 10*(150+1) = 340 + 20,040 + 54,150 + 1,510
-    assert _n_params(col) == 76_040
+    assert n_params(col) == 76_040
     # 20*26*26*16 + 40*9*9*500 + 360*150 + 150*10 = 216,320 + 1,620,000 + 54,000 + 1,500
     assert analyze(_meta(mcdnn_mnist_column), (1, 1, 29, 29)).macs == 1_891_820
     torch.manual_seed(0)
@@ -133,7 +127,7 @@ def test_mcdnn_column_by_hand_and_average():
         y = mc(x)
         mean = sum(c(x) for c in mc.columns) / 3
     assert torch.allclose(y, mean) and torch.allclose(y.sum(1), torch.ones(2))
-    assert _n_params(mc) == 3 * 76_040
+    assert n_params(mc) == 3 * 76_040
     with pytest.raises(ValueError):
         MultiColumn(columns=0)
 
@@ -144,7 +138,7 @@ def test_mcdnn_column_by_hand_and_average():
 def test_esp_module_by_hand():
     esp = ESP(64, 64)  # d = 64 // 5 = 12, first branch 64 - 48 = 16
     # reduce 64*12 + branches 9*12*16 + 4*9*12*12 + BN 2*64 + PReLU 64 = 768 + 1,728 + 5,184 + 128 + 64
-    assert _n_params(esp) == 7_872
+    assert n_params(esp) == 7_872
     # MACs at 8x8: (768 + 1,728 + 5,184) * 64; HFF adds and the residual add are not MACs
     assert analyze(_meta(ESP, 64, 64), (1, 64, 8, 8)).macs == 7_680 * 64
     down = ESP(19, 64, stride=2)  # strided reduce: 3x3, 19 -> 12
@@ -157,7 +151,7 @@ def test_esp_module_by_hand():
 
 def test_shift_has_no_params_no_macs_and_moves_groups():
     shift = Shift(3)
-    assert _n_params(shift) == 0
+    assert n_params(shift) == 0
     assert analyze(_meta(Shift, 3), (1, 18, 8, 8)).macs == 0  # indexing only
     x = torch.arange(9 * 25, dtype=torch.float32).reshape(1, 9, 5, 5)
     y = shift(x)
@@ -172,7 +166,7 @@ def test_shift_has_no_params_no_macs_and_moves_groups():
 def test_csc_block_by_hand():
     block = CSC(16, 32, stride=2, expansion=6)  # mid = 6 * 32 = 192
     # conv1 16*192 + BN 384 + conv2 192*32 + BN 64 + shortcut 16*32 + BN 64 = 3,072+384+6,144+64+512+64
-    assert _n_params(block) == 10_240
+    assert n_params(block) == 10_240
     # MACs: conv1 at 16x16: 16*192*256 = 786,432; conv2 and shortcut at 8x8: (6,144 + 512) * 64 = 425,984
     assert analyze(_meta(CSC, 16, 32, 2, 6), (1, 16, 16, 16)).macs == 786_432 + 425_984
 
@@ -196,7 +190,7 @@ def test_dice_unit_by_hand():
     dice = DiCE(8, 8, height=4, width=4)
     # channel-wise 8*9 + height-wise 4*9 + width-wise 4*9 = 144; BN+PReLU on 24 = 72; fuse (3 weights per channel)
     # 24 + BN 16 + PReLU 8 = 48; proj 3x3 groups 8: 72 + 16 + 8 = 96; gate 8*2 + 2*8 = 32 → 392
-    assert _n_params(dice) == 392
+    assert n_params(dice) == 392
     # at 4x4: three dimension-wise convs 3 * 9 * 8*4*4 = 3,456; fuse 8*3*16 = 384; proj 8*9*16 = 1,152; gate 32
     assert analyze(_meta(DiCE, 8, 8, 4, 4), (1, 8, 4, 4)).macs == 3_456 + 384 + 1_152 + 32
     # the height-wise conv sees the tensor as H x C x W: its weights are per row, so they depend on the input size
@@ -219,7 +213,7 @@ def test_maxout_cifar10_by_hand():
     net = maxout_cifar10()
     # conv (k·C filters, tied biases): 3*64*192+192 = 37,056; 96*64*384+384 = 2,359,680; 192*25*384+384 = 1,843,584
     # dense maxout 4,800*2,500+2,500 = 12,002,500; softmax 500*10+10 = 5,010
-    assert _n_params(net) == 37_056 + 2_359_680 + 1_843_584 + 12_002_500 + 5_010 == 16_247_830
+    assert n_params(net) == 37_056 + 2_359_680 + 1_843_584 + 12_002_500 + 5_010 == 16_247_830
     # MACs: 33*33*192*192 + 15*15*384*6,144 + 9*9*384*4,800 + 4,800*2,500 + 500*10
     prof = analyze(_meta(maxout_cifar10), (1, 3, 32, 32))
     assert prof.macs == 40_144_896 + 530_841_600 + 149_299_200 + 12_000_000 + 5_000 == 732_290_696
@@ -260,8 +254,8 @@ def test_fwht_is_the_sylvester_hadamard_product():
 
 def test_fastfood_params_and_macs_are_counted_honestly():
     ff = AdaptiveFastfood(9_216, 16_384)  # input zero-padded to d = 2^14
-    assert ff.d == 16_384 and _n_params(ff) == 3 * 16_384  # S, G, B; the permutation is a fixed buffer
-    assert _n_params(AdaptiveFastfood(9_216, 32_768)) == 2 * 3 * 16_384  # n/d = 2 blocks
+    assert ff.d == 16_384 and n_params(ff) == 3 * 16_384  # S, G, B; the permutation is a fixed buffer
+    assert n_params(AdaptiveFastfood(9_216, 32_768)) == 2 * 3 * 16_384  # n/d = 2 blocks
     # no multiply-accumulate anywhere: Hadamard = add/subtract stages, diagonals = elementwise products
     assert analyze(_meta(AdaptiveFastfood, 9_216, 16_384), (1, 9_216)).macs == 0
     # the transform is linear: V(x + y) = Vx + Vy, and equals S·H·G·Π·H·B·x written out densely for small d
@@ -282,4 +276,4 @@ def test_deep_fried_caffenet_by_hand():
     net = _meta(deep_fried_caffenet_ff16)
     # CaffeNet convs 34,944 + 307,456 + 885,120 + 663,936 + 442,624 = 2,334,080
     # + Fastfood 3 * 16,384 = 49,152 + softmax 16,384 * 1,000 + 1,000 = 16,385,000
-    assert _n_params(net) == 2_334_080 + 49_152 + 16_385_000 == 18_768_232
+    assert n_params(net) == 2_334_080 + 49_152 + 16_385_000 == 18_768_232

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 import torch
+from paper_checks import assert_counts_match_paper, n_params
 
 from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
@@ -17,10 +18,6 @@ from cnnbench_models.catalog_seeds_gaps import ROADMAP, SPECS
 from cnnbench_models.convnext_roadmap import STEPS, RoadmapBlock, config
 
 IDS = [s.name for s in SPECS]
-
-
-def _n_params(m: torch.nn.Module) -> int:
-    return sum(p.numel() for p in m.parameters())
 
 
 def _meta_counts(build) -> tuple[int, int]:
@@ -46,11 +43,7 @@ def test_spec_metadata(spec):
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_counts_match_paper(spec):
-    with torch.device("meta"):
-        model = spec.build()
-    prof = analyze(model, (1, *spec.input_size))
-    assert prof.params == _n_params(model)
-    assert not spec.paper_mismatches(prof.params, prof.macs)
+    assert_counts_match_paper(spec)
 
 
 # ---------------------------------------------------------------- ConvNeXt roadmap
@@ -119,7 +112,7 @@ def test_inception_resnet_v1_block_a_by_hand():
     block = block_a()
     # conv weights: 1x1 256→32 (8192) | 8192 + 3x3 32→32 (9216) | 8192 + 2*9216 | linear 1x1 96→256 (24576)
     #   = 8192 + 17408 + 26624 + 24576 = 76,800; BN 2*32 on each of 6 convs = 384; up bias 256
-    assert _n_params(block) == 76_800 + 384 + 256
+    assert n_params(block) == 76_800 + 384 + 256
     with torch.device("meta"):
         block = block_a()
     assert analyze(block, (1, 256, 35, 35)).macs == 76_800 * 35 * 35  # 94,080,000
@@ -147,7 +140,7 @@ def test_ibn_b_instance_norm_placement():
     ins = [n for n, m in net.named_modules() if isinstance(m, torch.nn.InstanceNorm2d)]
     assert ins == ["bn1", "layer1.2.IN", "layer2.3.IN"]
     # two affine INs after the additions: 2 * (256 + 512) = 1,536 params over ResNet-50's 25,557,032
-    assert _n_params(net) - _n_params(resnet50()) == 1_536
+    assert n_params(net) - n_params(resnet50()) == 1_536
     x = torch.randn(2, 3, 64, 64)
     assert net.eval()(x).shape == (2, 1000)
 
@@ -162,7 +155,7 @@ def test_cspdensenet_stage_by_hand():
     # dense layer i reads 32+32i channels: BN 2(32+32i) + 1x1 (32+32i)*128 + BN 256 + 3x3 128*32*9 (36,864);
     # sum of inputs 32*(1+...+6) = 672 → 1,344 + 86,016 + 6*256 + 6*36,864 = 310,080
     # partial transition on 32+6*32 = 224 channels: BN 448 + 1x1 224→112 (25,088) = 25,536
-    assert _n_params(stage) == 310_080 + 25_536
+    assert n_params(stage) == 310_080 + 25_536
     assert stage.out_channels == 32 + 112 and stage.dense_width == 64 + 6 * 32
     y = stage(torch.randn(1, 64, 8, 8))
     assert y.shape == (1, 144, 8, 8)
@@ -181,5 +174,5 @@ def test_sqnxt23v5_x2_params_are_the_released_models_less_conv_biases():
     net = resolve("sqnxt23v5_x2_0").build()
     biases = sum(m.out_channels for m in net.modules() if isinstance(m, torch.nn.Conv2d))
     # imgclsmob's port of the authors' Caffe model: 3,366,344 params, every conv with a bias
-    assert _n_params(net) + biases == 3_366_344
+    assert n_params(net) + biases == 3_366_344
     assert biases == 14_368

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import torch
+from paper_checks import assert_counts_match_paper, n_params
 
 from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
@@ -20,10 +21,6 @@ IDS = [s.name for s in SPECS]
 BIG = {"internimage_s", "internimage_b", "internimage_l", "internimage_xl", "internimage_h", "polynet"}
 SLOW_TRACE = {"polynet"}  # ~10 s to trace on meta
 COUNT_SPECS = [pytest.param(s, marks=pytest.mark.slow) if s.name in SLOW_TRACE else s for s in SPECS]
-
-
-def _n_params(m: torch.nn.Module) -> int:
-    return sum(p.numel() for p in m.parameters())
 
 
 def test_catalogue_imports_without_torch():
@@ -42,11 +39,7 @@ def test_spec_metadata(spec):
 
 @pytest.mark.parametrize("spec", COUNT_SPECS, ids=IDS)
 def test_counts_match_paper(spec):
-    with torch.device("meta"):
-        model = spec.build()
-    prof = analyze(model, (1, *spec.input_size))
-    assert prof.params == _n_params(model)
-    assert not spec.paper_mismatches(prof.params, prof.macs)
+    assert_counts_match_paper(spec)
 
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in BIG], ids=[n for n in IDS if n not in BIG])
@@ -71,18 +64,18 @@ def test_internimage_exact_params():
     for name, n in expected.items():
         with torch.device("meta"):
             model = resolve(name).build()
-        assert _n_params(model) == n, name
+        assert n_params(model) == n, name
 
 
 def test_internimage_layer_options_params():
     c, g = 16, 2
-    plain = _n_params(InternImageLayer(c, g))
+    plain = n_params(InternImageLayer(c, g))
     # layer scale adds γ1, γ2 (2·C); residual post-norm adds two LNs (2·2·C)
-    assert _n_params(InternImageLayer(c, g, post_norm=True, layer_scale=1e-5)) - plain == 2 * c
-    assert _n_params(InternImageLayer(c, g, res_post_norm=True)) - plain == 4 * c
+    assert n_params(InternImageLayer(c, g, post_norm=True, layer_scale=1e-5)) - plain == 2 * c
+    assert n_params(InternImageLayer(c, g, res_post_norm=True)) - plain == 4 * c
     # centre gate: Linear(C, G) = C·G + G = 16·2 + 2 = 34; 5x5 depthwise offset branch: (25 - 9)·C = 256
-    assert _n_params(DCNv3(c, g, center_feature_scale=True)) - _n_params(DCNv3(c, g)) == 34
-    assert _n_params(DCNv3(c, g, dw_kernel=5)) - _n_params(DCNv3(c, g)) == 16 * c
+    assert n_params(DCNv3(c, g, center_feature_scale=True)) - n_params(DCNv3(c, g)) == 34
+    assert n_params(DCNv3(c, g, dw_kernel=5)) - n_params(DCNv3(c, g)) == 16 * c
 
 
 def test_internimage_small_h_style_forward():
@@ -136,7 +129,7 @@ def test_highway_layer_params_macs_and_gate():
 
     layer = HighwayConv(8)
     # two 3x3 convs with bias: 2 · (8·8·9 + 8) = 2 · 584 = 1168
-    assert _n_params(layer) == 1168
+    assert n_params(layer) == 1168
     with torch.device("meta"):
         meta_layer = HighwayConv(8)
     # MACs at 16x16: 2 · 8·8·9 · 256 = 294,912 (the gate's products are element-wise, not MACs)
@@ -157,7 +150,7 @@ def test_highway_cifar_layer_count():
     highway = [m for m in net if isinstance(m, HighwayConv)]
     assert len(plain) + len(highway) == 19  # 3 convs + 1x1 conv + FC, and 4 + 5 + 5 highway layers
     # 896 + 4·18,496 + 23,120 + 5·115,360 + 92,288 + 5·295,168 + 12,900 + 1,010 = 2,256,838
-    assert _n_params(net) == 2_256_838
+    assert n_params(net) == 2_256_838
 
 
 # ---------------------------------------------------------------- PolyNet
@@ -166,13 +159,13 @@ def test_highway_cifar_layer_count():
 def test_polynet_poly3_shares_convs_not_bns():
     from cnnbench_models.polynet import InceptionBody, PolyInception
 
-    body = _n_params(InceptionBody("B"))
+    body = n_params(InceptionBody("B"))
     convs = 1152 * 128 + 128 * 160 * 7 + 160 * 192 * 7 + 1152 * 192  # the shared branch convs = 727,040
     bns = 2 * (128 + 160 + 192 + 192)  # their BNs (γ, β) = 1,344
     assert body == convs + bns + 384 * 1152 + 2 * 1152  # + projection conv + BN = 1,171,008
     # poly-3: the branch convs once, BNs and projections three times; 2-way: two full bodies
-    assert _n_params(PolyInception("B", 1.0, order=3)) == convs + 3 * (body - convs)
-    assert _n_params(PolyInception("B", 1.0, ways=2)) == 2 * body
+    assert n_params(PolyInception("B", 1.0, order=3)) == convs + 3 * (body - convs)
+    assert n_params(PolyInception("B", 1.0, ways=2)) == 2 * body
 
 
 def test_polynet_modules_and_scales():
@@ -185,7 +178,7 @@ def test_polynet_modules_and_scales():
     # 40 modules, scales 1 - 0.3·i/39: 1.0, 0.992308, ..., 0.7
     assert mods[0].scale == 1.0 and mods[1].scale == pytest.approx(0.992308, abs=1e-6)
     assert mods[-1].scale == pytest.approx(0.7)
-    assert _n_params(net) == 95_366_600
+    assert n_params(net) == 95_366_600
 
 
 def test_polynet_small_forward():
@@ -206,8 +199,8 @@ def test_gunn_layer_params_and_order():
 
     layer = GunnLayer(8, 4, shortcut=True)  # o = 2 channels per segment
     # per segment: 1x1 8→4 (32) + BN 8, 3x3 4→4 (144) + BN 8, 1x1 4→2 (8) + BN 4, shortcut 1x1 8→2 (16) + BN 4 = 224
-    assert _n_params(layer) == 4 * 224
-    assert _n_params(GunnLayer(8, 4, shortcut=False)) == 4 * (224 - 20)
+    assert n_params(layer) == 4 * 224
+    assert n_params(GunnLayer(8, 4, shortcut=False)) == 4 * (224 - 20)
     # gradual update: segment i sees segments < i already updated. Zero every last BN and shortcut BN except the
     # first segment's bias: segment 0 gains +1, later segments are untouched (their update = 0 + 0).
     layer.eval()
@@ -242,7 +235,7 @@ def test_mixlink_layer_inner_adds_outer_appends():
 
     layer = MixLayer(6, k1=2, k2=3)
     # two bottlenecks: BN(6) + 1x1 6→4k + BN(4k) + 3x3 4k→k; k=2: 12+48+16+144 = 220; k=3: 12+72+24+324 = 432
-    assert _n_params(layer) == 220 + 432
+    assert n_params(layer) == 220 + 432
     layer.eval()
     x = torch.randn(1, 6, 4, 4)
     y = layer(x)
@@ -257,8 +250,8 @@ def test_mixlink_cifar_other_widths():
 
     # the paper's bigger CIFAR nets: MixNet-250 (k = 24) 29.0M and MixNet-190 (k = 40) 48.5M
     with torch.device("meta"):
-        assert _n_params(mixlink_cifar(250, 24, 24)) == 28_964_122
-        assert _n_params(mixlink_cifar(190, 40, 40)) == 48_537_770
+        assert n_params(mixlink_cifar(250, 24, 24)) == 28_964_122
+        assert n_params(mixlink_cifar(190, 40, 40)) == 48_537_770
     with pytest.raises(ValueError):
         mixlink_cifar(101)
 
@@ -270,7 +263,7 @@ def test_channelwise_conv_params_macs_and_values():
     from cnnbench_models.channelnet import ChannelWiseConv
 
     cw = ChannelWiseConv(kernel=8, stride=2)
-    assert _n_params(cw) == 8  # one 1-D kernel along the channels, shared by every position
+    assert n_params(cw) == 8  # one 1-D kernel along the channels, shared by every position
     with torch.device("meta"):
         meta_cw = ChannelWiseConv(8, 2)
     # 16 → 8 channels at 5x5: 8 · 5·5 outputs · 8 taps = 1,600 MACs
@@ -286,4 +279,4 @@ def test_channelnet_gcwm_params():
     from cnnbench_models.channelnet import GCWM
 
     # G = 2 paths: 8-tap channel-wise conv + 6 × (dw 256·9 + pw 256·256 + BN 512) = 8 + 6·68,352 = 410,120
-    assert _n_params(GCWM(512, 2, 6)) == 2 * 410_120
+    assert n_params(GCWM(512, 2, 6)) == 2 * 410_120

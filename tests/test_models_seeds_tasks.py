@@ -8,6 +8,7 @@ import sys
 
 import pytest
 import torch
+from paper_checks import assert_counts_match_paper, n_params
 
 from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
@@ -21,10 +22,6 @@ from cnnbench_models.yolov4_csp_neck import CSPBlock2
 IDS = [s.name for s in SPECS]
 # networks whose paper publishes no counts: their pieces are checked by hand below
 NO_PAPER_COUNTS = {"pspnet_resnet50", "cspdarknet53_csppan"}
-
-
-def _n_params(m: torch.nn.Module) -> int:
-    return sum(p.numel() for p in m.parameters())
 
 
 def test_catalogue_is_torch_free():
@@ -62,12 +59,8 @@ def test_every_spec_has_exact_counts():
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_counts_match_paper(spec):
-    with torch.device("meta"):
-        model = spec.build()
-    prof = analyze(model, (1, *spec.input_size))
-    assert prof.params == _n_params(model)
+    prof = assert_counts_match_paper(spec)
     assert (prof.params, prof.macs) == EXACT[spec.name]
-    assert not spec.paper_mismatches(prof.params, prof.macs)
 
 
 # ---------------------------------------------------------------- ENet
@@ -83,7 +76,7 @@ def test_enet_forward_keeps_the_resolution():
 
 def test_enet_initial_block_by_hand():
     # conv 3x3, 3 → 13: 13*3*9 = 351; BN(16): 32; PReLU(16): 16 → 399
-    assert _n_params(InitialBlock()) == 399
+    assert n_params(InitialBlock()) == 399
     with torch.device("meta"):
         block = InitialBlock()
     # MACs: 13 filters * 27 weights * (8*8 output pixels of a 16x16 input) = 22,464; the max-pool has none
@@ -93,9 +86,9 @@ def test_enet_initial_block_by_hand():
 def test_enet_regular_bottleneck_by_hand():
     # C = 64, internal 16: 1x1 64*16 + BN 32 + PReLU 16 = 1072; 3x3 16*16*9 + 32 + 16 = 2352;
     # 1x1 16*64 + BN 128 + PReLU 64 = 1216; the output PReLU 64 → 4704
-    assert _n_params(Bottleneck(64)) == 4704
+    assert n_params(Bottleneck(64)) == 4704
     # asymmetric 5: the 3x3 (2304) becomes 5x1 + 1x5 (2 * 16*16*5 = 2560) with one more BN+PReLU (48) → 5008
-    assert _n_params(Bottleneck(64, asymmetric=5)) == 5008
+    assert n_params(Bottleneck(64, asymmetric=5)) == 5008
 
 
 # ---------------------------------------------------------------- PSPNet
@@ -103,7 +96,7 @@ def test_enet_regular_bottleneck_by_hand():
 
 def test_pspnet_pyramid_pooling_by_hand():
     # four branches, each 1x1 2048 → 512 (1,048,576) + BN 1024: 4 * 1,049,600 = 4,198,400
-    assert _n_params(PyramidPooling(2048)) == 4_198_400
+    assert n_params(PyramidPooling(2048)) == 4_198_400
     with torch.device("meta"):
         ppm = PyramidPooling(2048)
     # MACs on a 60x60 map: the convs see 1 + 4 + 9 + 36 = 50 bins: 50 * 2048 * 512 = 52,428,800
@@ -119,7 +112,7 @@ def test_pspnet_output_stride_8_and_head():
     model.eval()(torch.empty(1, 3, 473, 473, device="meta"))
     assert feats["f"] == (1, 2048, 60, 60)  # 473 → 237 → 119 → 60, then dilated
     # head: 3x3 4096 → 512 (18,874,368) + BN 1024 + 1x1 512 → 150 (76,800 + 150) = 18,952,342
-    assert _n_params(model.head) == 18_952_342
+    assert n_params(model.head) == 18_952_342
 
 
 def test_pspnet_forward_small_input():
@@ -159,7 +152,7 @@ def test_nasnet_mobile_forward():
 def test_proxylessnas_mbconv_by_hand():
     block = MBConv(32, 32, kernel=5, stride=1, expansion=3)  # mid = 96
     # 1x1 32*96 = 3072 + BN 192; dw 96*25 = 2400 + BN 192; 1x1 96*32 = 3072 + BN 64 → 8992
-    assert _n_params(block) == 8992 and block.residual
+    assert n_params(block) == 8992 and block.residual
     with torch.device("meta"):
         block = MBConv(32, 32, kernel=5, stride=1, expansion=3)
     # MACs on 14x14: (3072 + 2400 + 3072) * 196 = 1,674,624
@@ -182,7 +175,7 @@ def test_csp_pan_block_by_hand():
     # reversed CSP dark layer 512 → 256 with 2 bottlenecks:
     # cv1 1x1 512*256 + BN 512 = 131,584; 2 x (1x1 256*256 + 512 + 3x3 256*256*9 + 512) = 1,312,768;
     # cv2 1x1 256*256 = 65,536; BN(512) 1,024; cv3 1x1 512*256 + 512 = 131,584 → 1,642,496
-    assert _n_params(CSPBlock2(512, 256, n=2)) == 1_642_496
+    assert n_params(CSPBlock2(512, 256, n=2)) == 1_642_496
     with torch.device("meta"):
         block = CSPBlock2(512, 256, n=2)
     # MACs on 32x32: (131,072 + 2 * (65,536 + 589,824) + 65,536 + 131,072) * 1024 = 1,638,400 * 1024
@@ -192,8 +185,8 @@ def test_csp_pan_block_by_hand():
 def test_cspdarknet53_csppan_counts_and_outputs():
     with torch.device("meta"):
         model = resolve("cspdarknet53_csppan").build()
-    assert _n_params(model.backbone) == 26_617_184  # timm's cspdarknet53 without its classifier
-    assert _n_params(model.neck) == 25_870_848
+    assert n_params(model.backbone) == 26_617_184  # timm's cspdarknet53 without its classifier
+    assert n_params(model.neck) == 25_870_848
     outs = model.eval()(torch.empty(1, 3, 512, 512, device="meta"))
     assert [tuple(o.shape) for o in outs] == [(1, 256, 64, 64), (1, 512, 32, 32), (1, 1024, 16, 16)]
 

@@ -1,0 +1,23 @@
+"""What every test of a ``models/`` catalogue checks the same way: a spec's counts, traced on the meta device, are
+the built model's parameters and agree with the paper's figures within the spec's tolerance."""
+
+from __future__ import annotations
+
+import torch
+
+from cnnbench.analysis import analyze
+
+
+def n_params(m: torch.nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def assert_counts_match_paper(spec, build=None):
+    """Traces ``spec`` at its input size on meta (``build``: the builder, default ``spec.build``); returns the
+    profile after checking its params against the model's own and its counts against ``paper_*``."""
+    with torch.device("meta"):
+        model = (build or spec.build)()
+    prof = analyze(model, (1, *spec.input_size))
+    assert prof.params == n_params(model)
+    assert not spec.paper_mismatches(prof.params, prof.macs)
+    return prof
