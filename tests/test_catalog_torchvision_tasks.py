@@ -162,3 +162,22 @@ def test_eager_latency_runs_task_models(name, size):
 def test_a_task_model_is_in_the_family_its_name_starts_with(name, family):
     # the name's first word; a quantizable classifier is in its float twin's family (not "r" or "quantized")
     assert resolve(f"torchvision:{name}").family == family
+
+
+@pytest.mark.parametrize("friendly, name", [("deeplabv3", "deeplabv3_resnet50"),
+                                            ("mobile_deeplabv3", "deeplabv3_mobilenet_v3_large"),
+                                            ("LR-ASPP", "lraspp_mobilenet_v3_large"),
+                                            ("ssdlite", "ssdlite320_mobilenet_v3_large"),
+                                            ("deeplabv3_resnet101", "deeplabv3_resnet101")])
+def test_the_seeds_task_models_resolve_by_friendly_or_bare_name(friendly, name):
+    # seed 003 names DeepLabv3, LR-ASPP and SSDLite: they resolve to torchvision:NAME (not registry entries, so the
+    # registry's torchvision source stays the 80 classifiers)
+    spec = resolve(friendly)
+    assert spec.name == f"torchvision:{name}" and spec.input_size == TASK_INPUTS[name][1][0]
+    assert spec.name not in {s.name for s in list_specs(source="torchvision")}
+
+
+def test_lraspp_by_its_friendly_name_counts_torchvision_params():
+    # LRASPP_MobileNet_V3_Large_Weights meta: num_params 3,221,538 (the weights' build has no aux head either)
+    prof = cnnbench.profile("lraspp")[0]
+    assert prof.params == 3_221_538

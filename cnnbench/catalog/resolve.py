@@ -58,6 +58,11 @@ def resolve(name: str) -> ModelSpec:
     spec = lookup(name)
     if spec is not None:
         return spec
+    from cnnbench.catalog.torchvision_models import TASK_ALIASES, TASK_INPUTS
+
+    task = TASK_ALIASES.get(name.lower().replace("-", "_"), name)
+    if task in TASK_INPUTS:  # a torchvision task model by its own or its friendly name: torchvision:NAME
+        return _torchvision_spec(task)
     close = suggest(name)
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
     raise UnknownModelError(f"unknown model {name!r}{hint} (see `cnnbench list`, or use timm:NAME / torchvision:NAME)")

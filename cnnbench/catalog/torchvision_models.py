@@ -201,6 +201,18 @@ TASK_INPUTS: dict[str, tuple[str, tuple[tuple[int, ...], ...]]] = {
 }
 
 
+#: Friendly names for the task models the reading lists name (seed 003: DeepLabv3, LR-ASPP, SSDLite). They resolve
+#: to ``torchvision:NAME`` (built offline, random init) and are not registry entries: ``source="torchvision"`` in
+#: the registry means the 80 classifiers. Any task model's own name (``deeplabv3_resnet50``) resolves the same way.
+TASK_ALIASES = {
+    "deeplabv3": "deeplabv3_resnet50",
+    "mobile_deeplabv3": "deeplabv3_mobilenet_v3_large",
+    "lraspp": "lraspp_mobilenet_v3_large",
+    "lr_aspp": "lraspp_mobilenet_v3_large",
+    "ssdlite": "ssdlite320_mobilenet_v3_large",
+}
+
+
 def torchvision_builder(*, model_name: str, **kwargs: Any):
     """Build a torchvision model with random init; never downloads.
 
