@@ -9,6 +9,7 @@ paper figures by ``tests/test_models_modern.py``; a tolerance above the default 
 from __future__ import annotations
 
 from cnnbench.catalog.registry import ModelSpec, register
+from cnnbench_models.spec import own_spec as _spec
 
 _CONDENSENET = "CondenseNet: An Efficient DenseNet using Learned Group Convolutions"
 _ESPNETV2 = "ESPNetv2: A Light-weight, Power Efficient, and General Purpose Convolutional Neural Network"
@@ -47,11 +48,6 @@ _INTERNIMAGE_NOTE = (
     "cover grid_sampler_2d or the mask-weighted point sum, so static MACs miss the DCNv3 core "
     "(~45·C·H·W per block, ~0.1G in total, ~2% of the published 5G); params are exact."
 )
-
-
-def _spec(name: str, family: str, builder: str, paper: str, year: int, **kw) -> ModelSpec:
-    return ModelSpec(name=name, family=family, source="cnnbench", builder=f"cnnbench_models.{builder}",
-                     paper=paper, year=year, **kw)
 
 
 SPECS: tuple[ModelSpec, ...] = (

@@ -9,6 +9,7 @@ paper figures by ``tests/test_models_seeds_efficient.py``; a tolerance above the
 from __future__ import annotations
 
 from cnnbench.catalog.registry import ModelSpec, register
+from cnnbench_models.spec import own_spec as _spec
 
 _ZIPCODE = "Backpropagation Applied to Handwritten Zip Code Recognition"
 _MCDNN = "Multi-column Deep Neural Networks for Image Classification"
@@ -51,11 +52,6 @@ _DICENET_ROWS = {
     1.0: (1_810_000, 70_710_000), 1.25: (2_160_000, 98_110_000), 1.5: (2_650_000, 135_480_000),
     1.75: (3_260_000, 182_240_000), 2.0: (3_980_000, 236_290_000),
 }
-
-
-def _spec(name: str, family: str, builder: str, paper: str, year: int, **kw) -> ModelSpec:
-    return ModelSpec(name=name, family=family, source="cnnbench", builder=f"cnnbench_models.{builder}",
-                     paper=paper, year=year, **kw)
 
 
 SPECS: tuple[ModelSpec, ...] = (

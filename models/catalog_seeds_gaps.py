@@ -8,6 +8,7 @@ Torch-free on purpose (imported by ``cnnbench list``): only ``ModelSpec`` object
 from __future__ import annotations
 
 from cnnbench.catalog.registry import ModelSpec, register
+from cnnbench_models.spec import own_spec as _spec
 
 _CONVNEXT = "A ConvNet for the 2020s"
 
@@ -31,11 +32,6 @@ _ROADMAP_NOTE = (
     "layers (~0.01-0.05G here), which is why 'depthwise' is 2.35G vs 2.4 (-2.1%, 2.37G with norms). "
     "Reproduction: cnnbench reproduce convnext-roadmap."
 )
-
-
-def _spec(name: str, family: str, builder: str, paper: str, year: int, **kw) -> ModelSpec:
-    return ModelSpec(name=name, family=family, source="cnnbench", builder=f"cnnbench_models.{builder}",
-                     paper=paper, year=year, **kw)
 
 
 SPECS: tuple[ModelSpec, ...] = tuple(

@@ -9,6 +9,7 @@ paper figures by ``tests/test_models_seeds_legacy.py``; a tolerance above the de
 from __future__ import annotations
 
 from cnnbench.catalog.registry import ModelSpec, register
+from cnnbench_models.spec import own_spec as _spec
 
 _INTERNIMAGE = "InternImage: Exploring Large-Scale Vision Foundation Models with Deformable Convolutions"
 
@@ -28,11 +29,6 @@ _INTERNIMAGE_SIZES_NOTE = (
     "(grid_sample): static MACs cover the convs/linears but not DCNv3's sampling and mask-weighted sum "
     "(~45·C·H·W per block, ~2% of the total), as for internimage_t; params are exact."
 )
-
-
-def _spec(name: str, family: str, builder: str, paper: str, year: int, **kw) -> ModelSpec:
-    return ModelSpec(name=name, family=family, source="cnnbench", builder=f"cnnbench_models.{builder}",
-                     paper=paper, year=year, **kw)
 
 
 SPECS: tuple[ModelSpec, ...] = (

@@ -9,6 +9,7 @@ Torch-free on purpose (imported by ``cnnbench list``): only ``ModelSpec`` object
 from __future__ import annotations
 
 from cnnbench.catalog.registry import ModelSpec, register
+from cnnbench_models.spec import own_spec as _spec
 
 _ENET = "ENet: A Deep Neural Network Architecture for Real-Time Semantic Segmentation"
 _PSPNET = "Pyramid Scene Parsing Network"
@@ -30,11 +31,6 @@ _PSPNET_NOTE = (
     "(ADE20K), 473x473; no auxiliary head. Ours: 46.78M parameters, 161.9G MACs; the test checks the pyramid "
     "module and head by hand instead of a published total."
 )
-
-
-def _spec(name: str, family: str, builder: str, paper: str, year: int, **kw) -> ModelSpec:
-    return ModelSpec(name=name, family=family, source="cnnbench", builder=f"cnnbench_models.{builder}",
-                     paper=paper, year=year, **kw)
 
 
 SPECS: tuple[ModelSpec, ...] = (
