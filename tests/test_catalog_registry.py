@@ -1,5 +1,8 @@
 """The registry itself: names, aliases, duplicates, metadata completeness for every entry."""
 
+import subprocess
+import sys
+
 import pytest
 
 from cnnbench.catalog import ModelSpec, list_specs, load, register, resolve
@@ -204,3 +207,9 @@ def test_a_catalogue_that_fails_to_import_is_an_error(monkeypatch):
     monkeypatch.setattr(load, "_CATALOGUES", ("cnnbench_models.no_such_catalogue",))
     with pytest.raises(ModuleNotFoundError, match="no_such_catalogue"):
         load.ensure_loaded()
+
+
+@pytest.mark.parametrize("module", [m for m in load._CATALOGUES if m.startswith("cnnbench_models.")])
+def test_our_catalogues_import_without_torch(module):
+    # `cnnbench list` imports every catalogue: ours hold string builders only, so listing never imports torch
+    subprocess.run([sys.executable, "-c", f"import sys, {module}; assert 'torch' not in sys.modules"], check=True)

@@ -5,8 +5,6 @@ reproduction."""
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -25,11 +23,6 @@ def _meta_counts(build) -> tuple[int, int]:
         m = build()
     prof = analyze(m, (1, 3, 224, 224))
     return prof.params, prof.macs
-
-
-def test_catalog_import_is_torch_free():
-    code = "import sys, cnnbench_models.catalog_seeds_gaps; assert 'torch' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
