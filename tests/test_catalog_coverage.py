@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from cnnbench.catalog import coverage as cov
+from cnnbench.catalog import seed_items
+from cnnbench.catalog import seed_items_common as common
 
 # the seeds live in shared/, beside the repository (as on CI)
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -22,12 +24,12 @@ def _seed_text(name: str) -> str:
 
 
 def _rows(seed: str) -> list[str]:
-    return [item for s, _, item, _, _, _ in cov.ITEMS if s == seed and item not in cov.EXTRA_ITEMS.get(seed, ())]
+    return [item for s, _, item, _, _, _ in cov.ITEMS if s == seed and item not in seed_items.EXTRA_ITEMS.get(seed, ())]
 
 
 def test_rows_are_well_formed():
     for seed, section, item, names, kind, text in cov.ITEMS:
-        assert seed in cov.SEEDS and kind in cov.KINDS, item
+        assert seed in cov.SEEDS and kind in common.KINDS, item
         assert section and item and item.strip() == item
         assert all(cov.covering_names(names)), item  # no empty name between commas
         if kind == "not":
@@ -47,29 +49,29 @@ def test_every_item_and_section_is_quoted_as_written(seed):
 
 def test_every_paper_line_of_000_has_a_row_in_order():
     # every "- [year] title" line (links to zhihu/github are not items); a heading with no paper line is its own item
-    text = _seed_text(cov.S000)
+    text = _seed_text(common.S000)
     want = []
     for block in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
         heading = block.splitlines()[0].strip()
         papers = [re.sub(r"^\[(\[.*?\].*?)\]\(.*\)$", r"\1", m) for m in re.findall(r"^- (.+?)\s*$", block, re.MULTILINE)
                   if not m.startswith(("http", "[如何"))]
         want += papers or [heading]
-    assert _rows(cov.S000) == want
+    assert _rows(common.S000) == want
 
 
 def test_every_bullet_of_003_has_a_row_in_order():
-    text = _seed_text(cov.S003)
+    text = _seed_text(common.S003)
     want = []
     for t in re.findall(r"^\* (.+?)\s*$", text, re.MULTILINE):
         m = re.match(r"^\[\[(.+?)\]\(.*?\)\]", t) or re.match(r"^\[(.+?)\]\(.*?\)", t) or re.match(r"^\[(.+?)\]$", t)
         want.append(m.group(1) if m else t.replace(" <!-- printed -->", ""))
     assert len(want) == 149  # `grep -c '^\* '` on the seed
-    assert _rows(cov.S003) == want
+    assert _rows(common.S003) == want
 
 
 def test_every_heading_of_001_has_a_row():
-    headings = re.findall(r"^## (.+?)\s*$", _seed_text(cov.S001), flags=re.MULTILINE)
-    assert headings and set(headings) <= {item for s, _, item, _, _, _ in cov.ITEMS if s == cov.S001}
+    headings = re.findall(r"^## (.+?)\s*$", _seed_text(common.S001), flags=re.MULTILINE)
+    assert headings and set(headings) <= {item for s, _, item, _, _, _ in cov.ITEMS if s == common.S001}
 
 
 def test_every_name_of_a_covered_or_stand_in_row_exists():
@@ -93,14 +95,14 @@ def test_name_exists_checks_each_registry():
 
 def test_status_is_computed_from_the_registry():
     by_item = {(r["seed"], r["item"]): r for r in cov.item_rows()}
-    aff = by_item[(cov.S000, "[2020] Attentional Feature Fusion")]
+    aff = by_item[(common.S000, "[2020] Attentional Feature Fusion")]
     assert aff["status"] == "stand-in" and "one input" in aff["reason"] and aff["names"] == "block:aff, block:iaff"
-    lp = by_item[(cov.S000, "[2014] Learned-Norm Pooling for Deep Feedforward and Recurrent Neural Networks")]
+    lp = by_item[(common.S000, "[2014] Learned-Norm Pooling for Deep Feedforward and Recurrent Neural Networks")]
     assert lp["status"] == "covered" and lp["names"] == "block:lp_pool_learned, block:lp_pool"
-    drop = by_item[(cov.S003, "DropConnect")]
+    drop = by_item[(common.S003, "DropConnect")]
     assert drop["status"] == "not a network" and drop["names"] == ""
     # a pattern is shown as the names it matches now
-    mnv1 = by_item[(cov.S001, "MobileNet V1")]
+    mnv1 = by_item[(common.S001, "MobileNet V1")]
     assert "mobilenet_v1_x1_0" in mnv1["names"].split(", ") and "*" not in mnv1["names"]
 
 
@@ -129,10 +131,10 @@ def test_totals_add_up():
 
 def test_a_missing_name_makes_the_row_planned_until_it_is_registered(monkeypatch):
     rows = [
-        (cov.S000, "s", "a", "resnet50, zz_not_registered", "net", ""),
-        (cov.S000, "s", "b", "resnet50|zz_not_registered", "stand-in", "differs"),
-        (cov.S000, "s", "c", "", "net", "no part builds it"),
-        (cov.S000, "s", "d", "", "not", "a training method"),
+        (common.S000, "s", "a", "resnet50, zz_not_registered", "net", ""),
+        (common.S000, "s", "b", "resnet50|zz_not_registered", "stand-in", "differs"),
+        (common.S000, "s", "c", "", "net", "no part builds it"),
+        (common.S000, "s", "d", "", "not", "a training method"),
     ]
     monkeypatch.setattr(cov, "ITEMS", rows)
     a, b, c, d = cov.item_rows()

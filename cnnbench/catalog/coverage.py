@@ -23,18 +23,8 @@ from __future__ import annotations
 
 import fnmatch
 
-from cnnbench.catalog.seed_items import (  # noqa: F401 - the data, re-exported
-    EXTRA_ITEMS,
-    ITEMS,
-    KINDS,
-    NOT_BUILT,
-    PLANNED,
-    S000,
-    S001,
-    S003,
-    SEEDS,
-    STATUSES,
-)
+from cnnbench.catalog.seed_items import ITEMS
+from cnnbench.catalog.seed_items_common import NOT_BUILT, PLANNED, SEEDS, STATUSES
 
 
 def covering_names(names: str | None) -> list[str]:

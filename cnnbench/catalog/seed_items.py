@@ -5,39 +5,11 @@ live in :mod:`~cnnbench.catalog.seed_items_003`."""
 from __future__ import annotations
 
 from cnnbench.catalog.seed_items_003 import ITEMS_003
-from cnnbench.catalog.seed_items_common import (  # noqa: F401 - the shared names
+from cnnbench.catalog.seed_items_common import (
     _CNX,
-    _COMP,
-    _COMP2,
-    _COMPRESS,
-    _CONN,
-    _DENSE,
-    _EXP,
-    _INCEPTION,
-    _LB1,
-    _LB2,
-    _LB3,
-    _LOWRANK,
-    _LR,
-    _LR2,
-    _LW1,
-    _LW2,
-    _MBS,
-    _QUANT,
-    _REG,
-    _RES,
-    _TD,
-    _THEORY,
-    _TOPO,
-    _UNCL,
-    KINDS,
-    NOT_BUILT,
-    PLANNED,
     S000,
     S001,
     S003,
-    SEEDS,
-    STATUSES,
 )
 
 # (seed, section, item as written, names, kind, text)
