@@ -69,9 +69,7 @@ def _share(a: dict[str, Any]) -> str:
 
 
 def _delta(a: dict[str, Any]) -> str:
-    lo, hi = a["low_ms"], a["high_ms"]
-    interval = f" [{lo:+.3g}, {hi:+.3g}]" if lo is not None and abs(lo) != float("inf") else ""
-    return f"{a['delta_ms']:+.3g} ms{interval}"
+    return f"{a['delta_ms']:+.3g} ms [{a['low_ms']:+.3g}, {a['high_ms']:+.3g}]"
 
 
 def attribution_rows(row: dict[str, Any], top: int | None = None) -> tuple[list[list[str]], list[str]]:
