@@ -24,6 +24,10 @@ _CATALOGUES = (
     "cnnbench_models.catalog_seeds_legacy",
     "cnnbench_models.catalog_seeds_efficient",
     "cnnbench_models.catalog_seeds_tasks",
+    "cnnbench_models.catalog_seeds_grouped",
+    "cnnbench_models.catalog_seeds_connections",
+    "cnnbench_models.catalog_seeds_factorized",
+    "cnnbench_models.catalog_seeds_variants",
     "cnnbench_models.blocks.catalog",
 )
 _loaded = False
