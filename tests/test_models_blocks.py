@@ -27,6 +27,7 @@ SPECIAL_SHAPES = {
     "compact_bilinear_pool": (1, 8192),
     "low_rank_bilinear_pool": (1, 200),
     "alpha_pool": (1, 256 * 256),
+    "improved_bilinear_pool": (1, 256 * 256),
     "gnap": (1, 256),
 }
 
@@ -58,8 +59,8 @@ def _params(module: torch.nn.Module) -> int:
 def test_catalogue_covers_every_kind_and_the_references() -> None:
     kinds = {s.block_kind for s in BLOCKS}
     assert kinds == {"attention", "conv", "pool", "activation", "norm", "reference"}
-    # 16 attention + 20 conv (13 + 7 mobile units) + 15 pool + 17 activation + 6 norm layers + identity
-    assert len(BLOCKS) == 75
+    # 16 attention + 20 conv (13 + 7 mobile units) + 17 pool + 18 activation + 6 norm layers + identity = 78
+    assert len(BLOCKS) == 78
     for kind, ref in catalog.REFERENCE.items():
         assert resolve(f"block:{ref}").block_kind in (kind, "reference")
 

@@ -34,6 +34,7 @@ __all__ = [
     "polu",
     "prelu",
     "relu",
+    "rrelu",
     "selu",
     "softplus",
     "squareplus",
@@ -150,6 +151,11 @@ class Maxout(nn.Module):
 def relu(*, channels: int = 256) -> nn.Module:
     """max(0, x)."""
     return nn.ReLU()
+
+
+def rrelu(*, channels: int = 256, lower: float = 1 / 8, upper: float = 1 / 3) -> nn.Module:
+    """Randomized leaky ReLU (nn.RReLU): slope drawn from U(l, u) in training, (l + u)/2 in eval."""
+    return nn.RReLU(lower, upper)
 
 
 def leaky_relu(*, channels: int = 256, negative_slope: float = 0.01) -> nn.Module:

@@ -137,6 +137,10 @@ _POOL = [
      "and Tree"), 2016, "a*max + (1-a)*avg, one learned a", ()),
     ("gated_pool", "gated_pool", ("Generalizing Pooling Functions in Convolutional Neural Networks: Mixed, Gated, "
      "and Tree"), 2016, "sigmoid(w . window) gates max vs avg; w has k^2=4 weights shared by all channels", ()),
+    ("tree_pool", "tree_pool", ("Generalizing Pooling Functions in Convolutional Neural Networks: Mixed, Gated, "
+     "and Tree"), 2016, ("2x2/2, level-2 tree: two learned leaf pooling filters v1, v2 and a learned root gating "
+     "mask w (k^2=4 weights each, shared by all channels: 12 params), sigmoid(w.x)*v1.x + (1-sigmoid(w.x))*v2.x"),
+     ("tree_pooling",)),
     ("fractional_max_pool", "fractional_max_pool", "Fractional Max-Pooling", 2014,
      "nn.FractionalMaxPool2d, kernel 2, ratio 1/sqrt(2) (56->39); regions re-drawn every call, also in eval",
      ("fmp",)),
@@ -146,6 +150,9 @@ _POOL = [
      "2x2/2, symmetric reward; per-channel alpha, lambda and one shared 3x3 downscaling filter", ()),
     ("bilinear_pool", "bilinear_pool", "Bilinear CNN Models for Fine-grained Visual Recognition", 2015,
      "full X X^T / HW + signed sqrt + L2: output is a vector (N, C^2)", ()),
+    ("improved_bilinear_pool", "improved_bilinear_pool", "Improved Bilinear Pooling with CNNs", 2017,
+     ("X X^T / HW, matrix square root by 5 coupled Newton-Schulz iterations (3 CxC products each, 3*C^3 MACs), "
+      "then element-wise signed sqrt + L2: output is a vector (N, C^2)"), ("matrix_sqrt_bilinear_pool",)),
     ("compact_bilinear_pool", "compact_bilinear_pool", "Compact Bilinear Pooling", 2016,
      ("Tensor Sketch, d=8192: output (N, 8192). Count sketch (scatter-add) and FFTs carry no MACs in torch's "
      "flop counter (~2*HW*d*log2 d per FFT is uncounted)"), ("tensor_sketch_pool",)),
@@ -163,6 +170,9 @@ _ACTIVATION = [
     ("relu", "relu", "Rectified Linear Units Improve Restricted Boltzmann Machines", 2010, "", ()),
     ("leaky_relu", "leaky_relu", "Rectifier Nonlinearities Improve Neural Network Acoustic Models", 2013,
      "negative slope 0.01", ()),
+    ("rrelu", "rrelu", "Empirical Evaluation of Rectified Activations in Convolutional Network", 2015,
+     ("randomized leaky ReLU (nn.RReLU, l=1/8, u=1/3): training draws each negative slope from U(l, u); eval "
+      "(as profiled) is a leaky ReLU with the fixed slope (l+u)/2 = 11/48"), ("randomized_leaky_relu",)),
     ("prelu", "prelu", ("Delving Deep into Rectifiers: Surpassing Human-Level Performance on ImageNet "
      "Classification"), 2015, "channel-wise: C parameters", ()),
     ("elu", "elu", "Fast and Accurate Deep Network Learning by Exponential Linear Units (ELUs)", 2016,

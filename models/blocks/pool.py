@@ -16,11 +16,15 @@ Papers (title, year; what was followed):
     Stochastic    Stochastic Pooling for Regularization of Deep CNNs (Zeiler & Fergus, ICLR 2013).
     Mixed/gated   Generalizing Pooling Functions in CNNs: Mixed, Gated, and Tree (Lee, Gallagher, Tu,
                   AISTATS 2016), "mixed max-average" (one α per layer) and "gated" (one k²-vector per layer).
+    Tree          Same paper, tree pooling of level 2: two leaf pooling filters v₁, v₂ and one root gating mask
+                  ω (each k², learned, shared by all channels): σ(ωᵀx)·v₁ᵀx + (1 − σ(ωᵀx))·v₂ᵀx.
     Fractional    Fractional Max-Pooling (Graham, arXiv 2014), α = √2.
     SPP           Spatial Pyramid Pooling in Deep CNNs for Visual Recognition (He et al., ECCV 2014),
                   the 4-level {6,3,2,1} pyramid of the classification experiments (50 bins).
     DPP           Detail-Preserving Pooling in Deep Networks (Saeedan et al., CVPR 2018).
     Bilinear      Bilinear CNN Models for Fine-grained Visual Recognition (Lin et al., ICCV 2015).
+    Improved      Improved Bilinear Pooling with CNNs (Lin & Maji, BMVC 2017): the bilinear matrix's square root
+                  by Newton–Schulz iterations, then element-wise signed sqrt and L2.
     Compact       Compact Bilinear Pooling (Gao et al., CVPR 2016), Tensor Sketch, d = 8192.
     Low-rank      Low-rank Bilinear Pooling for Fine-Grained Classification (Kong & Fowlkes, CVPR 2017).
 """
@@ -41,11 +45,13 @@ __all__ = [
     "CompactBilinearPool",
     "DetailPreservingPool2d",
     "GatedPool2d",
+    "ImprovedBilinearPool",
     "LearnedLpPool2d",
     "LowRankBilinearPool",
     "MixedPool2d",
     "SpatialPyramidPool",
     "StochasticPool2d",
+    "TreePool2d",
     "alpha_pool",
     "avg_pool",
     "bilinear_pool",
@@ -54,6 +60,7 @@ __all__ = [
     "fractional_max_pool",
     "gated_pool",
     "gnap",
+    "improved_bilinear_pool",
     "low_rank_bilinear_pool",
     "lp_pool",
     "lp_pool_learned",
@@ -61,6 +68,7 @@ __all__ = [
     "mixed_pool",
     "spp",
     "stochastic_pool",
+    "tree_pool",
 ]
 
 
@@ -127,6 +135,26 @@ class GatedPool2d(nn.Module):
         return g * F.max_pool2d(x, self.k, self.s) + (1 - g) * F.avg_pool2d(x, self.k, self.s)
 
 
+class TreePool2d(nn.Module):
+    """Tree pooling, level 2: leaves ``v₁ᵀx``, ``v₂ᵀx`` mixed at the root by the gate ``σ(ωᵀx)`` (x: one k×k
+    window of one channel). v₁, v₂, ω ∈ R^{k²} are learned and shared by all channels (3k² parameters); the three
+    responses are one k×k stride-s conv with three outputs on every channel separately, as in block:gated_pool.
+    """
+
+    def __init__(self, kernel_size: int = 2, stride: int | None = None) -> None:
+        super().__init__()
+        self.k, self.s = kernel_size, stride or kernel_size
+        self.nodes = nn.Conv2d(1, 3, kernel_size, self.s, bias=False)  # v₁, v₂, ω
+        nn.init.constant_(self.nodes.weight, 1.0 / kernel_size**2)  # leaves start as average pooling
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        r = self.nodes(x.reshape(n * c, 1, h, w))
+        gate = torch.sigmoid(r[:, 2:3])
+        y = gate * r[:, 0:1] + (1 - gate) * r[:, 1:2]
+        return y.view(n, c, r.shape[-2], r.shape[-1])
+
+
 class SpatialPyramidPool(nn.Module):
     """Max-pool into fixed grids (6×6, 3×3, 2×2, 1×1) and concatenate: (N, C·Σ l²) whatever H, W."""
 
@@ -185,6 +213,31 @@ class BilinearPool(nn.Module):
         flat = x.flatten(2)
         gram = torch.bmm(flat, flat.transpose(1, 2)) / (h * w)
         return _signed_sqrt_l2(gram.flatten(1))
+
+
+class ImprovedBilinearPool(nn.Module):
+    """Improved bilinear pooling → (N, C²): ``A = X Xᵀ / HW``, its matrix square root by ``iterations`` coupled
+    Newton–Schulz steps on ``A / ‖A‖_F`` (``Y ← ½Y(3I − ZY)``, ``Z ← ½(3I − ZY)Z``, then ``Y·√‖A‖_F``), then
+    element-wise signed sqrt and L2. No parameters; each step is three C×C matrix products (3·C³ MACs).
+    """
+
+    def __init__(self, iterations: int = 5, eps: float = 1e-12) -> None:
+        super().__init__()
+        if iterations < 1:
+            raise ValueError(f"Newton-Schulz needs at least one iteration, got {iterations}")
+        self.iterations, self.eps = iterations, eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        flat = x.flatten(2)
+        a = torch.bmm(flat, flat.transpose(1, 2)) / (h * w)
+        norm = a.flatten(1).norm(dim=1).clamp_min(self.eps).view(n, 1, 1)
+        eye = torch.eye(c, dtype=x.dtype, device=x.device).expand(n, c, c)
+        y, z = a / norm, eye
+        for _ in range(self.iterations):
+            t = 0.5 * (3.0 * eye - torch.bmm(z, y))
+            y, z = torch.bmm(y, t), torch.bmm(t, z)
+        return _signed_sqrt_l2((y * norm.sqrt()).flatten(1))
 
 
 class AlphaPool(nn.Module):
@@ -343,6 +396,11 @@ def gated_pool(*, channels: int = 256, kernel_size: int = 2, stride: int | None 
     return GatedPool2d(kernel_size, stride)
 
 
+def tree_pool(*, channels: int = 256, kernel_size: int = 2, stride: int | None = None) -> nn.Module:
+    """Tree pooling 2×2/2, level 2 (two leaf filters + one gating mask, shared by all channels)."""
+    return TreePool2d(kernel_size, stride)
+
+
 def fractional_max_pool(*, channels: int = 256, kernel_size: int = 2, output_ratio: float = 1 / math.sqrt(2)
                         ) -> nn.Module:
     """Fractional max pooling, α = √2 (56→39); pooling regions are redrawn on every call, train or eval."""
@@ -373,6 +431,11 @@ def low_rank_bilinear_pool(*, channels: int = 256, num_classes: int = 200, reduc
                            ) -> nn.Module:
     """Low-rank bilinear pooling classifier → (N, num_classes)."""
     return LowRankBilinearPool(channels, num_classes, reduced, rank)
+
+
+def improved_bilinear_pool(*, channels: int = 256, iterations: int = 5) -> nn.Module:
+    """Bilinear pooling + matrix square root (Newton–Schulz, 5 steps) + signed sqrt + L2 → (N, C²)."""
+    return ImprovedBilinearPool(iterations)
 
 
 def alpha_pool(*, channels: int = 256, alpha: float = 1.5) -> nn.Module:
