@@ -56,7 +56,8 @@ SPECS: tuple[ModelSpec, ...] = (
           "c3-c5, placed as in the authors' code (xvjiarui/GCNet README: 'inserted after 1x1 conv of backbone'; "
           "configs *_r16_gcb_c3-c5_*). Params 28,078,773 = 25,557,032 + 2,521,741 (hand sum in gc_resnet.py). "
           "paper_macs left unset: the brief quoted 3.87G, which could not be checked offline and is below "
-          "ResNet-50's own 4.09G MACs; the GC blocks add only ~2.6M MACs (softmax pooling + 1x1s on 1x1 maps)."),
+          "ResNet-50's own 4.09G MACs; the 13 GC blocks add 8,712,192 MACs (mask 1x1 and attention pooling, C·HW "
+          "each, plus the 2·C²/16 transform), 4,097,896,448 in all."),
 )
 
 for _s in SPECS:
