@@ -22,6 +22,7 @@ training step instead (train mode, autograd on, the backward of ``output.sum()``
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -149,6 +150,18 @@ def _fused_layout(out: torch.Tensor) -> torch.Tensor:
     return torch.empty_strided(out.shape, want, dtype=out.dtype, device=out.device).copy_(out)
 
 
+@functools.cache
+def _own_cpu_kernel(func: Any) -> bool:
+    """Whether CPU eager runs ``func`` whole: it has a CPU kernel besides its C++ composite (math) one. An op with a
+    Python decomposition (``native_batch_norm``'s, which the trace needs: its meta kernel returns statistics CPU
+    leaves empty) is still decomposed."""
+    try:
+        cpu = torch._C._dispatch_has_kernel_for_dispatch_key(func.name(), "CPU")
+    except (RuntimeError, AttributeError):  # an op the dispatcher does not know by name
+        return False
+    return cpu and torch._C.DispatchKey.CompositeImplicitAutograd not in getattr(func, "py_kernels", {})
+
+
 class _RecordingMode(TorchDispatchMode):
     def __init__(self, tracer: _ModuleStack, liveness: Liveness) -> None:
         super().__init__()
@@ -163,8 +176,10 @@ class _RecordingMode(TorchDispatchMode):
             return func(*args, **kwargs)
         packet = func._overloadpacket
         formula = formula_for(packet)
-        if formula is None:
-            # like FlopCounterMode: let composite ops decompose so their parts are seen (and counted)
+        if formula is None and not _own_cpu_kernel(func):
+            # like FlopCounterMode: let composite ops decompose so their parts are seen (and counted) — unless the op
+            # has a CPU kernel of its own, which CPU eager runs whole (``silu_backward``: its math decomposition
+            # would add temporaries a real training step never allocates)
             with self:
                 r = func.decompose(*args, **kwargs)
             if r is not NotImplemented:
