@@ -16,7 +16,7 @@ _CRU = "Sharing Residual Units Through Collective Tensor Factorization To Improv
 _CRU_NOTE = ("Layer for layer from the released models as converted by osmr/imgclsmob (gluon/gluoncv2/models/"
              "crunetb.py, whose test asserts the same parameter count). The official cypw/CRU-Net README gives "
              "model sizes only (float32 files); 'published params' = size / 4 B with MB read as MiB (the files also "
-             "hold BN running statistics, ~0.2% more). No FLOPs figure found offline.")
+             "hold BN running statistics, ~0.3% more). No FLOPs figure found offline.")
 _DFN = "On the Connection of Deep Fusion to Ensembling"
 _DFN_NOTE = ("Deeply-fused net (Wang et al. 2016, arXiv 1605.07716) with merge-and-run fusion, the CIFAR "
              "networks of the authors' deep-fusion project: layer for layer from zlmzju/fusenet network/cross.py "
