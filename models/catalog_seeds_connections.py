@@ -36,10 +36,10 @@ SPECS: tuple[ModelSpec, ...] = (
     # ResNet in ResNet: the 18-layer + wide RiR on CIFAR-100
     _spec("rir_18_wide_cifar100", "resnet_in_resnet", "rir:rir_18_wide_cifar100", _RIR, 2016,
           input_size=(3, 32, 32), paper_params=10_300_000,
-          paper_table="Results table (CIFAR-10/100, 18-layer + wide RiR: 10.3M params), as quoted by issue 21",
+          paper_table="Results table (CIFAR-10/100, 18-layer + wide RiR: 10.3M params), from memory of the paper",
           note="Layer for layer after the PyTorch port weiaicunzai/pytorch-cifar100 models/rir.py (8 RiR blocks of "
           "2 generalized residual layers, 48/96/192 channels per stream, its conv + 2-FC classifier), 10,293,634 "
-          "params with 100 classes. The 10.3M is the issue's quotation of the paper, not checked against the PDF "
+          "params with 100 classes. The 10.3M is recalled from the paper's table (our brief), not checked against the PDF "
           "offline; the port's count agreeing within 0.1% supports both. No MAC figure found."),
     # CRU-Net-56 @x14 and CRU-Net-116 @x28x14, 32x4d, ImageNet
     _spec("crunet56", "crunet", "crunet:crunet56", _CRU, 2018, paper_params=25_690_112,
