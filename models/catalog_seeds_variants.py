@@ -62,3 +62,38 @@ SPECS: tuple[ModelSpec, ...] = (
 
 for _s in SPECS:
     register(_s)
+
+# issue 21, part "DeCAF / EfficientNet-X": kept out of SPECS (whose test expects CIFAR outputs and published
+# params on every row); checked by tests/test_models_seeds_decaf_x.py
+_ALEXNET = "ImageNet Classification with Deep Convolutional Neural Networks"
+_EFFNET_X = "Searching for Fast Model Families on Multiple Accelerators"
+_EFFNET_X_NOTE = (
+    "Layer for layer from the authors' TF code (tensorflow/tpu models/official/efficientnet/tpu/"
+    "efficientnet_x_builder.py block strings + efficientnet_model.py MBConvBlock/Model._build): learned 2x2/2 "
+    "space-to-depth conv in the first stage, fused MBConv in stages 2-3 (swish), MBConv with ReLU after, SE squeezed "
+    "by se_ratio x se_coefficient. No published count was found offline: the paper's table could not be read and "
+    "no README or port in the search index states EfficientNet-X params/FLOPs, so paper_params/paper_macs are unset "
+    "and the tests check pieces by hand arithmetic. ")
+
+DECAF_X_SPECS: tuple[ModelSpec, ...] = (
+    _spec("alexnet_2012", "alexnet", "alexnet_2012:alexnet_2012", _ALEXNET, 2012, input_size=(3, 227, 227),
+          aliases=("decaf",), paper_params=60_000_000,
+          paper_table="Abstract ('60 million parameters'); Caffe models/bvlc_alexnet/deploy.prototxt (BVLC/caffe, "
+          "first release with group: 2): 60,965,224",
+          note="The 2012 two-GPU AlexNet that DeCAF (Donahue et al. 2014) re-implemented: conv2/4/5 in 2 groups, LRN "
+          "after conv1/conv2, 227x227 input, biases everywhere; 60,965,224 params = Caffe's bvlc_alexnet (hand sum "
+          "in the test), +1.6% on the paper's rounded 60M. The paper gives no operation count. torchvision's "
+          "alexnet is the later one-GPU variant (61.1M); Caffe's prototxt later dropped the groups (62.4M)."),
+    _spec("efficientnet_x_b0", "efficientnet_x", "efficientnet_x:efficientnet_x_b0", _EFFNET_X, 2021,
+          paper_table="none found offline (see note)",
+          note="Width 1.0, depth 1.0, SE coefficient 4 (efficientnet_x_params). " + _EFFNET_X_NOTE
+          + "From memory of the paper's comparison table, not verified offline: about 7.6M params and 0.91B FLOPs "
+          "for B0, which our 7,584,104 / 0.920G would match; not asserted."),
+    _spec("efficientnet_x_b1", "efficientnet_x", "efficientnet_x:efficientnet_x_b1", _EFFNET_X, 2021,
+          input_size=(3, 240, 240), paper_table="none found offline (see note)",
+          note="Width 1.0, depth 1.1 (each stage's repeats rounded up: 2/3/3/4/4/5/2), SE coefficient 2, 240x240 "
+          "(efficientnet_x_params). " + _EFFNET_X_NOTE),
+)
+
+for _s in DECAF_X_SPECS:
+    register(_s)

@@ -119,6 +119,20 @@ _MOBILE = [
       "access is that of a copy (see `cnnbench reproduce shift-zero-flop`)"), ("shift_conv",)),
 ]
 
+# sparse-combination convolutions (models/blocks/sparse_conv.py), listed with the convolutions: Δ vs the 3x3 conv
+_SPARSE = [
+    ("lookup_conv", "lookup_conv", "LCNN: Lookup-based Convolutional Neural Network", 2017,
+     ("replaces a 3x3 conv: 1x1 C->m dictionary (m=100, the authors' -poolSize default, hessamb/lcnn opts.lua), "
+      "then s=3 (index, coefficient) lookups per output channel and kernel position (s ours: the paper learns the "
+      "sparsity). Params m*C + C*9*s (indices are an integer buffer); MACs HW*(m*C + C*9*s), the authors' "
+      "count (benchmark/PerformanceModule.lua: nonzeros of the sparse k x k conv only)"), ("lcnn",)),
+    ("sparse_decomposed_conv", "sparse_decomposed_conv", "Sparse Convolutional Neural Networks", 2015,
+     ("replaces a 3x3 conv: dense 1x1 C->m bases (m=C), q=2 sparse 3x3 kernels per basis with 3 of 9 taps, each "
+      "output a sparse sum of 10% of the m*q responses; params and MACs count nonzeros only, the convention of "
+      "the paper's speed-up claims. Layout from the paper's description (the PDF and any authors' code were not "
+      "found offline); q, taps and 10% are ours"), ("sparse_cnn_conv",)),
+]
+
 _POOL = [
     ("max_pool", "max_pool", "What is the Best Multi-Stage Architecture for Object Recognition?", 2009,
      "2x2, stride 2", ("maxpool",)),
@@ -225,6 +239,7 @@ def _register_all() -> None:
         ("attention", "attention", _ATTENTION),
         ("conv", "conv", _CONV),
         ("conv", "mobile", _MOBILE),
+        ("conv", "sparse_conv", _SPARSE),
         ("pool", "pool", _POOL),
         ("activation", "activation", _ACTIVATION),
         ("norm", "norm", _NORM),
