@@ -19,7 +19,7 @@ _CIFAR = (3, 32, 32)
 _WRN_NOTE = ("Layer for layer from the authors' PyTorch code (szagoruyko/wide-residual-networks, pytorch/resnet.py): "
              "pre-activation basic blocks, widths 16k/32k/64k, 1x1 projection where the width changes, no conv "
              "bias; dropout (no parameters) left out. The paper gives parameters only, no MACs. The published "
-             "figure is the paper's CIFAR table as quoted in the issue brief / recalled (the paper PDF was not "
+             "figure is the paper's CIFAR table as recalled (the paper PDF was not "
              "reachable offline); the released-code count asserted in osmr/imgclsmob "
              "pytorch/pytorchcv/models/wrn_cifar.py equals ours where it lists the net.")
 
@@ -50,8 +50,8 @@ SPECS: tuple[ModelSpec, ...] = (
     _wrn(40, 8, 35_700_000, "osmr asserts 35,748,314 (wrn40_8_cifar10). "),
     # GC-ResNet-50 (ImageNet)
     _spec("gc_resnet50", "gcnet", "gc_resnet:gc_resnet50", _GCNET, 2019, paper_params=28_080_000,
-          paper_table="ImageNet classification table (ResNet-50 + GC r16 at c3-c5: 28.08M params, as quoted in the "
-          "issue brief)",
+          paper_table=("ImageNet classification table (ResNet-50 + GC r16 at c3-c5: 28.08M params), recalled, "
+                       "not checked against the PDF offline"),
           note="torchvision ResNet-50 with the GC block (ratio 1/16, LayerNorm) after bn3 of all 13 bottlenecks of "
           "c3-c5, placed as in the authors' code (xvjiarui/GCNet README: 'inserted after 1x1 conv of backbone'; "
           "configs *_r16_gcb_c3-c5_*). Params 28,078,773 = 25,557,032 + 2,521,741 (hand sum in gc_resnet.py). "
