@@ -275,8 +275,8 @@ def _input_spec(spec: ModelSpec, input_size: Any, inputs: Any) -> Any:
         if isinstance(input_size, str):  # the CLI's shorthand, for convenience: "224", "3x224x224", "32,"
             from cnnbench.inputs import parse_input_sizes
 
-            return InputSpec.from_shapes(*parse_input_sizes(input_size, spec.input_size, "input_size"))
-        return InputSpec.from_shapes(*_shapes(input_size))
+            return InputSpec.from_shapes(*spec.shapes_for(parse_input_sizes(input_size, spec.input_size, "input_size")))
+        return InputSpec.from_shapes(*spec.shapes_for(_shapes(input_size)))
     except InputError:
         raise
     except CnnbenchError as e:  # inputs.InputSpec's own wording, as an InputError

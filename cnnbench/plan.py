@@ -66,7 +66,8 @@ def inputs_per_model(specs: tuple[ModelSpec, ...], *, input_size: str | list[str
         return tuple(factory for _ in specs)
     if not input_size:  # each model's own inputs (RAFT takes two images)
         return tuple(InputSpec.from_shapes(*s.input_shapes) for s in specs)
-    return tuple(InputSpec.from_shapes(*parse_input_sizes(input_size, s.input_size, "--input-size")) for s in specs)
+    return tuple(InputSpec.from_shapes(*s.shapes_for(parse_input_sizes(input_size, s.input_size, "--input-size")))
+                 for s in specs)
 
 
 def check_batch_sizes(per_model: tuple[Any, ...], batch_sizes: tuple[int, ...], given: bool,

@@ -144,7 +144,9 @@ def builder_for(spec: ModelSpec, chw: tuple[int, ...]):
 
 def input_spec_for(spec: ModelSpec, input_size: tuple[int, ...] | None = None):
     """The :class:`~cnnbench.inputs.InputSpec` of one tensor of ``input_size`` (default: the model's own inputs)."""
-    return InputSpec.from_shapes(tuple(input_size)) if input_size else InputSpec.from_shapes(*spec.input_shapes)
+    if not input_size:
+        return InputSpec.from_shapes(*spec.input_shapes)
+    return InputSpec.from_shapes(*spec.shapes_for((tuple(input_size),)))
 
 
 def row_fields(inputs: Any, batch_size: int) -> tuple[tuple[int, ...], dict[str, Any]]:

@@ -29,6 +29,9 @@ SPECIAL_SHAPES = {
     "alpha_pool": (1, 256 * 256),
     "improved_bilinear_pool": (1, 256 * 256),
     "gnap": (1, 256),
+    "mcb": (1, 16000, 14, 14),  # per-position sketch of the 2048x14x14 map with the question
+    "mlb": (1, 2000),  # answer scores
+    "hbp": (1, 200),  # CUB class scores
 }
 
 
@@ -59,8 +62,8 @@ def _params(module: torch.nn.Module) -> int:
 def test_catalogue_covers_every_kind_and_the_references() -> None:
     kinds = {s.block_kind for s in BLOCKS}
     assert kinds == {"attention", "conv", "pool", "activation", "norm", "reference"}
-    # 16 attention + 20 conv (13 + 7 mobile units) + 17 pool + 18 activation + 6 norm layers + identity = 78
-    assert len(BLOCKS) == 78
+    # 16 attention + 22 conv (13 + 7 mobile units + 2 sparse) + 20 pool + 18 activation + 6 norm + identity = 83
+    assert len(BLOCKS) == 83
     for kind, ref in catalog.REFERENCE.items():
         assert resolve(f"block:{ref}").block_kind in (kind, "reference")
 
@@ -68,7 +71,10 @@ def test_catalogue_covers_every_kind_and_the_references() -> None:
 @pytest.mark.parametrize("spec", BLOCKS, ids=BLOCK_IDS)
 def test_block_spec_metadata(spec) -> None:
     assert spec.kind == "block" and spec.source == "cnnbench"
-    assert spec.input_size == (256, 56, 56)
+    # one 256x56x56 map, but for the multi-input fusion blocks, which carry their own shapes
+    first, more = catalog._SHAPES.get(spec.name, ((256, 56, 56), ()))
+    assert spec.input_size == first and spec.more_inputs == more
+    assert (spec.name in ("aff", "iaff", "mcb", "mlb", "hbp")) == bool(more)
     if spec.block_kind != "reference":
         assert spec.family == spec.block_kind
         assert spec.paper and spec.year and 1990 < spec.year <= 2025
@@ -79,7 +85,7 @@ def test_block_traces_on_meta(spec) -> None:
     with torch.device("meta"):
         block = spec.build()
     block.eval()
-    y = block(torch.empty(1, *spec.input_size, device="meta"))
+    y = block(*(torch.empty(1, *s, device="meta") for s in spec.input_shapes))
     assert y.device.type == "meta"
     assert tuple(y.shape) == _expected_shape(spec)
 
@@ -88,11 +94,12 @@ def test_block_traces_on_meta(spec) -> None:
 def test_block_cpu_forward_small_map_is_finite(spec) -> None:
     torch.manual_seed(0)
     block = spec.build(channels=64)
-    x = torch.randn(2, 64, 16, 16)  # batch 2: BatchNorm on 1x1 maps cannot train on a single sample
+    # batch 2: BatchNorm on 1x1 maps cannot train on a single sample; a fusion block's further maps follow the first
+    xs = [torch.randn(2, *s) for s in spec.shapes_for(((64, 16, 16),))]
     for training in (False, True):  # train mode exercises stochastic pooling's sampling path
         block.train(training)
         with torch.no_grad():
-            y = block(x)
+            y = block(*xs)
         assert torch.isfinite(y).all(), f"{spec.name} (train={training})"
         assert y.shape[0] == 2
 
@@ -277,14 +284,6 @@ def test_ghost_module_output_is_primary_plus_ghosts() -> None:
     y = g(x)
     assert y.shape == (1, 20, 5, 5)
     assert torch.allclose(y[:, :10], g.primary(x))
-
-
-def test_aff_with_identity_branch_returns_its_input() -> None:
-    # M⊗X + (1 − M)⊗X = X for any attention map M
-    x = torch.randn(1, 16, 6, 6)
-    for block in (attention.aff(channels=16).eval(), attention.iaff(channels=16).eval()):
-        assert torch.allclose(block(x), x, atol=1e-6)
-    assert attention.aff(channels=16, branch="conv3x3").eval()(x).shape == x.shape
 
 
 def test_criss_cross_matches_a_brute_force_loop() -> None:

@@ -76,6 +76,15 @@ class ModelSpec:
         """Every default positional input's shape without the batch dimension: ``input_size``, then ``more_inputs``."""
         return (tuple(self.input_size), *self.more_inputs)
 
+    def shapes_for(self, sizes: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+        """The positional input shapes when the user gives ``sizes``: several are taken as they are; one replaces
+        ``input_size``, and each further default input of the same shape follows it (a fusion block's second map,
+        RAFT's second image) while the others keep their defaults (MCB's question vector)."""
+        if len(sizes) != 1 or not self.more_inputs:
+            return tuple(sizes)
+        first, default = tuple(sizes[0]), tuple(self.input_size)
+        return (first, *(first if tuple(s) == default else tuple(s) for s in self.more_inputs))
+
     def paper_mismatches(self, params: int, macs: int) -> list[str]:
         """Our counts that miss the published ones by more than ``paper_tolerance`` (relative); empty = agreement."""
         out = []

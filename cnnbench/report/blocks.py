@@ -55,7 +55,9 @@ def blocks_table(records: list[dict[str, Any]]):
                      overflow="fold", max_width=40 if col in ("paper (year)", "error") else None)
     for r in records:
         lat = (r.get("latency_ms") or {}).get("median")
-        t.add_row(r["model"], r["block_kind"], f"{r['paper']} ({r['year']})", si(r.get("params")), si(r.get("macs")),
+        # a block fed other inputs than the title's (the multi-input fusion blocks) names them under its name
+        name = r["model"] if r.get("inputs", shape) in (shape, "") else f"{r['model']}\n({r['inputs']})"
+        t.add_row(name, r["block_kind"], f"{r['paper']} ({r['year']})", si(r.get("params")), si(r.get("macs")),
                   nbytes(r.get("memory_access_bytes")), si(r.get("activations")), si(r.get("overhead_params")),
                   si(r.get("overhead_macs")), nbytes(r.get("overhead_memory_access_bytes")), ms(lat),
                   ms(r.get("overhead_latency_ms")), r.get("error") or "")

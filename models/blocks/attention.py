@@ -17,7 +17,6 @@ Papers (title, year; the equation/figure followed):
     CC        CCNet: Criss-Cross Attention for Semantic Segmentation (Huang et al., ICCV 2019).
     DANet     Dual Attention Network for Scene Segmentation (Fu et al., CVPR 2019), PAM and CAM.
     SGE       Spatial Group-wise Enhance (Li, Hu, Yang, arXiv 2019).
-    AFF/iAFF  Attentional Feature Fusion (Dai et al., WACV 2021), MS-CAM, AFF, iAFF.
     CSRA      Residual Attention: A Simple but Effective Method for Multi-Label Recognition (Zhu & Wu, ICCV 2021).
 """
 
@@ -32,24 +31,19 @@ from torch import nn
 from cnnbench_models.blocks.conv import SKConv
 
 __all__ = [
-    "AFF",
     "BAM",
     "CBAM",
     "CSRA",
     "ECA",
-    "IAFF",
-    "MSCAM",
     "SE",
     "SGE",
     "ChannelAttention",
     "CoordAttention",
     "CrissCrossAttention",
-    "FuseWithBranch",
     "GlobalContext",
     "NonLocal",
     "PositionAttention",
     "RecurrentCrissCross",
-    "aff",
     "bam",
     "cbam",
     "coord_attention",
@@ -59,7 +53,6 @@ __all__ = [
     "danet_pam",
     "eca",
     "gc",
-    "iaff",
     "non_local",
     "rcca",
     "se",
@@ -352,77 +345,6 @@ class SGE(nn.Module):
         return (xg * torch.sigmoid(t.view(n * self.groups, 1, h, w))).view(n, c, h, w)
 
 
-class MSCAM(nn.Module):
-    """Multi-scale channel attention (AFF paper): local point-wise bottleneck + global (GAP) bottleneck,
-    each 1×1(C→C/r) → BN → ReLU → 1×1(C/r→C) → BN; returns the pre-sigmoid sum."""
-
-    def __init__(self, channels: int, reduction: int = 4) -> None:
-        super().__init__()
-        inter = max(1, channels // reduction)
-
-        def bottleneck() -> nn.Sequential:
-            return nn.Sequential(nn.Conv2d(channels, inter, 1), nn.BatchNorm2d(inter), nn.ReLU(inplace=True),
-                                 nn.Conv2d(inter, channels, 1), nn.BatchNorm2d(channels))
-
-        self.local = bottleneck()
-        self.glob = bottleneck()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.local(x) + self.glob(F.adaptive_avg_pool2d(x, 1))
-
-
-class AFF(nn.Module):
-    """Attentional feature fusion of two same-shape tensors: ``Z = M(X+Y)⊗X + (1−M(X+Y))⊗Y``."""
-
-    def __init__(self, channels: int, reduction: int = 4) -> None:
-        super().__init__()
-        self.att = MSCAM(channels, reduction)
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        wei = torch.sigmoid(self.att(x + y))
-        return x * wei + y * (1 - wei)
-
-
-class IAFF(nn.Module):
-    """Iterative AFF: the initial integration X+Y is itself replaced by an AFF (two MS-CAMs)."""
-
-    def __init__(self, channels: int, reduction: int = 4) -> None:
-        super().__init__()
-        self.att1 = MSCAM(channels, reduction)
-        self.att2 = MSCAM(channels, reduction)
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        wei = torch.sigmoid(self.att1(x + y))
-        xi = x * wei + y * (1 - wei)
-        wei2 = torch.sigmoid(self.att2(xi))
-        return x * wei2 + y * (1 - wei2)
-
-
-class FuseWithBranch(nn.Module):
-    """Single-input wrapper for two-input fusion blocks: ``fuse(x, branch(x))``.
-
-    AFF fuses the identity X with a residual branch Y. With ``branch="identity"`` (default) Y = X, so
-    the block's cost is exactly the fusion's cost (what the attention catalogue compares against the
-    identity reference); the output then equals X numerically, since M⊗X + (1−M)⊗X = X. With
-    ``branch="conv3x3"`` Y = BN(conv3×3(X)), a basic residual branch — realistic values, but its conv
-    dominates the count.
-    """
-
-    def __init__(self, fusion: nn.Module, channels: int, branch: str = "identity") -> None:
-        super().__init__()
-        if branch == "identity":
-            self.branch: nn.Module = nn.Identity()
-        elif branch == "conv3x3":
-            self.branch = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1, bias=False),
-                                        nn.BatchNorm2d(channels))
-        else:
-            raise ValueError(f"branch must be 'identity' or 'conv3x3', not {branch!r}")
-        self.fusion = fusion
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fusion(x, self.branch(x))
-
-
 class CSRA(nn.Module):
     """Class-specific residual attention head: maps a feature map to class logits (N, num_classes).
 
@@ -515,16 +437,6 @@ def danet_cam(*, channels: int = 256) -> nn.Module:
 def sge(*, channels: int = 256, groups: int = 64) -> nn.Module:
     """Spatial group-wise enhance (64 groups)."""
     return SGE(channels, groups)
-
-
-def aff(*, channels: int = 256, reduction: int = 4, branch: str = "identity") -> nn.Module:
-    """AFF wrapped to one input: fuses x with ``branch(x)`` (see ``FuseWithBranch``)."""
-    return FuseWithBranch(AFF(channels, reduction), channels, branch)
-
-
-def iaff(*, channels: int = 256, reduction: int = 4, branch: str = "identity") -> nn.Module:
-    """iAFF wrapped to one input: fuses x with ``branch(x)`` (see ``FuseWithBranch``)."""
-    return FuseWithBranch(IAFF(channels, reduction), channels, branch)
 
 
 def csra(*, channels: int = 256, num_classes: int = 1000, temperature: float = 1.0, lam: float = 0.1) -> nn.Module:

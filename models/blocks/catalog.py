@@ -3,7 +3,9 @@
 Torch-free (builders are ``"module:function"`` strings). Mobile units (``mobile.py``) are listed with the
 convolutions and normalisation layers (``norm.py``) with the activations, so ``cnnbench blocks`` keeps four kinds. Every block is built with ``channels=256`` by
 default and profiled on its ``input_size`` (256×56×56: ResNet-50's conv2_x map); ``spec.build(channels=64)``
-rebuilds it for another width. ``family`` equals ``block_kind``.
+rebuilds it for another width. ``family`` equals ``block_kind``. The fusion blocks (``fusion.py``: AFF/iAFF with
+the attention blocks, MCB/MLB/HBP with the pools) take several inputs: their shapes are in ``_SHAPES``
+(``input_size`` + ``more_inputs``), so a profile feeds each its own.
 
 Overhead relative to a reference: ``REFERENCE[block_kind]`` names the block to subtract — ``identity``
 (an ``nn.Identity``, zero cost) for attention, pooling and activations; ``conv3x3`` for convolutions,
@@ -48,12 +50,6 @@ _ATTENTION = [
      "channel attention module: CxC attention, one parameter (gamma)", ()),
     ("sge", "sge", "Spatial Group-wise Enhance: Improving Semantic Feature Learning in Convolutional Networks",
      2019, "64 groups; all work is elementwise/reductions, so 0 MACs", ()),
-    ("aff", "aff", "Attentional Feature Fusion", 2021,
-     ("stand-in: the paper's two-input fusion (attention.AFF, forward(x, y)) wrapped to one input: fuses x with "
-     "branch(x), branch=identity by default (cost = fusion only; output equals x numerically); "
-     "build(branch='conv3x3') for a real residual branch"), ()),
-    ("iaff", "iaff", "Attentional Feature Fusion", 2021,
-     "stand-in: iterative AFF (two MS-CAMs; two-input attention.IAFF) wrapped to one input like block:aff", ()),
     ("csra", "csra", "Residual Attention: A Simple but Effective Method for Multi-Label Recognition", 2021,
      "a classification head: output is class logits (N, 1000), not a feature map; T=1, lambda=0.1", ()),
 ]
@@ -234,20 +230,59 @@ _NORM = [
 ]
 
 
+# multi-input fusion blocks (models/blocks/fusion.py): registered with their own inputs (``_SHAPES``)
+_FUSION_ATTENTION = [
+    ("aff", "aff", "Attentional Feature Fusion", 2021,
+     ("forward(x, y), two 256x56x56 maps, as the official aff_pytorch/aff_net/fusion.py (YimianDai/open-aff): "
+      "MS-CAM (r=4) on x+y, out = 2*x*w + 2*y*(1-w)"), ()),
+    ("iaff", "iaff", "Attentional Feature Fusion", 2021,
+     ("forward(x, y), iterative AFF: two MS-CAMs, out = x*w2 + y*(1-w2) (official fusion.py; its second "
+      "global branch reuses the first's weights, here the second MS-CAM is whole: same params and MACs)"), ()),
+]
+
+_FUSION_POOL = [
+    ("mcb", "mcb", "Multimodal Compact Bilinear Pooling for Visual Question Answering and Visual Grounding", 2016,
+     ("attention MCB at every position (akirafukui/vqa-mcb train_att_bc.py: question 2048 tiled over the "
+      "2048x14x14 image map, d=16000, sum_pool=False, signed sqrt, L2): output (N, 16000, 14, 14); 0 params. "
+      "Count sketch (index_add) and FFTs have no MAC formula: 0 MACs counted, ~3 FFTs of length d per "
+      "position uncounted"), ("multimodal_compact_bilinear",)),
+    ("mlb", "mlb", "Hadamard Product for Low-rank Bilinear Pooling", 2017,
+     ("MLB attention network after the encoders (jnhwkim/MulLowBiVQA netdef/MLB.lua, train.lua defaults): "
+      "image 2048x14x14 + question 2400 (skip-thought GRU, not included), d=1200, 2 glimpses, 2000 answers: "
+      "output (N, 2000)"), ("multimodal_low_rank_bilinear",)),
+    ("hbp", "hbp", "Hierarchical Bilinear Pooling for Fine-Grained Visual Recognition", 2018,
+     ("head on VGG-16 relu5_1/5_2/5_3 (three 512x28x28 maps, 448 input; ChaojianYu/Hierarchical-Bilinear-Pooling "
+      "ft_last_layer.prototxt): 1x1 convs to d=8192, 3 pairwise products, sum pool, signed sqrt + L2, concat, "
+      "FC to 200 (CUB): output (N, 200)"), ("hierarchical_bilinear_pool",)),
+]
+
+# (input_size, more_inputs) of the fusion blocks; every other block takes one _INPUT map
+_SHAPES = {
+    "aff": (_INPUT, (_INPUT,)),
+    "iaff": (_INPUT, (_INPUT,)),
+    "mcb": ((2048, 14, 14), ((2048,),)),
+    "mlb": ((2048, 14, 14), ((2400,),)),
+    "hbp": ((512, 28, 28), ((512, 28, 28), (512, 28, 28))),
+}
+
+
 def _register_all() -> None:
     for block_kind, module, rows in (
         ("attention", "attention", _ATTENTION),
+        ("attention", "fusion", _FUSION_ATTENTION),
         ("conv", "conv", _CONV),
         ("conv", "mobile", _MOBILE),
         ("conv", "sparse_conv", _SPARSE),
         ("pool", "pool", _POOL),
+        ("pool", "fusion", _FUSION_POOL),
         ("activation", "activation", _ACTIVATION),
         ("norm", "norm", _NORM),
     ):
         for name, fn, paper, year, note, aliases in rows:
+            first, more = _SHAPES.get(name, (_INPUT, ()))
             register(ModelSpec(
                 name=name, family=block_kind, source="cnnbench", builder=f"{_MOD}.{module}:{fn}",
-                paper=paper, year=year, input_size=_INPUT, kind="block", block_kind=block_kind,
+                paper=paper, year=year, input_size=first, more_inputs=more, kind="block", block_kind=block_kind,
                 aliases=aliases, note=note,
             ))
     register(ModelSpec(
