@@ -1,7 +1,9 @@
 """The block catalogue: attention, convolution, pooling, activation and norm modules on a standard feature map.
 
 Each block is profiled on 1×256×56×56 by default (``--input-size`` to change; a block fed C channels is
-built for C). Overhead columns subtract a reference block: ``identity`` (zero cost) for attention,
+built for C); the fusion blocks take their own inputs (AFF/iAFF two maps, MCB/MLB a map and a question vector,
+HBP three maps), and one ``--input-size`` also sizes their same-shape further inputs. Overhead columns subtract a
+reference block: ``identity`` (zero cost) for attention,
 pooling, activations and norm layers, a plain 3×3 conv (C→C, no bias) for convolutions.
 """
 
