@@ -96,7 +96,10 @@ def test_name_exists_checks_each_registry():
 def test_status_is_computed_from_the_registry():
     by_item = {(r["seed"], r["item"]): r for r in cov.item_rows()}
     aff = by_item[(common.S000, "[2020] Attentional Feature Fusion")]
-    assert aff["status"] == "stand-in" and "one input" in aff["reason"] and aff["names"] == "block:aff, block:iaff"
+    assert aff["status"] == "covered" and aff["names"] == "block:aff, block:iaff"
+    sqnxt = by_item[(common.S000, "[2018] SqueezeNext_ Hardware-Aware Neural Network Design")]
+    assert sqnxt["status"] == "stand-in" and "SqNxt-44 is not built" in sqnxt["reason"]
+    assert sqnxt["names"] == "sqnxt23_x1_0, sqnxt23_x2_0, sqnxt23v5_x1_0, sqnxt23v5_x2_0"
     lp = by_item[(common.S000, "[2014] Learned-Norm Pooling for Deep Feedforward and Recurrent Neural Networks")]
     assert lp["status"] == "covered" and lp["names"] == "block:lp_pool_learned, block:lp_pool"
     drop = by_item[(common.S003, "DropConnect")]
@@ -144,3 +147,11 @@ def test_a_missing_name_makes_the_row_planned_until_it_is_registered(monkeypatch
     assert d["status"] == "not a network"
     # 4 items = 0 covered + 1 stand-in + 1 not a network + 2 planned
     assert cov.totals()["all"] == {"items": 4, "covered": 0, "stand-in": 1, "not a network": 1, "planned": 2}
+
+
+def test_issue_21_goal_covered_or_not_a_network_is_at_least_95_percent():
+    # every item the seeds name is a registered row, an honest stand-in, or not a network; the stand-ins and the
+    # one planned row (IGCV2: no layout found offline) stay under 5%
+    t = cov.totals()["all"]
+    assert (t["covered"] + t["not a network"]) / t["items"] >= 0.95, t
+    assert t["planned"] <= 1, t
