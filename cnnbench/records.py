@@ -23,7 +23,7 @@ COUNT_KEYS = ("params", "trainable_params", "buffers", "checkpoint_bytes", "macs
 STATIC_KEYS = (*IDENTITY_KEYS, *COUNT_KEYS, "uncounted_ops", "error")
 #: What a static profile adds beyond :data:`STATIC_KEYS`, with the row's inputs label.
 STATIC_EXTRA_KEYS = ("checkpoint_bytes_fp16", "checkpoint_bytes_int8", "trace_device", "fused", "peak_activation_bytes",
-                     "peak_at", "inputs")
+                     "peak_at", "op_count", "inputs")
 #: What a latency measurement adds (``LatencyResult.to_dict()`` less ``dtype`` and ``error``), then the efficiency
 #: against this machine's roofline. ``calibration_ms`` and ``latency_normalized`` (latency median ÷ calibration_ms,
 #: dimensionless) are there only when the calibration workload was timed beside the row (``--calibrate``).

@@ -170,3 +170,16 @@ def test_deformable_conv_counts_as_the_conv_it_replaces():
     assert p.macs == 16200 + 7200
     # activations: offset output 18*25 = 450 + deform output 8*25 = 200
     assert p.activations == 650
+
+
+def test_op_count_is_the_ops_that_compute_or_move_data():
+    import torchvision
+
+    from cnnbench.catalog import resolve
+
+    # lenet5: conv tanh pool, conv tanh pool (6), then addmm tanh addmm tanh addmm (5) = 11; the flatten view and the
+    # three t (weight transposes) are views: not counted
+    assert analyze(resolve("lenet5").build(), (1, 1, 32, 32)).op_count == 11
+    # resnet18: 20 convs + 20 batch norms + 17 in-place ReLUs + 8 residual add_ + max pool + mean + addmm = 68; the
+    # 20 bare `empty` allocations, the flatten view and the fc weight's t are not kernels that move data
+    assert analyze(torchvision.models.resnet18(weights=None), (1, 3, 224, 224)).op_count == 68

@@ -70,7 +70,8 @@ class StaticProfile:
     were fused (``cnnbench.catalog.build.fuse_model``) before counting. ``peak_activation_bytes``: the most bytes of
     storages the forward created alive at once (eval mode, no autograd; parameters, buffers and inputs excluded;
     :mod:`cnnbench.analysis.liveness`), reached in module ``peak_at``; ``weight_bytes`` / ``input_bytes``: the
-    storages of the parameters and buffers / of the inputs, at ``dtype``.
+    storages of the parameters and buffers / of the inputs, at ``dtype``. ``op_count``: the aten ops the forward ran that
+    compute or move data (views and bare allocations excluded) (a fragmentation proxy: ShuffleNetV2's G3).
     """
 
     input_shape: tuple[int, ...]
@@ -101,6 +102,12 @@ class StaticProfile:
     @property
     def flops(self) -> int:
         return 2 * self.macs
+
+    @property
+    def op_count(self) -> int:
+        """aten ops the forward ran that compute or move data (views and bare allocations such as ``empty`` excluded):
+        the kernels an eager run launches."""
+        return sum(1 for r in self.records if not r.is_view and (r.macs or r.memory_access_bytes))
 
     @property
     def arithmetic_intensity(self) -> float:
@@ -152,6 +159,7 @@ class StaticProfile:
             "fused": self.fused,
             "peak_activation_bytes": self.peak_activation_bytes,
             "peak_at": self.peak_at,
+            "op_count": self.op_count,
         }
 
 
