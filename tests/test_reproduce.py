@@ -169,7 +169,7 @@ def test_list():
     # resnet-checkpoints, vgg-3x3-stack, shufflenetv2-g1..g4, shufflenetv2-fig1, mobilenetv1-pointwise,
     # regnet-activations, convnext-roadmap, stdn-stem, shift-zero-flop, internimage-sizes, abstract-costs,
     # compression-sizes, low-rank
-    assert len(reproduce.names()) == 16 and "regnet-activations" in reproduce.names()
+    assert len(reproduce.names()) == 17 and "regnet-activations" in reproduce.names()
     for module, _, fn in (r.target.partition(":") for r in reproduce.REPRODUCTIONS):  # every entry's run exists
         import importlib
 

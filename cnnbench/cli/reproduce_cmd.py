@@ -42,6 +42,8 @@ def reproduce(
     statistic: Annotated[str, typer.Option(help="min | median: the per-call time throughput is computed from "
                                            "(min resists preemption on a busy machine).",
                                            rich_help_panel=_LAT)] = "min",
+    table: Annotated[Path | None, typer.Option("--table", help="The committed table a table-reading reproduction "
+                                               "reads (zoo-proxies: results/zoo/timm-latency.csv).")] = None,
     save: SaveOpt = False,
     db: DbOpt = None,
 ) -> None:
@@ -53,7 +55,15 @@ def reproduce(
         return
     if name is None:
         raise CnnbenchError("name a reproduction (see `cnnbench reproduce --list`) or use --list")
-    todo = studies.names() if name.strip().lower() == "all" else [studies.get(name).name]
+    if name.strip().lower() == "all":  # a table-reading entry whose table is not here is skipped, and said so
+        todo = []
+        for r in studies.REPRODUCTIONS:
+            if r.reads and table is None and not Path(r.reads).is_file():
+                stderr.print(f"skipping {r.name}: it reads {r.reads}, which is not here (--table FILE)")
+            else:
+                todo.append(r.name)
+    else:
+        todo = [studies.get(name).name]
     from cnnbench.latency.options import check_protocol_options
 
     check_protocol_options(budget=budget, min_samples=min_samples, warmup=warmup, threads=threads,
@@ -66,6 +76,7 @@ def reproduce(
     dev = studies.check_device(device)  # no CUDA → one-line error, exit 2
     opts = studies.RunOptions(device=dev, latency=not no_latency, budget_s=budget, min_samples=min_samples,
                       warmup_s=warmup, threads=threads, batch_size=batch_size, statistic=statistic,
+                      table=str(table) if table is not None else None,
                       progress=lambda msg: stderr.print(f"[dim]{msg}[/dim]"))
     out_dir = check_output_path(output_dir or studies.DEFAULT_OUT_DIR, "--output-dir", directory=True)
     failures = OutputFailures()

@@ -43,6 +43,7 @@ class Reproduction:
     target: str  # "module:function" under cnnbench.reproduce
     summary: str
     timed: bool  # whether it measures latency (else --budget etc. do not apply)
+    reads: str = ""  # a committed table it reads instead of measuring (--table overrides); `all` skips it if absent
 
 
 REPRODUCTIONS: tuple[Reproduction, ...] = (
@@ -86,6 +87,10 @@ REPRODUCTIONS: tuple[Reproduction, ...] = (
     Reproduction("low-rank", "low_rank:run",
                  "Low-rank convs: Jaderberg k×1+1×k, Lebedev CP (AlexNet conv2 4x), Kim Tucker-2 (VGG-16 FLOPs x4.93)",
                  timed=False),
+    Reproduction("zoo-proxies", "zoo_proxies:run",
+                 "The latency zoo (320 timm models, eager + ONNX Runtime): MACs, params, memory access, activations, "
+                 "op count, roofline bound vs latency — Spearman, log-log Pearson, one-parameter fit error",
+                 timed=False, reads="results/zoo/timm-latency.csv"),
 )
 
 

@@ -43,6 +43,8 @@ class RunOptions:
             default) estimates the uncontended cost and is robust to preemption on a shared machine (as
             ``timeit`` recommends); ``median`` is the latency engine's headline statistic.
         progress: Called with one-line progress messages (the CLI sends them to stderr).
+        table: The committed table a table-reading reproduction reads instead of its default (``zoo-proxies``:
+            ``results/zoo/timm-latency.csv``); the others ignore it.
     """
 
     device: str = "cpu"
@@ -53,6 +55,7 @@ class RunOptions:
     threads: int | None = 1
     batch_size: int | None = None
     statistic: str = "min"
+    table: str | None = None
     progress: Callable[[str], None] | None = None
 
     def time_ms(self, stats: LatencyStats) -> float:
