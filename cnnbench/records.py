@@ -39,7 +39,7 @@ STATIC_METRICS = ("params", "checkpoint_bytes", "macs", "memory_access_bytes", "
 LATENCY_STATS = ("median", "mean", "std", "iqr", "p90", "p99", "min")
 #: Keys about one run rather than the model (environment, worker, clock times): JSON files keep them; CSV files and
 #: the committed zoo table leave them out (they must not change between runs).
-VOLATILE_KEYS = ("row_key", "env", "node", "worker_pid", "timed_start", "timed_end", "elapsed_s")
+VOLATILE_KEYS = ("row_key", "env", "node", "node_id", "worker_pid", "timed_start", "timed_end", "elapsed_s")
 #: Keys kept whole by :func:`flatten` (a dict per row reads better than dozens of sparse columns).
 UNFLATTENED = ("uncounted_ops",)
 #: The counting conventions, said under every table of records (and in Markdown reports).

@@ -66,6 +66,9 @@ def test_static_sweep_gives_identical_rows_on_local_and_ray(cluster, model_file)
     assert (tiny["params"], tiny["macs"]) == (16, 602_112)
     assert got["timm:resnet18"]["params"] == 11_689_512  # timm's resnet18, as torchvision's weights say
     assert all(r["node"] and isinstance(r["env"], dict) for r in remote.records)  # the node that measured it
+    node = ray.get_runtime_context().get_node_id()  # one local node: every row names it
+    assert {r["node_id"] for r in remote.records} == {node}
+    assert {r["node_id"] for r in local.records} == {"local"}
 
 
 def test_latency_tasks_never_overlap_on_a_node(cluster, model_file):
@@ -77,7 +80,7 @@ def test_latency_tasks_never_overlap_on_a_node(cluster, model_file):
     by_node: dict[str, list[tuple[float, float]]] = {}
     for r in out.records:
         assert r["latency_ms"]["samples"] >= 3 and r["runtime"] == "eager" and r["env"]["device"] == "cpu"
-        by_node.setdefault(r["node"], []).append((r["timed_start"], r["timed_end"]))
+        by_node.setdefault(r["node_id"], []).append((r["timed_start"], r["timed_end"]))
     for spans in by_node.values():
         spans.sort()
         assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))

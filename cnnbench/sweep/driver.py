@@ -155,7 +155,8 @@ def run_plan(plan: SweepPlan, executor: Any, on_row: Callable[[dict[str, Any]], 
         if rec.get("_isolation"):  # the worker died on the static half: timing it would only die again
             for rt in todo:
                 t = replace(task, runtime=rt)
-                emit(t, {**failure_record(t, rec["error"], plan.specs.get(task.model)), "_isolation": True})
+                emit(t, {**failure_record(t, rec["error"], plan.specs.get(task.model)), "node_id": rec.get("node_id"),
+                         "_isolation": True})
             return
         for rt in todo:
             sched.push_timed(replace(task, runtime=rt, base=rec))

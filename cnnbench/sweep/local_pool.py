@@ -298,6 +298,7 @@ def _failure(task: Task, error: str) -> dict[str, Any]:
 
         rec = {**merge_latency(task.base, {}), **{k: v for k, v in rec.items() if k not in ("source", "family")}}
         rec["error"] = error
+    rec["node_id"] = "local"  # the Ray executor puts the node the task was on here
     rec["_isolation"] = True
     return rec
 

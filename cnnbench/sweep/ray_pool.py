@@ -2,16 +2,23 @@
 
 * ``ray.init(address=ADDR)`` joins an existing cluster (``ray start --head`` then ``--address``); without an address a
   local one is started (or the one this process already started is used).
-* Static tasks take ``num_cpus=1`` and run in parallel across the cluster (at most one per CPU in flight, so the
-  timeout, counted from submission, is the task's own time).
-* Timed tasks claim an exclusive resource: on CPU every CPU of one node (pinned to it with a
-  ``NodeAffinitySchedulingStrategy``; the driver keeps at most one timed task per node in flight, and only when no
-  static work is left), on CUDA one GPU (``num_gpus=1``, static work goes on beside it). Two timed tasks never share
-  a CPU or a GPU.
-* Every row records the environment of the node that measured it (``env``, ``node``); the driver writes the store.
+* Every task is pinned to a node (``NodeAffinitySchedulingStrategy``, ``soft=False``) chosen by the driver, so the
+  driver always knows which node holds which task. Static tasks take one CPU each and go to the node with the most
+  free CPUs (spread over the cluster; at most one per CPU in flight, so the timeout, counted from submission, is the
+  task's own time).
+* Timed tasks claim an exclusive resource: on CPU every CPU of one node (the driver keeps at most one timed task per
+  node in flight, and only when no static work is left), on CUDA one GPU of a node (static work goes on beside it).
+  Two timed tasks never share a CPU or a GPU.
+* Every row records the node that measured it: ``node_id`` (the Ray node id, hex), ``node`` (its host name) and its
+  environment (``env``); the driver alone writes the store (a task carries no database path).
 * A task past ``timeout`` is cancelled with ``force=True`` (its worker process is killed); a worker that crashes
-  (segfault, ``os._exit``, Ray's memory monitor) gives an error row. Tasks are never retried (``max_retries=0``).
-  A task whose resident memory grows past ``max_memory`` is interrupted by a watch thread (``out of memory`` row).
+  (segfault, ``os._exit``, Ray's memory monitor) gives an error row, never retried (``max_retries=0``). A task whose
+  resident memory grows past ``max_memory`` is interrupted by a watch thread (``out of memory`` row).
+* **Node loss**: when a task fails with a Ray system error the driver asks whether its node is still alive (a tiny
+  probe task pinned to it, and the cluster's node table, for up to :data:`NODE_CHECK_S` seconds). A live node means
+  the task itself crashed (an error row, as above); a dead node means every task it held is re-run **once** on a
+  surviving node (stderr says so), and a task whose re-run is lost too, or that has no node left, becomes an error
+  row reading ``node died: ...``. No row is lost and none is measured twice.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ from cnnbench.sweep.schedule import Scheduler
 from cnnbench.sweep.tasks import Task
 
 POLL_S = 0.25
+#: Seconds the driver waits to learn whether a node whose task failed is alive (a probe task answers within a second
+#: or two on a live node; Ray's health check marks a dead one within about 15 s).
+NODE_CHECK_S = 60.0
 #: The one line for a machine without the ``ray`` extra (``sweep --executor ray`` checks it before planning).
 RAY_MISSING = "--executor ray needs the ray extra: pip install 'cnnbench[ray]'"
 
@@ -70,8 +80,15 @@ def _remote_run(task: Task, max_memory: int | None) -> dict[str, Any]:
     finally:
         if watch is not None:
             watch.stop()
-    rec["node"] = ray.get_runtime_context().get_node_id()
+    rec["node_id"] = ray.get_runtime_context().get_node_id()
     return rec
+
+
+def _node_id() -> str:
+    """The probe: the id of the node it ran on."""
+    import ray
+
+    return ray.get_runtime_context().get_node_id()
 
 
 def _cpus() -> int:
@@ -134,6 +151,13 @@ class RayExecutor:
         self.connect_timeout = float(connect_timeout)
         self.init_kwargs = init_kwargs
         self.started_ray = False
+        self.dead: set[str] = set()  # nodes found dead during a run
+
+    def notify(self, line: str) -> None:
+        """One line on stderr about the cluster (a node lost, its tasks re-run)."""
+        import sys
+
+        print(line, file=sys.stderr, flush=True)
 
     def connect(self):
         ray = _ray()
@@ -174,55 +198,101 @@ class RayExecutor:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         remote = ray.remote(max_retries=0)(_remote_run)
-        nodes = self.nodes()
-        total_cpus = sum(n["cpus"] for n in nodes)
-        inflight: dict[Any, tuple[Task, float, str | None]] = {}  # ref → (task, submitted, node of a timed task)
+        nodes = {n["id"]: n for n in self.nodes()}
+        used = {nid: 0 for nid in nodes}  # CPUs held by in-flight tasks, per node
+        gpus_used = {nid: 0 for nid in nodes}
+        inflight: dict[Any, tuple[Task, float, str, int]] = {}  # ref → (task, submitted, node, CPUs)
+        rerun: set[str] = set()  # keys of the tasks already re-run once after a node died
 
-        def submit(task: Task, node: dict[str, Any] | None) -> None:
-            if task.timed and task.device not in (None, "cpu"):
-                opts: dict[str, Any] = {"num_cpus": 1, "num_gpus": 1}
-            elif task.timed:
-                opts = {"num_cpus": node["cpus"],
-                        "scheduling_strategy": NodeAffinitySchedulingStrategy(node["id"], soft=False)}
-            else:
-                opts = {"num_cpus": 1}
+        def gpu_task(task: Task) -> bool:
+            return task.timed and task.device not in (None, "cpu")
+
+        def static_node() -> str | None:  # the node with the most free CPUs (spreads static work)
+            free = {nid: n["cpus"] - used[nid] for nid, n in nodes.items()}
+            best = max(free, key=lambda nid: free[nid], default=None)
+            return best if best is not None and free[best] >= 1 else None
+
+        def gpu_node() -> str | None:
+            with_gpus = [nid for nid, n in nodes.items() if n["gpus"]]
+            for nid in with_gpus or list(nodes):  # no GPU anywhere: Ray says the task is infeasible (its row)
+                if gpus_used[nid] < max(1, nodes[nid]["gpus"]) and nodes[nid]["cpus"] - used[nid] >= 1:
+                    return nid
+            return None
+
+        def submit(task: Task, nid: str) -> None:
+            cpus = nodes[nid]["cpus"] if task.timed and not gpu_task(task) else 1
+            opts: dict[str, Any] = {"num_cpus": cpus,
+                                    "scheduling_strategy": NodeAffinitySchedulingStrategy(nid, soft=False)}
+            if gpu_task(task):
+                opts["num_gpus"] = 1
+                gpus_used[nid] += 1
+            used[nid] += cpus
             ref = remote.options(**opts).remote(task, self.max_memory)
-            inflight[ref] = (task, time.monotonic(), node["id"] if node else None)
+            inflight[ref] = (task, time.monotonic(), nid, cpus)
+
+        def release(ref: Any) -> tuple[Task, str]:
+            task, _, nid, cpus = inflight.pop(ref)
+            if nid in used:
+                used[nid] -= cpus
+                gpus_used[nid] -= 1 if gpu_task(task) else 0
+            return task, nid
+
+        def node_lost(nid: str) -> None:
+            nodes.pop(nid, None)
+            used.pop(nid, None)
+            gpus_used.pop(nid, None)
+
+        def finish(ref: Any) -> None:
+            task, nid = release(ref)
+            rec, lost = self._result(ray, ref, task, nid)
+            if lost is not None:
+                node_lost(nid)
+                key = task.key()
+                if key not in rerun and nodes:
+                    rerun.add(key)
+                    self.notify(f"node {nid} died ({lost}): re-running {task.model}"
+                                f"{f' ({task.runtime})' if task.timed else ''} once on a surviving node")
+                    (sched.timed if task.timed else sched.static).appendleft(task)
+                    return
+                why = "its one re-run was lost too" if key in rerun else "no node is left to re-run it"
+                rec = _isolation(task, f"node died: node {nid} was lost while it held this task ({lost}); {why}")
+            if rec.get("_isolation") or not rec.get("node_id"):  # a row the driver made: the node it was on
+                rec["node_id"] = nid
+            on_done(task, rec)
 
         try:
             while True:
-                running = [t for t, _, _ in inflight.values()]
-                static_running = sum(1 for t in running if not t.timed)
+                static_running = sum(1 for t, _, _, _ in inflight.values() if not t.timed)
                 # timed work: one task per node (CPU) or per GPU, after the static work on CPU
                 if sched.timed and (not sched.exclusive or (not sched.static and not static_running)):
                     if sched.exclusive:
-                        busy = {n for _, _, n in inflight.values() if n is not None}
-                        for node in nodes:
-                            if sched.timed and node["id"] not in busy:
-                                submit(sched.timed.popleft(), node)
+                        for nid in list(nodes):
+                            if sched.timed and used[nid] == 0:
+                                submit(sched.timed.popleft(), nid)
                     else:
-                        gpus = sum(n["gpus"] for n in nodes) or 1
-                        while sched.timed and sum(1 for t in running if t.timed) < gpus:
-                            t = sched.timed.popleft()
-                            submit(t, None)
-                            running.append(t)
-                while sched.static and static_running < total_cpus:
-                    submit(sched.static.popleft(), None)
-                    static_running += 1
+                        while sched.timed and (nid := gpu_node()) is not None:
+                            submit(sched.timed.popleft(), nid)
+                while sched.static and (nid := static_node()) is not None:
+                    submit(sched.static.popleft(), nid)
                 if not inflight:
                     if sched.empty():
+                        return
+                    if not nodes:  # every node died: what is left cannot run anywhere
+                        while not sched.empty():
+                            task = (sched.static or sched.timed).popleft()
+                            on_done(task, {**_isolation(task, "node died: no node of the cluster is left"),
+                                           "node_id": None})
                         return
                     continue
                 ready, _ = ray.wait(list(inflight), num_returns=1, timeout=POLL_S)
                 for ref in ready:
-                    task, _, _ = inflight.pop(ref)
-                    on_done(task, self._result(ray, ref, task))
+                    finish(ref)
                 now = time.monotonic()
-                for ref, (task, t0, _) in list(inflight.items()):
+                for ref, (task, t0, nid, _) in list(inflight.items()):
                     if now - t0 > self.timeout:
                         ray.cancel(ref, force=True)
-                        inflight.pop(ref)
-                        on_done(task, _isolation(task, f"timed out after {self.timeout:g} s"))
+                        release(ref)
+                        on_done(task, {**_isolation(task, f"timed out after {self.timeout:g} s"), "node_id": nid})
         finally:
             import contextlib
 
@@ -230,19 +300,56 @@ class RayExecutor:
                 with contextlib.suppress(Exception):  # best effort on the way out
                     ray.cancel(ref, force=True)
 
-    def _result(self, ray: Any, ref: Any, task: Task) -> dict[str, Any]:
+    def _result(self, ray: Any, ref: Any, task: Task, nid: str) -> tuple[dict[str, Any], str | None]:
+        """The task's record, and why its node is gone (``None`` while the node lives: the record says what
+        happened to the task)."""
         import ray.exceptions as rex
 
         try:
-            return ray.get(ref)
-        except rex.OutOfMemoryError as e:
-            return _isolation(task, f"out of memory: {_first(e)}")
-        except (rex.WorkerCrashedError, rex.NodeDiedError, rex.LocalRayletDiedError) as e:
-            return _isolation(task, f"worker died: {_first(e)}")
+            return ray.get(ref), None
+        except rex.OutOfMemoryError as e:  # Ray's memory monitor killed the worker: the node lives
+            return _isolation(task, f"out of memory: {_first(e)}"), None
         except rex.TaskCancelledError:
-            return _isolation(task, f"timed out after {self.timeout:g} s")
-        except rex.RayError as e:
-            return _isolation(task, f"ray failed: {_first(e)}")
+            return _isolation(task, f"timed out after {self.timeout:g} s"), None
+        except rex.RayTaskError as e:  # the task body raised (run_task itself never does for a model)
+            return _isolation(task, f"ray failed: {_first(e)}"), None
+        except rex.RayError as e:  # a system failure: the worker, or its whole node?
+            if not self.node_alive(ray, nid):
+                return {}, type(e).__name__
+            if isinstance(e, (rex.WorkerCrashedError, rex.NodeDiedError, rex.LocalRayletDiedError)):
+                return _isolation(task, f"worker died: {_first(e)}"), None
+            return _isolation(task, f"ray failed: {_first(e)}"), None
+
+    def node_alive(self, ray: Any, nid: str) -> bool:
+        """Whether node ``nid`` still runs tasks: a probe pinned to it answers (alive), or it fails, the cluster's
+        node table says the node is dead, or nothing answers within :data:`NODE_CHECK_S` seconds (dead)."""
+        import ray.exceptions as rex
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        if nid in self.dead:
+            return False
+        probe = ray.remote(num_cpus=0, max_retries=0)(_node_id).options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(nid, soft=False)).remote()
+        deadline = time.monotonic() + NODE_CHECK_S
+        alive = False
+        while time.monotonic() < deadline:
+            ready, _ = ray.wait([probe], timeout=1.0)
+            if ready:
+                try:
+                    alive = ray.get(probe) == nid
+                except rex.RayError:
+                    alive = False
+                break
+            if not any(n["NodeID"] == nid and n.get("Alive") for n in ray.nodes()):
+                break
+        else:
+            import contextlib
+
+            with contextlib.suppress(Exception):
+                ray.cancel(probe, force=True)
+        if not alive:
+            self.dead.add(nid)
+        return alive
 
     def shutdown(self) -> None:
         """Stops the local cluster this executor started (a joined or caller's cluster stays up)."""
@@ -252,8 +359,11 @@ class RayExecutor:
 
 
 def check_reachable(address: str, timeout: float) -> None:
-    """A TCP connection to a Ray ``address`` (``host:port``, ``ray://host:port``) opens within ``timeout`` seconds;
-    else one line (``auto``, ``local`` and addresses without a port are left to Ray)."""
+    """A Ray head answers at ``address`` (``host:port``, ``ray://host:port``) within ``timeout`` seconds: a TCP
+    connection opens, and the server speaks gRPC (HTTP/2: its SETTINGS frame comes back for our connection preface);
+    else one line. A port that accepts and then says nothing would otherwise cost Ray's own waits (tens of seconds)
+    and end in Ray aborting the process. ``auto``, ``local`` and addresses without a port are left to Ray; a
+    ``ray://`` client server is only checked for the connection."""
     import socket
 
     rest = address.split("://", 1)[-1].rstrip("/")
@@ -261,13 +371,31 @@ def check_reachable(address: str, timeout: float) -> None:
     if not sep or not port.isdigit():
         return
     host = host.strip("[]") or "127.0.0.1"
+    deadline = time.monotonic() + timeout
+    connected = False
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            pass
+        with socket.create_connection((host, int(port)), timeout=timeout) as conn:
+            connected = True
+            if address.startswith("ray://"):
+                return
+            # HTTP/2 client preface + an empty SETTINGS frame; a gRPC server answers with a SETTINGS frame (type 4)
+            conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+            head = b""
+            while len(head) < 9:
+                conn.settimeout(max(0.001, deadline - time.monotonic()))
+                chunk = conn.recv(9 - len(head))
+                if not chunk:
+                    break
+                head += chunk
     except OSError as e:
         why = "timed out" if isinstance(e, TimeoutError) else (e.strerror or str(e) or type(e).__name__)
+        if connected:
+            why = f"it accepts connections but no Ray head answers there ({why})"
         raise CnnbenchError(f"cannot reach the Ray cluster at {address} within {timeout:g} s: {why} (is `ray start "
                             "--head` running there? --connect-timeout sets the wait)") from e
+    if len(head) < 9 or head[3] != 4:
+        raise CnnbenchError(f"cannot reach the Ray cluster at {address} within {timeout:g} s: it accepts connections "
+                            "but no Ray head answers there (is this the port of `ray start --head --port`?)")
 
 
 def _first(e: BaseException, limit: int = 200) -> str:

@@ -85,6 +85,7 @@ def run_task(task: Task) -> dict[str, Any]:
     rec["model"] = task.model
     rec["row_key"] = task.key()
     rec["node"] = socket.gethostname()
+    rec["node_id"] = "local"  # the Ray executor puts its node id here
     rec["worker_pid"] = os.getpid()
     rec["elapsed_s"] = round(time.perf_counter() - t0, 3)
     return rec
