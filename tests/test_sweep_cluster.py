@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections import Counter
 from itertools import pairwise
@@ -107,13 +108,20 @@ class Cluster:
         self.shell = subprocess.Popen([*prefix, "bash", "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True, env=_env(self.tmp), cwd=self.tmp)
         lines = []
-        for line in self.shell.stdout:  # ray start prints a lot; READY comes after the third node
-            lines.append(line)
-            if line.strip() == "READY":
-                break
-        else:
-            self.stop()
-            raise AssertionError("the cluster did not start:\n" + "".join(lines[-30:]))
+        watchdog = threading.Timer(240, self.shell.kill)  # a `ray start` that hangs fails the fixture, not CI
+        watchdog.start()
+        try:
+            for line in self.shell.stdout:  # ray start prints a lot; READY comes after the third node
+                lines.append(line)
+                if line.strip() == "READY":
+                    break
+            else:
+                self.stop()
+                raise AssertionError("the cluster did not start:\n" + "".join(lines[-30:]))
+        finally:
+            watchdog.cancel()
+        # whatever the nodes print later is read (and dropped): a full pipe would block them
+        threading.Thread(target=self.shell.stdout.read, daemon=True).start()
 
     def raylets(self) -> dict[str, tuple[int, bool]]:
         """Node id → (raylet pid, is the head)."""
