@@ -284,15 +284,16 @@ class Store:
         return out
 
     def measured_records(self, *, env_fingerprints: str | Sequence[str], git_commit: str | None,
-                         git_dirty: bool | None, version: str | None, ok_only: bool = False
-                         ) -> dict[str, dict[str, Any]]:
+                         git_dirty: bool | None, version: str | None, ok_only: bool = False,
+                         any_version: bool = False) -> dict[str, dict[str, Any]]:
         """Row key → its latest record (``env`` restored from its run) for every row measured by this code version on
         a machine of these fingerprints: what ``--resume`` skips, and still reports.
 
         A sweep (``cnnbench sweep``) stores each row's key in its record (``row_key``: model, inputs, dtype,
         batch, runtime, device, and a user model's file hash). The code version is the run's git commit and dirty
         flag plus the ``cnnbench`` version in its environment; the fingerprint is :func:`cnnbench.env.fingerprint`
-        (machine identity). ``ok_only`` leaves out rows that failed.
+        (machine identity). ``ok_only`` leaves out rows that failed. ``any_version``: rows of every code version
+        (the latest of each key wins; each record keeps the commit that measured it).
         """
         fps = [env_fingerprints] if isinstance(env_fingerprints, str) else list(env_fingerprints)
         if not fps:
@@ -300,10 +301,12 @@ class Store:
         sql = ("SELECT json_extract(results.record, '$.row_key') AS k, results.record, runs.env_json FROM results "
                "JOIN runs ON runs.id = results.run_id "
                f"WHERE runs.env_fingerprint IN ({', '.join('?' * len(fps))}) "
-               "AND runs.git_commit IS ? AND runs.git_dirty IS ? "
-               "AND json_extract(runs.env_json, '$.cnnbench') IS ? "
                "AND json_extract(results.record, '$.row_key') IS NOT NULL")
-        args: list[Any] = [*fps, git_commit, None if git_dirty is None else int(git_dirty), version]
+        args: list[Any] = [*fps]
+        if not any_version:
+            sql += (" AND runs.git_commit IS ? AND runs.git_dirty IS ? "
+                    "AND json_extract(runs.env_json, '$.cnnbench') IS ?")
+            args += [git_commit, None if git_dirty is None else int(git_dirty), version]
         if ok_only:
             sql += " AND results.error IS NULL"
         out: dict[str, dict[str, Any]] = {}

@@ -181,6 +181,24 @@ def test_cli_resume_measures_nothing_new_and_keeps_no_duplicates(models, tmp_pat
     assert len(keys) == 2 == len(set(keys))
 
 
+def test_cli_resume_any_version_skips_rows_another_commit_measured(models, tmp_path):
+    db = tmp_path / "h.db"
+    args = ["sweep", f"{models}:Tiny", f"{models}:Mlp", "--input-size", "4,", "--no-latency", "--db", str(db)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE runs SET git_commit = ?", ("0" * 40,))  # as if an earlier commit had measured them
+    con.close()
+    r = CliRunner().invoke(app, [*args, "--resume", "--any-version"])
+    assert r.exit_code == 0 and "skipping 2 of 2 row(s) already measured by any code version" in r.stderr
+    assert len(_db_rows(db)) == 2  # nothing measured again
+    r = CliRunner().invoke(app, [*args, "--resume"])  # this version has measured nothing yet: both again
+    assert r.exit_code == 0 and "skipping 0 of 2 row(s) already measured by this code version" in r.stderr
+    assert len(_db_rows(db)) == 4
+    r = CliRunner().invoke(app, [*args, "--any-version"])
+    assert r.exit_code == 2 and "add --resume" in r.output
+
+
 def test_cli_exit_1_when_a_row_failed(models, tmp_path):
     r = CliRunner().invoke(app, ["sweep", f"{models}:Tiny", f"{models}:Exit7", "--input-size", "4,",
                                  "--no-latency", "--no-save", "--jobs", "2"])

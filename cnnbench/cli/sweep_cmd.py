@@ -65,6 +65,10 @@ def sweep(
                                          "version and machine.", rich_help_panel=_RUN)] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="With --resume: measure failed rows again.",
                                                rich_help_panel=_RUN)] = False,
+    any_version: Annotated[bool, typer.Option("--any-version", help="With --resume: also skip rows measured by "
+                                              "another cnnbench version on this machine (a long sweep run in "
+                                              "pieces across code changes; each row keeps its own commit).",
+                                              rich_help_panel=_RUN)] = False,
     executor: Annotated[str, typer.Option(help="local | ray", rich_help_panel=_RUN)] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (implies --executor ray); default: a "
                                                 "local Ray instance.", rich_help_panel=_RUN)] = None,
@@ -116,6 +120,8 @@ def sweep(
         require_ray()  # the extra not installed: one line, before anything else
     if no_save and resume:
         raise CnnbenchError("--resume reads the database: drop --no-save")
+    if any_version and not resume:
+        raise CnnbenchError("--any-version only changes what --resume skips: add --resume")
     names = expand_targets(targets, family=family, source=source)
     check_calibrate(calibrate, no_latency)
     lat = None if no_latency else LatencyOptions.parse(
@@ -129,7 +135,8 @@ def sweep(
     writer = RowWriter(store, command) if store is not None else None
     db_failure = None
     try:
-        resumed = measured_records(store, executor, ex, retry_failed=retry_failed) if resume else {}
+        resumed = measured_records(store, executor, ex, retry_failed=retry_failed,
+                                   any_version=any_version) if resume else {}
         plan = plan_sweep(names, **input_options(input_size, inputs, fuse), batch_sizes=batch_size, dtype=dtype,
                            latency=lat, skip=set(resumed))
         if plan.duplicates:
@@ -137,8 +144,9 @@ def sweep(
                          "one (measured once, under the first name): "
                          + ", ".join(f"{dup} (= {first})" for dup, first in plan.duplicates))
         if resume:
-            stderr.print(f"resume: skipping {plan.skipped} of {plan.rows} row(s) already measured by this code "
-                         f"version on this machine; {plan.rows - plan.skipped} to go")
+            stderr.print(f"resume: skipping {plan.skipped} of {plan.rows} row(s) already measured by "
+                         f"{'any' if any_version else 'this'} code version on this machine; "
+                         f"{plan.rows - plan.skipped} to go")
         if ex is None:
             jobs, why = worker_count(jobs, len(plan.tasks), max_memory)
             if why:

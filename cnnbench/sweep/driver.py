@@ -227,7 +227,8 @@ def open_executor(kind: str, address: str | None, jobs: int, timeout: float, cap
     return LocalPool(jobs, timeout=timeout, config=WorkerConfig(max_memory=cap))
 
 
-def measured_records(store: Any, kind: str, executor: Any, *, retry_failed: bool) -> dict[str, dict[str, Any]]:
+def measured_records(store: Any, kind: str, executor: Any, *, retry_failed: bool,
+                     any_version: bool = False) -> dict[str, dict[str, Any]]:
     """``--resume``: row key → the latest record ``store`` holds for it, measured by this code version on the
     machine(s) that will run (the rows a resumed sweep skips, and still reports)."""
     from cnnbench.sweep import resume
@@ -238,7 +239,7 @@ def measured_records(store: Any, kind: str, executor: Any, *, retry_failed: bool
         from cnnbench.sweep.ray_pool import cluster_fingerprints
 
         fps = cluster_fingerprints(executor)
-    return resume.measured(store, fps, retry_failed=retry_failed)
+    return resume.measured(store, fps, retry_failed=retry_failed, any_version=any_version)
 
 
 class RowWriter:

@@ -29,11 +29,13 @@ def this_fingerprint() -> str:
     return fingerprint(collect_env())
 
 
-def measured(store: Any, fingerprints: set[str] | str, *, retry_failed: bool = False) -> dict[str, dict[str, Any]]:
+def measured(store: Any, fingerprints: set[str] | str, *, retry_failed: bool = False,
+             any_version: bool = False) -> dict[str, dict[str, Any]]:
     """Key → latest record of the rows already measured by this code on a machine of ``fingerprints`` (failed rows
-    too, unless ``retry_failed``)."""
+    too, unless ``retry_failed``); ``any_version``: by any code version (a long sweep run in pieces across code
+    changes, ``--any-version``)."""
     v = code_version()
     return store.measured_records(env_fingerprints=sorted([fingerprints] if isinstance(fingerprints, str)
                                                        else fingerprints),
                                git_commit=v["git_commit"], git_dirty=v["git_dirty"], version=v["version"],
-                               ok_only=retry_failed)
+                               ok_only=retry_failed, any_version=any_version)
