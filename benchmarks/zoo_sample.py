@@ -56,16 +56,17 @@ def main() -> None:
     ap.add_argument("--static", default="results/zoo/timm-static.csv")
     ap.add_argument("-o", "--output", default="results/zoo/timm-latency-sample.txt")
     args = ap.parse_args()
-    rows = list(csv.DictReader(open(args.static, newline="")))
+    with open(args.static, newline="") as f:
+        rows = list(csv.DictReader(f))
     sample = draw(rows, args.n, args.seed, args.max_gmacs * 1e9, args.max_mparams * 1e6)
     families = {r["family"] for r in rows if not r.get("error")}
     over = [r["model"] for r in sample if float(r["macs"]) > args.max_gmacs * 1e9
             or float(r["params"]) > args.max_mparams * 1e6]
     head = [f"# {' '.join(['python', *sys.argv])}",
-            f"# {len(sample)} of {len(rows)} timm models from {args.static}; seed {args.seed}; every one of the "
-            f"{len(families)} families represented;",
-            f"# caps {args.max_gmacs:g} GMACs and {args.max_mparams:g}M params; over the caps (their family's cheapest): "
-            f"{', '.join(over) or 'none'}",
+            (f"# {len(sample)} of {len(rows)} timm models from {args.static}; seed {args.seed}; every one of the "
+             f"{len(families)} families represented;"),
+            (f"# caps {args.max_gmacs:g} GMACs and {args.max_mparams:g}M params; over the caps (their family's "
+             f"cheapest): {', '.join(over) or 'none'}"),
             f"# family-sorted; total {sum(float(r['macs']) for r in sample) / 1e9:.0f} GMACs"]
     lines = [*head, *(r["model"] for r in sample)]
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
