@@ -12,8 +12,9 @@ picks, with ``random.Random(seed)``:
 2. then models at random among all the others within the caps, until ``--n`` are chosen.
 
 The caps keep one row's timing (batch 1, one thread, eager and ONNX Runtime) to seconds on a 2-core CPU. The output
-lists one ``timm:NAME`` per line, sorted by family then name, after ``#`` lines that say how it was drawn; the sweep
-reads it as ``$(grep -v '^#' results/zoo/timm-latency-sample.txt)``.
+lists one ``timm:NAME`` per line in a seeded random order (the sweep measures in that order, so a sweep stopped part
+way — it is run in pieces, ``--resume`` — has measured a random sample), after ``#`` lines that say how it was drawn;
+the sweep reads it as ``$(grep -v '^#' results/zoo/timm-latency-sample.txt)``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 
 def draw(rows: list[dict[str, str]], n: int, seed: int, max_macs: float, max_params: float) -> list[dict[str, str]]:
-    """The sample (rules in the module docstring), sorted by family then model."""
+    """The sample (rules in the module docstring), in a seeded random order."""
     rng = random.Random(seed)
     ok = [r for r in rows if not r.get("error")]
     within = {r["model"] for r in ok if float(r["macs"]) <= max_macs and float(r["params"]) <= max_params}
@@ -44,7 +45,9 @@ def draw(rows: list[dict[str, str]], n: int, seed: int, max_macs: float, max_par
     rest.sort(key=lambda r: r["model"])
     for r in rng.sample(rest, max(0, min(n - len(chosen), len(rest)))):
         chosen[r["model"]] = r
-    return sorted(chosen.values(), key=lambda r: (r["family"], r["model"]))
+    picked = sorted(chosen.values(), key=lambda r: r["model"])
+    rng.shuffle(picked)  # a seeded order: any prefix the sweep finishes is itself a random sample of the zoo
+    return picked
 
 
 def main() -> None:
@@ -67,7 +70,7 @@ def main() -> None:
              f"{len(families)} families represented;"),
             (f"# caps {args.max_gmacs:g} GMACs and {args.max_mparams:g}M params; over the caps (their family's "
              f"cheapest): {', '.join(over) or 'none'}"),
-            f"# family-sorted; total {sum(float(r['macs']) for r in sample) / 1e9:.0f} GMACs"]
+            f"# in a seeded random order; total {sum(float(r['macs']) for r in sample) / 1e9:.0f} GMACs"]
     lines = [*head, *(r["model"] for r in sample)]
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(lines) + "\n")
