@@ -71,6 +71,16 @@ def test_study_recomputes_the_table(table):
     assert {f.key for f in res.figures} == {f"latency_vs_{c}" for c in zoo_proxies.PROXIES}
 
 
+def test_the_roofline_file_as_cnnbench_roofline_writes_it(table):
+    # `cnnbench roofline -f json -o roofline.json` writes a list of one record: the study reads either form
+    path = table.parent / "roofline.json"
+    rl = json.loads(path.read_text())
+    path.write_text(json.dumps([rl]))
+    res = zoo_proxies.run(RunOptions(latency=False, table=str(table)))
+    assert "roofline bound" in set(res.sections[0].df["proxy"])
+    assert any(f"peak {rl['peak_gflops']:.1f} GFLOP/s" in n for n in res.notes)
+
+
 def test_without_a_roofline_the_bound_is_left_out(table):
     (table.parent / "roofline.json").unlink()
     res = zoo_proxies.run(RunOptions(latency=False, table=str(table)))

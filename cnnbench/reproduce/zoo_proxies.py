@@ -202,6 +202,7 @@ def run(opts: RunOptions) -> ReproResult:
     rl_path = path.with_name("roofline.json")
     if rl_path.is_file():
         rl = json.loads(rl_path.read_text())
+        rl = rl[0] if isinstance(rl, list) and rl else rl  # `cnnbench roofline -f json` writes a list of one record
         df["roofline_ms"] = roofline_ms(df, rl)
         notes.append(f"Roofline from {rl_path}: peak {rl['peak_gflops']:.1f} GFLOP/s, bandwidth "
                      f"{rl['bandwidth_gbps']:.1f} GB/s ({rl.get('threads', '?')} thread(s)).")
