@@ -21,3 +21,16 @@ def assert_counts_match_paper(spec, build=None):
     assert prof.params == n_params(model)
     assert not spec.paper_mismatches(prof.params, prof.macs)
     return prof
+
+
+def assert_spec_documented(spec) -> None:
+    """What every spec of our catalogues carries: it resolves to itself, names its paper and year, a published
+    count comes with the table it is from, and a tolerance above 5% is explained in its note."""
+    from cnnbench.catalog import resolve
+
+    assert resolve(spec.name) is spec
+    assert spec.source == "cnnbench" and spec.paper and spec.year
+    if spec.paper_params is not None or spec.paper_macs is not None:
+        assert spec.paper_table, spec.name
+    if spec.paper_tolerance > 0.05:  # a loosened tolerance must be explained
+        assert len(spec.note) > 40, spec.name

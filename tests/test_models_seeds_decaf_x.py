@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from paper_checks import assert_counts_match_paper, n_params
+from paper_checks import assert_counts_match_paper, assert_spec_documented, n_params
 
 from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
@@ -21,8 +21,8 @@ IDS = [s.name for s in DECAF_X_SPECS]
 
 @pytest.mark.parametrize("spec", DECAF_X_SPECS, ids=IDS)
 def test_spec_metadata(spec):
-    assert resolve(spec.name) is spec
-    assert spec.source == "cnnbench" and spec.paper and spec.year and spec.paper_table
+    assert_spec_documented(spec)
+    assert spec.paper_table
     assert spec.paper_tolerance == 0.05
     assert len(spec.note) > 40
     if spec.paper_params is None:  # an unset published count says what was searched and not found

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from paper_checks import assert_counts_match_paper, n_params
+from paper_checks import assert_counts_match_paper, assert_spec_documented, n_params
 
 from cnnbench.analysis import analyze
-from cnnbench.catalog import resolve
 from cnnbench_models.catalog_seeds_factorized import SPECS
 from cnnbench_models.factorized_cnn import SICLayer, SpatialBottleneck
 from cnnbench_models.flattened import FlattenedConv, lvh
@@ -29,8 +28,7 @@ def test_all_rows_present():
 
 @pytest.mark.parametrize("spec", MINE, ids=IDS)
 def test_spec_metadata(spec):
-    assert resolve(spec.name) is spec
-    assert spec.source == "cnnbench" and spec.paper and spec.year
+    assert_spec_documented(spec)
     # no published figure was reachable: none is claimed, and the note says what was and was not found
     assert spec.paper_params is None and spec.paper_macs is None
     assert spec.paper_table.startswith("none found")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from paper_checks import assert_counts_match_paper, n_params
+from paper_checks import assert_counts_match_paper, assert_spec_documented, n_params
 
 from cnnbench.analysis import analyze
-from cnnbench.catalog import resolve
 from cnnbench_models.catalog_seeds_grouped import SPECS
 from cnnbench_models.columnar import dccnn_cifar10, dccnn_mnist
 from cnnbench_models.deep_roots import RootBottleneck, deep_roots_resnet50
@@ -23,10 +22,8 @@ FORWARD = [s for s in SPECS if s.name not in {f"deep_roots_resnet50_root{k}" for
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_spec_metadata(spec):
-    assert resolve(spec.name) is spec
-    assert spec.source == "cnnbench" and spec.paper and spec.year and spec.paper_table
-    if spec.paper_tolerance > 0.05:  # a loosened tolerance must be explained
-        assert len(spec.note) > 40
+    assert_spec_documented(spec)
+    assert spec.paper_table
     if spec.paper_params is None:  # say what was searched and not found
         assert "No published" in spec.note and spec.paper_macs is None
 

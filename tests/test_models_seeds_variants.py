@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from paper_checks import assert_counts_match_paper, n_params
+from paper_checks import assert_counts_match_paper, assert_spec_documented, n_params
 from torchvision.models import resnet50
 
 from cnnbench.catalog import resolve
@@ -36,8 +36,7 @@ FORWARD_IDS = [s.name for s in SPECS if s.name not in NO_FORWARD]
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_spec_metadata(spec):
-    assert resolve(spec.name) is spec
-    assert spec.source == "cnnbench" and spec.paper and spec.year
+    assert_spec_documented(spec)
     assert spec.paper_params is not None and spec.paper_table
     assert spec.paper_tolerance == 0.05  # no row needs a loosened tolerance
     assert len(spec.note) > 40  # every row says where its layout and figures come from

@@ -1,0 +1,61 @@
+"""The latency zoo (results/zoo/timm-latency.csv, measured in pieces by the command in docs/sweep.md): its rows are
+the committed sample's models × {eager, onnx}, every failed row says why, and 5 random rows' static columns — the
+proxies `reproduce zoo-proxies` correlates with latency — are re-profiled here to the same numbers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cnnbench.catalog import resolve
+from cnnbench.reproduce.zoo_proxies import roofline_ms
+from cnnbench.rows import static_profile
+
+ZOO = Path(__file__).resolve().parents[1] / "results" / "zoo"
+TABLE, SAMPLE, ROOFLINE = ZOO / "timm-latency.csv", ZOO / "timm-latency-sample.txt", ZOO / "roofline.json"
+EXACT = ("params", "macs", "flops", "memory_access_bytes", "activations", "op_count")
+
+
+def _rows() -> list[dict[str, str]]:
+    with TABLE.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _sample(n: int = 5) -> list[dict[str, str]]:
+    ok = [r for r in _rows() if not r["error"] and r["runtime"] == "eager"]
+    return random.Random(0).sample(ok, min(n, len(ok)))
+
+
+def test_rows_are_the_sample_times_the_runtimes_and_failures_say_why():
+    rows = _rows()
+    sample = {line.strip() for line in SAMPLE.read_text().splitlines() if line.strip() and not line.startswith("#")}
+    assert len(rows) >= 100
+    assert {r["model"] for r in rows} <= sample
+    assert {r["runtime"] for r in rows} <= {"eager", "onnx"}
+    keys = [(r["model"], r["runtime"]) for r in rows]
+    assert len(keys) == len(set(keys))  # one row per model × runtime, none measured twice
+    for r in rows:
+        if r["error"]:
+            continue
+        assert r["batch_size"] == "1" and r["threads"] == "1"
+        assert float(r["latency_ms_median"]) > 0 and float(r["latency_ms_iqr"]) >= 0
+        assert int(r["latency_ms_samples"]) >= 30  # the default protocol's minimum (--min-samples 30)
+
+
+@pytest.mark.parametrize("row", _sample(), ids=lambda r: r["model"])
+def test_a_random_rows_proxies_reproduce(row):
+    spec = resolve(row["model"])
+    shape = tuple(int(d) for d in row["input_shape"].split("x"))
+    got = static_profile(spec, batch_size=shape[0], dtype=row["dtype"]).to_dict()
+    assert got["error"] is None
+    assert {k: got[k] for k in EXACT} == {k: int(row[k]) for k in EXACT}
+    # the study's roofline bound for this row: max(FLOPs / peak, bytes / bandwidth), from the committed roofline
+    rl = json.loads(ROOFLINE.read_text())[0]
+    bound = max(got["flops"] / (rl["peak_gflops"] * 1e9), got["memory_access_bytes"] / (rl["bandwidth_gbps"] * 1e9))
+    df = pd.DataFrame([{"flops": int(row["flops"]), "memory_access_bytes": int(row["memory_access_bytes"])}])
+    assert roofline_ms(df, rl).iloc[0] == pytest.approx(bound * 1e3)
