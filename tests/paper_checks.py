@@ -34,3 +34,14 @@ def assert_spec_documented(spec) -> None:
         assert spec.paper_table, spec.name
     if spec.paper_tolerance > 0.05:  # a loosened tolerance must be explained
         assert len(spec.note) > 40, spec.name
+
+
+def cpu_forward(spec, side_max: int = 64, batch: int = 2) -> tuple[torch.nn.Module, torch.Tensor]:
+    """``(model, output)`` of a real forward of a fresh ``spec.build()`` (eval, seed 0) on ``batch`` random images,
+    the side capped at ``side_max`` (the networks pool adaptively: a small map keeps the CPU forward quick)."""
+    torch.manual_seed(0)
+    model = spec.build().eval()
+    c, h, _ = spec.input_size
+    side = min(h, side_max)
+    with torch.no_grad():
+        return model, model(torch.randn(batch, c, side, side))

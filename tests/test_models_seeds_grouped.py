@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from paper_checks import assert_counts_match_paper, assert_spec_documented, n_params
+from paper_checks import assert_counts_match_paper, assert_spec_documented, cpu_forward, n_params
 
 from cnnbench.analysis import analyze
 from cnnbench_models.catalog_seeds_grouped import SPECS
@@ -42,12 +42,7 @@ def test_counts_without_paper_figures(spec):
 
 @pytest.mark.parametrize("spec", FORWARD, ids=[s.name for s in FORWARD])
 def test_cpu_forward(spec):
-    torch.manual_seed(0)
-    model = spec.build().eval()
-    c, h, _ = spec.input_size
-    side = min(h, 64)  # the ImageNet networks pool adaptively: 64x64 keeps the CPU forward quick
-    with torch.no_grad():
-        y = model(torch.randn(2, c, side, side))
+    model, y = cpu_forward(spec)
     assert y.shape == (2, model.num_classes)
     assert torch.isfinite(y).all()
 

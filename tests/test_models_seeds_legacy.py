@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from paper_checks import assert_counts_match_paper, assert_spec_documented, n_params
+from paper_checks import assert_counts_match_paper, assert_spec_documented, cpu_forward, n_params
 
 from cnnbench.analysis import analyze
 from cnnbench.catalog import resolve
@@ -33,12 +33,7 @@ def test_counts_match_paper(spec):
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in BIG], ids=[n for n in IDS if n not in BIG])
 def test_cpu_forward(spec):
-    torch.manual_seed(0)
-    model = spec.build().eval()
-    c, h, _ = spec.input_size
-    side = min(h, 64)  # the ImageNet networks pool adaptively: 64x64 keeps the CPU forward quick
-    with torch.no_grad():
-        y = model(torch.randn(2, c, side, side))
+    _, y = cpu_forward(spec)
     assert y.shape[0] == 2 and y.ndim == 2
     assert torch.isfinite(y).all()
 

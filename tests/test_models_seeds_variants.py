@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from paper_checks import assert_counts_match_paper, assert_spec_documented, n_params
+from paper_checks import assert_counts_match_paper, assert_spec_documented, cpu_forward, n_params
 from torchvision.models import resnet50
 
 from cnnbench.catalog import resolve
@@ -49,12 +49,7 @@ def test_counts_match_paper(spec):
 
 @pytest.mark.parametrize("spec", FORWARD_SPECS, ids=FORWARD_IDS)
 def test_cpu_forward(spec):
-    torch.manual_seed(0)
-    model = spec.build().eval()
-    c, h, _ = spec.input_size
-    side = min(h, 64)  # GC-ResNet-50 pools adaptively: 64x64 keeps the CPU forward quick
-    with torch.no_grad():
-        y = model(torch.randn(1, c, side, side))
+    _, y = cpu_forward(spec, batch=1)
     assert y.shape == (1, 1000 if spec.name == "gc_resnet50" else 10)
     assert torch.isfinite(y).all()
 
