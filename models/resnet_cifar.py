@@ -68,16 +68,21 @@ class PreActResNetCifar(nn.Module):
         n = (depth - 2) // 9
         stages = (16, 64, 128, 256)
         self.stem = nn.Conv2d(3, stages[0], 3, 1, 1, bias=False)
-        layers: list[nn.Module] = []
-        for i, stride in enumerate((1, 2, 2)):
-            cin, cout = stages[i], stages[i + 1]
-            layers += [PreActBottleneck(cin if j == 0 else cout, cout, stride if j == 0 else 1) for j in range(n)]
-        self.layers = nn.Sequential(*layers)
+        self.layers = _three_stages(PreActBottleneck, stages, n)
         self.head = nn.Sequential(_bn_relu(stages[3]), nn.AdaptiveAvgPool2d(1), nn.Flatten(1),
                                   nn.Linear(stages[3], num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.layers(self.stem(x)))
+
+
+def _three_stages(block: type[nn.Module], widths: tuple[int, ...], n: int) -> nn.Sequential:
+    """The CIFAR layout: three stages of ``n`` blocks at strides 1, 2, 2; widths[i] → widths[i + 1] in the first."""
+    blocks: list[nn.Module] = []
+    for i, stride in enumerate((1, 2, 2)):
+        cin, cout = widths[i], widths[i + 1]
+        blocks += [block(cin if j == 0 else cout, cout, stride if j == 0 else 1) for j in range(n)]
+    return nn.Sequential(*blocks)
 
 
 class WideBasic(nn.Module):
@@ -107,11 +112,7 @@ class WideResNetCifar(nn.Module):
         n = (depth - 4) // 6
         widths = (16, 16 * widen, 32 * widen, 64 * widen)
         self.stem = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-        blocks: list[nn.Module] = []
-        for i, stride in enumerate((1, 2, 2)):
-            cin, cout = widths[i], widths[i + 1]
-            blocks += [WideBasic(cin if j == 0 else cout, cout, stride if j == 0 else 1) for j in range(n)]
-        self.groups = nn.Sequential(*blocks)
+        self.groups = _three_stages(WideBasic, widths, n)
         self.head = nn.Sequential(_bn_relu(widths[3]), nn.AdaptiveAvgPool2d(1), nn.Flatten(1),
                                   nn.Linear(widths[3], num_classes))
 
