@@ -279,3 +279,14 @@ def test_markdown_leaves_a_sweeps_run_particulars_out_like_csv():
            "elapsed_s": 0.1, "env": {"cpu": "x"}}
     assert render([rec], "md").splitlines()[0] == "| model | params |"
     assert render([rec], "csv").splitlines()[0] == "model,params"
+
+
+def test_the_summarys_seconds_per_row_count_only_the_rows_measured_now():
+    from cnnbench.sweep.summary import markdown_summary
+
+    recs = [{"model": f"m{i}", "error": None} for i in range(4)]
+    # 4 rows, 3 resumed from the database: 10 s / 1 row measured = 10.00 s, not 10 / 4 = 2.50 s
+    text = markdown_summary(recs, title="t", command="c", seconds=10.0, jobs=1, skipped=3)
+    assert "- wall time: 10 s with --jobs 1 (10.00 s per measured row)" in text
+    text = markdown_summary(recs, title="t", command="c", seconds=10.0, jobs=1)  # nothing resumed: 10 / 4
+    assert "- wall time: 10 s with --jobs 1 (2.50 s per row)" in text

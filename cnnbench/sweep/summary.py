@@ -53,7 +53,8 @@ def markdown_summary(records: list[dict[str, Any]], *, title: str, command: str,
     lines += [f"- rows: {n}" + (f" ({skipped} resumed from the database: --resume)" if skipped else ""),
               f"- without error: {ok} ({pct:.1f} %)",
               f"- failed: {len(failed)}",
-              f"- wall time: {seconds:.0f} s with --jobs {jobs} ({seconds / max(n, 1):.2f} s per row)", ""]
+              (f"- wall time: {seconds:.0f} s with --jobs {jobs} ({seconds / max(n - skipped, 1):.2f} s per "
+               f"{'measured ' if skipped else ''}row)"), ""]
     groups = failures_by_cause(records)
     if groups:
         lines += ["## Failures by cause", "", "| cause | rows | models |", "|---|---|---|"]
