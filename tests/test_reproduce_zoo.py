@@ -81,6 +81,16 @@ def test_the_roofline_file_as_cnnbench_roofline_writes_it(table):
     assert any(f"peak {rl['peak_gflops']:.1f} GFLOP/s" in n for n in res.notes)
 
 
+@pytest.mark.parametrize("text", ["{not json", '{"peak_gflops": 100}', '[{"peak_gflops": 0, "bandwidth_gbps": 10}]',
+                                  '"a string"'])
+def test_a_damaged_roofline_is_one_line_naming_the_file(table, text):
+    path = table.parent / "roofline.json"
+    path.write_text(text)
+    with pytest.raises(CnnbenchError, match=r"roofline\.json .*cnnbench roofline --threads 1 -f json") as e:
+        zoo_proxies.run(RunOptions(latency=False, table=str(table)))
+    assert "\n" not in str(e.value)
+
+
 def test_without_a_roofline_the_bound_is_left_out(table):
     (table.parent / "roofline.json").unlink()
     res = zoo_proxies.run(RunOptions(latency=False, table=str(table)))
@@ -114,3 +124,23 @@ def test_cli_missing_table_exit_2(tmp_path):
     r = CliRunner().invoke(app, ["reproduce", "zoo-proxies", "--table", str(tmp_path / "none.csv"),
                                  "-o", str(tmp_path / "out")])
     assert r.exit_code == 2 and "does not exist here" in r.output and "Traceback" not in r.output
+
+
+def test_a_timm_models_family_is_the_timm_module_that_defines_it():
+    # the registry's name prefix splits one architecture by port or version (tf_, ghostnetv); timm's module does not
+    modules = zoo_proxies.timm_modules()
+    df = pd.DataFrame({"model": ["timm:tf_efficientnet_b0", "timm:mobilenetv2_100", "timm:ghostnetv2_100",
+                                 "timm:ghostnet_100", "timm:test_vit", "timm:resnet18", "resnet18", "mine.py:Net"],
+                       "family": ["tf", "mobilenetv", "ghostnetv", "ghostnet", "test", "resnet", "resnet", "custom"]})
+    assert list(zoo_proxies.families(df, modules)) == [
+        "efficientnet", "efficientnet", "ghostnet", "ghostnet", "vision_transformer", "resnet", "resnet", "custom"]
+
+
+def test_per_family_stats_group_by_timm_module(table):
+    df = pd.read_csv(table)
+    res = zoo_proxies.run(RunOptions(latency=False, table=str(table)))
+    assert "families below are timm's modules" in res.notes[0]
+    misses = next(s.df for s in res.sections if s.key == "macs_misses")
+    modules = zoo_proxies.timm_modules()
+    expected = {modules[m.removeprefix("timm:")] for m in df["model"]}
+    assert set(misses["family"]) <= expected and "vision_transformer" in set(misses["family"])

@@ -17,7 +17,10 @@ with this machine's roofline (``roofline.json`` beside the table, written by ``c
   a latency predicted from the proxy alone typically is.
 
 The same statistics per family (families with at least ``MIN_FAMILY`` models in the table), and per family the
-median ratio latency / (c × MACs): where MACs fail (a family that runs 3× slower than its MACs predict).
+median ratio latency / (c × MACs): where MACs fail (a family that runs 3× slower than its MACs predict). A timm
+model's family here is timm's own: the module that defines it (``timm.list_modules()``: ``tf_efficientnet_b0`` and
+``mobilenetv2_100`` are ``efficientnet``, ``ghostnetv2_100`` is ``ghostnet``), not the registry's name prefix
+(``tf``, ``ghostnetv``), which splits one architecture by its port or version.
 """
 
 from __future__ import annotations
@@ -98,6 +101,19 @@ def proxy_stats(df: pd.DataFrame, proxies: dict[str, str] = PROXIES) -> pd.DataF
             if col in sub.columns:
                 rows.append({"runtime": runtime, "proxy": label, **_stats(sub, col)})
     return pd.DataFrame(rows)
+
+
+def timm_modules() -> dict[str, str]:
+    """timm model name → the timm module that defines it (``resnet``, ``efficientnet``, ``vision_transformer``...)."""
+    import timm
+
+    return {name: module for module in timm.list_modules() for name in timm.list_models(module=module)}
+
+
+def families(df: pd.DataFrame, modules: dict[str, str]) -> pd.Series:
+    """Each row's family for the study: a timm model's module, else the table's ``family``."""
+    return pd.Series([modules.get(m[len("timm:"):], fam) if m.startswith("timm:") else fam
+                      for m, fam in zip(df["model"], df["family"])], index=df.index, dtype=object)
 
 
 def family_stats(df: pd.DataFrame, proxies: dict[str, str] = PROXIES, min_n: int = MIN_FAMILY) -> pd.DataFrame:
@@ -190,19 +206,35 @@ def _figure(df: pd.DataFrame, col: str, label: str):
     return fig
 
 
+def _roofline(path: Path) -> dict[str, Any]:
+    """The roofline record beside the table (``cnnbench roofline -f json`` writes a list of one record); one line if
+    it is not one."""
+    try:
+        rl = json.loads(path.read_text())
+        rl = rl[0] if isinstance(rl, list) and rl else rl
+        if float(rl["peak_gflops"]) > 0 and float(rl["bandwidth_gbps"]) > 0:
+            return rl
+    except (ValueError, OSError, TypeError, KeyError) as e:
+        raise CnnbenchError(f"cannot read {path} as a roofline ({type(e).__name__}: {e}): write it again with "
+                            f"`cnnbench roofline --threads 1 -f json -o {path}`") from e
+    raise CnnbenchError(f"{path} holds a roofline without a positive peak_gflops and bandwidth_gbps: write it again "
+                        f"with `cnnbench roofline --threads 1 -f json -o {path}`")
+
+
 def run(opts: RunOptions) -> ReproResult:
     path = Path(opts.table or TABLE)
     raw = load(path)
     failed = raw[raw["error"].notna() | raw["latency_ms_median"].isna()]
     df = raw.drop(failed.index).copy()
+    df["family"] = families(df, timm_modules())
     proxies = dict(PROXIES)
     notes = [(f"Read {path}: {len(raw)} rows, {raw['model'].nunique()} models, {raw['family'].nunique()} families, "
-             f"runtimes {', '.join(sorted(raw['runtime'].dropna().unique()))}; {len(failed)} row(s) without a "
+             f"runtimes {', '.join(sorted(raw['runtime'].dropna().unique()))}; families below are timm's modules ({df['family'].nunique()} "
+             f"with a latency); {len(failed)} row(s) without a "
              "latency (their error kept in the table) left out. Nothing is timed by this study.")]
     rl_path = path.with_name("roofline.json")
     if rl_path.is_file():
-        rl = json.loads(rl_path.read_text())
-        rl = rl[0] if isinstance(rl, list) and rl else rl  # `cnnbench roofline -f json` writes a list of one record
+        rl = _roofline(rl_path)
         df["roofline_ms"] = roofline_ms(df, rl)
         notes.append(f"Roofline from {rl_path}: peak {rl['peak_gflops']:.1f} GFLOP/s, bandwidth "
                      f"{rl['bandwidth_gbps']:.1f} GB/s ({rl.get('threads', '?')} thread(s)).")
