@@ -1,5 +1,5 @@
 """The latency zoo (results/zoo/timm-latency.csv, measured in pieces by the command in docs/sweep.md): its rows are
-the committed sample's models × {eager, onnx}, every failed row says why, and 5 random rows' static columns — the
+all of the committed sample's models × {eager, onnx}, every failed row says why, and 5 random rows' static columns — the
 proxies `reproduce zoo-proxies` correlates with latency — are re-profiled here to the same numbers."""
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ def _sample(n: int = 5) -> list[dict[str, str]]:
 def test_rows_are_the_sample_times_the_runtimes_and_failures_say_why():
     rows = _rows()
     sample = {line.strip() for line in SAMPLE.read_text().splitlines() if line.strip() and not line.startswith("#")}
-    assert len(rows) >= 100
-    assert {r["model"] for r in rows} <= sample
-    assert {r["runtime"] for r in rows} <= {"eager", "onnx"}
+    assert len(sample) >= 300
     keys = [(r["model"], r["runtime"]) for r in rows]
     assert len(keys) == len(set(keys))  # one row per model × runtime, none measured twice
+    assert set(keys) == {(m, rt) for m in sample for rt in ("eager", "onnx")}  # the whole sample, on both runtimes
+    failed = [r for r in rows if r["error"]]
+    assert len(failed) <= 0.05 * len(rows), [(r["model"], r["error"][:60]) for r in failed]
     for r in rows:
         if r["error"]:
             continue
