@@ -1,6 +1,7 @@
 """Static-sweep throughput: the local pool with --jobs 1 and 2 vs a 3-node Ray cluster on this machine.
 
 Run:  python benchmarks/sweep_throughput.py [--n 100] [--seed 0] [--skip-ray]
+      python benchmarks/sweep_throughput.py --latency --n 12   # the latency zoo's job: --jobs 1 vs 2
 
 The same ``--n`` timm models (a seeded draw from the latency zoo's sample, ``results/zoo/timm-latency-sample.txt``)
 are swept statically (``--no-latency --no-save``) three ways, one after the other:
@@ -14,6 +15,10 @@ Printed per way: the wall time of the whole command (process start, imports, pla
 the sweep's own ``wall time`` line, models per hour from each, and the load average before and after. Nothing else
 should load the CPU while it runs. On one machine the nodes share its cores: N nodes cannot beat the machine's core
 count, whatever N is.
+
+``--latency``: the latency zoo's own job instead (``--runtime eager,onnx --threads 1``, no Ray), local ``-j1`` vs
+``-j2``, each with an empty ONNX cache of its own (so both export every model). Timed work runs one task at a time
+whatever ``--jobs`` is; ``-j2`` only overlaps the static traces with it.
 """
 
 from __future__ import annotations
@@ -43,10 +48,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def sweep(models: list[str], extra: list[str], env: dict[str, str] | None = None) -> tuple[float, float | None, str]:
+def sweep(models: list[str], extra: list[str], env: dict[str, str] | None = None,
+          what: tuple[str, ...] = ("--no-latency",)) -> tuple[float, float | None, str]:
     """(command wall s, the sweep's own wall time s, the tail of its output)."""
     t0 = time.perf_counter()
-    r = subprocess.run([str(BIN / "cnnbench"), "sweep", *models, "--no-latency", "--no-save", *extra],
+    r = subprocess.run([str(BIN / "cnnbench"), "sweep", *models, *what, "--no-save", *extra],
                        capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     wall = time.perf_counter() - t0
     out = r.stdout + r.stderr
@@ -67,10 +73,21 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-ray", action="store_true")
+    ap.add_argument("--latency", action="store_true", help="the latency zoo's job (eager + ONNX Runtime, 1 thread)")
     args = ap.parse_args()
     sample = [line.strip() for line in (ROOT / "results/zoo/timm-latency-sample.txt").read_text().splitlines()
               if line.strip() and not line.startswith("#")]
     models = sorted(random.Random(args.seed).sample(sample, args.n))
+    if args.latency:
+        print(f"{args.n} timm models (seed {args.seed} from the zoo sample), latency sweep (--runtime eager,onnx "
+              f"--threads 1), --no-save; {os.cpu_count()} logical cores; {load()}", flush=True)
+        for jobs in (1, 2):
+            before = load()
+            with tempfile.TemporaryDirectory(prefix="cnnbench-cache-") as cache:
+                wall, own, _ = sweep(models, ["--jobs", str(jobs)], env={**os.environ, "CNNBENCH_CACHE": cache},
+                                     what=("--runtime", "eager,onnx", "--threads", "1"))
+            report(f"latency -j{jobs}", args.n, wall, own, before, load())
+        return
     print(f"{args.n} timm models (seed {args.seed} from the zoo sample), static sweep, --no-save; {os.cpu_count()} "
           f"logical cores; {load()}", flush=True)
     for jobs in (1, 2):
