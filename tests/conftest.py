@@ -7,6 +7,29 @@ import os
 import pytest
 
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # xdist's workers start with COLUMNS=80 LINES=24 in their environment; cnnbench reads COLUMNS as the terminal's
+    # width (cnnbench/cli/output.py), so the tables would be squeezed as they never are in a plain run
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
+#: Test files that time things against each other (A/A checks, a committed sleep, per-module shares, timer
+#: calibration), wait on wall-clock bounds (timeouts, Ctrl-C, a killed worker) or start Ray: ``make test`` runs them
+#: alone, in a second pass without xdist (``-m serial``), never beside another worker; the rest runs on 2 workers.
+SERIAL_FILES = frozenset({
+    "test_action.py", "test_check.py", "test_check_attribution.py", "test_check_blocks.py", "test_check_outputs.py",
+    "test_check_robustness.py", "test_cli_robustness.py", "test_comparison.py", "test_explainer.py",
+    "test_latency_calibrate.py", "test_latency_engine.py", "test_latency_roofline.py", "test_latency_timer.py",
+    "test_sweep.py", "test_sweep_cluster.py", "test_sweep_hostile.py", "test_sweep_ray.py",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SERIAL_FILES:
+            item.add_marker(pytest.mark.serial)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _own_cache(tmp_path_factory):
     """The suite's rooflines and other caches go to a directory of its own, never the user's ``~/.cache``: a roofline
