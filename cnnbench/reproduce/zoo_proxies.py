@@ -229,9 +229,9 @@ def run(opts: RunOptions) -> ReproResult:
     df["family"] = families(df, timm_modules())
     proxies = dict(PROXIES)
     notes = [(f"Read {path}: {len(raw)} rows, {raw['model'].nunique()} models, {raw['family'].nunique()} families, "
-             f"runtimes {', '.join(sorted(raw['runtime'].dropna().unique()))}; families below are timm's modules ({df['family'].nunique()} "
-             f"with a latency); {len(failed)} row(s) without a "
-             "latency (their error kept in the table) left out. Nothing is timed by this study.")]
+             f"runtimes {', '.join(sorted(raw['runtime'].dropna().unique()))}; families below are timm's modules "
+             f"({df['family'].nunique()} with a latency); {len(failed)} row(s) without a latency (their error kept "
+             "in the table) left out. Nothing is timed by this study.")]
     rl_path = path.with_name("roofline.json")
     if rl_path.is_file():
         rl = _roofline(rl_path)
