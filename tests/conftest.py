@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # started in the background by a non-interactive shell (`nohup make test &`, `(make test &)`): SIGINT is ignored
+    # and every child inherits that, so the Ctrl-C tests would interrupt nothing. Python's own handler here gives the
+    # processes they start the default disposition back (a handler, unlike SIG_IGN, is reset on exec).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # xdist's workers start with COLUMNS=80 LINES=24 in their environment; cnnbench reads COLUMNS as the terminal's
