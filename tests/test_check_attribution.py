@@ -148,8 +148,10 @@ def test_a_sleep_in_one_module_is_attributed_to_it_against_a_reference():
     assert row.status == "regression"
     att = row.attribution
     top = att["rows"][0]
-    # 3 ms of sleep per call, all in stage2.1 (time.sleep overshoots by tens of µs); stage2 → stage2.1 descended
-    assert top["module"] == "stage2.1" and top["named"] and top["share"] >= 0.9, att
+    # 3 ms of sleep per call, all in stage2.1; stage2 → stage2.1 descended. The share is the module's delta over the
+    # whole model's, two measurements apart: time.sleep's overshoot (tens of µs idle, up to ~0.5 ms on a loaded
+    # machine) differs between them, so ≥ 0.8 (a clean-clone CI run on a loaded host measured 0.88 in the test below)
+    assert top["module"] == "stage2.1" and top["named"] and top["share"] >= 0.8, att
     assert 2.9 <= top["delta_ms"] <= 4.0 and top["low_ms"] > 0
     assert att["descended"] == [d for d in att["descended"] if d.startswith("descended into stage2:")] != []
     assert att["named"] == ["stage2.1"] and att["blocks"] == 3 and att["runtime"] == "eager"
@@ -281,7 +283,7 @@ def test_against_a_ref_names_the_module_a_sleep_was_committed_into(tmp_path):
     (row,) = json.loads(res.stdout)["rows"]
     assert row["status"] == "regression"
     att = row["attribution"]
-    assert att["rows"][0]["module"] == "blocks.1" and att["rows"][0]["share"] >= 0.9, att
+    assert att["rows"][0]["module"] == "blocks.1" and att["rows"][0]["share"] >= 0.8, att  # why 0.8: the test above
     assert att["named"] == ["blocks.1"] and any(d.startswith("descended into blocks:") for d in att["descended"])
     assert "attribution: " in res.stderr  # the progress line says the modules are being timed
     assert "| `blocks.1` |" in summary.read_text()
