@@ -3,27 +3,19 @@ give identical numbers, and every failed row says why."""
 
 from __future__ import annotations
 
-import csv
-import random
-from pathlib import Path
-
 import pytest
+from zoo_rows import ZOO, read_rows, reprofile, seeded_sample
 
-from cnnbench.catalog import resolve
-from cnnbench.rows import static_profile
-
-TABLE = Path(__file__).resolve().parents[1] / "results" / "zoo" / "timm-static.csv"
+TABLE = ZOO / "timm-static.csv"
 EXACT = ("params", "checkpoint_bytes", "macs", "memory_access_bytes", "activations")
 
 
 def _rows() -> list[dict[str, str]]:
-    with TABLE.open(newline="") as f:
-        return list(csv.DictReader(f))
+    return read_rows(TABLE)
 
 
 def _sample(n: int = 10) -> list[dict[str, str]]:
-    ok = [r for r in _rows() if not r["error"]]
-    return random.Random(0).sample(ok, min(n, len(ok)))
+    return seeded_sample([r for r in _rows() if not r["error"]], n)
 
 
 def test_table_covers_its_models_and_every_failure_has_a_reason():
@@ -38,10 +30,5 @@ def test_table_covers_its_models_and_every_failure_has_a_reason():
 
 @pytest.mark.parametrize("row", _sample(), ids=lambda r: r["model"])
 def test_a_random_row_reproduces(row):
-    spec = resolve(row["model"])
-    shape = tuple(int(d) for d in row["input_shape"].split("x"))
-    got = static_profile(spec, batch_size=shape[0], dtype=row["dtype"]).to_dict()
-    assert got["error"] is None
-    assert list(got["input_shape"]) == list(shape)  # the default pretrained-config input size
-    assert {k: got[k] for k in EXACT} == {k: int(row[k]) for k in EXACT}
+    got = reprofile(row, EXACT)  # at the row's input shape: the default pretrained-config input size
     assert got["trace_device"] == row["trace_device"]

@@ -4,31 +4,24 @@ proxies `reproduce zoo-proxies` correlates with latency — are re-profiled here
 
 from __future__ import annotations
 
-import csv
 import json
-import random
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from zoo_rows import ZOO, read_rows, reprofile, seeded_sample
 
-from cnnbench.catalog import resolve
 from cnnbench.reproduce.zoo_proxies import roofline_ms
-from cnnbench.rows import static_profile
 
-ZOO = Path(__file__).resolve().parents[1] / "results" / "zoo"
 TABLE, SAMPLE, ROOFLINE = ZOO / "timm-latency.csv", ZOO / "timm-latency-sample.txt", ZOO / "roofline.json"
 EXACT = ("params", "macs", "flops", "memory_access_bytes", "activations", "op_count")
 
 
 def _rows() -> list[dict[str, str]]:
-    with TABLE.open(newline="") as f:
-        return list(csv.DictReader(f))
+    return read_rows(TABLE)
 
 
 def _sample(n: int = 5) -> list[dict[str, str]]:
-    ok = [r for r in _rows() if not r["error"] and r["runtime"] == "eager"]
-    return random.Random(0).sample(ok, min(n, len(ok)))
+    return seeded_sample([r for r in _rows() if not r["error"] and r["runtime"] == "eager"], n)
 
 
 def test_rows_are_the_sample_times_the_runtimes_and_failures_say_why():
@@ -50,11 +43,7 @@ def test_rows_are_the_sample_times_the_runtimes_and_failures_say_why():
 
 @pytest.mark.parametrize("row", _sample(), ids=lambda r: r["model"])
 def test_a_random_rows_proxies_reproduce(row):
-    spec = resolve(row["model"])
-    shape = tuple(int(d) for d in row["input_shape"].split("x"))
-    got = static_profile(spec, batch_size=shape[0], dtype=row["dtype"]).to_dict()
-    assert got["error"] is None
-    assert {k: got[k] for k in EXACT} == {k: int(row[k]) for k in EXACT}
+    got = reprofile(row, EXACT)
     # the study's roofline bound for this row: max(FLOPs / peak, bytes / bandwidth), from the committed roofline
     rl = json.loads(ROOFLINE.read_text())[0]
     bound = max(got["flops"] / (rl["peak_gflops"] * 1e9), got["memory_access_bytes"] / (rl["bandwidth_gbps"] * 1e9))
