@@ -207,18 +207,20 @@ def _figure(df: pd.DataFrame, col: str, label: str):
 
 
 def _roofline(path: Path) -> dict[str, Any]:
-    """The roofline record beside the table (``cnnbench roofline -f json`` writes a list of one record); one line if
-    it is not one."""
+    """The roofline record beside the table (``cnnbench roofline -f json`` writes a list of one record), checked as
+    the roofline cache is (:func:`~cnnbench.latency.roofline.roofline_problem`); one line if it is unusable."""
+    from cnnbench.latency.roofline import roofline_problem
+
+    fix = f"write it again with `cnnbench roofline --threads 1 -f json -o {path}`"
     try:
         rl = json.loads(path.read_text())
-        rl = rl[0] if isinstance(rl, list) and rl else rl
-        if float(rl["peak_gflops"]) > 0 and float(rl["bandwidth_gbps"]) > 0:
-            return rl
-    except (ValueError, OSError, TypeError, KeyError) as e:
-        raise CnnbenchError(f"cannot read {path} as a roofline ({type(e).__name__}: {e}): write it again with "
-                            f"`cnnbench roofline --threads 1 -f json -o {path}`") from e
-    raise CnnbenchError(f"{path} holds a roofline without a positive peak_gflops and bandwidth_gbps: write it again "
-                        f"with `cnnbench roofline --threads 1 -f json -o {path}`")
+    except (ValueError, OSError) as e:
+        raise CnnbenchError(f"cannot read {path} as a roofline ({type(e).__name__}: {e}): {fix}") from e
+    rl = rl[0] if isinstance(rl, list) and rl else rl
+    problem = roofline_problem(rl)
+    if problem is not None:
+        raise CnnbenchError(f"{path} is not a usable roofline ({problem}): {fix}")
+    return rl
 
 
 def run(opts: RunOptions) -> ReproResult:
