@@ -7,7 +7,6 @@ import signal
 
 import pytest
 
-
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     # started in the background by a non-interactive shell (`nohup make test &`, `(make test &)`): SIGINT is ignored
     # and every child inherits that, so the Ctrl-C tests would interrupt nothing. Python's own handler here gives the
