@@ -238,7 +238,7 @@ def test_static_change_fails_and_summary_says_which(tmp_path, baseline_doc):
 def test_baseline_create_cli_writes_atomically_and_check_reads_it(tmp_path):
     suite = tmp_path / "s.toml"
     suite.write_text(f'[check]\nblocks = 2\nmax_blocks = 2\nrounds = 4\ncalibration_copies = 1\nwarmup = 0.05\n'
-                     f'[[entry]]\nmodels = ["{USER}:TwoConv"]\ninput_size = "3x16x16"\nthreads = 1\nthreshold = 0.5\n'
+                     f'[[entry]]\nmodels = ["{USER}:TwoConv"]\ninput_size = "3x16x16"\nthreads = 1\nthreshold = 3.0\n'
                      f'[[entry]]\nmodels = ["squeezenet1_1"]\nlatency = false\n')
     out = tmp_path / "b.json"
     res = runner.invoke(app, ["baseline", "create", "--suite", str(suite), "-o", str(out)])
@@ -247,7 +247,9 @@ def test_baseline_create_cli_writes_atomically_and_check_reads_it(tmp_path):
     doc = load_baseline(out)
     assert len(doc["entries"]) == 2 and doc["suite"]["check"]["rounds"] == 4
     res = runner.invoke(app, ["check", "--baseline", str(out), "-o", str(tmp_path / "r.json")])
-    assert res.exit_code in (0, 3), res.output  # a 50 % threshold never fails an A/A check
+    # this test is the file's round trip, not A/A stability (test_a_committed_sleep_..._a_a_passes): a threshold of 300 %,
+    # since a 28 µs model on a noisy host once measured 1.52× [1.49, 1.55] in a clean-clone CI run with 0.5
+    assert res.exit_code in (0, 3), res.output
     assert "squeezenet1_1" in res.stdout and json.loads((tmp_path / "r.json").read_text())["mode"] == "baseline"
 
 
